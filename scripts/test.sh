@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README documents it: installs the test dependencies, builds (or reuses the
+# cached) kube-apiserver + etcd + kubectl, runs the linters and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+if [[ -x scripts/build-control-plane.sh ]]; then
+  bash scripts/build-control-plane.sh
+fi
+ruff check operator tests
+ruff format --check operator tests
+mypy
+lint-imports
+python3 -m pytest -q -p no:cacheprovider "$@"
