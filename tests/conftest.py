@@ -1,0 +1,3 @@
+"""Shared pytest wiring: each support module registers its fixtures as a plugin."""
+
+pytest_plugins: list[str] = []
