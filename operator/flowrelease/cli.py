@@ -6,7 +6,6 @@ Subcommands live next to the shell that owns them, so `flowrelease --help` stays
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 import click
 
@@ -52,5 +51,3 @@ def main() -> None:
 def version_command() -> None:
     """Print the flowrelease version."""
     click.echo(__version__)
-
-

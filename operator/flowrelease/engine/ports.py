@@ -1,0 +1,333 @@
+"""The engine's ports: what it needs from the world, as Protocols and plain values.
+
+Adapters implement them: `flowrelease.genesys` (FlowApi), `flowrelease.gitops` (ArtifactStore),
+`flowrelease.k8s` / `flowrelease.local` (StatusStore), `flowrelease.audit` (AuditSink). The engine imports
+none of those; they import this module.
+
+Values crossing a port are frozen dataclasses in Genesys vocabulary (version ids are strings such as "12.0",
+flow types UPPER-case as `Flow.type`), so the planner can decide on them without I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from flowrelease.api.models import FlowReleaseStatus, GitExport
+
+# --------------------------------------------------------------------------------- Genesys values
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """Who holds a flow's lock (Flow.lockedUser / Flow.lockedClient)."""
+
+    kind: Literal["user", "client"]
+    id: str
+    name: str = ""
+    is_self: bool = False
+    """True when the lock belongs to the OAuth client flowrelease itself authenticates as."""
+
+
+@dataclass(frozen=True)
+class OperationState:
+    """Flow.currentOperation (genesys-api.md §4.1)."""
+
+    id: str
+    action_name: str
+    """CREATE, CHECKIN, CHECKOUT, ... PUBLISH ..."""
+    action_status: str
+    """LOCKED, UNLOCKED, STARTED, PENDING_GENERATION, PENDING_BACKEND_NOTIFICATION, SUCCESS, FAILURE"""
+    complete: bool
+    error_message: str = ""
+    error_code: str = ""
+
+
+@dataclass(frozen=True)
+class FlowState:
+    """What Genesys says about a flow right now (GET /api/v2/flows/{id})."""
+
+    id: str
+    name: str
+    type: str
+    published_version: str | None = None
+    checked_in_version: str | None = None
+    saved_version: str | None = None
+    lock: LockHolder | None = None
+    current_operation: OperationState | None = None
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """GET /api/v2/flows/{id}/versions/{versionId}."""
+
+    id: str
+    type: str
+    """PUBLISH | CHECKIN | SAVE"""
+    date_created_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """One consumed resource from dependency tracking (genesys-api.md §8)."""
+
+    type: str
+    id: str
+    name: str = ""
+    version: str = ""
+    deleted: bool = False
+    updated: bool = False
+    state_unknown: bool = False
+
+
+@dataclass(frozen=True)
+class DependencyReport:
+    consumed: tuple[Dependency, ...]
+    build_operational: bool = True
+    """False when GET .../dependencytracking/build is not OPERATIONAL: the data may be stale."""
+
+
+@dataclass(frozen=True)
+class JobMessage:
+    type: str
+    """Error | Warning | Unknown"""
+    text: str
+
+
+@dataclass(frozen=True)
+class JobState:
+    """An Architect job (import or validate) as last read."""
+
+    id: str
+    status: Literal["Registered", "Started", "Success", "Failure"]
+    flow_id: str = ""
+    messages: tuple[JobMessage, ...] = ()
+
+
+@dataclass(frozen=True)
+class HealthSample:
+    """Flow outcomes over a window, from /api/v2/analytics/flows/aggregates/query."""
+
+    outcomes: int
+    """nFlowOutcome"""
+    failed: int
+    """nFlowOutcomeFailed"""
+
+    @property
+    def failure_ratio(self) -> float:
+        return self.failed / self.outcomes if self.outcomes else 0.0
+
+
+@dataclass(frozen=True)
+class ExportedFlow:
+    """What went live, as exported: Archy YAML (export job) and the version configuration (JSON)."""
+
+    flow_id: str
+    flow_name: str
+    flow_type: str
+    version: str
+    yaml: str
+    configuration: Mapping[str, object]
+
+
+# ----------------------------------------------------------------------------------- errors
+
+
+class FlowApiError(Exception):
+    """Base of every error a FlowApi adapter raises. Subclasses say what the engine should do next.
+
+    FlowApiError
+     ├── AuthenticationFailed      credentials wrong or revoked: stop, tell the user (not retried)
+     ├── PermissionDenied          a permission such as architect:flow:publish is missing (not retried)
+     ├── NotFound                  the flow/version/job does not exist
+     ├── Conflict                  locked / busy / state conflict (409)
+     ├── InvalidRequest            Genesys refused the request as malformed (400) — a bug or bad input
+     └── Transient                 worth retrying later: rate limited, 5xx, transport error, timeout
+          ├── RateLimited          carries retry_after seconds
+          └── Timeout
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, code: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+class AuthenticationFailed(FlowApiError):
+    pass
+
+
+class PermissionDenied(FlowApiError):
+    pass
+
+
+class NotFound(FlowApiError):
+    pass
+
+
+class Conflict(FlowApiError):
+    pass
+
+
+class InvalidRequest(FlowApiError):
+    pass
+
+
+class Transient(FlowApiError):
+    def __init__(
+        self, message: str, *, status: int | None = None, code: str = "", retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.retry_after = retry_after
+
+
+class RateLimited(Transient):
+    pass
+
+
+class Timeout(Transient):
+    pass
+
+
+class ArtifactStoreError(Exception):
+    """Exporting or committing the artifact failed; the release stays published and export is retried."""
+
+
+# ------------------------------------------------------------------------------------- ports
+
+
+@dataclass(frozen=True)
+class FlowTarget:
+    """Which Genesys org a release talks to; adapters key clients and rate limiters on it."""
+
+    environment: str
+    client_id: str
+
+
+class FlowApi(Protocol):
+    """The Genesys Cloud Architect operations the engine uses. Every method is safe to repeat except
+    `publish_version`, `start_import`/`upload_import` and `create_version`, which the engine guards with
+    status persisted before the call."""
+
+    async def find_flow(self, *, flow_id: str = "", name: str = "", flow_type: str = "") -> FlowState | None:
+        """By id, or by exact name + lower-case type. None when no such flow exists."""
+        ...
+
+    async def get_flow(self, flow_id: str) -> FlowState: ...
+
+    async def get_version(self, flow_id: str, version_id: str) -> VersionInfo | None: ...
+
+    async def consumed_resources(self, flow_id: str, version_id: str, flow_type: str) -> DependencyReport:
+        """All pages of dependency tracking's consumed resources for one flow version."""
+        ...
+
+    async def validate(self, flow_id: str, version_id: str) -> JobState:
+        """Run the Architect validate job for a version and return its finished state."""
+        ...
+
+    async def unlock(self, flow_id: str) -> None: ...
+
+    async def publish_version(self, flow_id: str, version_id: str) -> OperationState:
+        """POST /flows/actions/publish; returns the async Operation (poll with get_flow)."""
+        ...
+
+    async def version_configuration(self, flow_id: str, version_id: str) -> Mapping[str, object]: ...
+
+    async def create_version(self, flow_id: str, configuration: Mapping[str, object]) -> VersionInfo:
+        """POST /flows/{id}/versions: a new saved version holding `configuration`."""
+        ...
+
+    async def checkin(self, flow_id: str) -> OperationState: ...
+
+    async def checkout(self, flow_id: str) -> FlowState: ...
+
+    async def start_import(self) -> tuple[str, str, Mapping[str, str]]:
+        """POST /flows/jobs: (job id, presigned upload URL, required upload headers)."""
+        ...
+
+    async def upload_import(self, url: str, headers: Mapping[str, str], yaml_text: str) -> None: ...
+
+    async def get_job(self, job_id: str) -> JobState:
+        """GET /flows/jobs/{id}?expand=messages."""
+        ...
+
+    async def flow_health(self, flow_id: str, since: datetime, until: datetime) -> HealthSample: ...
+
+    async def export_flow(self, flow_id: str, version_id: str) -> ExportedFlow:
+        """Export job (YAML, downloaded) + version configuration (JSON), with bounded retries."""
+        ...
+
+
+@dataclass(frozen=True)
+class ArtifactProvenance:
+    """What a commit must say about where an artifact came from (commit trailers, metadata file)."""
+
+    release: str
+    """namespace/name"""
+    label: str
+    flow_id: str
+    flow_name: str
+    flow_type: str
+    version: str
+    dependency_hash: str
+    operation_id: str
+    exported_at: str
+
+
+@dataclass(frozen=True)
+class StoredArtifact:
+    path: str
+    """Folder in the repository holding the files."""
+    commit: str
+    """The commit holding these exact files (a new one, or HEAD when nothing changed)."""
+    changed: bool
+
+
+class ArtifactStore(Protocol):
+    async def store(
+        self,
+        target: GitExport,
+        credentials: Mapping[str, str],
+        flow: ExportedFlow,
+        provenance: ArtifactProvenance,
+    ) -> StoredArtifact:
+        """Write, commit and push; no commit when nothing changed. Raises ArtifactStoreError."""
+        ...
+
+
+class StatusStore(Protocol):
+    async def save(self, key: str, status: FlowReleaseStatus) -> None:
+        """Persist durably before returning: the engine calls it before every side effect."""
+        ...
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    timestamp: str
+    release: str
+    flow_id: str
+    flow_name: str
+    version: str
+    action: str
+    """observe, validate, publish, poll, verify, rollback, restore, import, export, drift, suspend"""
+    outcome: str
+    """ok | waiting | failed | skipped | error"""
+    latency_ms: float
+    attempt: int
+    validation_error_rate: float
+    operation_id: str = ""
+    details: Mapping[str, object] = field(default_factory=dict)
+
+
+class AuditSink(Protocol):
+    def emit(self, event: AuditEvent) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC now."""
+        ...
