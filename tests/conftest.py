@@ -1,3 +1,4 @@
 """Shared pytest wiring: each support module registers its fixtures as a plugin."""
 
 pytest_plugins: list[str] = []
+pytest_plugins.append("tests.support.kube")
