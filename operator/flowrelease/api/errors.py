@@ -1,0 +1,287 @@
+"""Manifest errors that say where, what and how to fix it.
+
+A `ManifestProblem` names the FILE (and document), the RESOURCE (`Kind namespace/name`), the FIELD (a dotted
+camelCase path such as `spec.publish.timeoutSeconds`) and the FIX (a sentence a user can act on). A
+`ManifestError` carries every problem found, so one run reports them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, get_args
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+
+@dataclass(frozen=True)
+class ManifestProblem:
+    file: str
+    fix: str
+    document: int | None = None
+    """1-based index of the YAML document in its file; None for file-level problems (syntax, unreadable)."""
+    resource: str = ""
+    """`Kind namespace/name`, when the document names one."""
+    field: str = ""
+    """Dotted camelCase path of the offending field, e.g. `spec.verify.stages[0].bakeSeconds`."""
+
+    def __str__(self) -> str:
+        where = self.file if self.document is None else f"{self.file} (document {self.document})"
+        parts = [where]
+        if self.resource:
+            parts.append(self.resource)
+        if self.field:
+            parts.append(self.field)
+        parts.append(self.fix)
+        return ": ".join(parts)
+
+
+class ManifestError(Exception):
+    """One or more manifests are invalid; nothing should be reconciled. `problems` lists them all."""
+
+    def __init__(self, problems: Iterable[ManifestProblem]) -> None:
+        self.problems: tuple[ManifestProblem, ...] = tuple(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+# ------------------------------------------------------------------ pydantic errors -> fixes
+
+_EXAMPLES: dict[str, str] = {
+    "apiVersion": "flowrelease.io/v1alpha1",
+    "metadata": "{name: support-ivr, namespace: contact-center}",
+    "metadata.name": "support-ivr",
+    "metadata.namespace": "contact-center",
+    "spec": '{genesys: {...}, flow: {...}, version: "12.0"}',
+    "spec.genesys": "{environment: mypurecloud.com, credentialsSecretRef: {name: genesys-prod}}",
+    "spec.genesys.environment": "mypurecloud.com",
+    "spec.genesys.credentialsSecretRef": "{name: genesys-prod}",
+    "spec.genesys.credentialsSecretRef.name": "genesys-prod",
+    "spec.flow": "{type: inboundcall, name: Support IVR}",
+    "spec.flow.type": "inboundcall",
+    "spec.flow.name": "Support IVR",
+    "spec.version": '"12.0"',
+    "spec.source": "{configMapRef: {name: support-ivr-flow, key: flow.yaml}}",
+    "spec.source.configMapRef": "{name: support-ivr-flow, key: flow.yaml}",
+    "spec.source.configMapRef.name": "support-ivr-flow",
+    "spec.source.configMapRef.key": "flow.yaml",
+    "spec.source.substitutions": "{queue_name: Support}",
+    "spec.release": "{label: 2.4.1}",
+    "spec.publish": "{timeoutSeconds: 900, lockPolicy: Fail}",
+    "spec.publish.timeoutSeconds": "900",
+    "spec.verify": "{stages: [{name: bake, bakeSeconds: 600}]}",
+    "spec.verify.stages": "[{name: bake, bakeSeconds: 600}]",
+    "spec.verify.stages.name": "bake",
+    "spec.verify.stages.bakeSeconds": "600",
+    "spec.verify.stages.maxFailureRatio": "0.05",
+    "spec.verify.stages.minSamples": "20",
+    "spec.export": "{git: {url: https://git.example.com/cc/flows.git, path: flows/support-ivr}}",
+    "spec.export.git": "{url: https://git.example.com/cc/flows.git, path: flows/support-ivr}",
+    "spec.export.git.url": "https://git.example.com/cc/flows.git",
+    "spec.export.git.branch": "main",
+    "spec.export.git.path": "flows/support-ivr",
+    "spec.export.git.secretRef": "{name: flows-git}",
+    "spec.export.git.secretRef.name": "flows-git",
+    "spec.validation.failOnWarnings": "false",
+    "spec.suspend": "false",
+}
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """`('spec', 'verify', 'stages', 0, 'bakeSeconds')` -> `spec.verify.stages[0].bakeSeconds`."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def _example(loc: Sequence[str | int]) -> str:
+    return _EXAMPLES.get(".".join(part for part in loc if isinstance(part, str)), "")
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return json.dumps(value, default=str)
+
+
+def _fields_of(model: type[BaseModel] | None) -> list[str]:
+    if model is None:
+        return []
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _model_in(annotation: object) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _model_at(root: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
+    """The model class that validates the object at `loc` (None when `loc` is not a model)."""
+    current: type[BaseModel] | None = root
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if current is None:
+            return None
+        fields = {info.alias or name: info for name, info in current.model_fields.items()}
+        info = fields.get(part) or current.model_fields.get(part)
+        current = _model_in(info.annotation) if info is not None else None
+    return current
+
+
+def _input_at(document: object, loc: Sequence[str | int]) -> object:
+    current = document
+    for part in loc:
+        if isinstance(part, int) and isinstance(current, list) and part < len(current):
+            current = current[part]
+        elif isinstance(part, str) and isinstance(current, Mapping):
+            current = current.get(part)
+        else:
+            return None
+    return current
+
+
+def _closest(word: str, candidates: Sequence[str]) -> str | None:
+    by_lower = {candidate.lower(): candidate for candidate in candidates}
+    matches = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[matches[0]] if matches else None
+
+
+def _unknown_field_guess(root: type[BaseModel], loc: Sequence[str | int]) -> str | None:
+    return _closest(str(loc[-1]), _fields_of(_model_at(root, loc[:-1])))
+
+
+def _unknown_field_fix(root: type[BaseModel], loc: Sequence[str | int]) -> str:
+    parent = loc[:-1]
+    allowed = _fields_of(_model_at(root, parent))
+    guess = _unknown_field_guess(root, loc)
+    if guess is not None:
+        return f"unknown field; did you mean {field_path([*parent, guess])}?"
+    return f"unknown field; allowed here: {', '.join(allowed)}"
+
+
+def _missing_fix(root: type[BaseModel], loc: Sequence[str | int], document: object) -> str:
+    name = str(loc[-1])
+    example = _example(loc)
+    fix = f"missing; add {name}: {example}" if example else f"missing; add {name}"
+    present = _input_at(document, loc[:-1])
+    if isinstance(present, Mapping):
+        allowed = set(_fields_of(_model_at(root, loc[:-1])))
+        strays = [str(key) for key in present if str(key) not in allowed]
+        guess = _closest(name, strays)
+        if guess is not None:
+            fix += f" (found {guess}; is it misspelled?)"
+    return fix
+
+
+def _choices(expected: str) -> list[str]:
+    return re.findall(r"'([^']*)'", expected)
+
+
+def _literal_fix(value: object, expected: str) -> str:
+    choices = _choices(expected)
+    if len(choices) == 1:
+        return f"must be {choices[0]} (got {_shown(value)})"
+    fix = f"must be one of {', '.join(choices)} (got {_shown(value)})"
+    guess = _closest(str(value), choices) if isinstance(value, str) else None
+    return f"{fix}; did you mean {guess}?" if guess else fix
+
+
+def _with_example(fix: str, loc: Sequence[str | int]) -> str:
+    example = _example(loc)
+    return f"{fix}, e.g. {example}" if example else fix
+
+
+def _refined_field(loc: Sequence[str | int], message: str) -> tuple[str | int, ...]:
+    """A model-level check names its field first (`flow.type is required ...`): point at that field."""
+    head = message.split(" ", 1)[0]
+    segments = head.split(".")
+    if len(segments) < 2 or not all(segment.isidentifier() for segment in segments):
+        return tuple(loc)
+    if loc and segments[0] == loc[0]:
+        return tuple(segments)
+    if loc and segments[0] == loc[-1]:
+        return (*loc, *segments[1:])
+    return tuple(loc)
+
+
+def fix_for(root: type[BaseModel], error: ErrorDetails, document: object) -> tuple[str, str]:
+    """Translate one pydantic error into (field path, fix sentence)."""
+    loc: tuple[str | int, ...] = tuple(error["loc"])
+    kind = error["type"]
+    value = error.get("input")
+    ctx: Mapping[str, Any] = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return field_path(loc), _unknown_field_fix(root, loc)
+    if kind == "missing":
+        return field_path(loc), _missing_fix(root, loc, document)
+    if kind == "literal_error":
+        return field_path(loc), _literal_fix(value, str(ctx.get("expected", "")))
+    if kind == "value_error":
+        message = str(error["msg"]).removeprefix("Value error, ")
+        refined = _refined_field(loc, message)
+        if refined != loc:
+            message = message.split(" ", 1)[1]
+        return field_path(refined), message
+    if value is None and kind not in {"dict_type", "model_type", "list_type"}:
+        return field_path(loc), _with_example("has no value; set it", loc)
+    bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+    if kind in bounds:
+        limit = next(iter(ctx.values()), "")
+        fix = _with_example(f"must be {bounds[kind]} {limit}", loc)
+        return field_path(loc), f"{fix} (got {_shown(value)})"
+    if kind == "string_too_short":
+        return field_path(loc), _with_example("must not be empty", loc)
+    if kind == "string_type":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return field_path(loc), f'must be a string; quote it in YAML: "{value}"'
+        return field_path(loc), f"{_with_example('must be a string', loc)} (got {_shown(value)})"
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return field_path(loc), f"{_with_example('must be a whole number', loc)} (got {_shown(value)})"
+    if kind in {"float_parsing", "float_type"}:
+        return field_path(loc), f"{_with_example('must be a number', loc)} (got {_shown(value)})"
+    if kind in {"bool_parsing", "bool_type"}:
+        return field_path(loc), f"must be true or false (got {_shown(value)})"
+    if kind in {"dict_type", "model_type", "model_attributes_type"}:
+        return field_path(loc), f"{_with_example('must be a mapping', loc)} (got {_shown(value)})"
+    if kind == "list_type":
+        return field_path(loc), f"{_with_example('must be a list', loc)} (got {_shown(value)})"
+    return field_path(loc), str(error["msg"])
+
+
+def problems_from_validation(
+    error: ValidationError,
+    *,
+    root: type[BaseModel],
+    document: object,
+    file: str,
+    index: int,
+    resource: str,
+) -> list[ManifestProblem]:
+    problems = []
+    details = error.errors(include_url=False)
+    misspelt = {
+        (*detail["loc"][:-1], _unknown_field_guess(root, detail["loc"]))
+        for detail in details
+        if detail["type"] == "extra_forbidden"
+    }
+    for detail in details:
+        if detail["type"] == "missing" and tuple(detail["loc"]) in misspelt:
+            continue  # the unknown-field problem for the misspelling already says what to do
+        path, fix = fix_for(root, detail, document)
+        problems.append(ManifestProblem(file=file, document=index, resource=resource, field=path, fix=fix))
+    return problems
