@@ -1,1 +1,48 @@
-"""flowrelease.genesys"""
+"""flowrelease.genesys: the async Genesys Cloud Platform API client behind the engine's FlowApi port.
+
+    from flowrelease.genesys import GenesysClient, RateLimiterRegistry, resolve_base_url
+
+Nothing here raises an httpx exception; errors are the typed tree in `flowrelease.genesys.errors`.
+"""
+
+from flowrelease.genesys.backoff import PollSchedule, RetryPolicy
+from flowrelease.genesys.client import GenesysClient
+from flowrelease.genesys.errors import (
+    GenesysAuthenticationFailed,
+    GenesysBadRequest,
+    GenesysBadResponse,
+    GenesysConflict,
+    GenesysErrorInfo,
+    GenesysForbidden,
+    GenesysJobFailed,
+    GenesysNotFound,
+    GenesysRateLimited,
+    GenesysServerError,
+    GenesysTimeout,
+    GenesysTransportError,
+)
+from flowrelease.genesys.ratelimit import RateLimiter, RateLimiterRegistry
+from flowrelease.genesys.regions import UnknownEnvironment, login_url, resolve_base_url
+
+__all__ = [
+    "GenesysAuthenticationFailed",
+    "GenesysBadRequest",
+    "GenesysBadResponse",
+    "GenesysClient",
+    "GenesysConflict",
+    "GenesysErrorInfo",
+    "GenesysForbidden",
+    "GenesysJobFailed",
+    "GenesysNotFound",
+    "GenesysRateLimited",
+    "GenesysServerError",
+    "GenesysTimeout",
+    "GenesysTransportError",
+    "PollSchedule",
+    "RateLimiter",
+    "RateLimiterRegistry",
+    "RetryPolicy",
+    "UnknownEnvironment",
+    "login_url",
+    "resolve_base_url",
+]

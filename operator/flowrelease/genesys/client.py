@@ -1,0 +1,429 @@
+"""`GenesysClient`: the engine's `FlowApi` over the Genesys Cloud Platform API.
+
+Each method is one endpoint (or one documented procedure such as an export) of genesys-api.md, sent through
+the choke point in `transport.py`, read with `wire.py`. Observations are reported as Genesys says them (a
+stale `currentOperation`, a `publishedVersion` that already changed); the engine decides what they mean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+
+import httpx
+
+from flowrelease.engine.ports import (
+    Dependency,
+    DependencyReport,
+    ExportedFlow,
+    FlowState,
+    HealthSample,
+    JobState,
+    NotFound,
+    OperationState,
+    VersionInfo,
+)
+from flowrelease.genesys import routes, wire
+from flowrelease.genesys.backoff import PollSchedule, RetryPolicy
+from flowrelease.genesys.errors import (
+    GenesysBadRequest,
+    GenesysBadResponse,
+    GenesysConflict,
+    GenesysJobFailed,
+)
+from flowrelease.genesys.jobs import archy_throttled, poll_until_finished
+from flowrelease.genesys.ratelimit import RateLimiter
+from flowrelease.genesys.transport import Call, GenesysTransport, OnResponse
+
+logger = logging.getLogger("flowrelease.genesys")
+
+PAGE_SIZE = 100
+MAX_PAGES = 200
+EXPORT_ATTEMPTS = 5
+EXPORT_RETRY_STEP = 15.0
+"""Seconds times the attempt number to wait before exporting again after Archy's internal 429."""
+
+
+class GenesysClient:
+    """Implements `flowrelease.engine.ports.FlowApi`. One per (org, OAuth client); share the `limiter`."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        limiter: RateLimiter | None = None,
+        on_response: OnResponse | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        retry: RetryPolicy | None = None,
+        job_polls: PollSchedule | None = None,
+        export_polls: PollSchedule | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._sleep = sleep
+        self._client_id = client_id
+        self._job_polls = job_polls or PollSchedule()
+        self._export_polls = export_polls or PollSchedule(
+            first=0.5, factor=1.5, cap=2.0, max_total_seconds=90.0
+        )
+        self._transport = GenesysTransport(
+            http,
+            base_url=base_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            limiter=limiter,
+            on_response=on_response,
+            sleep=sleep,
+            clock=clock,
+            policy=retry,
+            rng=rng,
+        )
+
+    def __repr__(self) -> str:
+        return f"GenesysClient(base_url={self._transport.base_url!r}, client_id={self._client_id!r})"
+
+    async def _json(self, call: Call) -> object:
+        return await self._transport.send_json(call)
+
+    # ------------------------------------------------------------------------------- flows
+
+    async def find_flow(self, *, flow_id: str = "", name: str = "", flow_type: str = "") -> FlowState | None:
+        if flow_id:
+            try:
+                return await self.get_flow(flow_id)
+            except NotFound:
+                return None
+        if not name or not flow_type:
+            raise GenesysBadRequest(
+                "finding a flow needs spec.flow.id, or both spec.flow.name and spec.flow.type "
+                "(e.g. inboundcall)"
+            )
+        wanted_type = flow_type.strip().upper()
+        matches: list[FlowState] = []
+        page = 1
+        while page <= MAX_PAGES:
+            body = await self._json(
+                Call(
+                    routes.LIST_FLOWS,
+                    purpose=f"looking up {flow_type.lower()} flow {name!r}",
+                    params={
+                        "name": name,
+                        "type": flow_type.strip().lower(),
+                        "pageNumber": page,
+                        "pageSize": PAGE_SIZE,
+                    },
+                )
+            )
+            for entity in wire.entities(body):
+                flow = wire.flow_state(entity, self._client_id)
+                if flow.name == name and (not flow.type or flow.type == wanted_type):
+                    matches.append(flow)
+            if page >= wire.page_count(body) or not wire.entities(body):
+                break
+            page += 1
+        if len(matches) > 1:
+            ids = ", ".join(flow.id for flow in matches)
+            raise GenesysConflict(
+                f"looking up {flow_type.lower()} flow {name!r} failed: {len(matches)} flows have that "
+                f"exact name and type ({ids}); set spec.flow.id to the one to release"
+            )
+        return matches[0] if matches else None
+
+    async def get_flow(self, flow_id: str) -> FlowState:
+        body = await self._json(
+            Call(
+                routes.GET_FLOW,
+                purpose=f"reading flow {flow_id}",
+                path_params={"flowId": flow_id},
+                not_found_hint=f"flow {flow_id} does not exist (check spec.flow.id)",
+            )
+        )
+        return wire.flow_state(body, self._client_id)
+
+    async def get_version(self, flow_id: str, version_id: str) -> VersionInfo | None:
+        try:
+            body = await self._json(
+                Call(
+                    routes.GET_VERSION,
+                    purpose=f"reading version {version_id} of flow {flow_id}",
+                    path_params={"flowId": flow_id, "versionId": version_id},
+                )
+            )
+        except NotFound:
+            return None
+        return wire.version_info(body)
+
+    async def version_configuration(self, flow_id: str, version_id: str) -> Mapping[str, object]:
+        body = await self._json(
+            Call(
+                routes.VERSION_CONFIGURATION,
+                purpose=f"reading the configuration of version {version_id} of flow {flow_id}",
+                path_params={"flowId": flow_id, "versionId": version_id},
+                not_found_hint=f"flow {flow_id} has no version {version_id}",
+            )
+        )
+        if not isinstance(body, dict):
+            raise GenesysBadResponse(
+                f"reading the configuration of version {version_id} of flow {flow_id} failed: Genesys did "
+                "not return a JSON object"
+            )
+        return body
+
+    async def create_version(self, flow_id: str, configuration: Mapping[str, object]) -> VersionInfo:
+        body = await self._json(
+            Call(
+                routes.CREATE_VERSION,
+                purpose=f"creating a new version of flow {flow_id}",
+                path_params={"flowId": flow_id},
+                json=dict(configuration),
+                not_found_hint=f"flow {flow_id} does not exist",
+            )
+        )
+        return wire.version_info(body)
+
+    # ----------------------------------------------------------------------------- actions
+
+    def _action(self, route: routes.Route, flow_id: str, purpose: str, version: str = "") -> Call:
+        params: dict[str, str | int] = {"flow": flow_id}
+        if version:
+            params["version"] = version
+        return Call(
+            route,
+            purpose=purpose,
+            params=params,
+            not_found_hint=f"flow {flow_id}{f' or its version {version}' if version else ''} does not exist",
+        )
+
+    async def unlock(self, flow_id: str) -> None:
+        await self._json(self._action(routes.UNLOCK, flow_id, f"unlocking flow {flow_id}"))
+
+    async def checkout(self, flow_id: str) -> FlowState:
+        body = await self._json(
+            self._action(routes.CHECKOUT, flow_id, f"checking out (locking) flow {flow_id}")
+        )
+        return wire.flow_state(body, self._client_id)
+
+    async def checkin(self, flow_id: str) -> OperationState:
+        body = await self._json(self._action(routes.CHECKIN, flow_id, f"checking in flow {flow_id}"))
+        return self._operation(body, f"checking in flow {flow_id}")
+
+    async def publish_version(self, flow_id: str, version_id: str) -> OperationState:
+        purpose = f"publishing version {version_id} of flow {flow_id}"
+        body = await self._json(self._action(routes.PUBLISH, flow_id, purpose, version_id))
+        return self._operation(body, purpose)
+
+    @staticmethod
+    def _operation(body: object, purpose: str) -> OperationState:
+        operation = wire.operation_state(body)
+        if operation is None:
+            raise GenesysBadResponse(f"{purpose}: Genesys accepted the request but returned no Operation")
+        return operation
+
+    # ------------------------------------------------------------------- dependency tracking
+
+    async def consumed_resources(self, flow_id: str, version_id: str, flow_type: str) -> DependencyReport:
+        object_type = wire.DEPENDENCY_OBJECT_TYPES.get(flow_type.strip().upper())
+        if object_type is None:
+            raise GenesysBadRequest(
+                f"dependency tracking has no object type for flow type {flow_type!r}; known flow types: "
+                f"{', '.join(sorted(wire.DEPENDENCY_OBJECT_TYPES))}"
+            )
+        purpose = f"listing the resources version {version_id} of flow {flow_id} consumes"
+        consumed: list[Dependency] = []
+        page = 1
+        while page <= MAX_PAGES:
+            body = await self._json(
+                Call(
+                    routes.CONSUMED_RESOURCES,
+                    purpose=purpose,
+                    params={
+                        "id": flow_id,
+                        "version": version_id,
+                        "objectType": object_type,
+                        "pageNumber": page,
+                        "pageSize": PAGE_SIZE,
+                    },
+                    not_found_hint=f"dependency tracking knows no version {version_id} of flow {flow_id}",
+                )
+            )
+            consumed.extend(wire.dependency(entity) for entity in wire.entities(body))
+            if page >= wire.page_count(body) or not wire.entities(body):
+                break
+            page += 1
+        build = await self._json(
+            Call(routes.DEPENDENCY_BUILD, purpose="reading the dependency tracking build")
+        )
+        status = build.get("status") if isinstance(build, dict) else None
+        return DependencyReport(consumed=tuple(consumed), build_operational=status == "OPERATIONAL")
+
+    # ------------------------------------------------------------------------ architect jobs
+
+    async def validate(self, flow_id: str, version_id: str) -> JobState:
+        purpose = f"validating version {version_id} of flow {flow_id}"
+        registered = await self._json(
+            Call(
+                routes.REGISTER_VALIDATE,
+                purpose=purpose,
+                json={"flows": [{"flow": {"id": flow_id, "version": version_id}}]},
+            )
+        )
+        job_id = wire.job_state(registered).id
+        if not job_id:
+            raise GenesysBadResponse(f"{purpose} failed: Genesys registered the validate job without an id")
+
+        async def read() -> tuple[str, object]:
+            body = await self._json(
+                Call(
+                    routes.GET_VALIDATE,
+                    purpose=purpose,
+                    path_params={"jobId": job_id},
+                    params={"expand": "messages"},
+                )
+            )
+            return wire.job_status_of(body), body
+
+        body = await poll_until_finished(
+            read, schedule=self._job_polls, sleep=self._sleep, route=routes.GET_VALIDATE, purpose=purpose
+        )
+        return wire.job_state(body, flow_id=flow_id)
+
+    async def start_import(self) -> tuple[str, str, Mapping[str, str]]:
+        body = await self._json(Call(routes.REGISTER_IMPORT, purpose="registering an Architect import job"))
+        job_id, url, headers = wire.import_registration(body)
+        if not job_id or not url:
+            raise GenesysBadResponse(
+                "registering an Architect import job failed: the response has no id or presignedUrl"
+            )
+        return job_id, url, headers
+
+    async def upload_import(self, url: str, headers: Mapping[str, str], yaml_text: str) -> None:
+        await self._transport.send(
+            Call(
+                routes.UPLOAD_IMPORT,
+                purpose="uploading the flow YAML to the Architect job's presigned URL",
+                url=url,
+                headers=dict(headers),
+                content=yaml_text.encode("utf-8"),
+            )
+        )
+
+    async def get_job(self, job_id: str) -> JobState:
+        body = await self._json(
+            Call(
+                routes.GET_IMPORT,
+                purpose=f"reading Architect job {job_id}",
+                path_params={"jobId": job_id},
+                params={"expand": "messages"},
+                not_found_hint=f"Architect job {job_id} does not exist (jobs expire; a new one is needed)",
+            )
+        )
+        return wire.job_state(body)
+
+    # ----------------------------------------------------------------------------- analytics
+
+    async def flow_health(self, flow_id: str, since: datetime, until: datetime) -> HealthSample:
+        start, end = _utc(since), _utc(until)
+        if end <= start:
+            return HealthSample(outcomes=0, failed=0)
+        body = await self._json(
+            Call(
+                routes.FLOW_AGGREGATES,
+                purpose=f"reading flow outcomes of flow {flow_id}",
+                json={
+                    "interval": f"{_iso(start)}/{_iso(end)}",
+                    "groupBy": ["flowId"],
+                    "filter": {"type": "and", "predicates": [{"dimension": "flowId", "value": flow_id}]},
+                    "metrics": ["nFlowOutcome", "nFlowOutcomeFailed"],
+                },
+            )
+        )
+        return wire.health_sample(body)
+
+    # -------------------------------------------------------------------------------- export
+
+    async def export_flow(self, flow_id: str, version_id: str) -> ExportedFlow:
+        purpose = f"exporting version {version_id} of flow {flow_id}"
+        yaml_text = ""
+        for attempt in range(1, EXPORT_ATTEMPTS + 1):
+            try:
+                yaml_text = await self._export_yaml(flow_id, version_id, purpose)
+                break
+            except GenesysJobFailed as exc:
+                if not exc.archy_throttled or attempt == EXPORT_ATTEMPTS:
+                    raise
+                delay = EXPORT_RETRY_STEP * attempt
+                logger.warning(
+                    "%s: Archy reported an internal rate limit; exporting again in %.0f s", purpose, delay
+                )
+                await self._sleep(delay)
+        flow = await self.get_flow(flow_id)
+        configuration = await self.version_configuration(flow_id, version_id)
+        return ExportedFlow(
+            flow_id=flow_id,
+            flow_name=flow.name,
+            flow_type=flow.type,
+            version=version_id,
+            yaml=yaml_text,
+            configuration=configuration,
+        )
+
+    async def _export_yaml(self, flow_id: str, version_id: str, purpose: str) -> str:
+        registered = await self._json(
+            Call(
+                routes.REGISTER_EXPORT,
+                purpose=purpose,
+                json={"flows": [{"flow": {"id": flow_id, "version": version_id}, "exportType": "Yaml"}]},
+                not_found_hint=f"flow {flow_id} or its version {version_id} does not exist",
+            )
+        )
+        job_id = wire.job_state(registered).id
+        if not job_id:
+            raise GenesysBadResponse(f"{purpose} failed: Genesys registered the export job without an id")
+
+        async def read() -> tuple[str, object]:
+            body = await self._json(
+                Call(
+                    routes.GET_EXPORT,
+                    purpose=purpose,
+                    path_params={"jobId": job_id},
+                    params={"expand": "messages"},
+                )
+            )
+            return wire.job_status_of(body), body
+
+        body = await poll_until_finished(
+            read, schedule=self._export_polls, sleep=self._sleep, route=routes.GET_EXPORT, purpose=purpose
+        )
+        job = wire.job_state(body)
+        if job.status == "Failure":
+            texts = [message.text for message in job.messages]
+            error = GenesysJobFailed(
+                f"{purpose} failed: the export job {job_id} failed: "
+                + ("; ".join(texts) or "no tracing messages available")
+                + ". flowrelease will export again later"
+            )
+            error.route = str(routes.GET_EXPORT)
+            error.archy_throttled = archy_throttled(texts)
+            raise error
+        download_url = body.get("downloadUrl") if isinstance(body, dict) else None
+        if not isinstance(download_url, str) or not download_url:
+            raise GenesysJobFailed(f"{purpose} failed: export job {job_id} succeeded without a downloadUrl")
+        response = await self._transport.send(
+            Call(routes.DOWNLOAD_EXPORT, purpose=f"{purpose} (downloading the YAML)", url=download_url)
+        )
+        return response.text
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -1,0 +1,93 @@
+"""Typed errors of the Genesys client: the engine's FlowApiError tree, specialised with what Genesys said.
+
+Every class subclasses the engine's category (`flowrelease.engine.ports`), so the engine decides on the
+category and never sees httpx. Each carries `status`, the Genesys error `code`, the `correlation_id`
+(`ININ-Correlation-Id`, or the body's `contextId`) and the `route` template, and its message says what an
+operator should do. Messages never contain the client secret or a token.
+
+    FlowApiError                                   (flowrelease.engine.ports)
+     ├── AuthenticationFailed
+     │    └── GenesysAuthenticationFailed          token request refused, or 401 after one fresh token
+     ├── PermissionDenied
+     │    └── GenesysForbidden                     403: names the missing permission
+     ├── NotFound
+     │    └── GenesysNotFound                      404
+     ├── Conflict
+     │    └── GenesysConflict                      409: locked or busy flow, ambiguous name
+     ├── InvalidRequest
+     │    └── GenesysBadRequest                    400 and other 4xx; bad arguments
+     └── Transient
+          ├── GenesysServerError                   5xx after bounded retries (at once if unsafe to replay)
+          ├── GenesysTransportError                connection refused/reset, DNS, protocol
+          ├── GenesysBadResponse                   a 2xx whose body is not the JSON Genesys documents
+          ├── GenesysJobFailed                     an export job failed (the engine retries the export later)
+          ├── RateLimited
+          │    └── GenesysRateLimited              429 still there after bounded waits; carries retry_after
+          └── Timeout
+               └── GenesysTimeout                  request timed out, or a job did not finish in its bound
+"""
+
+from __future__ import annotations
+
+from flowrelease.engine.ports import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Timeout,
+    Transient,
+)
+
+
+class GenesysErrorInfo:
+    """What every Genesys client error carries besides the engine's `message`, `status` and `code`."""
+
+    correlation_id: str = ""
+    route: str = ""
+
+
+class GenesysAuthenticationFailed(GenesysErrorInfo, AuthenticationFailed):
+    pass
+
+
+class GenesysForbidden(GenesysErrorInfo, PermissionDenied):
+    pass
+
+
+class GenesysNotFound(GenesysErrorInfo, NotFound):
+    pass
+
+
+class GenesysConflict(GenesysErrorInfo, Conflict):
+    pass
+
+
+class GenesysBadRequest(GenesysErrorInfo, InvalidRequest):
+    pass
+
+
+class GenesysServerError(GenesysErrorInfo, Transient):
+    pass
+
+
+class GenesysTransportError(GenesysErrorInfo, Transient):
+    pass
+
+
+class GenesysBadResponse(GenesysErrorInfo, Transient):
+    pass
+
+
+class GenesysJobFailed(GenesysErrorInfo, Transient):
+    archy_throttled: bool = False
+    """True when the failure text is Archy's internal-429 signature (genesys-api.md §7)."""
+
+
+class GenesysRateLimited(GenesysErrorInfo, RateLimited):
+    pass
+
+
+class GenesysTimeout(GenesysErrorInfo, Timeout):
+    pass

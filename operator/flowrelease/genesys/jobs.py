@@ -1,0 +1,53 @@
+"""Waiting for Architect jobs (validate, export): bounded polling, and recognising Archy's hidden 429."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable
+
+from flowrelease.genesys.backoff import PollSchedule
+from flowrelease.genesys.errors import GenesysTimeout
+from flowrelease.genesys.routes import Route
+
+FINISHED = frozenset({"Success", "Failure"})
+_EXIT_107 = re.compile(r"exit code(?::|\s+to)?\s*107\b")
+
+
+async def poll_until_finished(
+    read: Callable[[], Awaitable[tuple[str, object]]],
+    *,
+    schedule: PollSchedule,
+    sleep: Callable[[float], Awaitable[None]],
+    route: Route,
+    purpose: str,
+) -> object:
+    """Call `read` (→ (status, body)) until the status is Success or Failure; return that body.
+
+    Raises GenesysTimeout when the schedule is used up, naming how long was waited.
+    """
+    status, body = await read()
+    waited = 0.0
+    for delay in schedule.delays():
+        if status in FINISHED:
+            return body
+        await sleep(delay)
+        waited += delay
+        status, body = await read()
+    if status in FINISHED:
+        return body
+    error = GenesysTimeout(
+        f"{purpose} failed: the Architect job was still {status or 'unfinished'} after {waited:.0f} s of "
+        "polling; Genesys may be busy, flowrelease will try again later"
+    )
+    error.route = str(route)
+    raise error
+
+
+def archy_throttled(texts: Iterable[str]) -> bool:
+    """Archy's way of reporting an internal 429 during export (genesys-api.md §7, CX as Code PR #2214):
+    "could not find the flow with id" together with "exit code: 107" (also spelled "setting the Archy exit
+    code to 107") or "Archy failed"."""
+    joined = "\n".join(texts).lower()
+    return "could not find the flow with id" in joined and (
+        _EXIT_107.search(joined) is not None or "archy failed" in joined
+    )

@@ -1,0 +1,146 @@
+"""A client-side rate limiter shared by every release that talks to one org with one OAuth client.
+
+Genesys limits requests per OAuth client per minute (300 by default, genesys-api.md §10.3). A fleet of
+releases on one client must share one budget, so `RateLimiterRegistry.for_target(environment, client_id)`
+returns the same `RateLimiter` for the same org and client.
+
+The limiter is a token bucket (capacity = the per-minute rate, refilled continuously) that also listens to
+the server:
+* `inin-ratelimit-allowed` / `-count` on any response: the rate never exceeds what the server allows, and
+  when the server's window is nearly used (90 %) the bucket holds no more tokens than the server has left, so
+  requests slow to the refill pace instead of running into 429s. `inin-ratelimit-reset` is not used to wait:
+  whether it means "window ends" or "bucket full again" is unverified (genesys-api.md §10.2), and waiting it
+  out could stall a fleet for a minute; the refill pace plus `Retry-After` on a 429 are enough;
+* a 429 with `Retry-After`: everyone sharing the limiter pauses until it has passed.
+
+Time is injected (`clock`, `sleep`) so tests are deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
+from flowrelease.genesys.regions import UnknownEnvironment, resolve_base_url
+
+DEFAULT_RATE_PER_MINUTE = 300
+NEARLY_USED = 0.9
+"""Fraction of the server's window after which the limiter stops running ahead of the server."""
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        rate_per_minute: float = DEFAULT_RATE_PER_MINUTE,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if rate_per_minute <= 0:
+            raise ValueError(f"rate_per_minute must be positive, got {rate_per_minute!r}")
+        self._configured = float(rate_per_minute)
+        self._rate = self._configured
+        self._capacity = self._configured
+        self._tokens = self._configured
+        self._clock = clock
+        self._sleep = sleep
+        self._updated = clock()
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    @property
+    def rate_per_minute(self) -> float:
+        return self._rate
+
+    @property
+    def paused_until(self) -> float:
+        return self._paused_until
+
+    def available(self) -> float:
+        self._refill()
+        return self._tokens
+
+    async def acquire(self) -> float:
+        """Wait for a request slot; returns the seconds waited. Waiters are served in arrival order."""
+        waited = 0.0
+        async with self._lock:
+            while True:
+                now = self._clock()
+                if now < self._paused_until:
+                    delay = self._paused_until - now
+                else:
+                    self._refill()
+                    if self._tokens >= 1.0:
+                        self._tokens -= 1.0
+                        return waited
+                    delay = (1.0 - self._tokens) * 60.0 / self._rate
+                await self._sleep(delay)
+                waited += delay
+
+    def pause(self, seconds: float) -> None:
+        """A 429 told one of us to wait: hold every request on this limiter for `seconds`."""
+        self._refill()
+        self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
+        self._tokens = 0.0
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Adapt to `inin-ratelimit-allowed` / `-count` from a response (missing or garbled headers are
+        ignored)."""
+        allowed = _number(headers.get("inin-ratelimit-allowed"))
+        if allowed is None or allowed <= 0:
+            return
+        self._refill()
+        self._rate = min(self._configured, allowed)
+        self._capacity = min(self._configured, allowed)
+        self._tokens = min(self._tokens, self._capacity)
+        count = _number(headers.get("inin-ratelimit-count"))
+        if count is not None and count >= NEARLY_USED * allowed:
+            self._tokens = min(self._tokens, max(0.0, allowed - count))
+
+    def _refill(self) -> None:
+        now = self._clock()
+        elapsed = max(0.0, now - self._updated)
+        self._updated = now
+        self._tokens = min(self._capacity, self._tokens + elapsed * self._rate / 60.0)
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value.strip())
+    except ValueError:
+        return None
+
+
+class RateLimiterRegistry:
+    """One `RateLimiter` per (org, OAuth client); build one per process at the composition root."""
+
+    def __init__(
+        self,
+        rate_per_minute: float = DEFAULT_RATE_PER_MINUTE,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._rate = rate_per_minute
+        self._clock = clock
+        self._sleep = sleep
+        self._limiters: dict[tuple[str, str], RateLimiter] = {}
+
+    def for_target(self, environment: str, client_id: str) -> RateLimiter:
+        key = (_org_key(environment), client_id)
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = RateLimiter(self._rate, clock=self._clock, sleep=self._sleep)
+            self._limiters[key] = limiter
+        return limiter
+
+
+def _org_key(environment: str) -> str:
+    """`us-east-1`, `us_east_1` and `mypurecloud.com` are one org host; unknown text is keyed as written."""
+    try:
+        return resolve_base_url(environment).lower()
+    except UnknownEnvironment:
+        return environment.strip().lower()
