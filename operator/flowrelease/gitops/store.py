@@ -1,0 +1,194 @@
+"""GitArtifactStore: the engine's ArtifactStore on Git — write the artifact, commit it, push it.
+
+GitPython runs in a worker thread (`asyncio.to_thread`), never on the event loop. There is one working clone
+per repository URL under `<workdir>/repos/<sha256 of the clean URL>`, reused across releases. Writers to one
+repository are serialised by an asyncio lock (so waiting costs no thread) and, inside the thread, by an
+exclusive `flock` on `<clone>.lock`, which also keeps a second process (an operator replica, a `flowrelease
+sync` run) sharing the workdir out of the clone.
+
+On a non-fast-forward push the store fetches, rebases its commit onto the remote branch and pushes again; when
+the rebase conflicts (someone changed the same files) it resets to the remote and writes the artifact afresh.
+It gives up after `max_push_attempts` pushes and never force-pushes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import hashlib
+import logging
+import random
+import time
+import weakref
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+
+from flowrelease.api.models import GitExport
+from flowrelease.engine.ports import ArtifactProvenance, ExportedFlow, StoredArtifact
+from flowrelease.gitops.clone import Identity, WorkingClone
+from flowrelease.gitops.credentials import GitCredentials, git_environment, install_askpass, parse_credentials
+from flowrelease.gitops.errors import GitPushRejected
+from flowrelease.gitops.layout import ARTIFACT_FILES, export_folder, plan_artifact
+from flowrelease.gitops.message import commit_message
+from flowrelease.gitops.remote import Remote, check_branch, parse_remote
+
+_logger = logging.getLogger("flowrelease.gitops")
+
+DEFAULT_AUTHOR_NAME = "flowrelease"
+DEFAULT_AUTHOR_EMAIL = "flowrelease@localhost"
+
+
+def clone_key(remote: Remote) -> str:
+    return hashlib.sha256(remote.url.encode("utf-8")).hexdigest()[:24]
+
+
+@contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class GitArtifactStore:
+    """Commits exported flows to `spec.export.git` and pushes them. Implements `ArtifactStore`."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        author_name: str = DEFAULT_AUTHOR_NAME,
+        author_email: str = DEFAULT_AUTHOR_EMAIL,
+        max_push_attempts: int = 5,
+        network_timeout: float = 120.0,
+        scratch_dir: Path | None = None,
+        ssh_program: str = "ssh",
+    ) -> None:
+        if max_push_attempts < 1:
+            raise ValueError("max_push_attempts must be at least 1")
+        self._workdir = Path(workdir)
+        self._identity = Identity(name=author_name, email=author_email)
+        self._max_push_attempts = max_push_attempts
+        self._network_timeout = network_timeout
+        self._scratch_dir = scratch_dir
+        self._ssh_program = ssh_program
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def clone_path(self, url: str) -> Path:
+        """Where the working clone of `url` lives (for operators and tests; the clone is only a cache)."""
+        return self._workdir / "repos" / clone_key(parse_remote(url))
+
+    def _lock(self, key: str) -> asyncio.Lock:
+        per_loop = self._locks.setdefault(asyncio.get_running_loop(), {})
+        return per_loop.setdefault(key, asyncio.Lock())
+
+    async def store(
+        self,
+        target: GitExport,
+        credentials: Mapping[str, str],
+        flow: ExportedFlow,
+        provenance: ArtifactProvenance,
+    ) -> StoredArtifact:
+        remote = parse_remote(target.url)
+        branch = check_branch(target.branch)
+        folder = export_folder(target.path)
+        git_credentials = parse_credentials(credentials, remote)
+        key = clone_key(remote)
+        async with self._lock(key):
+            return await asyncio.to_thread(
+                self._store_blocking, remote, branch, git_credentials, key, folder, flow, provenance
+            )
+
+    def _store_blocking(
+        self,
+        remote: Remote,
+        branch: str,
+        credentials: GitCredentials,
+        key: str,
+        folder: PurePosixPath,
+        flow: ExportedFlow,
+        provenance: ArtifactProvenance,
+    ) -> StoredArtifact:
+        repos = self._workdir / "repos"
+        askpass = install_askpass(self._workdir)
+        message = commit_message(flow, provenance, folder)
+        with (
+            _exclusive(repos / f"{key}.lock"),
+            git_environment(
+                credentials, askpass=askpass, scratch_dir=self._scratch_dir, ssh_program=self._ssh_program
+            ) as env,
+        ):
+            clone = WorkingClone(
+                repos / key,
+                remote,
+                env,
+                identity=self._identity,
+                secrets=credentials.secrets(),
+                network_timeout=self._network_timeout,
+            )
+            clone.prepare()
+
+            def write_from(base: str | None) -> StoredArtifact | None:
+                """Write the artifact on top of `base`; a StoredArtifact when there is nothing to push."""
+                existing = clone.read_files(folder, ARTIFACT_FILES)
+                plan = plan_artifact(folder, flow, provenance, existing)
+                commit = clone.commit_files(folder, plan.files, message) if plan.changed else None
+                if commit is None:
+                    _logger.info(
+                        "artifact %s of %s version %s unchanged in %s (%s); nothing to commit",
+                        folder,
+                        flow.flow_name,
+                        flow.version,
+                        remote.url,
+                        branch,
+                    )
+                    return StoredArtifact(path=str(folder), commit=base or "", changed=False)
+                return None
+
+            base = clone.sync(branch)
+            unchanged = write_from(base)
+            if unchanged is not None:
+                return unchanged
+            for attempt in range(1, self._max_push_attempts + 1):
+                if clone.push(branch) == "pushed":
+                    commit = clone.rev_parse("HEAD")
+                    _logger.info(
+                        "committed %s version %s to %s (%s) as %s in %s",
+                        flow.flow_name,
+                        flow.version,
+                        remote.url,
+                        branch,
+                        commit[:12],
+                        folder,
+                    )
+                    return StoredArtifact(path=str(folder), commit=commit, changed=True)
+                if attempt == self._max_push_attempts:
+                    break
+                _logger.warning(
+                    "push to %s (%s) rejected: the branch moved on; rebasing and retrying (attempt %d of %d)",
+                    remote.url,
+                    branch,
+                    attempt + 1,
+                    self._max_push_attempts,
+                )
+                time.sleep(random.uniform(0.02, 0.1) * attempt)
+                remote_tip = clone.fetch(branch)
+                if clone.rebase(branch):
+                    if clone.rev_parse("HEAD") == remote_tip:
+                        return StoredArtifact(path=str(folder), commit=remote_tip, changed=False)
+                    continue
+                clone.reset_to(branch, remote_tip)
+                unchanged = write_from(remote_tip)
+                if unchanged is not None:
+                    return unchanged
+            raise GitPushRejected(
+                f"git push {remote.url} (branch {branch}) was rejected {self._max_push_attempts} times "
+                "because other writers kept moving the branch; flowrelease never force-pushes and will retry "
+                "the export later"
+            )
