@@ -2,3 +2,4 @@
 
 pytest_plugins: list[str] = []
 pytest_plugins.append("tests.support.kube")
+pytest_plugins.append("tests.support.git_http")

@@ -1,0 +1,201 @@
+"""A real Git server over smart HTTP on loopback, behind HTTP Basic auth, for tests.
+
+Registered as a pytest plugin in ``tests/conftest.py``. Each request is authenticated and then handed to
+``git http-backend`` as a CGI program (GIT_PROJECT_ROOT, GIT_HTTP_EXPORT_ALL, REMOTE_USER set, so pushes
+through receive-pack are allowed), exactly as Apache or nginx would run it. The server listens on
+127.0.0.1 on a free port in a background thread.
+
+Fixtures
+--------
+``git_http_server`` (function)
+    A :class:`GitHttpServer` with its own repository root:
+
+    - ``url(name)``: ``http://127.0.0.1:<port>/<name>`` (no credentials in it).
+    - ``create_repo(name)``: a new empty bare repository served at ``url(name)``; returns its path.
+    - ``username`` / ``password``: a valid basic-auth pair; ``token``: a valid token for user
+      ``x-access-token``.
+    - ``requests``: every request as (method, path, status, user), in order; ``denied()`` counts 401s.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+_GIT = shutil.which("git") or "git"
+
+
+@dataclass
+class GitHttpServer:
+    root: Path
+    host: str
+    port: int
+    username: str
+    password: str
+    token: str
+    requests: list[tuple[str, str, int, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self.port}/{name}"
+
+    def create_repo(self, name: str) -> Path:
+        path = self.root / name
+        subprocess.run([_GIT, "init", "--quiet", "--bare", str(path)], check=True)
+        subprocess.run([_GIT, "--git-dir", str(path), "config", "http.receivepack", "true"], check=True)
+        return path
+
+    def users(self) -> dict[str, str]:
+        return {self.username: self.password, "x-access-token": self.token}
+
+    def record(self, method: str, path: str, status: int, user: str) -> None:
+        with self._lock:
+            self.requests.append((method, path, status, user))
+
+    def denied(self) -> int:
+        with self._lock:
+            return sum(1 for _, _, status, _ in self.requests if status == 401)
+
+
+def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        chunks: list[bytes] = []
+        while True:
+            size = int(handler.rfile.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(chunks)
+            chunks.append(handler.rfile.read(size))
+            handler.rfile.readline()
+    length = int(handler.headers.get("Content-Length") or 0)
+    return handler.rfile.read(length) if length else b""
+
+
+def _split_cgi_output(output: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        head, found, body = output.partition(separator)
+        if found:
+            break
+    else:
+        head, body = output, b""
+    status = 200
+    headers: list[tuple[str, str]] = []
+    for line in head.decode("latin-1").splitlines():
+        name, _, value = line.partition(":")
+        if name.lower() == "status":
+            status = int(value.strip().split()[0])
+        elif name:
+            headers.append((name.strip(), value.strip()))
+    return status, headers, body
+
+
+def _handler_for(server: GitHttpServer) -> type[BaseHTTPRequestHandler]:
+    class GitHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+        def _user(self) -> str | None:
+            scheme, _, encoded = self.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "basic":
+                return None
+            try:
+                username, _, password = base64.b64decode(encoded).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+            expected = server.users().get(username)
+            if expected is None or not secrets.compare_digest(expected, password):
+                return None
+            return username
+
+        def _serve(self) -> None:
+            parts = urlsplit(self.path)
+            user = self._user()
+            if user is None:
+                body = b"authentication required\n"
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="flowrelease-test"')
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                server.record(self.command, parts.path, 401, "")
+                return
+            request_body = _read_body(self)
+            env = {
+                "PATH": "/usr/bin:/bin",
+                "GIT_PROJECT_ROOT": str(server.root),
+                "GIT_HTTP_EXPORT_ALL": "1",
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "GIT_CONFIG_GLOBAL": "/dev/null",
+                "REMOTE_USER": user,
+                "REMOTE_ADDR": self.client_address[0],
+                "REQUEST_METHOD": self.command,
+                "PATH_INFO": parts.path,
+                "QUERY_STRING": parts.query,
+                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                "CONTENT_LENGTH": str(len(request_body)),
+                "GATEWAY_INTERFACE": "CGI/1.1",
+                "SERVER_PROTOCOL": "HTTP/1.0",
+            }
+            if self.headers.get("Content-Encoding"):
+                env["HTTP_CONTENT_ENCODING"] = self.headers["Content-Encoding"]
+            if self.headers.get("Git-Protocol"):
+                env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
+            result = subprocess.run(
+                [_GIT, "http-backend"], input=request_body, env=env, capture_output=True, timeout=60
+            )
+            status, headers, body = _split_cgi_output(result.stdout)
+            self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            server.record(self.command, parts.path, status, user)
+
+        def do_GET(self) -> None:
+            self._serve()
+
+        def do_POST(self) -> None:
+            self._serve()
+
+    return GitHandler
+
+
+@pytest.fixture
+def git_http_server(tmp_path: Path) -> Iterator[GitHttpServer]:
+    root = tmp_path / "git-http-root"
+    root.mkdir()
+    state = GitHttpServer(
+        root=root,
+        host="127.0.0.1",
+        port=0,
+        username="flowrelease-test",
+        password=secrets.token_urlsafe(18),
+        token=secrets.token_hex(20),
+    )
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(state))
+    httpd.daemon_threads = True
+    state.port = httpd.server_address[1]
+    thread = threading.Thread(target=httpd.serve_forever, name="git-http-server", daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
