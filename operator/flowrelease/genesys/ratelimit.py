@@ -63,7 +63,7 @@ class RateLimiter:
 
     async def acquire(self) -> float:
         """Wait for a request slot; returns the seconds waited. Waiters are served in arrival order."""
-        waited = 0.0
+        started = self._clock()
         async with self._lock:
             while True:
                 now = self._clock()
@@ -73,10 +73,9 @@ class RateLimiter:
                     self._refill()
                     if self._tokens >= 1.0:
                         self._tokens -= 1.0
-                        return waited
+                        return now - started
                     delay = (1.0 - self._tokens) * 60.0 / self._rate
                 await self._sleep(delay)
-                waited += delay
 
     def pause(self, seconds: float) -> None:
         """A 429 told one of us to wait: hold every request on this limiter for `seconds`."""

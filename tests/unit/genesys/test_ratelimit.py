@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from flowrelease.genesys import RateLimiter, RateLimiterRegistry
+from tests.unit.genesys.virtual_time import VirtualTime
+
+
+async def test_burst_up_to_capacity_then_paced_at_the_configured_rate() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(60, clock=time.clock, sleep=time.sleep)
+    for _ in range(60):
+        assert await limiter.acquire() == 0.0
+    started = time.now
+    for _ in range(5):
+        await limiter.acquire()
+    assert time.now - started == pytest.approx(5.0), "60/min refills one slot per second"
+
+
+async def test_a_429_pause_holds_every_request_sharing_the_limiter() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(300, clock=time.clock, sleep=time.sleep)
+    limiter.pause(7.0)
+    waited = await asyncio.gather(*(limiter.acquire() for _ in range(3)))
+    assert time.now >= 1007.0
+    assert waited[0] >= 7.0
+    assert all(w > 0 for w in waited), "nobody slips through during a pause"
+
+
+async def test_server_headers_lower_the_rate_to_what_the_server_allows() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(300, clock=time.clock, sleep=time.sleep)
+    limiter.observe(
+        {"inin-ratelimit-allowed": "120", "inin-ratelimit-count": "1", "inin-ratelimit-reset": "60"}
+    )
+    assert limiter.rate_per_minute == 120
+    assert limiter.available() <= 120
+
+
+async def test_nearly_used_server_window_caps_the_bucket_to_what_is_left() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(300, clock=time.clock, sleep=time.sleep)
+    limiter.observe(
+        {"inin-ratelimit-allowed": "300", "inin-ratelimit-count": "298", "inin-ratelimit-reset": "4"}
+    )
+    assert limiter.available() == pytest.approx(2.0)
+    await limiter.acquire()
+    await limiter.acquire()
+    before = time.now
+    await limiter.acquire()
+    assert time.now - before == pytest.approx(0.2), "the third request waits for the refill pace (300/min)"
+
+
+async def test_a_window_with_room_left_does_not_slow_anyone_down() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(300, clock=time.clock, sleep=time.sleep)
+    limiter.observe({"inin-ratelimit-allowed": "300", "inin-ratelimit-count": "40"})
+    assert limiter.available() == pytest.approx(300.0)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"inin-ratelimit-allowed": "lots"}, {"inin-ratelimit-allowed": "0"}, {"inin-ratelimit-count": "5"}],
+)
+def test_missing_or_garbled_headers_are_ignored(headers: dict[str, str]) -> None:
+    limiter = RateLimiter(300)
+    limiter.observe(headers)
+    assert limiter.rate_per_minute == 300
+
+
+def test_the_rate_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="rate_per_minute"):
+        RateLimiter(0)
+
+
+def test_registry_shares_one_limiter_per_org_and_client() -> None:
+    registry = RateLimiterRegistry(300)
+    one = registry.for_target("mypurecloud.com", "client-a")
+    assert registry.for_target("us-east-1", "client-a") is one
+    assert registry.for_target("us_east_1", "client-a") is one
+    assert registry.for_target("https://api.mypurecloud.com", "client-a") is one
+    assert registry.for_target("mypurecloud.com", "client-b") is not one
+    assert registry.for_target("mypurecloud.ie", "client-a") is not one
+    assert registry.for_target("http://127.0.0.1:9999", "client-a") is not one
+
+
+def test_registry_uses_its_configured_rate() -> None:
+    assert RateLimiterRegistry(90).for_target("mypurecloud.de", "c").rate_per_minute == 90
