@@ -1,0 +1,454 @@
+"""The org model: clients, divisions, resources and flows, and every change the API can make to them.
+
+`Org` enforces the rules the real service enforces — locks (`lockedClient`), version types (SAVE → CHECKIN →
+PUBLISH), one operation in flight per flow — and raises `ApiError` with the right status when a request
+breaks one. Publish and check-in are asynchronous: they start an `Operation` whose `Progress` decides when
+an observation sees it finished (see `transitions`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from flowrelease.emulator.clock import Clock
+from flowrelease.emulator.faults import FaultBook
+from flowrelease.emulator.model import (
+    Client,
+    Counts,
+    Division,
+    Flow,
+    FlowVersion,
+    JsonObject,
+    Lock,
+    Operation,
+    PendingOperation,
+    ResolvedReference,
+    Resource,
+)
+from flowrelease.emulator.references import find_references
+from flowrelease.emulator.transitions import TransitionSettings
+from flowrelease.emulator.vocabulary import ARCHY_FLOW_TYPES, ARCHY_KEY_BY_FLOW_TYPE, FLOW_TYPES
+from flowrelease.emulator.wire import ApiError, bad_request, conflict, not_found
+
+NAMESPACE = uuid.UUID("6f1b3f1e-6c1d-4b7e-9a53-2f0d7e8c9a10")
+
+
+def stable_id(*parts: str) -> str:
+    """A deterministic UUID for seeded objects, so the demo org has the same ids on every start."""
+    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
+
+
+def version_id(number: int) -> str:
+    return f"{number}.0"
+
+
+class Org:
+    """Everything one emulated Genesys Cloud org holds."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.clients: dict[str, Client] = {}
+        self.divisions: dict[str, Division] = {}
+        self.resources: dict[str, Resource] = {}
+        self.flows: dict[str, Flow] = {}
+        self.transitions = TransitionSettings()
+        self.faults = FaultBook()
+        self.flow_counts: dict[str, Counts] = {}
+        self.version_counts: dict[tuple[str, str], Counts] = {}
+        self.validation_warnings: dict[tuple[str, str], list[str]] = {}
+        self.created_at = clock.now()
+
+    # -- directory -------------------------------------------------------------------------------------
+
+    def add_client(self, client: Client) -> None:
+        self.clients[client.id] = client
+
+    def client_name(self, client_id: str) -> str:
+        client = self.clients.get(client_id)
+        return client.name if client else client_id
+
+    def add_division(self, name: str, division_id: str = "") -> Division:
+        division = Division(id=division_id or stable_id("division", name), name=name)
+        self.divisions[division.id] = division
+        return division
+
+    def division_named(self, name: str) -> Division | None:
+        return next((d for d in self.divisions.values() if d.name == name), None)
+
+    def home_division(self) -> Division:
+        return self.division_named("Home") or self.add_division("Home")
+
+    def add_resource(self, kind: str, name: str, category: str = "", resource_id: str = "") -> Resource:
+        resource = Resource(
+            id=resource_id or stable_id(kind, category, name), type=kind, name=name, category=category
+        )
+        self.resources[resource.id] = resource
+        return resource
+
+    def delete_resource(self, resource_id: str) -> Resource:
+        resource = self.resources.get(resource_id)
+        if resource is None:
+            raise not_found("Resource", resource_id)
+        resource.deleted = True
+        return resource
+
+    def find_resource(self, kind: str, name: str, category: str = "") -> Resource | None:
+        for resource in self.resources.values():
+            if resource.deleted or resource.type != kind or resource.name != name:
+                continue
+            if kind == "DATAACTION" and category and resource.category != category:
+                continue
+            return resource
+        return None
+
+    def flows_named(self, name: str) -> list[Flow]:
+        return [f for f in self.flows.values() if f.name == name and not f.deleted]
+
+    # -- the ResourceCatalog protocol used by Archy import -----------------------------------------------
+
+    def resource_exists(self, kind: str, name: str, category: str) -> bool:
+        if kind == "FLOW":
+            return bool(self.flows_named(name))
+        return self.find_resource(kind, name, category) is not None
+
+    def resource_names(self, kind: str) -> list[str]:
+        if kind == "FLOW":
+            return [f.name for f in self.flows.values() if not f.deleted]
+        return [
+            f"{r.category}/{r.name}" if r.category else r.name
+            for r in self.resources.values()
+            if r.type == kind and not r.deleted
+        ]
+
+    def division_names(self) -> list[str]:
+        return [d.name for d in self.divisions.values()]
+
+    # -- flows -----------------------------------------------------------------------------------------
+
+    def flow(self, flow_id: str, *, include_deleted: bool = False) -> Flow:
+        flow = self.flows.get(flow_id)
+        if flow is None or (flow.deleted and not include_deleted):
+            raise not_found("Flow", flow_id)
+        return flow
+
+    def version(self, flow: Flow, version_key: str) -> FlowVersion:
+        found = flow.versions.get(version_key)
+        if found is None:
+            raise not_found(f"Version of flow {flow.id}", version_key)
+        return found
+
+    def create_flow(
+        self,
+        name: str,
+        flow_type: str,
+        client_id: str,
+        *,
+        division_id: str = "",
+        description: str = "",
+        flow_id: str = "",
+        lock: bool = True,
+    ) -> Flow:
+        if flow_type not in FLOW_TYPES:
+            raise bad_request(
+                f"Unknown flow type '{flow_type}'. Valid types: {', '.join(FLOW_TYPES)}.", field="type"
+            )
+        if not name.strip():
+            raise bad_request("A flow needs a non-empty name.", field="name")
+        if any(f.type == flow_type for f in self.flows_named(name)):
+            raise ApiError(
+                400,
+                "architect.flow.validate.name.duplicate",
+                f"A {flow_type} flow named '{name}' already exists.",
+                details=[{"errorCode": "architect.flow.validate.name.duplicate", "fieldName": "name"}],
+            )
+        division = self.divisions.get(division_id) if division_id else self.home_division()
+        if division is None:
+            raise bad_request(f"Division '{division_id}' does not exist.", field="division")
+        flow = Flow(
+            id=flow_id or str(uuid.uuid4()),
+            name=name,
+            type=flow_type,
+            division_id=division.id,
+            description=description,
+        )
+        if lock:
+            flow.lock = Lock(client_id, self.client_name(client_id))
+        self.flows[flow.id] = flow
+        return flow
+
+    def update_flow(
+        self,
+        flow_id: str,
+        client_id: str,
+        *,
+        name: str | None,
+        description: str | None,
+        division_id: str | None,
+    ) -> Flow:
+        flow = self.flow(flow_id)
+        self._require_not_locked_by_other(flow, client_id)
+        if name is not None:
+            if not name.strip():
+                raise bad_request("A flow needs a non-empty name.", field="name")
+            if any(f.id != flow.id and f.type == flow.type for f in self.flows_named(name)):
+                raise bad_request(f"A {flow.type} flow named '{name}' already exists.", field="name")
+            flow.name = name
+        if description is not None:
+            flow.description = description
+        if division_id is not None:
+            if division_id not in self.divisions:
+                raise bad_request(f"Division '{division_id}' does not exist.", field="division")
+            flow.division_id = division_id
+        return flow
+
+    def delete_flow(self, flow_id: str, client_id: str) -> None:
+        flow = self.flow(flow_id)
+        self._require_not_locked_by_other(flow, client_id)
+        if flow.pending is not None:
+            raise conflict(f"Flow '{flow.id}' is busy with a {flow.pending.operation.action_name} operation.")
+        flow.deleted = True
+        flow.lock = None
+
+    # -- locks -----------------------------------------------------------------------------------------
+
+    def _require_not_locked_by_other(self, flow: Flow, client_id: str) -> None:
+        if flow.lock is not None and flow.lock.client_id != client_id:
+            raise ApiError(
+                409,
+                "architect.flow.locked",
+                f"Flow '{flow.name}' ({flow.id}) is locked by client '{flow.lock.client_name}' "
+                f"({flow.lock.client_id}). Ask them to check it in, or unlock it.",
+            )
+
+    def _require_idle(self, flow: Flow) -> None:
+        if flow.pending is not None:
+            raise conflict(
+                f"Flow '{flow.id}' already has a {flow.pending.operation.action_name} operation in progress "
+                f"({flow.pending.operation.id}); wait for currentOperation.complete."
+            )
+
+    def checkout(self, flow_id: str, client_id: str) -> Flow:
+        flow = self.flow(flow_id)
+        self._require_not_locked_by_other(flow, client_id)
+        flow.lock = Lock(client_id, self.client_name(client_id))
+        flow.current_operation = self._finished_operation("CHECKOUT", "LOCKED", client_id)
+        return flow
+
+    def lock_as(self, flow_id: str, client_id: str, client_name: str) -> Flow:
+        """Control plane: lock the flow as another client, for lock-conflict tests."""
+        flow = self.flow(flow_id)
+        flow.lock = Lock(client_id, client_name)
+        return flow
+
+    def unlock(self, flow_id: str, client_id: str) -> Flow:
+        flow = self.flow(flow_id)
+        flow.lock = None
+        flow.current_operation = self._finished_operation("STATE_CHANGE", "UNLOCKED", client_id)
+        return flow
+
+    def revert(self, flow_id: str, client_id: str) -> Flow:
+        flow = self.flow(flow_id)
+        self._require_not_locked_by_other(flow, client_id)
+        self._require_idle(flow)
+        if flow.saved_version_id:
+            del flow.versions[flow.saved_version_id]
+            flow.saved_version_id = ""
+        flow.lock = None
+        flow.current_operation = self._finished_operation("REVERT", "UNLOCKED", client_id)
+        return flow
+
+    def deactivate(self, flow_id: str, client_id: str) -> Flow:
+        flow = self.flow(flow_id)
+        self._require_not_locked_by_other(flow, client_id)
+        self._require_idle(flow)
+        flow.active = False
+        flow.current_operation = self._finished_operation("STATE_CHANGE", "SUCCESS", client_id)
+        return flow
+
+    def _finished_operation(self, action: str, status: str, client_id: str) -> Operation:
+        return Operation(str(uuid.uuid4()), action, status, complete=True, client_id=client_id)
+
+    # -- versions --------------------------------------------------------------------------------------
+
+    def resolve_references(self, configuration: JsonObject) -> list[ResolvedReference]:
+        resolved: list[ResolvedReference] = []
+        for reference in find_references(configuration):
+            if reference.kind == "FLOW":
+                flows = self.flows_named(reference.name)
+                resolved.append(ResolvedReference(reference, flows[0].id if flows else ""))
+            else:
+                found = self.find_resource(reference.kind, reference.name, reference.category)
+                resolved.append(ResolvedReference(reference, found.id if found else ""))
+        return resolved
+
+    def _check_configuration_type(self, flow: Flow, configuration: JsonObject) -> None:
+        keys = [key for key in configuration if key in ARCHY_FLOW_TYPES]
+        if keys and ARCHY_FLOW_TYPES[keys[0]] != flow.type:
+            expected = ARCHY_KEY_BY_FLOW_TYPE.get(flow.type, flow.type)
+            raise bad_request(
+                f"The configuration is a `{keys[0]}` flow but flow '{flow.name}' is {flow.type} "
+                f"(expected a `{expected}` document).",
+                field="body",
+            )
+
+    def add_version(
+        self, flow: Flow, configuration: JsonObject, client_id: str, version_type: str
+    ) -> FlowVersion:
+        number = flow.next_version_number
+        flow.next_version_number += 1
+        now = self.clock.now()
+        version = FlowVersion(
+            id=version_id(number),
+            number=number,
+            type=version_type,
+            configuration=configuration,
+            references=self.resolve_references(configuration),
+            created_by_client=client_id,
+            date_created=now,
+            date_saved=now,
+            date_checked_in=None if version_type == "SAVE" else now,
+            generation_id=stable_id("generation", flow.id, str(number)),
+        )
+        flow.versions[version.id] = version
+        if version_type == "SAVE":
+            flow.saved_version_id = version.id
+        else:
+            flow.checked_in_version_id = version.id
+        return version
+
+    def save_version(self, flow_id: str, configuration: JsonObject, client_id: str) -> FlowVersion:
+        """`POST /flows/{id}/versions`: store a draft (SAVE); checks an unlocked flow out to the caller."""
+        flow = self.flow(flow_id)
+        self._require_not_locked_by_other(flow, client_id)
+        self._require_idle(flow)
+        self._check_configuration_type(flow, configuration)
+        if flow.lock is None:
+            flow.lock = Lock(client_id, self.client_name(client_id))
+        if flow.saved_version_id:
+            draft = flow.versions[flow.saved_version_id]
+            draft.configuration = configuration
+            draft.references = self.resolve_references(configuration)
+            draft.date_saved = self.clock.now()
+            return draft
+        return self.add_version(flow, configuration, client_id, "SAVE")
+
+    def latest_configuration(self, flow_id: str, *, include_deleted: bool = False) -> JsonObject:
+        flow = self.flow(flow_id, include_deleted=include_deleted)
+        for key in (flow.saved_version_id, flow.checked_in_version_id, flow.published_version_id):
+            if key:
+                return flow.versions[key].configuration
+        raise not_found("Configuration of flow", flow_id)
+
+    # -- asynchronous operations -------------------------------------------------------------------------
+
+    def checkin(self, flow_id: str, client_id: str) -> Operation:
+        flow = self.flow(flow_id)
+        self._require_not_locked_by_other(flow, client_id)
+        self._require_idle(flow)
+        if flow.lock is None:
+            raise conflict(f"Flow '{flow.name}' is not checked out; check it out and save a version first.")
+        if not flow.saved_version_id:
+            raise bad_request(f"Flow '{flow.name}' has no saved draft to check in.")
+        return self._start(flow, "CHECKIN", "checkin", flow.saved_version_id, client_id)
+
+    def publish(self, flow_id: str, client_id: str, requested_version: str | None) -> Operation:
+        flow = self.flow(flow_id)
+        self._require_not_locked_by_other(flow, client_id)
+        self._require_idle(flow)
+        target_id = requested_version or flow.checked_in_version_id
+        if not target_id:
+            raise bad_request(f"Flow '{flow.name}' has no checked-in version to publish.", field="version")
+        target = self.version(flow, target_id)
+        if target.type == "SAVE":
+            raise bad_request(
+                f"Version {target.id} of flow '{flow.name}' is a draft; check it in before publishing it.",
+                field="version",
+            )
+        published = flow.versions.get(flow.published_version_id)
+        if self.faults.refuse_older_publish and published is not None and target.number < published.number:
+            raise ApiError(
+                400,
+                "architect.flow.publish.version.older",
+                f"Version {target.id} is older than the published version {published.id}; this org refuses "
+                "to publish an older version. Create a new version from its configuration instead.",
+                details=[{"errorCode": "architect.flow.publish.version.older", "fieldName": "version"}],
+            )
+        return self._start(flow, "PUBLISH", "publish", target.id, client_id)
+
+    def _start(self, flow: Flow, action: str, kind: str, target_version: str, client_id: str) -> Operation:
+        operation = Operation(str(uuid.uuid4()), action, "STARTED", complete=False, client_id=client_id)
+        now = self.clock.now()
+        progress = self.transitions.mode_for(kind, flow.id).start(now)
+        flow.current_operation = operation
+        flow.pending = PendingOperation(operation, progress, target_version)
+        if progress.due(now):
+            self._finish(flow)
+        return Operation(**vars(operation))
+
+    def observe_flow(self, flow: Flow) -> None:
+        """A read of the flow: counts as a poll of its pending operation."""
+        if flow.pending is not None and flow.pending.progress.poll(self.clock.now()):
+            self._finish(flow)
+
+    def settle(self) -> None:
+        """Finish every operation whose time has come (for `seconds` transitions)."""
+        now = self.clock.now()
+        for flow in self.flows.values():
+            pending = flow.pending
+            if pending is not None and pending.progress.mode.mode != "polls" and pending.progress.due(now):
+                self._finish(flow)
+
+    def _finish(self, flow: Flow) -> None:
+        pending = flow.pending
+        assert pending is not None
+        flow.pending = None
+        operation = pending.operation
+        operation.complete = True
+        fault = self.faults.operation_fault_for(operation.action_name, flow.id, pending.version_id)
+        version = flow.versions.get(pending.version_id)
+        if fault is not None or version is None:
+            operation.action_status = "FAILURE"
+            operation.error_message = (
+                fault.error_message if fault else f"Version {pending.version_id} is gone."
+            )
+            operation.error_code = fault.error_code if fault else "not.found"
+            operation.error_details = [
+                {"errorCode": operation.error_code, "entityId": flow.id, "entityName": flow.name}
+            ]
+            return
+        if operation.action_name == "CHECKIN":
+            self._apply_checkin(flow, version)
+        else:
+            self._apply_publish(flow, version, operation.client_id)
+        operation.action_status = "SUCCESS"
+
+    def _apply_checkin(self, flow: Flow, version: FlowVersion) -> None:
+        version.type = "CHECKIN"
+        version.date_checked_in = self.clock.now()
+        flow.checked_in_version_id = version.id
+        flow.saved_version_id = ""
+        flow.lock = None
+
+    def _apply_publish(self, flow: Flow, version: FlowVersion, client_id: str) -> None:
+        now = self.clock.now()
+        previous = flow.versions.get(flow.published_version_id)
+        if previous is not None and previous is not version:
+            previous.date_published_end = now
+        version.type = "PUBLISH"
+        version.date_published = now
+        version.date_published_end = None
+        flow.published_version_id = version.id
+        flow.active = True
+        if flow.lock is not None and flow.lock.client_id == client_id:
+            flow.lock = None
+
+    def publish_now(self, flow: Flow, version: FlowVersion, client_id: str) -> None:
+        """Publish synchronously (Architect job success, seeding)."""
+        self._apply_publish(flow, version, client_id)
+        flow.current_operation = self._finished_operation("PUBLISH", "SUCCESS", client_id)
+
+    # -- listing ---------------------------------------------------------------------------------------
+
+    def visible_flows(self, *, include_deleted: bool) -> Iterable[Flow]:
+        return (f for f in self.flows.values() if include_deleted or not f.deleted)
