@@ -1,0 +1,352 @@
+"""Wire-level behaviour of the request choke point, on `httpx.MockTransport` (scripted replies).
+
+Only what a scripted reply can prove lives here: exact request shapes, retry counts and error mapping per
+status. The same behaviours against the emulator over loopback are in tests/contract/client/.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from flowrelease.engine.ports import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Timeout,
+    Transient,
+)
+from flowrelease.genesys import (
+    GenesysClient,
+    GenesysErrorInfo,
+    GenesysForbidden,
+    GenesysServerError,
+    RateLimiter,
+    RetryPolicy,
+)
+from tests.unit.genesys.virtual_time import VirtualTime
+
+SECRET = "s3cr3t-client-secret-value"
+TOKEN = "tok-abcdef-123456"
+BASE = "https://api.mypurecloud.ie"
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def token_reply() -> httpx.Response:
+    return httpx.Response(200, json={"access_token": TOKEN, "token_type": "bearer", "expires_in": 86400})
+
+
+def error_reply(status: int, code: str, message: str, **headers: str) -> httpx.Response:
+    body = {
+        "message": message,
+        "code": code,
+        "status": status,
+        "contextId": "ctx-1",
+        "details": [],
+        "errors": [],
+    }
+    return httpx.Response(status, json=body, headers={"ININ-Correlation-Id": "corr-42", **headers})
+
+
+class Script:
+    """Answers the token request, then API requests from a list of replies (or exceptions)."""
+
+    def __init__(self, *replies: httpx.Response | Exception) -> None:
+        self.replies = list(replies)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path == "/oauth/token":
+            return token_reply()
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    @property
+    def api_requests(self) -> list[httpx.Request]:
+        return [r for r in self.requests if r.url.path != "/oauth/token"]
+
+
+def make_client(
+    handler: Handler,
+    time: VirtualTime,
+    *,
+    limiter: RateLimiter | None = None,
+    seen: list[object] | None = None,
+) -> GenesysClient:
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return GenesysClient(
+        http,
+        base_url=BASE,
+        client_id="client-1",
+        client_secret=SECRET,
+        limiter=limiter,
+        on_response=(lambda m, r, s: seen.append((m, r, s))) if seen is not None else None,
+        sleep=time.sleep,
+        clock=time.clock,
+        retry=RetryPolicy(max_attempts=4, max_wait_seconds=120.0),
+        rng=random.Random(1),
+    )
+
+
+def assert_no_secrets(error: BaseException) -> None:
+    text = f"{error} {error!r} {error.args}"
+    assert SECRET not in text and TOKEN not in text
+
+
+async def test_token_request_uses_the_login_host_basic_auth_and_the_client_credentials_grant() -> None:
+    script = Script(httpx.Response(200, json={"id": "f", "name": "n", "type": "INBOUNDCALL"}))
+    client = make_client(script, VirtualTime())
+    await client.get_flow("f")
+    token_request, api_request = script.requests
+    assert str(token_request.url) == "https://login.mypurecloud.ie/oauth/token"
+    assert token_request.headers["authorization"].startswith("Basic ")
+    assert token_request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert token_request.content == b"grant_type=client_credentials"
+    assert str(api_request.url) == f"{BASE}/api/v2/flows/f"
+    assert api_request.headers["authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_path_parameters_are_url_quoted() -> None:
+    script = Script(httpx.Response(200, json={"id": "a/b", "type": "CHECKIN"}))
+    client = make_client(script, VirtualTime())
+    await client.get_version("flow 1", "a/b")
+    assert script.api_requests[0].url.raw_path == b"/api/v2/flows/flow%201/versions/a%2Fb"
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "category", "must_say", "reason"),
+    [
+        (400, "bad.request", InvalidRequest, "refused the request as invalid", "malformed request"),
+        (403, "missing.permissions", PermissionDenied, "architect:flow:view", "403 names the permission"),
+        (404, "not.found", NotFound, "flow f-1 does not exist (check spec.flow.id)", "404 hint per call"),
+        (409, "conflict", Conflict, "spec.publish.lockPolicy", "409 points at the lock policy"),
+        (413, "request.entity.too.large", InvalidRequest, "HTTP 413", "other 4xx are invalid requests"),
+        (408, "timeout", Timeout, "timed out", "408 is a timeout"),
+    ],
+)
+async def test_error_statuses_map_to_the_engine_categories_with_operator_guidance(
+    status: int, code: str, category: type[Exception], must_say: str, reason: str
+) -> None:
+    script = Script(error_reply(status, code, "Genesys explains"))
+    client = make_client(script, VirtualTime())
+    with pytest.raises(category) as caught:
+        await client.get_flow("f-1")
+    error = caught.value
+    assert must_say in str(error), reason
+    assert "corr-42" in str(error) and code in str(error) and "Genesys explains" in str(error)
+    assert isinstance(error, GenesysErrorInfo)
+    assert error.correlation_id == "corr-42"
+    assert error.route == "GET /api/v2/flows/{flowId}"
+    assert getattr(error, "status", None) == status and getattr(error, "code", None) == code
+    assert len(script.api_requests) == 1, "4xx are not retried"
+
+
+async def test_403_on_publish_names_publish_and_unlock_permissions() -> None:
+    client = make_client(Script(error_reply(403, "missing.permissions", "no")), VirtualTime())
+    with pytest.raises(GenesysForbidden) as caught:
+        await client.publish_version("f-1", "3.0")
+    text = str(caught.value)
+    assert "lacks permission architect:flow:publish (and architect:flow:unlock)" in text
+    assert "add it to the client's role" in text
+    assert "publishing version 3.0 of flow f-1" in text
+
+
+async def test_get_is_retried_on_5xx_with_backoff_then_gives_up_as_transient() -> None:
+    time = VirtualTime()
+    script = Script(error_reply(503, "service.unavailable", "busy"))
+    with pytest.raises(GenesysServerError) as caught:
+        await make_client(script, time).get_flow("f")
+    assert len(script.api_requests) == 4, "max_attempts bounds the tries"
+    assert len(time.sleeps) == 3 and time.sleeps[0] < time.sleeps[1] < time.sleeps[2]
+    assert isinstance(caught.value, Transient)
+
+
+async def test_5xx_burst_then_success_is_survived() -> None:
+    time = VirtualTime()
+    ok = httpx.Response(200, json={"id": "f", "name": "n", "type": "INBOUNDCALL"})
+    script = Script(error_reply(500, "e", "x"), error_reply(502, "e", "x"), ok)
+    flow = await make_client(script, time).get_flow("f")
+    assert flow.id == "f" and len(script.api_requests) == 3
+
+
+async def test_publish_is_not_replayed_after_a_5xx_that_may_have_reached_genesys() -> None:
+    script = Script(error_reply(500, "internal.server.error", "oops"))
+    with pytest.raises(GenesysServerError) as caught:
+        await make_client(script, VirtualTime()).publish_version("f", "3.0")
+    assert len(script.api_requests) == 1
+    assert isinstance(caught.value, Transient)
+
+
+async def test_publish_is_not_replayed_after_a_read_timeout() -> None:
+    script = Script(httpx.ReadTimeout("slow"))
+    with pytest.raises(Timeout) as caught:
+        await make_client(script, VirtualTime()).publish_version("f", "3.0")
+    assert len(script.api_requests) == 1
+    assert isinstance(caught.value.__cause__, httpx.ReadTimeout), "the cause is chained"
+
+
+async def test_publish_is_retried_when_the_connection_was_never_made() -> None:
+    op = httpx.Response(200, json={"id": "op", "actionName": "PUBLISH", "actionStatus": "STARTED"})
+    script = Script(httpx.ConnectError("refused"), op)
+    operation = await make_client(script, VirtualTime()).publish_version("f", "3.0")
+    assert operation.action_status == "STARTED" and len(script.api_requests) == 2
+
+
+async def test_publish_is_retried_after_429_because_genesys_did_not_act() -> None:
+    time = VirtualTime()
+    op = httpx.Response(200, json={"id": "op", "actionName": "PUBLISH", "actionStatus": "STARTED"})
+    script = Script(
+        error_reply(429, "too.many.requests.retry.after", "slow down", **{"Retry-After": "3"}), op
+    )
+    await make_client(script, time).publish_version("f", "3.0")
+    assert time.sleeps == [3.0]
+    assert len(script.api_requests) == 2
+
+
+async def test_429_retry_after_is_clamped_and_the_wait_is_bounded() -> None:
+    time = VirtualTime()
+    script = Script(error_reply(429, "too.many.requests.retry.after", "slow", **{"Retry-After": "600"}))
+    with pytest.raises(RateLimited) as caught:
+        await make_client(script, time).get_flow("f")
+    assert time.sleeps == [60.0, 60.0], "clamped to 60 s, stopped before 120 s of waiting is exceeded"
+    assert caught.value.retry_after == 60.0
+    assert "will try again after 60 s" in str(caught.value)
+
+
+async def test_429_pauses_the_shared_limiter_instead_of_sleeping_alone() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(300, clock=time.clock, sleep=time.sleep)
+    ok = httpx.Response(200, json={"id": "f", "name": "n", "type": "INBOUNDCALL"})
+    script = Script(error_reply(429, "too.many.requests.retry.after", "slow", **{"Retry-After": "4"}), ok)
+    await make_client(script, time, limiter=limiter).get_flow("f")
+    assert limiter.paused_until == pytest.approx(1004.0)
+    assert time.now >= 1004.0
+
+
+async def test_401_fetches_one_new_token_then_gives_up_with_authentication_failed() -> None:
+    script = Script(error_reply(401, "bad.credentials", "expired"))
+    with pytest.raises(AuthenticationFailed) as caught:
+        await make_client(script, VirtualTime()).get_flow("f")
+    assert [r.url.path for r in script.requests] == [
+        "/oauth/token",
+        "/api/v2/flows/f",
+        "/oauth/token",
+        "/api/v2/flows/f",
+    ]
+    assert "client-1" in str(caught.value)
+    assert_no_secrets(caught.value)
+
+
+async def test_wrong_secret_is_authentication_failed_without_the_secret_even_if_echoed() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        echo = f"invalid client secret {SECRET}"
+        return httpx.Response(401, json={"error": "invalid_client", "error_description": echo})
+
+    with pytest.raises(AuthenticationFailed) as caught:
+        await make_client(handler, VirtualTime()).get_flow("f")
+    text = str(caught.value)
+    assert "check clientId and clientSecret" in text and "invalid_client" in text and "[redacted]" in text
+    assert_no_secrets(caught.value)
+
+
+async def test_token_response_without_access_token_is_an_authentication_failure() -> None:
+    client = make_client(lambda r: httpx.Response(200, json={"nope": 1}), VirtualTime())
+    with pytest.raises(AuthenticationFailed, match="no access_token"):
+        await client.get_flow("f")
+
+
+async def test_non_json_success_body_is_a_transient_bad_response() -> None:
+    script = Script(httpx.Response(200, content=b"<html>gateway</html>"))
+    with pytest.raises(Transient, match="not JSON"):
+        await make_client(script, VirtualTime()).get_flow("f")
+
+
+async def test_presigned_upload_gets_its_headers_but_never_the_bearer_token() -> None:
+    script = Script(httpx.Response(200))
+    client = make_client(script, VirtualTime())
+    await client.upload_import(
+        "https://uploads.s3.example/abc?X-Amz-Signature=1",
+        {"x-amz-meta-a": "1", "Content-Type": "text/yaml"},
+        "a: 1",
+    )
+    (upload,) = script.api_requests
+    assert upload.method == "PUT" and upload.url.host == "uploads.s3.example"
+    assert "authorization" not in upload.headers
+    assert upload.headers["x-amz-meta-a"] == "1" and upload.headers["content-type"] == "text/yaml"
+    assert upload.content == b"a: 1"
+
+
+async def test_on_response_reports_every_response_with_the_route_template() -> None:
+    seen: list[object] = []
+    ok = httpx.Response(200, json={"id": "f", "name": "n", "type": "INBOUNDCALL"})
+    script = Script(error_reply(503, "e", "x"), ok)
+    await make_client(script, VirtualTime(), seen=seen).get_flow("f-123")
+    assert seen == [
+        ("POST", "/oauth/token", 200),
+        ("GET", "/api/v2/flows/{flowId}", 503),
+        ("GET", "/api/v2/flows/{flowId}", 200),
+    ]
+
+
+async def test_find_flow_pages_and_matches_the_exact_name_client_side() -> None:
+    pages = {
+        "1": {"entities": [{"id": "a", "name": "Support IVR 2", "type": "INBOUNDCALL"}], "pageCount": 2},
+        "2": {"entities": [{"id": "b", "name": "Support IVR", "type": "INBOUNDCALL"}], "pageCount": 2},
+    }
+    requests: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        if request.url.path == "/oauth/token":
+            return token_reply()
+        return httpx.Response(200, json=pages[request.url.params["pageNumber"]])
+
+    flow = await make_client(handler, VirtualTime()).find_flow(name="Support IVR", flow_type="inboundcall")
+    assert flow is not None and flow.id == "b"
+    params = requests[1].url.params
+    assert (params["name"], params["type"], params["pageSize"]) == ("Support IVR", "inboundcall", "100")
+
+
+async def test_find_flow_with_two_exact_matches_asks_for_the_id() -> None:
+    body = {"entities": [{"id": i, "name": "Dup", "type": "INBOUNDCALL"} for i in ("x", "y")], "pageCount": 1}
+    client = make_client(Script(httpx.Response(200, json=body)), VirtualTime())
+    with pytest.raises(Conflict, match=r"set spec\.flow\.id"):
+        await client.find_flow(name="Dup", flow_type="inboundcall")
+
+
+async def test_find_flow_without_id_or_name_and_type_names_the_fields() -> None:
+    client = make_client(Script(httpx.Response(200)), VirtualTime())
+    with pytest.raises(
+        InvalidRequest, match=r"spec\.flow\.id, or both spec\.flow\.name and spec\.flow\.type"
+    ):
+        await client.find_flow(name="only a name")
+
+
+async def test_client_repr_shows_no_secret() -> None:
+    client = make_client(Script(httpx.Response(200)), VirtualTime())
+    assert SECRET not in repr(client) and "client-1" in repr(client)
+
+
+async def test_health_query_shape() -> None:
+    script = Script(httpx.Response(200, json={"results": []}))
+    await make_client(script, VirtualTime()).flow_health(
+        "f-1", datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, 1, 0, 0, 250000, tzinfo=UTC)
+    )
+    body = json.loads(script.api_requests[0].content)
+    assert body == {
+        "interval": "2025-01-01T00:00:00.000Z/2025-01-01T01:00:00.250Z",
+        "groupBy": ["flowId"],
+        "filter": {"type": "and", "predicates": [{"dimension": "flowId", "value": "f-1"}]},
+        "metrics": ["nFlowOutcome", "nFlowOutcomeFailed"],
+    }
