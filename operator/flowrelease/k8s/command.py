@@ -1,0 +1,135 @@
+"""`flowrelease operator`: run the kopf operator that reconciles every FlowRelease it can see.
+
+Credentials for the cluster come from kopf's usual sources: the in-cluster ServiceAccount, or KUBECONFIG /
+~/.kube/config outside a cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import click
+
+from flowrelease.k8s.config import (
+    DEFAULT_DRIFT_INTERVAL,
+    DEFAULT_GIT_WORKDIR,
+    DEFAULT_LIVENESS,
+    DEFAULT_MAX_CONCURRENT,
+    DEFAULT_METRICS_PORT,
+    ConfigError,
+    OperatorConfig,
+)
+
+
+def _default_git_workdir() -> Path:
+    """`$FLOWRELEASE_WORKDIR/git` when the deployment provides a writable work folder, else /tmp."""
+    base = os.environ.get("FLOWRELEASE_WORKDIR")
+    return Path(base) / "git" if base else DEFAULT_GIT_WORKDIR
+
+
+@click.command("operator")
+@click.option(
+    "--namespace",
+    "-n",
+    "namespaces",
+    multiple=True,
+    metavar="NS",
+    help="Watch FlowReleases in this namespace (repeatable; globs such as team-* work).",
+)
+@click.option(
+    "--all-namespaces", "-A", is_flag=True, help="Watch FlowReleases in every namespace (the default)."
+)
+@click.option(
+    "--selector",
+    "-l",
+    default="",
+    metavar="LABEL=VALUE",
+    help="Only reconcile FlowReleases matching this label selector (server-side), to shard across operators.",
+)
+@click.option(
+    "--liveness",
+    default=DEFAULT_LIVENESS,
+    show_default=True,
+    metavar="URL",
+    help="kopf's liveness endpoint; '' turns it off.",
+)
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=DEFAULT_METRICS_PORT,
+    show_default=True,
+    metavar="PORT",
+    help="Serve Prometheus metrics at :PORT/metrics; 0 turns it off.",
+)
+@click.option(
+    "--max-concurrent",
+    type=int,
+    default=DEFAULT_MAX_CONCURRENT,
+    show_default=True,
+    metavar="N",
+    help="At most N releases talk to Genesys at the same time.",
+)
+@click.option(
+    "--peering",
+    default=None,
+    metavar="NAME",
+    help=(
+        "kopf peering object to coordinate replicas (needs kopf's peering CRD); "
+        "lower-priority replicas pause."
+    ),
+)
+@click.option("--standalone", is_flag=True, help="No peering: this is the only replica.")
+@click.option(
+    "--git-workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=_default_git_workdir,
+    show_default=f"$FLOWRELEASE_WORKDIR/git or {DEFAULT_GIT_WORKDIR}",
+    envvar="FLOWRELEASE_GIT_WORKDIR",
+    metavar="DIR",
+    help="Where git clones for artifact export live.",
+)
+@click.option(
+    "--drift-interval",
+    type=float,
+    default=DEFAULT_DRIFT_INTERVAL,
+    show_default=True,
+    metavar="SECONDS",
+    help="Check each Ready release for drift this often; 0 turns drift checks off.",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Debug logging.")
+def operator_command(
+    namespaces: tuple[str, ...],
+    all_namespaces: bool,
+    selector: str,
+    liveness: str,
+    metrics_port: int,
+    max_concurrent: int,
+    peering: str | None,
+    standalone: bool,
+    git_workdir: Path,
+    drift_interval: float,
+    verbose: bool,
+) -> None:
+    """Run the Kubernetes operator (kopf) reconciling FlowReleases."""
+    try:
+        config = OperatorConfig(
+            namespaces=namespaces,
+            all_namespaces=all_namespaces,
+            selector=selector,
+            liveness=liveness,
+            metrics_port=metrics_port,
+            max_concurrent=max_concurrent,
+            peering=peering,
+            standalone=standalone,
+            git_workdir=git_workdir,
+            drift_interval=drift_interval,
+            verbose=verbose,
+        ).check()
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from error
+
+    from flowrelease.k8s.running import run_operator
+
+    asyncio.run(run_operator(config))

@@ -1,0 +1,166 @@
+"""kopf handlers: wire the runtime at start-up, and turn each reconcile pass's Outcome into a kopf requeue.
+
+How a release comes back after the delay the engine asks for (a WAITING outcome), without blocking:
+
+- Short waits (publish polling starts at 0.5 s) are waited for inside the handler, for at most
+  INLINE_BUDGET_S in total: an `asyncio.sleep` in this object's own kopf worker, so no other object and no
+  other coroutine waits. Going through kopf for each 0.5 s poll would cost a progress-annotation patch, a
+  touch patch and two extra watch events per poll, on top of the status write.
+- Longer waits (bake stages, lock waits, retries after errors) raise `kopf.TemporaryError(delay=)`: kopf
+  records the due time in the object's annotations, frees the worker, sleeps and re-runs the handler
+  (after a restart too). The delay is capped at MAX_REQUEUE_S because kopf does not re-run a delayed
+  handler early when the spec changes; the cap bounds how long a change waits to be noticed.
+- The operation id is already in `.status` (the engine saved it through the status subresource before the
+  side effect), so a restart that loses the worker's state never repeats a publish.
+
+READY books the next drift check (see drift.py); STALLED and SUSPENDED end the handling until the object
+changes. The same handler serves resume (operator start), create and update (spec, labels, annotations —
+so the `reconcile.flowrelease.io/requestedAt` annotation triggers one more pass). There is no deletion
+handler and no finalizer: deleting a FlowRelease never touches the Genesys flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import kopf
+
+from flowrelease.api.models import GROUP, PLURAL, VERSION
+from flowrelease.engine.outcome import Outcome, OutcomeKind
+from flowrelease.k8s.config import OperatorConfig
+from flowrelease.k8s.drift import DriftScheduler
+from flowrelease.k8s.kube_api import KubeApiError, ObjectGone
+from flowrelease.k8s.log_levels import REQUEUE_PREFIX
+from flowrelease.k8s.release_pass import release_key, run_release_pass
+from flowrelease.k8s.runtime import Runtime, open_runtime
+
+logger = logging.getLogger(__name__)
+
+INLINE_WAIT_MAX_S = 2.0
+INLINE_BUDGET_S = 10.0
+MAX_REQUEUE_S = 30.0
+MIN_REQUEUE_S = 0.5
+API_ERROR_RETRY_S = 15.0
+BUSY_RETRY_S = 15.0
+
+
+@dataclass
+class OperatorMemo:
+    """kopf's `memo`: the flags, and the runtime the startup handler builds (shared by every object)."""
+
+    config: OperatorConfig
+    runtime: Runtime | None = None
+    drift: DriftScheduler | None = None
+
+    def require(self) -> tuple[Runtime, DriftScheduler | None]:
+        if self.runtime is None:
+            raise kopf.TemporaryError("the operator is still starting", delay=1)
+        return self.runtime, self.drift
+
+
+def requeue_error(outcome: Outcome) -> kopf.TemporaryError:
+    delay = min(max(outcome.after or MIN_REQUEUE_S, MIN_REQUEUE_S), MAX_REQUEUE_S)
+    return kopf.TemporaryError(f"{REQUEUE_PREFIX}{delay:.1f}s: {outcome.message}", delay=delay)
+
+
+def _split(key: str) -> tuple[str, str]:
+    namespace, _, name = key.partition("/")
+    return namespace, name
+
+
+async def startup(settings: kopf.OperatorSettings, memo: OperatorMemo, **_: Any) -> None:
+    runtime = await open_runtime(memo.config, settings)
+    memo.runtime = runtime
+    if memo.config.drift_interval > 0:
+
+        async def check(key: str) -> float | None:
+            return await drift_check(runtime, key)
+
+        memo.drift = DriftScheduler(check)
+        memo.drift.start()
+    logger.info(
+        "flowrelease operator started: %s, at most %d releases at once, drift checks %s",
+        "all namespaces" if memo.config.clusterwide else "namespaces " + ", ".join(memo.config.namespaces),
+        memo.config.max_concurrent,
+        f"every {memo.config.drift_interval:g}s" if memo.drift else "off",
+    )
+
+
+async def cleanup(memo: OperatorMemo, **_: Any) -> None:
+    if memo.drift is not None:
+        await memo.drift.stop()
+        memo.drift = None
+    if memo.runtime is not None:
+        await memo.runtime.close()
+        memo.runtime = None
+
+
+async def drift_check(runtime: Runtime, key: str) -> float | None:
+    """One scheduled check of a settled release; returns when to check again (None: stop)."""
+    if runtime.locks.lock(key).locked():
+        return BUSY_RETRY_S
+    namespace, name = _split(key)
+    try:
+        obj = await runtime.api.get_release(namespace, name)
+    except ObjectGone:
+        runtime.locks.forget(key)
+        return None
+    outcome = await run_release_pass(runtime, obj)
+    if outcome.kind is OutcomeKind.READY:
+        return runtime.config.drift_interval
+    if outcome.kind is OutcomeKind.WAITING:
+        return max(outcome.after or MIN_REQUEUE_S, MIN_REQUEUE_S)
+    return None
+
+
+async def reconcile(body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
+    runtime, drift = memo.require()
+    obj: Mapping[str, Any] = dict(body)
+    key = release_key(obj)
+    deadline = time.monotonic() + INLINE_BUDGET_S
+    try:
+        while True:
+            outcome = await run_release_pass(runtime, obj)
+            after = outcome.after or MIN_REQUEUE_S
+            inline = (
+                outcome.kind is OutcomeKind.WAITING
+                and after <= INLINE_WAIT_MAX_S
+                and time.monotonic() + after < deadline
+            )
+            if not inline:
+                break
+            await asyncio.sleep(after)
+            obj = await runtime.api.get_release(*_split(key))
+    except ObjectGone:
+        logger.info("%s was deleted while it was being reconciled; nothing more to do", key)
+        if drift is not None:
+            drift.cancel(key)
+        return
+    except KubeApiError as error:
+        raise kopf.TemporaryError(f"Kubernetes API: {error}", delay=API_ERROR_RETRY_S) from error
+
+    if drift is not None:
+        if outcome.kind is OutcomeKind.READY:
+            drift.schedule(key, runtime.config.drift_interval)
+        else:
+            drift.cancel(key)
+    if outcome.kind is OutcomeKind.WAITING:
+        raise requeue_error(outcome)
+    logger.info("%s: %s (%s)", key, outcome.kind.value, outcome.message or outcome.status.phase.value)
+
+
+def build_registry() -> kopf.OperatorRegistry:
+    """A registry of flowrelease's handlers (not kopf's global one), so nothing else sneaks in."""
+    registry = kopf.OperatorRegistry()
+    kopf.on.startup(registry=registry)(startup)
+    kopf.on.cleanup(registry=registry)(cleanup)
+    resource = (GROUP, VERSION, PLURAL)
+    kopf.on.resume(*resource, id="reconcile-on-resume", registry=registry)(reconcile)
+    kopf.on.create(*resource, id="reconcile-on-create", registry=registry)(reconcile)
+    kopf.on.update(*resource, id="reconcile-on-update", registry=registry)(reconcile)
+    return registry

@@ -1,0 +1,32 @@
+"""Start kopf with flowrelease's registry, settings and memo (the programmatic `kopf run`)."""
+
+from __future__ import annotations
+
+import logging
+
+import kopf
+
+from flowrelease.k8s.config import OperatorConfig
+from flowrelease.k8s.handlers import OperatorMemo, build_registry
+from flowrelease.k8s.settings import build_settings
+
+
+def configure_logging(config: OperatorConfig) -> None:
+    kopf.configure(verbose=config.verbose, log_format=kopf.LogFormat.FULL)
+    # kopf's per-request debug lines and aiohttp's access noise add nothing at INFO.
+    if not config.verbose:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+async def run_operator(config: OperatorConfig) -> None:
+    configure_logging(config)
+    await kopf.operator(
+        registry=build_registry(),
+        settings=build_settings(config),
+        memo=OperatorMemo(config=config),
+        clusterwide=config.clusterwide,
+        namespaces=() if config.clusterwide else config.namespaces,
+        standalone=True if config.standalone else None,
+        peering_name=config.peering,
+        liveness_endpoint=config.liveness or None,
+    )

@@ -1,0 +1,136 @@
+"""The operator's composition root: everything built once at start-up and shared by every release.
+
+`open_runtime` is called from kopf's startup handler and stored in `memo`; `Runtime.close` from the cleanup
+handler. Nothing here is a module global: two operators in one process (tests) do not share state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from wsgiref.simple_server import WSGIServer
+
+import httpx
+import kopf
+from prometheus_client import start_http_server
+
+from flowrelease.audit import (
+    FanoutAuditSink,
+    JsonLinesAuditSink,
+    MetricsAuditSink,
+    ReleaseMetrics,
+    SecretRedactor,
+)
+from flowrelease.audit.redaction import RedactingLogFilter
+from flowrelease.engine.clock import SystemClock
+from flowrelease.engine.ports import ArtifactStore, AuditSink, Clock
+from flowrelease.genesys import RateLimiterRegistry
+from flowrelease.gitops import GitArtifactStore
+from flowrelease.k8s.client_cache import GenesysClientCache
+from flowrelease.k8s.config import OperatorConfig
+from flowrelease.k8s.kube_api import KubeApi
+from flowrelease.k8s.log_levels import RequeueLogFilter
+
+logger = logging.getLogger(__name__)
+
+GENESYS_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+GENESYS_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+
+
+class KeyedLocks:
+    """One asyncio.Lock per release key: a kopf handler and a drift check never run one release at once."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def lock(self, key: str) -> asyncio.Lock:
+        return self._locks.setdefault(key, asyncio.Lock())
+
+    def forget(self, key: str) -> None:
+        lock = self._locks.get(key)
+        if lock is not None and not lock.locked():
+            del self._locks[key]
+
+
+@dataclass
+class Runtime:
+    config: OperatorConfig
+    api: KubeApi
+    http: httpx.AsyncClient
+    clients: GenesysClientCache
+    artifacts: ArtifactStore
+    audit: AuditSink
+    metrics: ReleaseMetrics
+    redactor: SecretRedactor
+    clock: Clock
+    concurrency: asyncio.Semaphore
+    locks: KeyedLocks = field(default_factory=KeyedLocks)
+    _log_filters: list[tuple[logging.Handler, logging.Filter]] = field(default_factory=list)
+    _metrics_server: tuple[WSGIServer, threading.Thread] | None = None
+
+    async def close(self) -> None:
+        if self._metrics_server is not None:
+            server, thread = self._metrics_server
+            await asyncio.to_thread(server.shutdown)
+            server.server_close()
+            thread.join(timeout=5)
+            self._metrics_server = None
+        await self.http.aclose()
+        for handler, log_filter in self._log_filters:
+            handler.removeFilter(log_filter)
+        self._log_filters.clear()
+
+
+def _install_log_filters(redactor: SecretRedactor) -> Iterator[tuple[logging.Handler, logging.Filter]]:
+    """Redact secrets from, and calm the level of, every record the root handlers print."""
+    redacting = RedactingLogFilter(redactor)
+    requeue = RequeueLogFilter()
+    for handler in logging.getLogger().handlers:
+        for log_filter in (requeue, redacting):
+            handler.addFilter(log_filter)
+            yield handler, log_filter
+
+
+async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) -> Runtime:
+    redactor = SecretRedactor()
+    metrics = ReleaseMetrics()
+    audit = FanoutAuditSink(JsonLinesAuditSink(sys.stdout, redactor=redactor), MetricsAuditSink(metrics))
+    http = httpx.AsyncClient(timeout=GENESYS_TIMEOUT, limits=GENESYS_LIMITS, follow_redirects=False)
+    config.git_workdir.mkdir(parents=True, exist_ok=True)
+    runtime = Runtime(
+        config=config,
+        api=KubeApi(settings, reporting_instance=settings.posting.reporting_instance),
+        http=http,
+        clients=GenesysClientCache(http, RateLimiterRegistry(), on_response=metrics.observe_genesys_response),
+        artifacts=GitArtifactStore(config.git_workdir),
+        audit=audit,
+        metrics=metrics,
+        redactor=redactor,
+        clock=SystemClock(),
+        concurrency=asyncio.Semaphore(config.max_concurrent),
+    )
+    runtime._log_filters.extend(_install_log_filters(redactor))
+    if config.metrics_port:
+        try:
+            runtime._metrics_server = start_http_server(
+                config.metrics_port, addr=config.metrics_host, registry=metrics.registry
+            )
+        except OSError as error:
+            await runtime.close()
+            raise kopf.PermanentError(
+                f"--metrics-port {config.metrics_port}: cannot listen ({error}); "
+                "pick a free port or 0 to disable"
+            ) from error
+        logger.info("metrics on http://%s:%d/metrics", config.metrics_host, config.metrics_port)
+    return runtime
+
+
+@contextlib.contextmanager
+def in_flight(runtime: Runtime) -> Iterator[None]:
+    with runtime.metrics.tracking_in_flight():
+        yield

@@ -1,0 +1,54 @@
+"""The kopf settings a production operator needs, derived from the command-line flags (pure).
+
+- Watches: a server-side timeout below the client-side one, so the apiserver ends a quiet watch cleanly and
+  kopf reconnects, instead of a half-open TCP connection hanging until the kernel notices.
+- kopf's own bookkeeping (handler progress, the last handled spec) lives in `flowrelease.io/*` annotations,
+  never in `.status`: the CRD's status schema is structural, so anything else there would be pruned, and
+  `.status` belongs to the engine alone.
+- Events: only the ones flowrelease posts on purpose; log lines are not mirrored into Events.
+- Sharding: the `--selector` label selector filters the FlowRelease watch on the server.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import kopf
+
+from flowrelease.api.models import GROUP, PLURAL
+from flowrelease.k8s.config import OperatorConfig
+
+ANNOTATION_PREFIX = GROUP
+WATCH_SERVER_TIMEOUT_S = 270.0
+WATCH_CLIENT_TIMEOUT_S = 300.0
+WATCH_CONNECT_TIMEOUT_S = 30.0
+API_REQUEST_TIMEOUT_S = 60.0
+API_CONNECT_TIMEOUT_S = 15.0
+HANDLER_ERROR_BACKOFF_S = 15.0
+"""Delay before kopf retries a pass that raised an unexpected error (not a WAITING outcome)."""
+
+
+def build_settings(config: OperatorConfig) -> kopf.OperatorSettings:
+    settings = kopf.OperatorSettings()
+
+    settings.watching.server_timeout = WATCH_SERVER_TIMEOUT_S
+    settings.watching.client_timeout = WATCH_CLIENT_TIMEOUT_S
+    settings.watching.connect_timeout = WATCH_CONNECT_TIMEOUT_S
+    if config.selector:
+        settings.watching.label_selectors[GROUP, PLURAL] = config.selector
+
+    settings.networking.request_timeout = API_REQUEST_TIMEOUT_S
+    settings.networking.connect_timeout = API_CONNECT_TIMEOUT_S
+
+    settings.posting.enabled = True
+    settings.posting.loggers = False
+    settings.posting.level = logging.INFO
+    settings.posting.reporting_component = "flowrelease-operator"
+
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=ANNOTATION_PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=ANNOTATION_PREFIX, key="last-handled-configuration"
+    )
+
+    settings.execution.default_backoff = HANDLER_ERROR_BACKOFF_S
+    return settings
