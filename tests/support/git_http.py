@@ -15,6 +15,9 @@ Fixtures
     - ``username`` / ``password``: a valid basic-auth pair; ``token``: a valid token for user
       ``x-access-token``.
     - ``requests``: every request as (method, path, status, user), in order; ``denied()`` counts 401s.
+    - ``before_push``: an optional callable, given the authenticated user, run before the server advertises
+      refs to a pushing client (``GET .../info/refs?service=git-receive-pack``), e.g. to let another writer
+      push first, so a test makes a real race happen at the one moment it matters.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import secrets
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -45,6 +48,7 @@ class GitHttpServer:
     password: str
     token: str
     requests: list[tuple[str, str, int, str]] = field(default_factory=list)
+    before_push: Callable[[str], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, name: str) -> str:
@@ -135,6 +139,13 @@ def _handler_for(server: GitHttpServer) -> type[BaseHTTPRequestHandler]:
                 server.record(self.command, parts.path, 401, "")
                 return
             request_body = _read_body(self)
+            if (
+                server.before_push is not None
+                and self.command == "GET"
+                and parts.path.endswith("/info/refs")
+                and "service=git-receive-pack" in parts.query
+            ):
+                server.before_push(user)
             env = {
                 "PATH": "/usr/bin:/bin",
                 "GIT_PROJECT_ROOT": str(server.root),

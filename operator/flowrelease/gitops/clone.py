@@ -64,6 +64,15 @@ _UNREACHABLE_SIGNS = (
     "could not read from remote repository",
     "unable to access",
 )
+_LOST_RACE_SIGNS = (
+    "[rejected]",
+    "failed to update ref",
+    "failed to lock",
+    "cannot lock ref",
+    "incorrect old value",
+    "stale info",
+)
+"""Push summaries meaning another writer moved the branch first (before or during our push): retry."""
 _STALE_LOCKS = ("index.lock", "HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
 
 
@@ -293,7 +302,7 @@ class WorkingClone:
             if not line.startswith("!"):
                 continue
             summary = line.split("\t")[-1].strip()
-            if summary.startswith("[rejected]"):
+            if any(sign in summary for sign in _LOST_RACE_SIGNS):
                 return "behind"
             raise GitPushRejected(
                 f"git push {self.remote.url} refused the update of branch {branch}: "
