@@ -1,0 +1,119 @@
+"""The engine process of the fleet scenario: drive N releases concurrently against one emulated org.
+
+Run as `python -m benchmarks.fleet_worker --base-url URL --client-id ID --releases N --out FILE` with the
+client secret in FLOWRELEASE_BENCH_CLIENT_SECRET (never on the command line). It runs in its own process so
+its CPU time and peak RSS are the engine's alone; the emulator runs in another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.bench_org import TO_VERSION, flow_name
+from benchmarks.engine_harness import DriveResult, build_engine, drive_release
+from benchmarks.manifests import promotion_release
+
+SECRET_ENV = "FLOWRELEASE_BENCH_CLIENT_SECRET"
+
+
+async def drive_fleet(
+    *,
+    base_url: str,
+    client_id: str,
+    client_secret: str,
+    releases: int,
+    rate_per_minute: float,
+    timeout_seconds: float,
+) -> dict[str, Any]:
+    objects = [
+        promotion_release(
+            name=f"bench-{index:04d}", environment=base_url, flow_name=flow_name(index), version=TO_VERSION
+        )
+        for index in range(releases)
+    ]
+    # No pool timeout: a thousand releases queue for connections by design; the rate limiter paces them.
+    timeout = httpx.Timeout(30.0, pool=None)
+    async with httpx.AsyncClient(timeout=timeout) as http:
+        engine = build_engine(
+            http,
+            base_url=base_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            rate_per_minute=rate_per_minute,
+        )
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.time()
+        results: list[DriveResult] = await asyncio.gather(
+            *(
+                drive_release(engine.reconciler, release, timeout_seconds=timeout_seconds)
+                for release in objects
+            )
+        )
+        finished = time.time()
+        after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "releases": releases,
+        "started_at": started,
+        "finished_at": finished,
+        "engine_cpu_seconds": cpu,
+        "engine_peak_rss_mib": after.ru_maxrss / 1024.0,
+        "responses_by_status": {
+            str(code): count for code, count in sorted(engine.responses.by_status.items())
+        },
+        "responses_by_route": dict(engine.responses.by_route.most_common()),
+        "audit_events": dict(engine.audit.counts.most_common()),
+        "results": [
+            {
+                "key": result.key,
+                "kind": result.kind,
+                "phase": result.phase,
+                "seconds": result.seconds,
+                "passes": result.passes,
+                "message": result.message,
+                "error": result.error,
+                "waiting_messages": result.waiting_messages[-5:],
+            }
+            for result in results
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.fleet_worker")
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--client-id", required=True)
+    parser.add_argument("--releases", type=int, required=True)
+    parser.add_argument("--rate-limit", type=float, required=True, help="the org's requests per minute")
+    parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    secret = os.environ.get(SECRET_ENV)
+    if not secret:
+        parser.error(f"set {SECRET_ENV} to the client secret")
+    report = asyncio.run(
+        drive_fleet(
+            base_url=args.base_url,
+            client_id=args.client_id,
+            client_secret=secret,
+            releases=args.releases,
+            rate_per_minute=args.rate_limit,
+            timeout_seconds=args.timeout,
+        )
+    )
+    args.out.write_text(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""Reading the emulator's request log: API calls, polls and the moment a publish was noticed, per client.
+
+The emulator logs every API request with its method, path, status, OAuth client id and time; headers and
+bodies are never logged. Each benchmark runner authenticates as its own client, so its calls are exactly the
+log entries carrying its client id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+PUBLISH_PATH = "/api/v2/flows/actions/publish"
+
+
+@dataclass(frozen=True)
+class LoggedCall:
+    method: str
+    path: str
+    query: str
+    status: int
+    client_id: str
+    at: float
+    """Seconds since the epoch, on the emulator's clock (millisecond precision)."""
+
+
+def parse_request_log(entries: Iterable[Mapping[str, object]]) -> list[LoggedCall]:
+    calls = []
+    for entry in entries:
+        moment = str(entry["time"])
+        calls.append(
+            LoggedCall(
+                method=str(entry["method"]),
+                path=str(entry["path"]),
+                query=str(entry.get("query", "")),
+                status=int(str(entry["status"])),
+                client_id=str(entry.get("clientId", "")),
+                at=datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp(),
+            )
+        )
+    return sorted(calls, key=lambda call: call.at)
+
+
+@dataclass(frozen=True)
+class PublishTrace:
+    """One runner's publish of one flow, as the emulator saw it."""
+
+    api_calls: int
+    """Every request the client made, the token request included."""
+    polls: int
+    """GETs of the flow after the publish request, up to and including the one that saw it finished."""
+    publish_at: float | None
+    completed_at: float | None
+    """When the operation finished in the emulator: publish time + the configured publish duration."""
+    noticed_at: float | None
+    """The first successful GET of the flow at or after completion: the moment the runner could know."""
+    throttled: int
+    """429 responses this client received."""
+
+    @property
+    def notice_delay_seconds(self) -> float | None:
+        if self.noticed_at is None or self.completed_at is None:
+            return None
+        return max(0.0, self.noticed_at - self.completed_at)
+
+
+def publish_trace(
+    calls: Sequence[LoggedCall], *, client_id: str, flow_id: str, publish_seconds: float
+) -> PublishTrace:
+    mine = [call for call in calls if call.client_id == client_id]
+    publishes = [
+        call
+        for call in mine
+        if call.method == "POST"
+        and call.path == PUBLISH_PATH
+        and f"flow={flow_id}" in call.query
+        and call.status < 300
+    ]
+    publish_at = publishes[0].at if publishes else None
+    flow_path = f"/api/v2/flows/{flow_id}"
+    polls = [
+        call
+        for call in mine
+        if publish_at is not None
+        and call.method == "GET"
+        and call.path == flow_path
+        and call.at >= publish_at
+    ]
+    completed_at = None if publish_at is None else publish_at + publish_seconds
+    noticed = next(
+        (
+            call
+            for call in polls
+            if completed_at is not None and call.at >= completed_at and call.status == 200
+        ),
+        None,
+    )
+    if noticed is not None:
+        polls = [call for call in polls if call.at <= noticed.at]
+    return PublishTrace(
+        api_calls=len(mine),
+        polls=len(polls),
+        publish_at=publish_at,
+        completed_at=completed_at,
+        noticed_at=noticed.at if noticed else None,
+        throttled=sum(1 for call in mine if call.status == 429),
+    )

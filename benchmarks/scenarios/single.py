@@ -1,0 +1,133 @@
+"""Single promotion: one release whose publish takes T seconds, run by the engine and by the two
+fixed-interval baselines, side by side against one in-process emulator (each on its own flow and OAuth
+client, so the request log attributes every call), repeated and summarised as medians and ratios."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from benchmarks.baselines import CX_AS_CODE_15S, FLOWPUBLISHER_5S, BaselinePolicy, FixedIntervalPublisher
+from benchmarks.bench_org import TO_VERSION, BenchClient, bench_seed, flow_id, flow_name
+from benchmarks.emulator_access import fetch_request_log, reset_org, set_publish_seconds
+from benchmarks.engine_harness import build_engine, drive_release
+from benchmarks.figures import median, ratio
+from benchmarks.manifests import promotion_release
+from benchmarks.request_log import LoggedCall, publish_trace
+from flowrelease.emulator.server import EmulatorServer
+
+ENGINE = "engine"
+FIGURES = ("api_calls", "polls", "notice_delay_seconds", "wall_seconds")
+
+
+@dataclass(frozen=True)
+class Runner:
+    name: str
+    client: BenchClient
+    flow_index: int
+    policy: BaselinePolicy | None = None
+
+
+RUNNERS = (
+    Runner(ENGINE, BenchClient("bench-engine", "bench-engine-secret"), 0),
+    Runner(FLOWPUBLISHER_5S.name, BenchClient("bench-poll-5s", "bench-poll-5s-secret"), 1, FLOWPUBLISHER_5S),
+    Runner(CX_AS_CODE_15S.name, BenchClient("bench-poll-15s", "bench-poll-15s-secret"), 2, CX_AS_CODE_15S),
+)
+
+
+def notice_target_seconds(publish_seconds: float) -> float:
+    """DESIGN §5: a finished publish is noticed within max(0.5 s, 20 % of the elapsed time)."""
+    return max(0.5, 0.2 * publish_seconds)
+
+
+async def run_single(
+    *, publish_seconds: Sequence[float], repetitions: int, log: Callable[..., None] = print
+) -> dict[str, Any]:
+    seed = bench_seed(flows=len(RUNNERS), clients=[runner.client for runner in RUNNERS])
+    cases = []
+    with EmulatorServer(seed=seed) as server:
+        for seconds in publish_seconds:
+            samples: dict[str, list[dict[str, Any]]] = {runner.name: [] for runner in RUNNERS}
+            for repetition in range(repetitions):
+                log(f"single: publish {seconds:g} s, repetition {repetition + 1}/{repetitions}")
+                await reset_org(server.base_url, seed)
+                await set_publish_seconds(server.base_url, seconds)
+                walls = await asyncio.gather(*(_run(runner, server.base_url) for runner in RUNNERS))
+                calls = await fetch_request_log(server.base_url)
+                for runner, (wall, error) in zip(RUNNERS, walls, strict=True):
+                    samples[runner.name].append(_sample(runner, calls, seconds, wall, error))
+            cases.append(_case(seconds, samples))
+    return {"repetitions": repetitions, "runners": [runner.name for runner in RUNNERS], "cases": cases}
+
+
+async def _run(runner: Runner, base_url: str) -> tuple[float | None, str]:
+    """Drive one publish; returns (wall seconds until the runner knew it was done, error text)."""
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        if runner.policy is not None:
+            publisher = FixedIntervalPublisher(
+                http,
+                base_url=base_url,
+                client_id=runner.client.id,
+                client_secret=runner.client.secret,
+                policy=runner.policy,
+            )
+            run = await publisher.publish(flow_id(runner.flow_index), TO_VERSION)
+            return run.wall_seconds, run.error
+        engine = build_engine(
+            http, base_url=base_url, client_id=runner.client.id, client_secret=runner.client.secret
+        )
+        release = promotion_release(
+            name="bench-single",
+            environment=base_url,
+            flow_name=flow_name(runner.flow_index),
+            version=TO_VERSION,
+        )
+        result = await drive_release(engine.reconciler, release)
+        if not result.ready:
+            return None, f"{result.kind} in {result.phase}: {result.message or result.error}"
+        return result.seconds, ""
+
+
+def _sample(
+    runner: Runner, calls: Sequence[LoggedCall], seconds: float, wall: float | None, error: str
+) -> dict[str, Any]:
+    trace = publish_trace(
+        calls, client_id=runner.client.id, flow_id=flow_id(runner.flow_index), publish_seconds=seconds
+    )
+    return {
+        "api_calls": trace.api_calls,
+        "polls": trace.polls,
+        "notice_delay_seconds": trace.notice_delay_seconds,
+        "wall_seconds": wall,
+        "http_429": trace.throttled,
+        "succeeded": wall is not None and not error and trace.noticed_at is not None,
+        "error": error,
+    }
+
+
+def _case(seconds: float, samples: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    runners: dict[str, dict[str, Any]] = {}
+    for name, runs in samples.items():
+        ok = [run for run in runs if run["succeeded"]]
+        runners[name] = {
+            **{figure: median([run[figure] for run in ok if run[figure] is not None]) for figure in FIGURES},
+            "runs": len(runs),
+            "succeeded": len(ok),
+            "samples": runs,
+        }
+    engine = runners[ENGINE]
+    ratios = {
+        name: {figure: ratio(engine[figure], runner[figure]) for figure in FIGURES}
+        for name, runner in runners.items()
+        if name != ENGINE
+    }
+    return {
+        "publish_seconds": seconds,
+        "notice_target_seconds": notice_target_seconds(seconds),
+        "runners": runners,
+        "ratios": ratios,
+    }

@@ -1,0 +1,30 @@
+"""How big a benchmark run is: the full run behind docs/benchmarks.md, and `--quick` for the smoke test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    publish_seconds: tuple[float, ...] = (2.0, 10.0, 60.0)
+    """Single promotion: the emulator finishes each publish this many seconds after it starts."""
+    single_repetitions: int = 3
+    fleet_sizes: tuple[int, ...] = (100, 1000)
+    fleet_publish_seconds: float = 2.0
+    fleet_calls_per_minute_per_release: float = 12.0
+    """The org's rate limit for a fleet of N is N x this, so the rate limit (not the machine) bounds the run
+    and a fleet of any size takes about the same few minutes."""
+    fleet_seed_flows: int = 1000
+    startup_repetitions: int = 7
+
+
+FULL = Settings()
+QUICK = Settings(
+    publish_seconds=(1.0,),
+    single_repetitions=1,
+    fleet_sizes=(5,),
+    fleet_publish_seconds=1.0,
+    fleet_seed_flows=5,
+    startup_repetitions=1,
+)

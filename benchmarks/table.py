@@ -1,0 +1,132 @@
+"""Render benchmark results as tables (rich; plain text when the output is not a terminal)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.machine import machine_line
+
+
+def fmt(value: object, digits: int = 2, suffix: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}{suffix}"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}{suffix}"
+    return str(value)
+
+
+def fmt_ratio(value: object) -> str:
+    return "-" if not isinstance(value, int | float) else f"x{value:.2f}"
+
+
+def render(results: Mapping[str, Any], console: Console) -> None:
+    console.print(f"[bold]flowrelease benchmarks[/bold] — {machine_line(results['machine'])}")
+    console.print(f"command: {results['command']}")
+    scenarios = results["scenarios"]
+    if "single" in scenarios:
+        console.print(single_table(scenarios["single"]))
+    if "fleet" in scenarios:
+        console.print(fleet_table(scenarios["fleet"]))
+    if "startup" in scenarios:
+        console.print(startup_table(scenarios["startup"]))
+
+
+SINGLE_FIGURES: Sequence[tuple[str, str, int]] = (
+    ("api_calls", "API calls", 0),
+    ("polls", "polls", 0),
+    ("notice_delay_seconds", "notice delay s", 2),
+    ("wall_seconds", "wall s", 2),
+)
+
+
+def single_table(single: Mapping[str, Any]) -> Table:
+    table = Table(
+        title=f"Single promotion — medians of {single['repetitions']} runs; ratios are engine ÷ baseline",
+        title_justify="left",
+    )
+    table.add_column("publish takes")
+    table.add_column("runner")
+    for _, header, _ in SINGLE_FIGURES:
+        table.add_column(header, justify="right")
+    table.add_column("ok", justify="right")
+    for case in single["cases"]:
+        label = f"{case['publish_seconds']:g} s"
+        for name, runner in case["runners"].items():
+            table.add_row(
+                label,
+                name,
+                *(fmt(runner.get(key), digits) for key, _, digits in SINGLE_FIGURES),
+                f"{runner['succeeded']}/{runner['runs']}",
+            )
+            label = ""
+        for baseline, ratios in case["ratios"].items():
+            table.add_row(
+                "", f"engine ÷ {baseline}", *(fmt_ratio(ratios.get(key)) for key, _, _ in SINGLE_FIGURES), ""
+            )
+        table.add_section()
+    return table
+
+
+def fleet_table(fleet: Mapping[str, Any]) -> Table:
+    table = Table(
+        title=(
+            f"Fleet — one org, rate limit {fleet['rate_limit_per_minute']:,}/min per client, "
+            f"publish takes {fleet['publish_seconds']:g} s"
+        ),
+        title_justify="left",
+    )
+    columns = (
+        ("releases", "releases"),
+        ("ready", "Ready"),
+        ("releases_per_minute", "releases/min"),
+        ("throughput_fraction_of_bound", "of rate bound"),
+        ("calls_per_release", "calls/release"),
+        ("http_429_received", "429s received"),
+        ("http_429_surfaced", "429s surfaced"),
+        ("time_to_ready_p50_seconds", "p50 to Ready s"),
+        ("time_to_ready_p95_seconds", "p95 to Ready s"),
+        ("engine_cpu_seconds_per_release", "CPU s/release"),
+        ("engine_peak_rss_mib", "peak RSS MiB"),
+    )
+    for _, header in columns:
+        table.add_column(header, justify="right")
+    for size in fleet["sizes"]:
+        cells = []
+        for key, _ in columns:
+            value = size.get(key)
+            if key == "throughput_fraction_of_bound":
+                cells.append("-" if value is None else f"{value:.0%}")
+            elif key == "engine_cpu_seconds_per_release":
+                cells.append(fmt(value, 4))
+            else:
+                cells.append(fmt(value, 1 if isinstance(value, float) else 0))
+        table.add_row(*cells)
+    return table
+
+
+def startup_table(startup: Mapping[str, Any]) -> Table:
+    table = Table(
+        title=f"Startup — medians of {startup['repetitions']} runs; ratios against `{startup['baseline']}`",
+        title_justify="left",
+    )
+    for header in ("command", "wall s", "CPU s", "peak RSS MiB", "wall ratio", "RSS ratio", "failures"):
+        table.add_column(header, justify="left" if header == "command" else "right")
+    for row in startup["commands"]:
+        table.add_row(
+            row["command"],
+            fmt(row["wall_seconds_median"], 3),
+            fmt(row["cpu_seconds_median"], 3),
+            fmt(row["max_rss_mib_median"], 1),
+            fmt_ratio(row["wall_ratio"]),
+            fmt_ratio(row["rss_ratio"]),
+            fmt(row["failures"]),
+        )
+    return table
