@@ -1,0 +1,142 @@
+"""The condition vocabulary of a FlowRelease: types, reasons, and the phrases status messages are built from.
+
+Three kstatus conditions tell tools (kubectl wait, Flux, Argo CD) where a release stands:
+
+- `Ready`        True only when the desired version is live, verified and (when asked) exported.
+- `Reconciling`  True while work is in flight; its message names the version and the timeout. Absent when
+                 the release is settled (Ready or Stalled).
+- `Stalled`      True when the release needs a person: validation failed, rolled back, or a permanent error.
+
+Domain conditions say what happened to the release, one fact each: `Validated`, `Published`, `Healthy`,
+`Exported`, `RolledBack`, `Drifted`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# ------------------------------------------------------------------------------------------- types
+
+READY: Final = "Ready"
+RECONCILING: Final = "Reconciling"
+STALLED: Final = "Stalled"
+VALIDATED: Final = "Validated"
+PUBLISHED: Final = "Published"
+HEALTHY: Final = "Healthy"
+EXPORTED: Final = "Exported"
+ROLLED_BACK: Final = "RolledBack"
+DRIFTED: Final = "Drifted"
+
+KSTATUS_TYPES: Final = (READY, RECONCILING, STALLED)
+DOMAIN_TYPES: Final = (VALIDATED, PUBLISHED, HEALTHY, EXPORTED, ROLLED_BACK, DRIFTED)
+ALL_TYPES: Final = KSTATUS_TYPES + DOMAIN_TYPES
+
+# ----------------------------------------------------------------------------------------- reasons
+
+# progress
+PROGRESSING: Final = "Progressing"
+VALIDATING: Final = "Validating"
+PUBLISHING: Final = "Publishing"
+IMPORTING: Final = "Importing"
+VERIFYING: Final = "Verifying"
+BAKING: Final = "Baking"
+EXPORTING: Final = "Exporting"
+ROLLING_BACK: Final = "RollingBack"
+RESTORING: Final = "RestoringPreviousVersion"
+WAITING_FOR_LOCK: Final = "WaitingForLock"
+RETRYING: Final = "RetryingAfterError"
+
+# success
+SUCCEEDED: Final = "Succeeded"
+ALREADY_PUBLISHED: Final = "AlreadyPublished"
+NO_VERIFY_STAGES: Final = "NoVerifyStages"
+STAGES_PASSED: Final = "StagesPassed"
+NOT_REQUESTED: Final = "NotRequested"
+IN_SYNC: Final = "InSync"
+
+# validation failures (Stalled, phase ValidationFailed, nothing published)
+FLOW_NOT_FOUND: Final = "FlowNotFound"
+VERSION_NOT_FOUND: Final = "VersionNotFound"
+VERSION_NOT_CHECKED_IN: Final = "VersionNotCheckedIn"
+FLOW_LOCKED: Final = "FlowLocked"
+LOCK_WAIT_TIMED_OUT: Final = "LockWaitTimedOut"
+DEPENDENCY_MISSING: Final = "DependencyMissing"
+DEPENDENCY_HASH_MISMATCH: Final = "DependencyHashMismatch"
+VALIDATION_ERRORS: Final = "ValidationErrors"
+VALIDATION_WARNINGS: Final = "ValidationWarnings"
+SOURCE_INVALID: Final = "SourceInvalid"
+IMPORT_FAILED: Final = "ImportFailed"
+VALIDATION_FAILED: Final = "ValidationFailed"
+
+# release failures
+PUBLISH_FAILED: Final = "PublishFailed"
+PUBLISH_TIMED_OUT: Final = "PublishTimedOut"
+IMPORT_TIMED_OUT: Final = "ImportTimedOut"
+HEALTH_BREACH: Final = "HealthBreach"
+ROLLBACK_SUCCEEDED: Final = "RollbackSucceeded"
+RESTORE_SUCCEEDED: Final = "RestoredAsNewVersion"
+ROLLBACK_FAILED: Final = "RollbackFailed"
+ROLLBACK_DISABLED: Final = "RollbackDisabled"
+NOTHING_TO_ROLL_BACK_TO: Final = "NothingToRollBackTo"
+VERSION_FAILED_BEFORE: Final = "VersionFailedBefore"
+
+# export
+EXPORT_FAILED: Final = "ExportFailed"
+ARTIFACT_STORE_MISSING: Final = "ArtifactStoreNotConfigured"
+
+# drift
+DRIFT_DETECTED: Final = "DriftDetected"
+
+# permanent errors from Genesys
+AUTHENTICATION_FAILED: Final = "AuthenticationFailed"
+PERMISSION_DENIED: Final = "PermissionDenied"
+INVALID_REQUEST: Final = "InvalidRequest"
+NOT_FOUND: Final = "NotFound"
+CONFLICT: Final = "Conflict"
+
+SUSPENDED: Final = "Suspended"
+
+FAILURE_REASONS: Final = frozenset(
+    {
+        FLOW_NOT_FOUND,
+        VERSION_NOT_FOUND,
+        VERSION_NOT_CHECKED_IN,
+        FLOW_LOCKED,
+        LOCK_WAIT_TIMED_OUT,
+        DEPENDENCY_MISSING,
+        DEPENDENCY_HASH_MISMATCH,
+        VALIDATION_ERRORS,
+        VALIDATION_WARNINGS,
+        SOURCE_INVALID,
+        IMPORT_FAILED,
+        PUBLISH_FAILED,
+        PUBLISH_TIMED_OUT,
+        IMPORT_TIMED_OUT,
+        HEALTH_BREACH,
+        ROLLBACK_FAILED,
+        ROLLBACK_DISABLED,
+        NOTHING_TO_ROLL_BACK_TO,
+        AUTHENTICATION_FAILED,
+        PERMISSION_DENIED,
+        INVALID_REQUEST,
+        NOT_FOUND,
+        CONFLICT,
+    }
+)
+
+
+def published_message(version: str, operation_id: str) -> str:
+    """The `Published` condition's message; `operation_of_published` reads the operation id back."""
+    if operation_id:
+        return f"Version {version} is live (operation {operation_id})."
+    return f"Version {version} is live."
+
+
+def operation_of_published(message: str) -> str:
+    """The operation id a `published_message` carries, or ""."""
+    marker = "(operation "
+    start = message.find(marker)
+    if start < 0:
+        return ""
+    end = message.find(")", start)
+    return message[start + len(marker) : end] if end > start else ""

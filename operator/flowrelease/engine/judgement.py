@@ -1,0 +1,124 @@
+"""PURE judgements on facts the orchestrator read: the mode A validation gate and a verify stage's health.
+
+Each function takes what Genesys reported and returns a verdict with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowrelease.api import conditions as C
+from flowrelease.api.models import ValidationMessage, ValidationSummary, VerifyStage
+from flowrelease.engine.dependency_hash import dependency_hash, dependency_lines
+from flowrelease.engine.ports import DependencyReport, HealthSample, JobState, VersionInfo
+
+SHOWN = 8
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why validation refuses the version (a conditions reason and a message)."""
+
+    reason: str
+    message: str
+
+
+def check_version(flow_name: str, version: str, info: VersionInfo | None) -> Rejection | None:
+    """The version exists and is checked in (CHECKIN or PUBLISH, not a SAVE draft)."""
+    if info is None:
+        return Rejection(
+            C.VERSION_NOT_FOUND,
+            f"spec.version: flow '{flow_name}' has no version '{version}'; list its versions and pick a "
+            "checked-in one",
+        )
+    if info.type not in ("CHECKIN", "PUBLISH"):
+        return Rejection(
+            C.VERSION_NOT_CHECKED_IN,
+            f"spec.version: version {version} of '{flow_name}' is a {info.type} draft; check it in before "
+            "releasing it",
+        )
+    return None
+
+
+def check_dependencies(report: DependencyReport, pinned: str) -> tuple[str, Rejection | None]:
+    """The dependency hash, and a rejection when a consumed resource is gone or the pin does not match."""
+    computed = dependency_hash(report.consumed)
+    broken = [d for d in report.consumed if d.deleted or d.state_unknown]
+    if broken:
+        listed = ", ".join(
+            f"{d.type} '{d.name or d.id}' ({'deleted' if d.deleted else 'state unknown'})"
+            for d in broken[:SHOWN]
+        )
+        more = f" and {len(broken) - SHOWN} more" if len(broken) > SHOWN else ""
+        return computed, Rejection(
+            C.DEPENDENCY_MISSING,
+            f"the version consumes resources that are missing: {listed}{more}; restore them or release a "
+            "version that does not use them",
+        )
+    if pinned and pinned != computed:
+        lines = dependency_lines(report.consumed)
+        shown = "; ".join(lines[:SHOWN]) + (f"; … {len(lines) - SHOWN} more" if len(lines) > SHOWN else "")
+        return computed, Rejection(
+            C.DEPENDENCY_HASH_MISMATCH,
+            f"spec.release.dependencyHash is {pinned} but the consumed resources hash to {computed} "
+            f"({len(lines)} resource(s) now: {shown or 'none'}); review what changed, then update the pin",
+        )
+    return computed, None
+
+
+def summarize_job(job: JobState) -> ValidationSummary:
+    errors = sum(1 for m in job.messages if m.type == "Error")
+    warnings = sum(1 for m in job.messages if m.type == "Warning")
+    messages = [ValidationMessage(type=m.type, text=m.text) for m in job.messages]
+    return ValidationSummary(errors=errors, warnings=warnings, messages=messages)
+
+
+def check_job(job: JobState, summary: ValidationSummary, fail_on_warnings: bool) -> Rejection | None:
+    """The Architect validate job reports no Error (and no Warning when failOnWarnings)."""
+    errors = [m.text for m in job.messages if m.type == "Error"]
+    if errors or (job.status == "Failure" and not errors):
+        texts = errors or ["the validate job failed without messages"]
+        return Rejection(
+            C.VALIDATION_ERRORS, f"Architect validation reported {len(errors)} error(s): " + "; ".join(texts)
+        )
+    if fail_on_warnings and summary.warnings:
+        texts = [m.text for m in job.messages if m.type == "Warning"]
+        return Rejection(
+            C.VALIDATION_WARNINGS,
+            f"Architect validation reported {len(texts)} warning(s); spec.validation.failOnWarnings is on: "
+            + "; ".join(texts),
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class HealthVerdict:
+    breach: bool
+    message: str
+
+
+def judge_health(stage: VerifyStage, sample: HealthSample, version: str) -> HealthVerdict:
+    """A stage breaches when failed/outcomes exceeds maxFailureRatio with at least minSamples outcomes.
+
+    Fewer samples than minSamples is not a breach: the stage passes with a message that says it was not judged
+    (a quiet flow must not be rolled back for lack of traffic).
+    """
+    ratio = sample.failure_ratio
+    if sample.outcomes < stage.min_samples:
+        return HealthVerdict(
+            False,
+            f"stage '{stage.name}': only {sample.outcomes} flow outcome(s), fewer than minSamples "
+            f"{stage.min_samples}; "
+            "not judged",
+        )
+    if ratio > stage.max_failure_ratio:
+        return HealthVerdict(
+            True,
+            f"stage '{stage.name}': version {version} failed {sample.failed} of {sample.outcomes} outcomes "
+            f"(ratio {ratio:.3f} > maxFailureRatio {stage.max_failure_ratio})",
+        )
+    return HealthVerdict(
+        False,
+        f"stage '{stage.name}': {sample.failed} of {sample.outcomes} flow outcomes failed "
+        f"(ratio {ratio:.3f} ≤ {stage.max_failure_ratio})",
+    )
