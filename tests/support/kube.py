@@ -28,15 +28,22 @@ Fixtures
 ``kube_namespace`` (function)
     A fresh namespace for one test.
 
+``kube_env`` (function)
+    Points this process's default login at the cluster (``KUBECONFIG`` plus the ``kubernetes`` package's
+    import-time copy of it), so ``kopf.testing.KopfRunner`` and ``kubernetes.config.load_kube_config()``
+    log in to the test cluster. Returns the ``KubeCluster``.
+
 ``flowrelease_crd`` (session)
     Applies ``crds/flowreleases.flowrelease.io.yaml`` once and returns the CRD name.
 
 Running kopf against it (the operator's e2e tests)::
 
-    def test_operator(kube_cluster, flowrelease_crd, kube_namespace, monkeypatch):
-        monkeypatch.setenv("KUBECONFIG", str(kube_cluster.kubeconfig))
+    def test_operator(kube_env, flowrelease_crd, kube_namespace):
         with kopf.testing.KopfRunner(["run", "--standalone", "-n", kube_namespace, "-m", "flowrelease.k8s"]):
-            kube_cluster.kubectl("apply", "-n", kube_namespace, "-f", "-", input=manifest)
+            kube_env.kubectl("apply", "-n", kube_namespace, "-f", "-", input=manifest)
+
+    The CRD prunes unknown status fields, so kopf must keep its progress and diff-base in annotations
+    (``kopf.AnnotationsProgressStorage`` / ``kopf.AnnotationsDiffBaseStorage``), not in ``status.kopf``.
 
 What this control plane does not do (no controller-manager, scheduler or kubelet): namespaces never finish
 deleting, garbage collection of owned objects does not happen, there are no default ServiceAccounts, and Pods
@@ -550,6 +557,22 @@ def kube_cluster(
 def kube_namespace(kube_cluster: KubeCluster, request: pytest.FixtureRequest) -> str:
     """A fresh namespace named after the test."""
     return kube_cluster.create_namespace(request.node.name)
+
+
+@pytest.fixture
+def kube_env(kube_cluster: KubeCluster, monkeypatch: pytest.MonkeyPatch) -> KubeCluster:
+    """Point this process's default Kubernetes login at the test cluster, for kopf and the client.
+
+    Sets ``KUBECONFIG``; and because the ``kubernetes`` package reads ``KUBECONFIG`` once, at import, into
+    ``kube_config.KUBE_CONFIG_DEFAULT_LOCATION`` (which kopf's default login goes through), patches that too.
+    """
+    monkeypatch.setenv("KUBECONFIG", str(kube_cluster.kubeconfig))
+    try:
+        from kubernetes.config import kube_config
+    except ImportError:
+        return kube_cluster
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(kube_cluster.kubeconfig))
+    return kube_cluster
 
 
 @pytest.fixture(scope="session")
