@@ -4,7 +4,7 @@
     flowrelease_releases_in_flight                           releases being reconciled right now
     flowrelease_step_duration_seconds{action,outcome}        one observation per engine step (audit event)
     flowrelease_validation_errors_total                      validations that failed
-    flowrelease_rollbacks_total{outcome}                     finished rollbacks (ok) or failed ones
+    flowrelease_rollbacks_total{result}                      finished rollbacks: succeeded or failed
     flowrelease_genesys_requests_total{method,route,status}  every HTTP response from Genesys
 
 `MetricsAuditSink` derives the step, validation and rollback metrics from AuditEvents; the shells record
@@ -21,8 +21,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from flowrelease.engine.ports import AuditEvent
 
 STEP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
-ROLLBACK_ACTIONS = frozenset({"rollback", "restore"})
-FINISHED_OUTCOMES = frozenset({"ok", "failed", "error"})
+ROLLBACK_RESULTS = {"RollbackSucceeded": "succeeded", "RollbackFailed": "failed"}
+"""The engine's step names (AuditEvent.details["step"]) that end a rollback, and the result they mean."""
 
 
 class ReleaseMetrics:
@@ -63,8 +63,9 @@ class ReleaseMetrics:
         self.step_seconds.labels(event.action, event.outcome).observe(max(event.latency_ms, 0.0) / 1000.0)
         if event.action == "validate" and event.outcome == "failed":
             self.validation_errors.inc()
-        if event.action in ROLLBACK_ACTIONS and event.outcome in FINISHED_OUTCOMES:
-            self.rollbacks.labels(event.outcome).inc()
+        result = ROLLBACK_RESULTS.get(str(event.details.get("step", "")))
+        if result is not None:
+            self.rollbacks.labels(result).inc()
 
     def observe_genesys_response(self, method: str, route: str, status: int) -> None:
         self.genesys_requests.labels(method.upper(), route, str(status)).inc()

@@ -13,7 +13,7 @@ from flowrelease.audit.metrics import (
 from flowrelease.engine.ports import AuditEvent
 
 
-def event(action: str, outcome: str, latency_ms: float = 250.0) -> AuditEvent:
+def event(action: str, outcome: str, latency_ms: float = 250.0, step: str = "") -> AuditEvent:
     return AuditEvent(
         timestamp="2026-11-28T01:00:00Z",
         release="cc/a",
@@ -25,6 +25,7 @@ def event(action: str, outcome: str, latency_ms: float = 250.0) -> AuditEvent:
         latency_ms=latency_ms,
         attempt=1,
         validation_error_rate=0.0,
+        details={"step": step} if step else {},
     )
 
 
@@ -51,18 +52,19 @@ def test_steps_become_latency_observations_by_action_and_outcome() -> None:
 def test_failed_validations_and_finished_rollbacks_are_counted() -> None:
     metrics = ReleaseMetrics()
     sink = MetricsAuditSink(metrics)
-    for action, outcome in [
-        ("validate", "failed"),
-        ("validate", "ok"),
-        ("validate", "failed"),
-        ("rollback", "waiting"),
-        ("rollback", "ok"),
-        ("restore", "failed"),
+    for action, outcome, step in [
+        ("validate", "failed", "FailValidation"),
+        ("validate", "ok", "Validate"),
+        ("validate", "failed", "Validate"),
+        ("rollback", "ok", "StartRollback"),
+        ("poll", "waiting", "Wait"),
+        ("rollback", "ok", "RollbackSucceeded"),
+        ("rollback", "failed", "RollbackFailed"),
     ]:
-        sink.emit(event(action, outcome))
+        sink.emit(event(action, outcome, step=step))
     assert value(metrics, "flowrelease_validation_errors_total") == 2
-    assert value(metrics, "flowrelease_rollbacks_total", {"outcome": "ok"}) == 1
-    assert value(metrics, "flowrelease_rollbacks_total", {"outcome": "failed"}) == 1
+    assert value(metrics, "flowrelease_rollbacks_total", {"result": "succeeded"}) == 1
+    assert value(metrics, "flowrelease_rollbacks_total", {"result": "failed"}) == 1
 
 
 def test_genesys_responses_are_counted_by_method_route_and_status() -> None:
