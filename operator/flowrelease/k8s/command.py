@@ -14,6 +14,7 @@ import click
 
 from flowrelease.k8s.config import (
     DEFAULT_DRIFT_INTERVAL,
+    DEFAULT_GENESYS_RATE,
     DEFAULT_GIT_WORKDIR,
     DEFAULT_LIVENESS,
     DEFAULT_MAX_CONCURRENT,
@@ -98,6 +99,14 @@ def _default_git_workdir() -> Path:
     metavar="SECONDS",
     help="Check each Ready release for drift this often; 0 turns drift checks off.",
 )
+@click.option(
+    "--genesys-rate-limit",
+    type=float,
+    default=DEFAULT_GENESYS_RATE,
+    show_default=True,
+    metavar="PER_MINUTE",
+    help="Requests per minute per Genesys org + OAuth client, shared by all releases using it.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Debug logging.")
 def operator_command(
     namespaces: tuple[str, ...],
@@ -110,6 +119,7 @@ def operator_command(
     standalone: bool,
     git_workdir: Path,
     drift_interval: float,
+    genesys_rate_limit: float,
     verbose: bool,
 ) -> None:
     """Run the Kubernetes operator (kopf) reconciling FlowReleases."""
@@ -125,6 +135,7 @@ def operator_command(
             standalone=standalone,
             git_workdir=git_workdir,
             drift_interval=drift_interval,
+            genesys_rate_limit=genesys_rate_limit,
             verbose=verbose,
         ).check()
     except ConfigError as error:

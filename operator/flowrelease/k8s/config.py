@@ -16,6 +16,8 @@ DEFAULT_METRICS_PORT = 9090
 DEFAULT_MAX_CONCURRENT = 16
 DEFAULT_GIT_WORKDIR = Path("/tmp/flowrelease-git")  # noqa: S108 - the documented default; a volume in deploy/
 DEFAULT_DRIFT_INTERVAL = 300.0
+DEFAULT_GENESYS_RATE = 300.0
+"""Requests per minute per OAuth client: Genesys Cloud's default limit (genesys-api.md §10.3)."""
 
 # One requirement of a Kubernetes label selector: `key`, `!key`, `key=value`, `key==value`, `key!=value`,
 # `key in (a,b)`, `key notin (a,b)`. Keys may carry a DNS prefix (`shard.flowrelease.io/name`).
@@ -66,6 +68,8 @@ class OperatorConfig:
     git_workdir: Path = DEFAULT_GIT_WORKDIR
     drift_interval: float = DEFAULT_DRIFT_INTERVAL
     """Seconds between drift checks of a Ready release; 0 disables them."""
+    genesys_rate_limit: float = DEFAULT_GENESYS_RATE
+    """Client-side budget per org+OAuth client, shared by every release using it."""
     verbose: bool = False
 
     @property
@@ -89,6 +93,11 @@ class OperatorConfig:
         if self.drift_interval < 0:
             raise ConfigError(
                 f"--drift-interval must be 0 (off) or positive seconds (got {self.drift_interval})"
+            )
+        if self.genesys_rate_limit <= 0:
+            raise ConfigError(
+                f"--genesys-rate-limit must be positive per minute (got {self.genesys_rate_limit:g}); "
+                "Genesys Cloud allows 300 per OAuth client unless your org's limit was raised"
             )
         if self.liveness:
             url = urllib.parse.urlsplit(self.liveness)

@@ -109,6 +109,7 @@ async def drift_check(runtime: Runtime, key: str) -> float | None:
         obj = await runtime.api.get_release(namespace, name)
     except ObjectGone:
         runtime.locks.forget(key)
+        runtime.statuses.forget(key)
         return None
     outcome = await run_release_pass(runtime, obj)
     if outcome.kind is OutcomeKind.READY:
@@ -138,6 +139,7 @@ async def reconcile(body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
             obj = await runtime.api.get_release(*_split(key))
     except ObjectGone:
         logger.info("%s was deleted while it was being reconciled; nothing more to do", key)
+        runtime.statuses.forget(key)
         if drift is not None:
             drift.cancel(key)
         return

@@ -19,7 +19,6 @@ from pydantic import ValidationError
 from flowrelease.api.errors import field_path, fix_for
 from flowrelease.api.models import REQUESTED_AT_ANNOTATION, FlowRelease, FlowReleaseStatus, Phase
 from flowrelease.engine.outcome import Outcome, OutcomeKind, ReleaseEvent
-from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import UnknownEnvironment
 from flowrelease.k8s import shell_status
 from flowrelease.k8s.events import post_release_events
@@ -88,7 +87,8 @@ async def _reconcile(runtime: Runtime, obj: Mapping[str, Any], key: str) -> tupl
     meta = obj.get("metadata") or {}
     generation = int(meta.get("generation") or 1)
     status = _current_status(obj)
-    store = KubeStatusStore(runtime.api, current=obj.get("status") or {}, redact=runtime.redactor.redact)
+    store = runtime.statuses
+    store.remember(key, obj.get("status") or {})
     now = runtime.clock.now()
 
     try:
@@ -104,7 +104,7 @@ async def _reconcile(runtime: Runtime, obj: Mapping[str, Any], key: str) -> tupl
     try:
         inputs = await load_release_inputs(runtime.api, namespace, release.spec)
         runtime.redactor.register(*inputs.secret_values())
-        client = runtime.clients.client_for(release.spec.genesys.environment, inputs.credentials)
+        engine = runtime.engines.engine_for(release.spec.genesys.environment, inputs.credentials)
     except ReferenceUnavailable as error:
         return await _wait_for_reference(
             store, key, status, generation, shell_status.REFERENCE_UNAVAILABLE, str(error), now
@@ -116,13 +116,6 @@ async def _reconcile(runtime: Runtime, obj: Mapping[str, Any], key: str) -> tupl
         event = ReleaseEvent(type="Warning", reason=shell_status.UNKNOWN_ENVIRONMENT, message=message)
         return Outcome(OutcomeKind.STALLED, stalled, message=message, events=(event,)), status.phase
 
-    engine = ReleaseReconciler(
-        flow_api=client,
-        statuses=store,
-        audit=runtime.audit,
-        clock=runtime.clock,
-        artifacts=runtime.artifacts,
-    )
     outcome = await engine.reconcile(
         release,
         status,

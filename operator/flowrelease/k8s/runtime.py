@@ -28,13 +28,15 @@ from flowrelease.audit import (
 )
 from flowrelease.audit.redaction import RedactingLogFilter
 from flowrelease.engine.clock import SystemClock
-from flowrelease.engine.ports import ArtifactStore, AuditSink, Clock
+from flowrelease.engine.ports import AuditSink, Clock, FlowApi
+from flowrelease.engine.reconciler import DEFAULT_DRIFT_INTERVAL, ReleaseReconciler
 from flowrelease.genesys import RateLimiterRegistry
 from flowrelease.gitops import GitArtifactStore
-from flowrelease.k8s.client_cache import GenesysClientCache
 from flowrelease.k8s.config import OperatorConfig
+from flowrelease.k8s.engine_cache import EngineCache
 from flowrelease.k8s.kube_api import KubeApi
 from flowrelease.k8s.log_levels import RequeueLogFilter
+from flowrelease.k8s.status_store import KubeStatusStore
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +64,8 @@ class Runtime:
     config: OperatorConfig
     api: KubeApi
     http: httpx.AsyncClient
-    clients: GenesysClientCache
-    artifacts: ArtifactStore
+    engines: EngineCache
+    statuses: KubeStatusStore
     audit: AuditSink
     metrics: ReleaseMetrics
     redactor: SecretRedactor
@@ -102,16 +104,36 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
     audit = FanoutAuditSink(JsonLinesAuditSink(sys.stdout, redactor=redactor), MetricsAuditSink(metrics))
     http = httpx.AsyncClient(timeout=GENESYS_TIMEOUT, limits=GENESYS_LIMITS, follow_redirects=False)
     config.git_workdir.mkdir(parents=True, exist_ok=True)
+    api = KubeApi(settings, reporting_instance=settings.posting.reporting_instance)
+    statuses = KubeStatusStore(api, redact=redactor.redact)
+    artifacts = GitArtifactStore(config.git_workdir)
+    clock = SystemClock()
+
+    def build_engine(flow_api: FlowApi) -> ReleaseReconciler:
+        return ReleaseReconciler(
+            flow_api=flow_api,
+            statuses=statuses,
+            audit=audit,
+            clock=clock,
+            artifacts=artifacts,
+            drift_interval=config.drift_interval or DEFAULT_DRIFT_INTERVAL,
+        )
+
     runtime = Runtime(
         config=config,
-        api=KubeApi(settings, reporting_instance=settings.posting.reporting_instance),
+        api=api,
         http=http,
-        clients=GenesysClientCache(http, RateLimiterRegistry(), on_response=metrics.observe_genesys_response),
-        artifacts=GitArtifactStore(config.git_workdir),
+        engines=EngineCache(
+            http,
+            RateLimiterRegistry(config.genesys_rate_limit),
+            build_engine,
+            on_response=metrics.observe_genesys_response,
+        ),
+        statuses=statuses,
         audit=audit,
         metrics=metrics,
         redactor=redactor,
-        clock=SystemClock(),
+        clock=clock,
         concurrency=asyncio.Semaphore(config.max_concurrent),
     )
     runtime._log_filters.extend(_install_log_filters(redactor))

@@ -1,8 +1,8 @@
-"""One GenesysClient per (environment, OAuth client, exact credentials), shared by every release using it.
+"""One Genesys client and one release engine per (environment, OAuth client, exact credentials).
 
-Sharing keeps one access token and one rate limiter per org+client however many FlowReleases point at it.
-A rotated secret changes the fingerprint: the next pass gets a fresh client (and a fresh token), and the
-client built from the old secret is dropped.
+Every release using the same org and OAuth client shares them: one access token, one rate limiter (from the
+registry, per org+client), one engine (which keeps per-release retry streaks between passes). A rotated
+secret changes the fingerprint: the next pass builds a fresh client (and token) and drops the old one.
 """
 
 from __future__ import annotations
@@ -11,30 +11,35 @@ from collections.abc import Callable
 
 import httpx
 
+from flowrelease.engine.ports import FlowApi
+from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import GenesysClient, RateLimiterRegistry, resolve_base_url
 from flowrelease.k8s.secrets import GenesysCredentials
 
 OnResponse = Callable[[str, str, int], None]
+BuildEngine = Callable[[FlowApi], ReleaseReconciler]
 
 
-class GenesysClientCache:
+class EngineCache:
     def __init__(
         self,
         http: httpx.AsyncClient,
         limiters: RateLimiterRegistry,
+        build_engine: BuildEngine,
         *,
         on_response: OnResponse | None = None,
     ) -> None:
         self._http = http
         self._limiters = limiters
+        self._build_engine = build_engine
         self._on_response = on_response
-        self._clients: dict[tuple[str, str, str], GenesysClient] = {}
+        self._engines: dict[tuple[str, str, str], ReleaseReconciler] = {}
 
-    def client_for(self, environment: str, credentials: GenesysCredentials) -> GenesysClient:
+    def engine_for(self, environment: str, credentials: GenesysCredentials) -> ReleaseReconciler:
         """Raises `flowrelease.genesys.UnknownEnvironment` when `environment` names no Genesys region."""
         key = (environment, credentials.client_id, credentials.fingerprint)
-        client = self._clients.get(key)
-        if client is None:
+        engine = self._engines.get(key)
+        if engine is None:
             client = GenesysClient(
                 self._http,
                 base_url=resolve_base_url(environment),
@@ -43,11 +48,10 @@ class GenesysClientCache:
                 limiter=self._limiters.for_target(environment, credentials.client_id),
                 on_response=self._on_response,
             )
-            stale = [k for k in self._clients if k[:2] == key[:2]]
-            for old in stale:
-                del self._clients[old]
-            self._clients[key] = client
-        return client
+            for stale in [k for k in self._engines if k[:2] == key[:2]]:
+                del self._engines[stale]
+            engine = self._engines[key] = self._build_engine(client)
+        return engine
 
     def __len__(self) -> int:
-        return len(self._clients)
+        return len(self._engines)
