@@ -131,7 +131,7 @@ done
 start=$SECONDS
 (
   cd "$MOD"
-  log "building kube-apiserver $VERSION (first build takes ~15-25 min on 2 cores; cached afterwards)"
+  log "building kube-apiserver $VERSION (about 3-4 min cold on 2 cores; cached afterwards)"
   go build -trimpath -ldflags "$ldflags" -o "$STAGE/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
   log "building etcd (the version k8s.io/kubernetes $VERSION pins)"
   go build -trimpath -ldflags "-s -w" -o "$STAGE/etcd" ./cmd/etcd

@@ -10,16 +10,14 @@ import pytest
 import yaml
 
 from tests.deploy.rendered import DEPLOY, NAMESPACE, REPO_ROOT, by_kind, only, render
-from tests.support.kube import KubeCluster, find_kube_bins
+from tests.support.kube import KubeCluster, find_kube_bins, skip_or_fail_without_binaries
 
 
 @pytest.fixture(scope="module")
 def kubectl_bin() -> Path:
     bin_dir, why = find_kube_bins()
     if bin_dir is None:
-        pytest.skip(
-            f"kubectl (for `kubectl kustomize`) not available: {why}; run scripts/build-control-plane.sh"
-        )
+        skip_or_fail_without_binaries(why)
     return bin_dir / "kubectl"
 
 
