@@ -48,8 +48,8 @@ class ReleaseMetrics:
         )
         self.rollbacks = Counter(
             "flowrelease_rollbacks",
-            "Rollbacks that finished, by outcome.",
-            ["outcome"],
+            "Rollbacks that finished, by result.",
+            ["result"],
             registry=self.registry,
         )
         self.genesys_requests = Counter(
