@@ -126,6 +126,10 @@ class JsonFileStatusStore:
         record = self._records.get(key)
         return record.generation if record is not None else 1
 
+    def digest(self, key: str) -> str:
+        record = self._records.get(key)
+        return record.spec_digest if record is not None else ""
+
     def has(self, key: str) -> bool:
         return key in self._records
 

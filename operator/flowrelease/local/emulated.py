@@ -1,0 +1,35 @@
+"""`flowrelease sync --emulator`: an in-process emulator seeded with the demo org, and releases aimed at it.
+
+With `--emulator` every FlowRelease talks to the emulator, whatever its `spec.genesys.environment` says, and
+releases without credentials get the demo client's. The spec digest (and so the generation) is computed from
+the manifest as written, before the environment is replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flowrelease.api.manifests import CLIENT_ID_ENV, CLIENT_SECRET_ENV
+from flowrelease.api.models import FlowRelease
+from flowrelease.emulator.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from flowrelease.emulator.server import EmulatorServer
+
+
+def start_demo_emulator() -> EmulatorServer:
+    """A started emulator on a free loopback port holding the demo org; stop it when done."""
+    return EmulatorServer().start()
+
+
+def with_demo_credentials(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` plus the demo client as GENESYS_CLIENT_ID/SECRET when those are not set."""
+    merged = dict(environ)
+    if not (merged.get(CLIENT_ID_ENV) and merged.get(CLIENT_SECRET_ENV)):
+        merged[CLIENT_ID_ENV] = DEMO_CLIENT_ID
+        merged[CLIENT_SECRET_ENV] = DEMO_CLIENT_SECRET
+    return merged
+
+
+def aimed_at(release: FlowRelease, base_url: str) -> FlowRelease:
+    """The same release with `spec.genesys.environment` replaced by `base_url`."""
+    genesys = release.spec.genesys.model_copy(update={"environment": base_url})
+    return release.model_copy(update={"spec": release.spec.model_copy(update={"genesys": genesys})})

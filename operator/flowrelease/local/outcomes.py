@@ -1,0 +1,75 @@
+"""What one release ended as, in the words of the final table, the JSON summary and the exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from flowrelease.api.models import FlowReleaseStatus, Phase
+
+
+class ResultKind(StrEnum):
+    READY = "ready"
+    SUSPENDED = "suspended"
+    STALLED = "stalled"
+    TIMED_OUT = "timedOut"
+    ERROR = "error"
+
+
+OK_RESULTS = frozenset({ResultKind.READY, ResultKind.SUSPENDED})
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    release: str
+    flow: str
+    desired: str
+    published: str
+    phase: str
+    kind: ResultKind
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.kind in OK_RESULTS
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "release": self.release,
+            "flow": self.flow,
+            "desiredVersion": self.desired,
+            "publishedVersion": self.published,
+            "phase": self.phase,
+            "result": self.kind.value,
+            "ok": self.ok,
+            "message": self.message,
+        }
+
+
+def status_message(status: FlowReleaseStatus) -> str:
+    """The most telling condition message: Stalled, then Ready, then Reconciling."""
+    by_type = {condition.type: condition for condition in status.conditions}
+    for kind, wanted in (("Stalled", "True"), ("Ready", "True"), ("Reconciling", "True"), ("Ready", "False")):
+        condition = by_type.get(kind)
+        if condition is not None and condition.status == wanted and condition.message:
+            return condition.message
+    return ""
+
+
+def result_from(
+    release: str, fallback_flow: str, status: FlowReleaseStatus, kind: ResultKind, message: str
+) -> ReleaseResult:
+    return ReleaseResult(
+        release=release,
+        flow=status.flow.name if status.flow and status.flow.name else fallback_flow,
+        desired=status.desired_version,
+        published=status.published_version,
+        phase=status.phase.value if isinstance(status.phase, Phase) else str(status.phase),
+        kind=kind,
+        message=message or status_message(status),
+    )
+
+
+def exit_code(results: list[ReleaseResult]) -> int:
+    """0 when every release is Ready (or deliberately suspended), 1 otherwise."""
+    return 0 if all(result.ok for result in results) else 1

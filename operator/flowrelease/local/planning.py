@@ -1,0 +1,131 @@
+"""`flowrelease plan`: what sync would do next for one release, from a read-only look at Genesys.
+
+It observes (find the flow, read the in-flight Architect job), asks the engine's pure planner for the next
+step and says it in words. Nothing is written: no Genesys call with a side effect, no state file, no audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flowrelease.api.models import FlowRelease, FlowReleaseStatus
+from flowrelease.engine import steps as S
+from flowrelease.engine.archy_source import prepare_source
+from flowrelease.engine.planner import desired_version, plan
+from flowrelease.engine.ports import FlowApi, FlowState, JobState
+
+
+@dataclass(frozen=True)
+class PlannedRelease:
+    release: str
+    flow: str
+    published: str
+    action: str
+    """A short verb: publish, import, nothing, blocked, wait, resume, export, rollback, suspended."""
+    description: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "release": self.release,
+            "flow": self.flow,
+            "publishedVersion": self.published,
+            "action": self.action,
+            "description": self.description,
+        }
+
+
+async def observe_flow(api: FlowApi, release: FlowRelease, status: FlowReleaseStatus) -> FlowState | None:
+    selector = release.spec.flow
+    flow_id = selector.id or (status.flow.id if status.flow else "")
+    if flow_id:
+        return await api.find_flow(flow_id=flow_id)
+    return await api.find_flow(name=selector.name, flow_type=selector.type or "")
+
+
+async def plan_release(
+    api: FlowApi,
+    release: FlowRelease,
+    status: FlowReleaseStatus,
+    *,
+    generation: int,
+    source_yaml: str | None,
+    now: datetime,
+    requested_at: str = "",
+) -> PlannedRelease:
+    spec = release.spec
+    flow = await observe_flow(api, release, status)
+    source = None
+    if spec.source is not None and source_yaml is not None:
+        source = prepare_source(source_yaml, spec.source.substitutions, spec.flow)
+    job: JobState | None = None
+    operation = status.operation
+    if operation is not None and operation.kind == "import" and operation.id:
+        job = await api.get_job(operation.id)
+    observation = S.Observation(
+        flow=flow, source=source, job=job, can_export=spec.export is not None and spec.export.git is not None
+    )
+    step = plan(spec, status, observation, now=now, generation=generation, requested_at=requested_at)
+    published = (flow.published_version or "") if flow is not None else ""
+    action, description = describe(step, release, status, observation)
+    name = flow.name if flow is not None else (spec.flow.name or spec.flow.id)
+    return PlannedRelease(release.key, name, published, action, description)
+
+
+def _published_now(observation: S.Observation) -> str:
+    flow = observation.flow
+    return (flow.published_version or "none") if flow is not None else "none (no such flow yet)"
+
+
+def describe(
+    step: S.Step, release: FlowRelease, status: FlowReleaseStatus, observation: S.Observation
+) -> tuple[str, str]:
+    """(action, sentence) for the first step the planner chose."""
+    spec = release.spec
+    now_live = _published_now(observation)
+    desired = desired_version(spec, status, observation)
+    if isinstance(step, S.Suspend):
+        return "suspended", "nothing: spec.suspend is true"
+    if isinstance(step, S.Settled):
+        return (
+            "nothing",
+            f"nothing to do: {status.published_version or now_live} is live, verified and exported",
+        )
+    if isinstance(step, S.Stall):
+        blocked = f"failedVersion {status.failed_version}: " if status.failed_version else ""
+        return "blocked", f"blocked: {blocked}{step.message}"
+    if isinstance(step, S.FailValidation):
+        return "blocked", f"blocked: {step.message}"
+    if isinstance(step, S.Wait):
+        return "wait", f"wait {step.after:g}s: {step.message}"
+    if isinstance(step, S.ReportDrift):
+        return "drift", f"drift: {step.message}"
+    if isinstance(step, S.SkipPublish):
+        rest = "export" if step.verified else "verify and export"
+        return "nothing", f"no publish: {step.version} is already live; {rest} only"
+    if isinstance(step, S.StartRollback):
+        return "rollback", f"roll back to {step.target}: {step.message}"
+    if isinstance(step, S.NoRollback):
+        return "blocked", f"blocked: {step.message}"
+    if isinstance(
+        step, (S.AdoptOperation, S.PostPublish, S.PublishSucceeded, S.RollbackSucceeded, S.ImportSucceeded)
+    ):
+        return "resume", f"resume the operation in flight: {step.reason}"
+    if isinstance(step, (S.StartVerifyStage, S.JudgeVerifyStage, S.VerificationPassed)):
+        return "verify", f"verify {status.published_version or desired or ''}: {step.reason}".replace(
+            "  ", " "
+        )
+    if isinstance(step, (S.Export, S.MarkReady)):
+        return "export", f"export {status.published_version} to git: {step.reason}"
+    if spec.source is not None and desired is None:
+        ref = spec.source.config_map_ref
+        return (
+            "import",
+            f"import Archy YAML from ConfigMap {ref.name} key {ref.key} and publish it "
+            f"(published now: {now_live})",
+        )
+    if desired is not None and observation.flow is not None and observation.flow.published_version == desired:
+        return "nothing", f"no publish: {desired} is already live; verify and export only"
+    if desired is not None:
+        return "publish", f"publish {desired} (published now: {now_live})"
+    return "publish", f"{type(step).__name__}: {getattr(step, 'reason', '')}"

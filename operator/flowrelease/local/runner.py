@@ -1,0 +1,128 @@
+"""Driving releases to a settled state: call the engine, wait what it asks, call again — bounded in time.
+
+The engine never sleeps; it returns WAITING with `after` seconds. The runner waits that long (without
+blocking the loop) and calls again until the release is READY, STALLED or SUSPENDED, or the overall deadline
+passes. Releases run concurrently under a semaphore.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from flowrelease.api.models import FlowRelease, FlowReleaseStatus
+from flowrelease.audit.metrics import ReleaseMetrics
+from flowrelease.engine.outcome import Outcome, OutcomeKind
+from flowrelease.local.outcomes import ReleaseResult, ResultKind, result_from, status_message
+from flowrelease.local.progress import ProgressReporter
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WAIT_SECONDS = 1.0
+"""Used when the engine says WAITING without saying how long."""
+
+SETTLED = {
+    OutcomeKind.READY: ResultKind.READY,
+    OutcomeKind.STALLED: ResultKind.STALLED,
+    OutcomeKind.SUSPENDED: ResultKind.SUSPENDED,
+}
+
+
+class Reconciling(Protocol):
+    async def reconcile(
+        self,
+        release: FlowRelease,
+        status: FlowReleaseStatus,
+        *,
+        generation: int,
+        git_credentials: Mapping[str, str] | None = None,
+        requested_at: str = "",
+        source_yaml: str | None = None,
+    ) -> Outcome: ...
+
+
+@dataclass(frozen=True)
+class ReleaseJob:
+    release: FlowRelease
+    reconciler: Reconciling
+    status: FlowReleaseStatus
+    generation: int
+    git_credentials: Mapping[str, str] | None = None
+    source_yaml: str | None = None
+    requested_at: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.release.key
+
+    @property
+    def flow_label(self) -> str:
+        flow = self.release.spec.flow
+        return flow.name or flow.id
+
+
+class ReleaseRunner:
+    def __init__(
+        self,
+        reporter: ProgressReporter,
+        *,
+        timeout: float,
+        concurrency: int,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        metrics: ReleaseMetrics | None = None,
+    ) -> None:
+        self.reporter = reporter
+        self.metrics = metrics or ReleaseMetrics()
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self.deadline = monotonic() + timeout
+        self.timeout = timeout
+        self.semaphore = asyncio.Semaphore(max(1, concurrency))
+
+    async def run_all(self, jobs: Sequence[ReleaseJob]) -> list[ReleaseResult]:
+        return list(await asyncio.gather(*(self._bounded(job) for job in jobs)))
+
+    async def _bounded(self, job: ReleaseJob) -> ReleaseResult:
+        async with self.semaphore:
+            self.reporter.started(job.key, job.flow_label)
+            with self.metrics.tracking_in_flight():
+                result = await self.run(job)
+            self.metrics.record_result(result.phase)
+            self.reporter.finished(result)
+            return result
+
+    async def run(self, job: ReleaseJob) -> ReleaseResult:
+        status = job.status
+        while True:
+            try:
+                outcome = await job.reconciler.reconcile(
+                    job.release,
+                    status,
+                    generation=job.generation,
+                    git_credentials=job.git_credentials,
+                    requested_at=job.requested_at,
+                    source_yaml=job.source_yaml,
+                )
+            except Exception as error:
+                logger.exception("reconciling %s failed unexpectedly", job.key)
+                message = f"unexpected error: {type(error).__name__}: {error}; rerun sync to resume"
+                return result_from(job.key, job.flow_label, status, ResultKind.ERROR, message)
+            status = outcome.status
+            self.reporter.progressed(job.key, status, outcome.events)
+            if outcome.kind in SETTLED:
+                message = status_message(status) or outcome.message
+                return result_from(job.key, job.flow_label, status, SETTLED[outcome.kind], message)
+            remaining = self.deadline - self.monotonic()
+            wait = outcome.after if outcome.after is not None else DEFAULT_WAIT_SECONDS
+            if wait > remaining:
+                message = (
+                    f"still {status.phase.value} when --timeout {self.timeout:g}s ran out "
+                    f"({outcome.message or 'work in flight'}); rerun sync to resume"
+                )
+                return result_from(job.key, job.flow_label, status, ResultKind.TIMED_OUT, message)
+            await self.sleep(max(wait, 0.0))

@@ -1,0 +1,117 @@
+"""The composition root of `flowrelease sync`/`plan`: every adapter built once, here, and nowhere else.
+
+One httpx.AsyncClient, one RateLimiterRegistry, one GenesysClient per (environment, client id), one
+GitArtifactStore, the audit sinks, the state file and the SecretRedactor that every output goes through.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from flowrelease.api.manifests import CLIENT_ID_KEY, ManifestSet, ResolvedRelease
+from flowrelease.audit.events import FanoutAuditSink, JsonLinesAuditSink
+from flowrelease.audit.metrics import MetricsAuditSink, ReleaseMetrics, genesys_request_observer
+from flowrelease.audit.redaction import SecretRedactor
+from flowrelease.engine.clock import SystemClock
+from flowrelease.engine.reconciler import ReleaseReconciler
+from flowrelease.genesys import GenesysClient, RateLimiterRegistry, resolve_base_url
+from flowrelease.gitops import GitArtifactStore
+from flowrelease.local.state_store import JsonFileStatusStore
+
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+NOT_SECRET_KEYS = frozenset({CLIENT_ID_KEY, "username", "known_hosts"})
+"""Secret keys whose values are identifiers, not secrets: shown as they are."""
+
+
+def secret_values(manifests: ManifestSet, releases: Iterable[ResolvedRelease]) -> list[str]:
+    """Every value to redact: Secret values (but ids), the clients' secrets, and their Basic-auth forms."""
+    values = [
+        value
+        for secret in manifests.secrets.values()
+        for key, value in secret.data.items()
+        if key not in NOT_SECRET_KEYS
+    ]
+    for release in releases:
+        credentials = release.credentials
+        values.append(credentials.client_secret)
+        pair = f"{credentials.client_id}:{credentials.client_secret}".encode()
+        values.append(base64.b64encode(pair).decode())
+        values.extend(
+            value for key, value in (release.git_credentials or {}).items() if key not in NOT_SECRET_KEYS
+        )
+    return values
+
+
+def install_redaction(redactor: SecretRedactor, verbosity: int) -> logging.Handler:
+    """Log to stderr at WARNING (-v INFO, -vv DEBUG), every record scrubbed of registered secrets."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    redactor.install(handler)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel([logging.WARNING, logging.INFO, logging.DEBUG][min(verbosity, 2)])
+    return handler
+
+
+class SyncWiring:
+    """Owns the adapters for one run; use as an async context manager so the HTTP client is closed."""
+
+    def __init__(
+        self,
+        *,
+        statuses: JsonFileStatusStore,
+        audit_log: Path,
+        git_workdir: Path,
+        redactor: SecretRedactor,
+        metrics: ReleaseMetrics | None = None,
+    ) -> None:
+        self.statuses = statuses
+        self.redactor = redactor
+        self.metrics = metrics or ReleaseMetrics()
+        self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
+        self.limiters = RateLimiterRegistry()
+        self._clients: dict[tuple[str, str], GenesysClient] = {}
+        self._observer = genesys_request_observer(self.metrics)
+        self.artifacts = GitArtifactStore(git_workdir)
+        self.audit_file = JsonLinesAuditSink(audit_log, redactor=redactor)
+        self.audit = FanoutAuditSink(self.audit_file, MetricsAuditSink(self.metrics))
+        self.clock = SystemClock()
+
+    def client_for(self, environment: str, client_id: str, client_secret: str) -> GenesysClient:
+        key = (environment, client_id)
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = GenesysClient(
+                self.http,
+                base_url=resolve_base_url(environment),
+                client_id=client_id,
+                client_secret=client_secret,
+                limiter=self.limiters.for_target(environment, client_id),
+                on_response=self._observer,
+            )
+        return client
+
+    def reconciler_for(self, environment: str, resolved: ResolvedRelease) -> ReleaseReconciler:
+        credentials = resolved.credentials
+        return ReleaseReconciler(
+            flow_api=self.client_for(environment, credentials.client_id, credentials.client_secret),
+            statuses=self.statuses,
+            audit=self.audit,
+            clock=self.clock,
+            artifacts=self.artifacts,
+        )
+
+    async def __aenter__(self) -> SyncWiring:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.http.aclose()
+        self.audit_file.close()
