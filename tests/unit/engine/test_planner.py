@@ -1,3 +1,4 @@
+# ruff: noqa: E501, RUF001  (a table reads best one case per block; long reason strings stay whole)
 """The planner, as a table: every arrow of DESIGN §2 plus resume, retry, drift, suspend, locks and timeouts.
 
 Each case names its situation, gives spec, status and observation, and the whole expected step.
