@@ -22,7 +22,7 @@ def promotion_manifest(
         "kind": KIND,
         "metadata": {"name": name, "namespace": BENCH_NAMESPACE},
         "spec": {
-            "genesys": {"environment": environment, "credentialsSecretRef": {"name": "genesys-bench"}},
+            "genesys": {"environment": environment},
             "flow": {"type": flow_type, "name": flow_name},
             "version": version,
             "release": {"label": f"bench-{version}"},
@@ -45,7 +45,7 @@ def write_sync_manifest(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     manifest = promotion_manifest(
         name="support-ivr",
-        environment="emulator",
+        environment="mypurecloud.com",  # `--emulator` points it at the in-process emulator
         flow_name=DEMO_FLOW_NAME,
         version=DEMO_FLOW_VERSION,
     )

@@ -7,11 +7,15 @@ log entries carrying its client id.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 PUBLISH_PATH = "/api/v2/flows/actions/publish"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_VERSION = re.compile(r"/versions/[^/]+")
 
 
 @dataclass(frozen=True)
@@ -106,3 +110,14 @@ def publish_trace(
         noticed_at=noticed.at if noticed else None,
         throttled=sum(1 for call in mine if call.status == 429),
     )
+
+
+def route_of(call: LoggedCall) -> str:
+    """`GET /api/v2/flows/{id}/versions/{version}`: the call without ids, for counting calls by kind."""
+    path = _VERSION.sub("/versions/{version}", _UUID.sub("{id}", call.path))
+    return f"{call.method} {path}"
+
+
+def calls_by_route(calls: Iterable[LoggedCall], *, client_id: str = "") -> dict[str, int]:
+    counts = Counter(route_of(call) for call in calls if not client_id or call.client_id == client_id)
+    return dict(counts.most_common())

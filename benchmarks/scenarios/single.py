@@ -17,7 +17,7 @@ from benchmarks.emulator_access import fetch_request_log, reset_org, set_publish
 from benchmarks.engine_harness import build_engine, drive_release
 from benchmarks.figures import median, ratio
 from benchmarks.manifests import promotion_release
-from benchmarks.request_log import LoggedCall, publish_trace
+from benchmarks.request_log import LoggedCall, calls_by_route, publish_trace
 from flowrelease.emulator.server import EmulatorServer
 
 ENGINE = "engine"
@@ -104,6 +104,7 @@ def _sample(
         "notice_delay_seconds": trace.notice_delay_seconds,
         "wall_seconds": wall,
         "http_429": trace.throttled,
+        "calls_by_route": calls_by_route(calls, client_id=runner.client.id),
         "succeeded": wall is not None and not error and trace.noticed_at is not None,
         "error": error,
     }

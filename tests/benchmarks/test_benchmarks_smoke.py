@@ -1,0 +1,78 @@
+"""Each benchmark scenario runs once at a tiny size (`--quick`), end to end through `python -m benchmarks`,
+so the benchmarks cannot rot. No assertion is about speed: only that every scenario measured something."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_benchmark(scenario: str, tmp_path: Path) -> dict[str, Any]:
+    out = tmp_path / f"{scenario}.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--scenario", scenario, "--json", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    results: dict[str, Any] = json.loads(out.read_text())
+    assert results["machine"]["cores"] >= 1
+    assert results["machine"]["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert f"--scenario {scenario}" in results["command"]
+    assert list(results["scenarios"]) == [scenario]
+    return results["scenarios"][scenario]  # type: ignore[no-any-return]
+
+
+@pytest.mark.timeout(90)
+def test_single_promotion_is_measured_for_the_engine_and_both_baselines(tmp_path: Path) -> None:
+    single = run_benchmark("single", tmp_path)
+
+    (case,) = single["cases"]
+    assert case["publish_seconds"] == 1.0
+    assert set(case["runners"]) == {"engine", "poll-5s", "poll-15s"}
+    for name, runner in case["runners"].items():
+        assert runner["succeeded"] == runner["runs"] == 1, (name, runner["samples"])
+        assert runner["api_calls"] >= 3, name  # token, publish, at least one poll
+        assert runner["polls"] >= 1, name
+        assert runner["notice_delay_seconds"] is not None, name
+        assert runner["wall_seconds"] > 0, name
+    assert set(case["ratios"]) == {"poll-5s", "poll-15s"}
+    assert all(value is not None for ratios in case["ratios"].values() for value in ratios.values())
+
+
+@pytest.mark.timeout(90)
+def test_fleet_drives_every_release_to_ready_and_reports_cost(tmp_path: Path) -> None:
+    fleet = run_benchmark("fleet", tmp_path)
+
+    (size,) = fleet["sizes"]
+    assert "error" not in size, size.get("error")
+    assert size["releases"] == 5
+    assert size["ready"] == 5, size["not_ready"]
+    assert size["http_429_surfaced"] == 0
+    assert size["api_calls"] >= 5 * 3
+    assert size["time_to_ready_p50_seconds"] <= size["time_to_ready_p95_seconds"]
+    assert size["engine_cpu_seconds_per_release"] > 0
+    assert size["engine_peak_rss_mib"] > 10
+
+
+@pytest.mark.timeout(90)
+def test_startup_measures_each_command_against_python_itself(tmp_path: Path) -> None:
+    startup = run_benchmark("startup", tmp_path)
+
+    rows = {row["command"]: row for row in startup["commands"]}
+    assert set(rows) == {"python -c pass", "flowrelease --help", "flowrelease sync <1 manifest> --emulator"}
+    for name, row in rows.items():
+        assert row["failures"] == 0, (name, [s["output_tail"] for s in row["samples"]])
+        assert row["wall_seconds_median"] > 0, name
+        assert row["max_rss_mib_median"] > 1, name
+    assert rows["python -c pass"]["wall_ratio"] == 1.0
