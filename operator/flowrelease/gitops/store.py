@@ -134,10 +134,14 @@ class GitArtifactStore:
             )
             clone.prepare()
 
+            written: dict[str, bytes] = {}
+
             def write_from(base: str | None) -> StoredArtifact | None:
                 """Write the artifact on top of `base`; a StoredArtifact when there is nothing to push."""
                 existing = clone.read_files(folder, ARTIFACT_FILES)
                 plan = plan_artifact(folder, flow, provenance, existing)
+                written.clear()
+                written.update(plan.files)
                 commit = clone.commit_files(folder, plan.files, message) if plan.changed else None
                 if commit is None:
                     _logger.info(
@@ -179,7 +183,8 @@ class GitArtifactStore:
                 )
                 time.sleep(random.uniform(0.02, 0.1) * attempt)
                 remote_tip = clone.fetch(branch)
-                if clone.rebase(branch):
+                # A clean rebase can still mix our files with someone else's edit of the same folder.
+                if clone.rebase(branch) and clone.read_files(folder, ARTIFACT_FILES) == written:
                     if clone.rev_parse("HEAD") == remote_tip:
                         return StoredArtifact(path=str(folder), commit=remote_tip, changed=False)
                     continue
