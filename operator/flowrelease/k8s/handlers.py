@@ -156,9 +156,17 @@ async def reconcile(body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
     logger.info("%s: %s (%s)", key, outcome.kind.value, outcome.message or outcome.status.phase.value)
 
 
+def login(settings: kopf.OperatorSettings, **kwargs: Any) -> kopf.ConnectionInfo | None:
+    """The in-cluster ServiceAccount, else KUBECONFIG / ~/.kube/config (kopf's built-in readers, which
+    need no Kubernetes client library)."""
+    info: kopf.ConnectionInfo | None = kopf.login_with_service_account(settings=settings, **kwargs)
+    return info or kopf.login_with_kubeconfig(settings=settings, **kwargs)
+
+
 def build_registry() -> kopf.OperatorRegistry:
     """A registry of flowrelease's handlers (not kopf's global one), so nothing else sneaks in."""
     registry = kopf.OperatorRegistry()
+    kopf.on.login(registry=registry)(login)
     kopf.on.startup(registry=registry)(startup)
     kopf.on.cleanup(registry=registry)(cleanup)
     resource = (GROUP, VERSION, PLURAL)

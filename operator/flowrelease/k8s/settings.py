@@ -19,7 +19,7 @@ from flowrelease.api.models import GROUP, PLURAL
 from flowrelease.k8s.config import OperatorConfig
 
 ANNOTATION_PREFIX = GROUP
-WATCH_SERVER_TIMEOUT_S = 270.0
+WATCH_SERVER_TIMEOUT_S = 270  # an int: the apiserver rejects timeoutSeconds=270.0
 WATCH_CLIENT_TIMEOUT_S = 300.0
 WATCH_CONNECT_TIMEOUT_S = 30.0
 API_REQUEST_TIMEOUT_S = 60.0
