@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from flowrelease.emulator.control import ControlCalls
-from flowrelease.engine.ports import NotFound, Timeout, Transient
+from flowrelease.engine.ports import Conflict, NotFound, Timeout, Transient
 from flowrelease.genesys import GenesysJobFailed, GenesysTimeout
 from tests.contract.client.conftest import Harness
 
@@ -128,3 +128,28 @@ async def test_export_that_never_finishes_times_out(harness: Harness) -> None:
     with pytest.raises(Timeout):
         await harness.client().export_flow(harness.emulator.flow_id("Support IVR"), "3.0")
     assert sum(harness.time.sleeps) <= 90.0 and max(harness.time.sleeps) <= 2.0
+
+
+async def test_a_second_upload_to_the_same_job_is_a_conflict_and_not_replayed(harness: Harness) -> None:
+    client = harness.client()
+    _, url, headers = await client.start_import()
+    document = "inboundCall:\n  name: Support IVR\n"
+    await client.upload_import(url, headers, document)
+    with pytest.raises(Conflict):
+        await client.upload_import(url, headers, document)
+
+
+async def test_an_upload_answered_with_5xx_is_not_replayed(harness: Harness) -> None:
+    client = harness.client()
+    _, url, headers = await client.start_import()
+    harness.emulator.control.add_fault(path="/_uploads/*", method="PUT", status=503, count=1)
+    with pytest.raises(Transient):
+        await client.upload_import(url, headers, "inboundCall:\n  name: Support IVR\n")
+    assert len([r for r in harness.sent if r.method == "PUT"]) == 1
+
+
+async def test_registering_an_import_job_is_not_replayed_after_a_5xx(harness: Harness) -> None:
+    harness.emulator.control.add_fault(path="/api/v2/flows/jobs", method="POST", status=500, count=1)
+    with pytest.raises(Transient):
+        await harness.client().start_import()
+    assert harness.control_count(method="POST", path="/api/v2/flows/jobs") == 1

@@ -350,3 +350,65 @@ async def test_health_query_shape() -> None:
         "filter": {"type": "and", "predicates": [{"dimension": "flowId", "value": "f-1"}]},
         "metrics": ["nFlowOutcome", "nFlowOutcomeFailed"],
     }
+
+
+class ExportScript:
+    """An export that registers, finishes with `final`, and serves the download with `download`."""
+
+    def __init__(self, final: dict[str, object], download: httpx.Response) -> None:
+        self.final = final
+        self.download = download
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path
+        if path == "/oauth/token":
+            return token_reply()
+        if path == "/api/v2/flows/export/jobs":
+            return httpx.Response(200, json={"id": "job-1", "status": "Registered"})
+        if path == "/api/v2/flows/export/jobs/job-1":
+            return httpx.Response(200, json={"id": "job-1", **self.final})
+        if path == "/signed/export.yaml":
+            return self.download
+        if path == "/api/v2/flows/f-1":
+            return httpx.Response(200, json={"id": "f-1", "name": "Support IVR", "type": "INBOUNDCALL"})
+        if path == "/api/v2/flows/f-1/versions/3.0/configuration":
+            return httpx.Response(200, json={"inboundCall": {}})
+        return httpx.Response(404, json={"code": "not.found", "message": path})
+
+
+async def test_an_export_success_without_download_url_is_an_error() -> None:
+    script = ExportScript({"status": "Success"}, httpx.Response(200))
+    with pytest.raises(Transient, match="succeeded without a downloadUrl"):
+        await make_client(script, VirtualTime()).export_flow("f-1", "3.0")
+
+
+async def test_an_export_failure_without_archys_signature_is_not_retried() -> None:
+    final = {"status": "Failure", "messages": [{"type": "Error", "text": "Flow is corrupt"}]}
+    script = ExportScript(final, httpx.Response(200))
+    time = VirtualTime()
+    with pytest.raises(Transient, match="Flow is corrupt"):
+        await make_client(script, time).export_flow("f-1", "3.0")
+    assert [r.url.path for r in script.requests].count("/api/v2/flows/export/jobs") == 1
+    assert time.sleeps == []
+
+
+async def test_export_download_goes_to_the_signed_url_without_the_token() -> None:
+    final = {"status": "Success", "downloadUrl": "https://files.example/signed/export.yaml?sig=1"}
+    script = ExportScript(final, httpx.Response(200, text="inboundCall:\n  name: Support IVR\n"))
+    exported = await make_client(script, VirtualTime()).export_flow("f-1", "3.0")
+    assert exported.yaml.startswith("inboundCall:") and exported.configuration == {"inboundCall": {}}
+    (download,) = [r for r in script.requests if r.url.host == "files.example"]
+    assert "authorization" not in download.headers
+    register = next(r for r in script.requests if r.url.path == "/api/v2/flows/export/jobs")
+    assert json.loads(register.content) == {
+        "flows": [{"flow": {"id": "f-1", "version": "3.0"}, "exportType": "Yaml"}]
+    }
+
+
+async def test_an_expired_signed_url_says_a_new_job_is_needed() -> None:
+    final = {"status": "Success", "downloadUrl": "https://files.example/signed/export.yaml?sig=1"}
+    script = ExportScript(final, httpx.Response(403, text="<Error>AccessDenied</Error>"))
+    with pytest.raises(PermissionDenied, match="signed URL was refused"):
+        await make_client(script, VirtualTime()).export_flow("f-1", "3.0")
