@@ -53,6 +53,7 @@ stay Pending. Mark tests that use it ``@pytest.mark.kube``.
 from __future__ import annotations
 
 import base64
+import ctypes
 import datetime as dt
 import ipaddress
 import os
@@ -63,6 +64,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -317,6 +319,16 @@ def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(content[-lines:])
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGKILL when pytest dies, so a killed run leaks no servers (Linux)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _stop(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
     if proc.poll() is not None:
         return
@@ -452,7 +464,8 @@ class KubeCluster:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                start_new_session=True,  # Ctrl-C reaches pytest's teardown, not the servers directly
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         self._procs.append(proc)
         return proc
