@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import httpx
@@ -355,7 +355,7 @@ async def test_health_query_shape() -> None:
 class ExportScript:
     """An export that registers, finishes with `final`, and serves the download with `download`."""
 
-    def __init__(self, final: dict[str, object], download: httpx.Response) -> None:
+    def __init__(self, final: Mapping[str, object], download: httpx.Response) -> None:
         self.final = final
         self.download = download
         self.requests: list[httpx.Request] = []
