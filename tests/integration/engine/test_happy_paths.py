@@ -1,0 +1,177 @@
+"""Both release modes end to end against the emulator over loopback, with the real GenesysClient."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowrelease.api import conditions as C
+from flowrelease.api.models import Phase
+from flowrelease.engine.outcome import OutcomeKind
+from tests.integration.engine.harness import PUBLISH_PATH, Harness, SimulatedCrash, fixture_text
+
+
+def conditions_of(status: object) -> dict[str, tuple[str, str]]:
+    return {c.type: (c.status, c.reason) for c in status.conditions}  # type: ignore[attr-defined]
+
+
+async def test_mode_a_promotes_a_checked_in_version_once(harness: Harness) -> None:
+    release = harness.release(release={"label": "2.4.1"})
+
+    outcome = await harness.drive(release)
+
+    assert outcome.kind is OutcomeKind.READY
+    assert outcome.after == 300.0
+    status = outcome.status
+    assert (status.phase, status.desired_version, status.published_version, status.last_good_version) == (
+        Phase.READY,
+        "3.0",
+        "3.0",
+        "2.0",
+    )
+    assert status.operation is None and status.failed_version == ""
+    assert conditions_of(status) == {
+        C.READY: ("True", C.SUCCEEDED),
+        C.VALIDATED: ("True", C.SUCCEEDED),
+        C.PUBLISHED: ("True", C.SUCCEEDED),
+        C.HEALTHY: ("True", C.NO_VERIFY_STAGES),
+    }
+    assert status.dependency_hash.startswith("sha256:")
+    assert [(h.version, h.label, h.result) for h in status.history] == [("3.0", "2.4.1", "Ready")]
+    assert harness.flow_state()["publishedVersion"] == "3.0"
+    assert len(harness.publishes("3.0")) == 1
+    assert [e.reason for e in outcome.events] == ["Publishing", "Published", "Ready"]
+
+
+async def test_intent_and_last_good_version_are_saved_before_the_publish_post(harness: Harness) -> None:
+    await harness.drive(harness.release())
+
+    post = next(i for i, e in enumerate(harness.timeline) if e[:3] == ("http", "POST", PUBLISH_PATH))
+    saves_before = [e for e in harness.timeline[:post] if e[0] == "save"]
+    assert saves_before[-1] == ("save", "Publishing", "publish", "")
+    intent = next(s for s in harness.statuses.saves if s.operation and s.operation.kind == "publish")
+    assert (intent.last_good_version, intent.operation.version, intent.operation.id) == ("2.0", "3.0", "")
+    # the operation id is saved right after the POST answered, before anything else is asked
+    after_post = harness.timeline[post + 1]
+    assert after_post[:3] == ("save", "Publishing", "publish") and after_post[3] != ""
+
+
+async def test_a_second_run_never_publishes_again(harness: Harness) -> None:
+    release = harness.release()
+    first = await harness.drive(release)
+    second = await harness.drive(release, first.status)
+    third = await harness.drive(
+        release.model_copy(update={"metadata": release.metadata.model_copy(update={"generation": 2})}),
+        second.status,
+    )
+
+    assert (second.kind, third.kind) == (OutcomeKind.READY, OutcomeKind.READY)
+    assert len(harness.publishes()) == 1
+    assert third.status.observed_generation == 2
+
+
+async def test_verify_stages_bake_without_blocking_then_pass(harness: Harness) -> None:
+    flow_id = harness.emulator.flow_id("Support IVR")
+    harness.emulator.control.set_analytics(flow_id, version="3.0", failure_ratio=0.01, samples=200)
+    release = harness.release(
+        verify={
+            "stages": [
+                {"name": "bake", "bakeSeconds": 600, "maxFailureRatio": 0.05, "minSamples": 20},
+                {"name": "soak", "bakeSeconds": 60, "maxFailureRatio": 0.05, "minSamples": 20},
+            ]
+        }
+    )
+
+    outcome = await harness.drive(release)
+
+    assert outcome.kind is OutcomeKind.READY
+    bakes = [o.after for o in harness.outcomes if o.status.phase is Phase.VERIFYING]
+    assert bakes == [600.0, 60.0]
+    assert outcome.status.verification is not None
+    assert (outcome.status.verification.stage, outcome.status.verification.samples) == ("soak", 200)
+    assert conditions_of(outcome.status)[C.HEALTHY] == ("True", C.STAGES_PASSED)
+    verify = [e for e in harness.events("verify") if "samples" in e.details]
+    assert [e.details["stage"] for e in verify] == ["bake", "soak"]
+
+
+async def test_too_few_samples_is_not_a_breach(harness: Harness) -> None:
+    flow_id = harness.emulator.flow_id("Support IVR")
+    harness.emulator.control.set_analytics(flow_id, version="3.0", failure_ratio=0.5, samples=4)
+    release = harness.release(
+        verify={"stages": [{"name": "bake", "bakeSeconds": 30, "maxFailureRatio": 0.05, "minSamples": 20}]}
+    )
+
+    outcome = await harness.drive(release)
+
+    assert outcome.kind is OutcomeKind.READY
+    judged = [e for e in harness.events("verify") if "verdict" in e.details]
+    assert "fewer than minSamples 20" in str(judged[0].details["verdict"])
+
+
+async def test_mode_b_imports_archy_yaml_and_is_idempotent(harness: Harness) -> None:
+    text = fixture_text("SimpleFinancialIvr_v2-0.yaml")
+    release = harness.release(
+        flow={"type": "inboundcall", "name": "SimpleFinancialIvr"},
+        source={"configMapRef": {"name": "simple-ivr", "key": "flow.yaml"}},
+    )
+
+    first = await harness.drive(release, source_yaml=text)
+    second = await harness.drive(release, first.status, source_yaml=text)
+
+    assert first.kind is OutcomeKind.READY, first.message
+    status = first.status
+    assert status.flow is not None and status.flow.name == "SimpleFinancialIvr"
+    assert status.published_version == status.desired_version != ""
+    assert status.source_digest.startswith("sha256:")
+    assert second.kind is OutcomeKind.READY
+    imports = harness.emulator.control.request_log(method="POST", path="/api/v2/flows/jobs")
+    assert len(imports) == 1
+    assert harness.publishes() == []
+    assert harness.flow_state("SimpleFinancialIvr")["publishedVersion"] == status.published_version
+
+
+async def test_mode_b_substitutes_placeholders_then_imports(harness: Harness) -> None:
+    text = fixture_text("WebhookWorkflow.yaml")
+    release = harness.release(
+        flow={"type": "workflow", "name": "Webhook Workflow"},
+        source={
+            "configMapRef": {"name": "webhook", "key": "flow.yaml"},
+            "substitutions": {
+                "workflow_name": "Webhook Workflow",
+                "default_language": "en-us",
+                "division": "Home",
+                "data_action_category": "Web Services Data Actions",
+                "workitem_data_action_name": "Create Workitem",
+                "worktype_id": "5b5d4f2e-2f07-4c38-9d0e-6a3f1c0d7e21",
+            },
+        },
+    )
+
+    outcome = await harness.drive(release, source_yaml=text)
+
+    assert outcome.kind is OutcomeKind.READY, outcome.message
+    assert harness.flow_state("Webhook Workflow")["publishedVersion"] == outcome.status.published_version
+
+
+async def test_mode_b_crash_after_job_id_saved_resumes_the_same_job(harness: Harness) -> None:
+    harness.emulator.control.set_transition_mode("polls", polls=3)
+    text = fixture_text("SimpleFinancialIvr_v2-0.yaml")
+    release = harness.release(
+        flow={"type": "inboundcall", "name": "SimpleFinancialIvr"},
+        source={"configMapRef": {"name": "simple-ivr", "key": "flow.yaml"}},
+    )
+    harness.statuses.crash_after = lambda s: (
+        s.operation is not None and s.operation.kind == "import" and bool(s.operation.id)
+    )
+
+    with pytest.raises(SimulatedCrash):
+        await harness.drive(release, source_yaml=text)
+    saved = harness.statuses.durable
+    assert saved.operation is not None and saved.operation.id
+
+    harness.reconciler = harness.new_reconciler()
+    outcome = await harness.drive(release, saved, source_yaml=text)
+
+    assert outcome.kind is OutcomeKind.READY, outcome.message
+    # the job registered before the crash never received its file, so it is registered once more
+    uploads = harness.emulator.control.request_log(method="PUT")
+    assert len(uploads) == 1
