@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 
@@ -135,3 +136,22 @@ def test_pod_security_check_in_the_dry_run_does_catch_a_privileged_operator(
     )
     assert "would violate PodSecurity" in result.stderr
     assert "allowPrivilegeEscalation != false" in result.stderr
+
+
+def test_deployment_args_are_accepted_by_the_real_operator_command(objects: list[dict[str, Any]]) -> None:
+    """The Deployment and `flowrelease operator` agree on option names (parsed, not run)."""
+    from flowrelease.cli import main
+
+    container = _container(objects)
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    command = main.get_command(click.Context(main), container["args"][0])
+    assert command is not None
+    with click.Context(command) as parent:
+        context = command.make_context("operator", list(container["args"][1:]), parent=parent)
+    assert context.params["all_namespaces"] is True
+    assert context.params["standalone"] is True
+    assert context.params["liveness"] == "http://0.0.0.0:8080/healthz"
+    assert context.params["metrics_port"] == 9090
+    # The git work dir the operator derives from FLOWRELEASE_WORKDIR is inside the writable emptyDir.
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert env["FLOWRELEASE_WORKDIR"] in mounts
