@@ -5,7 +5,7 @@
 Nothing here raises an httpx exception; errors are the typed tree in `flowrelease.genesys.errors`.
 """
 
-from flowrelease.genesys.backoff import PollSchedule, RetryPolicy
+from flowrelease.genesys.backoff import JobPollSchedule, RetryPolicy
 from flowrelease.genesys.client import GenesysClient
 from flowrelease.genesys.errors import (
     GenesysAuthenticationFailed,
@@ -38,7 +38,7 @@ __all__ = [
     "GenesysServerError",
     "GenesysTimeout",
     "GenesysTransportError",
-    "PollSchedule",
+    "JobPollSchedule",
     "RateLimiter",
     "RateLimiterRegistry",
     "RetryPolicy",

@@ -42,7 +42,7 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
-class PollSchedule:
+class JobPollSchedule:
     """Waits between polls of an asynchronous Genesys job: start small, grow, cap; bounded in total."""
 
     first: float = 0.5

@@ -28,7 +28,7 @@ from flowrelease.engine.ports import (
     VersionInfo,
 )
 from flowrelease.genesys import routes, wire
-from flowrelease.genesys.backoff import PollSchedule, RetryPolicy
+from flowrelease.genesys.backoff import JobPollSchedule, RetryPolicy
 from flowrelease.genesys.errors import (
     GenesysBadRequest,
     GenesysBadResponse,
@@ -63,14 +63,14 @@ class GenesysClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         retry: RetryPolicy | None = None,
-        job_polls: PollSchedule | None = None,
-        export_polls: PollSchedule | None = None,
+        job_polls: JobPollSchedule | None = None,
+        export_polls: JobPollSchedule | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self._sleep = sleep
         self._client_id = client_id
-        self._job_polls = job_polls or PollSchedule()
-        self._export_polls = export_polls or PollSchedule(
+        self._job_polls = job_polls or JobPollSchedule()
+        self._export_polls = export_polls or JobPollSchedule(
             first=0.5, factor=1.5, cap=2.0, max_total_seconds=90.0
         )
         self._transport = GenesysTransport(

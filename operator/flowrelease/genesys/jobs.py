@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterable
 
-from flowrelease.genesys.backoff import PollSchedule
+from flowrelease.genesys.backoff import JobPollSchedule
 from flowrelease.genesys.errors import GenesysTimeout
 from flowrelease.genesys.routes import Route
 
@@ -16,7 +16,7 @@ _EXIT_107 = re.compile(r"exit code(?::|\s+to)?\s*107\b")
 async def poll_until_finished(
     read: Callable[[], Awaitable[tuple[str, object]]],
     *,
-    schedule: PollSchedule,
+    schedule: JobPollSchedule,
     sleep: Callable[[float], Awaitable[None]],
     route: Route,
     purpose: str,

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from flowrelease.genesys import PollSchedule, RetryPolicy
+from flowrelease.genesys import JobPollSchedule, RetryPolicy
 
 
 def test_backoff_grows_exponentially_with_equal_jitter_and_caps() -> None:
@@ -42,7 +42,7 @@ def test_retry_after_parsing(header: str | None, expected: float, reason: str) -
 
 
 def test_poll_schedule_grows_caps_and_stays_within_its_total() -> None:
-    delays = PollSchedule(first=0.5, factor=1.5, cap=2.0, max_total_seconds=90.0).delays()
+    delays = JobPollSchedule(first=0.5, factor=1.5, cap=2.0, max_total_seconds=90.0).delays()
     assert delays[:4] == [0.5, 0.75, 1.125, 1.6875]
     assert max(delays) == 2.0
     assert sum(delays) <= 90.0
