@@ -94,7 +94,10 @@ def error_for_reply(
         )
         return _attach(GenesysAuthenticationFailed(scrub(text), status=status, code=reply.code), route, "")
     error: FlowApiError
-    if status == 401:
+    if status in (401, 403) and not route.permissions:
+        hint = "the signed URL was refused (it may have expired); flowrelease starts a new job next time"
+        error = GenesysForbidden(scrub(f"{purpose} failed: {hint}.{said}"), status=status, code=reply.code)
+    elif status == 401:
         text = (
             f"{purpose} failed: Genesys refused a freshly issued access token for OAuth client "
             f"{client_id!r}; check that the client is active and its role is assigned in this org.{said}"
@@ -102,10 +105,7 @@ def error_for_reply(
         error = GenesysAuthenticationFailed(scrub(text), status=status, code=reply.code)
     elif status == 403:
         phrase = permission_phrase(route)
-        if phrase:
-            hint = f"the OAuth client {client_id!r} lacks permission {phrase}; add it to the client's role"
-        else:
-            hint = "the signed URL was refused (it may have expired); flowrelease starts a new job next time"
+        hint = f"the OAuth client {client_id!r} lacks permission {phrase}; add it to the client's role"
         error = GenesysForbidden(scrub(f"{purpose} failed: {hint}.{said}"), status=status, code=reply.code)
     elif status == 404:
         hint = not_found_hint or "it does not exist (check spec.flow and the version)"

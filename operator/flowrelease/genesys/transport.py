@@ -16,8 +16,9 @@ sends, reports the response to `on_response`, and then decides:
   (connection refused, connect timeout) are retried for every request.
 * anything else → the typed error of `error_mapping`, with the cause chained.
 
-Every path is bounded: at most `RetryPolicy.max_attempts` tries and `max_wait_seconds` of waiting. No httpx
-exception escapes this module, and error texts are scrubbed of the client secret and every issued token.
+Every path is bounded: at most `RetryPolicy.max_attempts` tries and `max_wait_seconds` of retry waits
+(backoff and Retry-After; the shared limiter's pacing is fair queueing, not a retry, and is not counted). No
+httpx exception escapes this module, and error texts are scrubbed of the client secret and every issued token.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ class GenesysTransport:
                 token = await self._tokens.get()
                 headers["Authorization"] = f"Bearer {token}"
             if self._limiter is not None and auth == "bearer":
-                waited += await self._limiter.acquire()
+                await self._limiter.acquire()
             try:
                 response = await self._http.request(
                     call.route.method,
@@ -144,13 +145,12 @@ class GenesysTransport:
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 error = error_for_exception(call.route, exc, purpose=call.purpose, scrub=self.scrub)
                 safe = call.route.replay_safe or isinstance(exc, _NOT_SENT)
-                if isinstance(error, Transient) and safe:
-                    delay = policy.backoff(attempt, self._rng)
-                    if attempt < policy.max_attempts and waited + delay <= policy.max_wait_seconds:
-                        self._log_retry(call, attempt, type(exc).__name__, delay)
-                        await self._sleep(delay)
-                        waited += delay
-                        continue
+                delay = policy.backoff(attempt, self._rng)
+                if isinstance(error, Transient) and safe and self._may_wait(attempt, waited, delay):
+                    self._log_retry(call, attempt, type(exc).__name__, delay)
+                    await self._sleep(delay)
+                    waited += delay
+                    continue
                 raise error from exc
 
             self._report(call, response.status_code)
@@ -170,22 +170,28 @@ class GenesysTransport:
                 continue
             if status == 429:
                 retry_after = policy.retry_after(response.headers.get("retry-after"))
-                if attempt < policy.max_attempts and waited + retry_after <= policy.max_wait_seconds:
+                if self._may_wait(attempt, waited, retry_after):
                     self._log_retry(call, attempt, "429 rate limited", retry_after)
+                    waited += retry_after
                     if self._limiter is not None and auth == "bearer":
-                        self._limiter.pause(retry_after)
+                        self._limiter.pause(retry_after)  # everyone sharing it waits; acquire() sleeps
                     else:
                         await self._sleep(retry_after)
-                        waited += retry_after
                     continue
             elif status >= 500 and call.route.replay_safe:
                 delay = policy.backoff(attempt, self._rng)
-                if attempt < policy.max_attempts and waited + delay <= policy.max_wait_seconds:
+                if self._may_wait(attempt, waited, delay):
                     self._log_retry(call, attempt, f"HTTP {status}", delay)
                     await self._sleep(delay)
                     waited += delay
                     continue
             raise self._final(call, reply, retry_after)
+
+    def _may_wait(self, attempt: int, waited: float, delay: float) -> bool:
+        """Another try fits the budget: attempts left, and the retry waits (not the rate limiter's pacing,
+        which is shared fairly by the fleet) stay within max_wait_seconds."""
+        policy = self._policy
+        return attempt < policy.max_attempts and waited + delay <= policy.max_wait_seconds
 
     def _final(self, call: Call, reply: ErrorReply, retry_after: float | None) -> FlowApiError:
         if reply.status >= 500 and retry_after is None:
