@@ -412,3 +412,31 @@ async def test_an_expired_signed_url_says_a_new_job_is_needed() -> None:
     script = ExportScript(final, httpx.Response(403, text="<Error>AccessDenied</Error>"))
     with pytest.raises(PermissionDenied, match="signed URL was refused"):
         await make_client(script, VirtualTime()).export_flow("f-1", "3.0")
+
+
+async def test_queueing_in_the_shared_limiter_does_not_use_up_the_retry_budget() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(1, clock=time.clock, sleep=time.sleep)
+    ok = httpx.Response(200, json={"id": "f", "name": "n", "type": "INBOUNDCALL"})
+    script = Script(error_reply(503, "e", "x"), ok)
+    http = httpx.AsyncClient(transport=httpx.MockTransport(script))
+    client = GenesysClient(
+        http,
+        base_url=BASE,
+        client_id="client-1",
+        client_secret=SECRET,
+        limiter=limiter,
+        sleep=time.sleep,
+        clock=time.clock,
+        retry=RetryPolicy(max_attempts=3, max_wait_seconds=5.0),
+        rng=random.Random(1),
+    )
+    flow = await client.get_flow("f")
+    assert flow.id == "f"
+    assert time.now - 1000.0 >= 60.0, "the second try waited a minute for its slot (1 request/min)"
+
+
+async def test_a_401_from_a_signed_url_is_not_blamed_on_the_oauth_client() -> None:
+    script = Script(httpx.Response(401, text="denied"))
+    with pytest.raises(PermissionDenied, match="signed URL was refused"):
+        await make_client(script, VirtualTime()).upload_import("https://uploads.example/x", {}, "a: 1")
