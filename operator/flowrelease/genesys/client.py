@@ -3,6 +3,10 @@
 Each method is one endpoint (or one documented procedure such as an export) of genesys-api.md, sent through
 the choke point in `transport.py`, read with `wire.py`. Observations are reported as Genesys says them (a
 stale `currentOperation`, a `publishedVersion` that already changed); the engine decides what they mean.
+
+Publishing is not blindly retried: publish, check-in, import-job registration, new versions and the YAML
+upload are never replayed after a 5xx, a read timeout or a broken connection (the request may have reached
+Genesys). They surface as `Transient`, and the engine observes the flow before it acts again.
 """
 
 from __future__ import annotations
