@@ -359,10 +359,12 @@ def _resume_publish(
 def _resume_rollback(
     spec: FlowReleaseSpec, flow: FlowState, op: OperationRecord, now: datetime, poll: PollSchedule
 ) -> Step:
-    if flow.published_version == op.version:
-        return RollbackSucceeded(op.version, "", f"publishedVersion is back at {op.version}")
     current = flow.current_operation
     timed_out = _elapsed(op, now) >= spec.publish.timeout_seconds
+    busy = current is not None and not current.complete
+    if flow.published_version == op.version and not busy:
+        # Confirmed only when nothing is still running: a slow, timed-out publish could still land.
+        return RollbackSucceeded(op.version, "", f"publishedVersion is back at {op.version}")
     if current is not None and op.id and current.id == op.id and current.complete:
         if current.action_status == SUCCESS:
             return RollbackSucceeded(op.version, "", f"rollback operation {op.id} completed with SUCCESS")
@@ -390,7 +392,9 @@ def _resume_restore(
         return CreateRestoredVersion(
             op.version, f"Genesys refused publishing version {op.version}; restoring its configuration"
         )
-    if flow.published_version == restored:
+    current = flow.current_operation
+    busy = current is not None and not current.complete
+    if flow.published_version == restored and not busy:
         return RollbackSucceeded(restored, op.version, f"version {restored} (a copy of {op.version}) is live")
     if _elapsed(op, now) >= spec.publish.timeout_seconds:
         return ReleaseFailed(
@@ -398,8 +402,7 @@ def _resume_restore(
             f"restoring version {op.version} as version {restored} did not finish within "
             f"{spec.publish.timeout_seconds}s",
         )
-    current = flow.current_operation
-    if current is not None and not current.complete:
+    if busy:
         return _poll_wait(spec, op, now, poll, f"Restoring version {op.version} as {restored}")
     if current is not None and op.id and current.id == op.id:
         if current.action_status == FAILURE:

@@ -1,0 +1,163 @@
+"""Failures after publishing starts: publish failure, health breach and timeout roll back to lastGoodVersion,
+confirmed by reading publishedVersion; the restore fallback when Genesys refuses an older version."""
+
+from __future__ import annotations
+
+from flowrelease.api import conditions as C
+from flowrelease.api.models import FlowReleaseStatus, Phase
+from flowrelease.engine.outcome import Outcome, OutcomeKind
+from tests.integration.engine.harness import Harness
+
+BAKE = {"stages": [{"name": "bake", "bakeSeconds": 120, "maxFailureRatio": 0.05, "minSamples": 20}]}
+
+
+def condition(status: FlowReleaseStatus, type_: str) -> tuple[str, str, str]:
+    found = next(c for c in status.conditions if c.type == type_)
+    return found.status, found.reason, found.message
+
+
+def assert_rolled_back(harness: Harness, outcome: Outcome, live: str, cause: str) -> None:
+    assert outcome.kind is OutcomeKind.STALLED, outcome.message
+    status = outcome.status
+    assert (status.phase, status.published_version, status.failed_version) == (Phase.ROLLED_BACK, live, "3.0")
+    assert status.operation is None
+    assert condition(status, C.ROLLED_BACK)[0] == "True"
+    stalled = condition(status, C.STALLED)
+    assert stalled[:2] == ("True", C.ROLLED_BACK)
+    assert cause in stalled[2] and "not retried until the spec changes" in stalled[2]
+    assert condition(status, C.READY)[0] == "False"
+    assert harness.flow_state()["publishedVersion"] == live
+    assert status.history[-1].result == "RolledBack"
+    assert "RolledBack" in [e.reason for e in outcome.events]
+
+
+async def test_publish_failure_rolls_back_and_is_not_retried(harness: Harness) -> None:
+    flow_id = harness.emulator.flow_id("Support IVR")
+    harness.emulator.control.fail_operation(
+        flow_id, version="3.0", error_message="Prompt 'welcome' failed to build"
+    )
+    release = harness.release()
+
+    outcome = await harness.drive(release)
+
+    assert_rolled_back(harness, outcome, "2.0", "Prompt 'welcome' failed to build")
+    assert condition(outcome.status, C.PUBLISHED)[0] == "False"
+    # the failed publish left 2.0 live, so the rollback only had to confirm it: no second POST
+    assert len(harness.publishes("3.0")) == 1 and harness.publishes("2.0") == []
+
+    again = await harness.drive(release, outcome.status)
+    assert again.kind is OutcomeKind.STALLED
+    assert len(harness.publishes()) == 1
+
+    retried = await harness.drive(release, again.status, requested_at="2026-01-01T10:00:00Z")
+    assert retried.kind is OutcomeKind.READY
+    assert retried.status.failed_version == "" and retried.status.published_version == "3.0"
+    assert retried.status.last_handled_reconcile_at == "2026-01-01T10:00:00Z"
+
+
+async def test_health_breach_in_a_verify_stage_rolls_back(harness: Harness) -> None:
+    flow_id = harness.emulator.flow_id("Support IVR")
+    harness.emulator.control.set_analytics(flow_id, version="3.0", failure_ratio=0.3, samples=100)
+
+    outcome = await harness.drive(harness.release(verify=BAKE))
+
+    assert_rolled_back(harness, outcome, "2.0", "failed 30 of 100 outcomes")
+    assert condition(outcome.status, C.HEALTHY)[:2] == ("False", C.HEALTH_BREACH)
+    assert outcome.status.verification is not None
+    assert (outcome.status.verification.samples, outcome.status.verification.failure_ratio) == (100, 0.3)
+    assert [len(harness.publishes(v)) for v in ("3.0", "2.0")] == [1, 1]
+    assert [e.reason for e in outcome.events if e.type == "Warning"] == [
+        "HealthBreach",
+        "RollingBack",
+        "RolledBack",
+    ]
+
+
+async def test_publish_timeout_rolls_back(harness: Harness) -> None:
+    flow_id = harness.emulator.flow_id("Support IVR")
+    control = harness.emulator.control
+    control.set_transition_mode(
+        "polls", polls=1, rules=[{"kind": "publish", "flowId": flow_id, "mode": "seconds", "seconds": 45}]
+    )
+
+    def org_recovers(outcome: Outcome) -> None:
+        if outcome.status.phase is Phase.ROLLING_BACK:
+            control.set_transition_mode("polls", polls=1)
+
+    outcome = await harness.drive(
+        harness.release(publish={"timeoutSeconds": 30}), sync_emulator_clock=True, on_outcome=org_recovers
+    )
+
+    assert_rolled_back(harness, outcome, "2.0", "did not finish within spec.publish.timeoutSeconds (30s)")
+    polls = [o for o in harness.outcomes if o.status.phase is Phase.PUBLISHING]
+    assert 5 <= len(polls) <= 25
+    waited = [o.after or 0.0 for o in polls]
+    assert waited[0] < 1.0 and max(waited) <= 10.0 * 1.1
+    assert [len(harness.publishes(v)) for v in ("3.0", "2.0")] == [1, 1]
+
+
+async def test_refused_older_publish_falls_back_to_restoring_the_configuration(harness: Harness) -> None:
+    flow_id = harness.emulator.flow_id("Support IVR")
+    harness.emulator.control.refuse_older_publish(True)
+    harness.emulator.control.set_analytics(flow_id, version="3.0", failure_ratio=0.5, samples=50)
+
+    outcome = await harness.drive(harness.release(verify=BAKE))
+
+    restored = outcome.status.published_version
+    assert restored not in ("2.0", "3.0")
+    assert_rolled_back(harness, outcome, restored, "HealthBreach")
+    assert condition(outcome.status, C.ROLLED_BACK)[1] == C.RESTORE_SUCCEEDED
+    assert "a copy of version 2.0" in condition(outcome.status, C.ROLLED_BACK)[2]
+    client = harness.new_client()
+    assert await client.version_configuration(flow_id, restored) == await client.version_configuration(
+        flow_id, "2.0"
+    )
+    refused = harness.emulator.control.request_log(
+        method="POST", path="/api/v2/flows/actions/publish", status=400
+    )
+    assert len(refused) == 1
+    restore_saves = [
+        s.operation for s in harness.statuses.saves if s.operation and s.operation.kind == "restore"
+    ]
+    assert restore_saves[0].restored_version == "" and restore_saves[0].version == "2.0"
+    assert restore_saves[-1].restored_version == restored
+    assert {e.action for e in harness.audit.events} >= {"rollback", "restore"}
+
+
+async def test_rollback_strategy_none_stalls_with_the_bad_version_live(harness: Harness) -> None:
+    flow_id = harness.emulator.flow_id("Support IVR")
+    harness.emulator.control.set_analytics(flow_id, version="3.0", failure_ratio=0.4, samples=50)
+
+    outcome = await harness.drive(harness.release(verify=BAKE, rollback={"strategy": "None"}))
+
+    assert outcome.kind is OutcomeKind.STALLED
+    status = outcome.status
+    assert (status.phase, status.published_version, status.failed_version) == (Phase.FAILED, "3.0", "3.0")
+    assert condition(status, C.STALLED)[:2] == ("True", C.ROLLBACK_DISABLED)
+    assert harness.publishes("2.0") == []
+
+
+async def test_first_release_has_nothing_to_roll_back_to(harness: Harness) -> None:
+    harness.emulator.control.seed(
+        {
+            "flows": [
+                {
+                    "name": "New IVR",
+                    "type": "INBOUNDCALL",
+                    "division": "Home",
+                    "versions": [{"queues": ["Support"]}],
+                }
+            ]
+        }
+    )
+    flow_id = harness.emulator.flow_id("New IVR")
+    harness.emulator.control.fail_operation(flow_id, version="1.0")
+
+    outcome = await harness.drive(
+        harness.release(flow={"type": "inboundcall", "name": "New IVR"}, version="1.0")
+    )
+
+    assert outcome.kind is OutcomeKind.STALLED
+    assert outcome.status.phase is Phase.FAILED and outcome.status.failed_version == "1.0"
+    stalled = condition(outcome.status, C.STALLED)
+    assert stalled[1] == C.NOTHING_TO_ROLL_BACK_TO and "nothing to roll back to" in stalled[2]
