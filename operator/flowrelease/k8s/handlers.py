@@ -87,7 +87,7 @@ async def startup(settings: kopf.OperatorSettings, memo: OperatorMemo, **_: Any)
         "flowrelease operator started: %s, at most %d releases at once, drift checks %s",
         "all namespaces" if memo.config.clusterwide else "namespaces " + ", ".join(memo.config.namespaces),
         memo.config.max_concurrent,
-        f"every {memo.config.drift_interval:g}s" if memo.drift else "off",
+        f"every {memo.config.drift_interval:g}s" if memo.drift is not None else "off",
     )
 
 
