@@ -51,8 +51,12 @@ class RecordingStatusStore:
         self.saves: list[FlowReleaseStatus] = []
         self.timeline = timeline
         self.crash_after: Callable[[FlowReleaseStatus], bool] | None = None
+        self.crash_before: Callable[[FlowReleaseStatus], bool] | None = None
 
     async def save(self, key: str, status: FlowReleaseStatus) -> None:
+        if self.crash_before is not None and self.crash_before(status):
+            self.crash_before = None
+            raise SimulatedCrash(f"process killed before saving {key}")
         self.saves.append(status)
         op = status.operation
         self.timeline.append(("save", status.phase.value, op.kind if op else "", op.id if op else ""))

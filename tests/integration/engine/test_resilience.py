@@ -1,0 +1,156 @@
+"""Faults the engine must survive or report: 429 storms, 5xx bursts, an expired token, missing permissions,
+wrong credentials, and a crash at the worst moments of a publish."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flowrelease.api import conditions as C
+from flowrelease.api.models import FlowReleaseStatus, Phase
+from flowrelease.engine.outcome import OutcomeKind
+from tests.integration.engine.harness import PUBLISH_PATH, Harness, SimulatedCrash
+
+
+def successful_publishes(harness: Harness) -> list[object]:
+    return [entry for entry in harness.publishes() if entry["status"] == 200]
+
+
+async def test_a_429_storm_is_survived(harness: Harness) -> None:
+    harness.emulator.control.add_fault(
+        path="/api/v2/*", status=429, probability=0.5, count=25, retry_after_seconds=2
+    )
+
+    outcome = await harness.drive(harness.release())
+
+    assert outcome.kind is OutcomeKind.READY, outcome.message
+    assert harness.emulator.control.request_count(status=429) > 0
+    assert len(successful_publishes(harness)) == 1
+    assert harness.flow_state()["publishedVersion"] == "3.0"
+
+
+async def test_a_5xx_burst_is_survived(harness: Harness) -> None:
+    harness.emulator.control.add_fault(path="/api/v2/flows/*", method="GET", status=503, count=12)
+    harness.emulator.control.add_fault(path=PUBLISH_PATH, method="POST", status=502, count=1)
+
+    outcome = await harness.drive(harness.release())
+
+    assert outcome.kind is OutcomeKind.READY, outcome.message
+    assert len(successful_publishes(harness)) == 1
+    retrying = [o for o in harness.outcomes if o.kind is OutcomeKind.WAITING and "temporary" in o.message]
+    for waiting in retrying:
+        assert waiting.after is not None and 0 < waiting.after <= 60
+
+
+async def test_an_expired_token_mid_run_is_renewed(harness: Harness) -> None:
+    harness.emulator.control.set_transition_mode("polls", polls=3)
+    token_expired = False
+
+    def expire_token(outcome: object) -> None:
+        nonlocal token_expired
+        if not token_expired:
+            token_expired = True
+            harness.emulator.control.advance_clock(86_401)
+
+    outcome = await harness.drive(harness.release(), on_outcome=expire_token)
+
+    assert outcome.kind is OutcomeKind.READY, outcome.message
+    assert harness.emulator.control.request_count(status=401) >= 1
+    assert harness.emulator.control.request_count(method="POST", path="/oauth/token") == 2
+    assert len(successful_publishes(harness)) == 1
+
+
+async def test_a_missing_permission_stalls_with_the_permission_named(harness: Harness) -> None:
+    harness.emulator.control.add_fault(
+        path=PUBLISH_PATH, method="POST", status=403, message="You are missing architect:flow:publish"
+    )
+
+    outcome = await harness.drive(harness.release())
+
+    assert outcome.kind is OutcomeKind.STALLED
+    status = outcome.status
+    assert status.phase is Phase.FAILED and status.operation is None
+    stalled = next(c for c in status.conditions if c.type == C.STALLED)
+    assert stalled.reason == C.PERMISSION_DENIED and "architect:flow:publish" in stalled.message
+    assert harness.flow_state()["publishedVersion"] == "2.0"
+
+
+async def test_wrong_credentials_stall_and_no_secret_leaks(harness: Harness) -> None:
+    secret = "s3cr3t-that-must-not-leak"
+    harness.emulator = type(harness.emulator)(
+        base_url=harness.emulator.base_url,
+        client_id=harness.emulator.client_id,
+        client_secret=secret,
+        control=harness.emulator.control,
+        server=harness.emulator.server,
+    )
+    harness.reconciler = harness.new_reconciler()
+
+    outcome = await harness.drive(harness.release())
+
+    assert outcome.kind is OutcomeKind.STALLED
+    stalled = next(c for c in outcome.status.conditions if c.type == C.STALLED)
+    assert stalled.reason == C.AUTHENTICATION_FAILED
+    recorded = json.dumps(
+        [outcome.status.to_wire(), [repr(e) for e in harness.audit.events], [repr(e) for e in outcome.events]]
+    )
+    assert secret not in recorded and harness.emulator.control.request_count(path=PUBLISH_PATH) == 0
+
+
+async def test_no_token_or_secret_in_status_audit_or_events_of_a_full_release(harness: Harness) -> None:
+    outcome = await harness.drive(harness.release())
+
+    recorded = json.dumps([outcome.status.to_wire(), [repr(e) for e in harness.audit.events]])
+    assert harness.emulator.client_secret not in recorded
+    assert "Bearer" not in recorded and "access_token" not in recorded
+
+
+async def test_crash_after_the_intent_was_saved_but_before_the_post(harness: Harness) -> None:
+    release = harness.release()
+    harness.statuses.crash_after = lambda s: s.operation is not None and s.operation.kind == "publish"
+    with pytest.raises(SimulatedCrash):
+        await harness.drive(release)
+    saved = harness.statuses.durable
+    assert saved.operation is not None and saved.operation.id == ""
+    assert harness.publishes() == []
+
+    harness.reconciler = harness.new_reconciler()
+    outcome = await harness.drive(release, saved)
+
+    assert outcome.kind is OutcomeKind.READY
+    assert len(harness.publishes()) == 1
+
+
+async def test_crash_after_the_post_before_its_id_was_saved_adopts_the_operation(harness: Harness) -> None:
+    harness.emulator.control.set_transition_mode("polls", polls=3)
+    release = harness.release()
+    harness.statuses.crash_before = lambda s: s.operation is not None and s.operation.id != ""
+    with pytest.raises(SimulatedCrash):
+        await harness.drive(release)
+    saved = harness.statuses.durable
+    assert saved.operation is not None and saved.operation.id == ""
+    assert len(harness.publishes()) == 1
+
+    harness.reconciler = harness.new_reconciler()
+    outcome = await harness.drive(release, saved)
+
+    assert outcome.kind is OutcomeKind.READY, outcome.message
+    assert len(harness.publishes()) == 1
+    adopted = [e for e in harness.audit.events if "adopted" in e.details]
+    assert len(adopted) == 1 and adopted[0].action == "publish"
+
+
+async def test_crash_while_polling_resumes_the_recorded_operation(harness: Harness) -> None:
+    harness.emulator.control.set_transition_mode("polls", polls=4)
+    release = harness.release()
+    first = await harness.reconciler.reconcile(release, FlowReleaseStatus(), generation=1)
+    assert first.kind is OutcomeKind.WAITING and first.status.operation is not None
+
+    harness.reconciler = harness.new_reconciler()
+    outcome = await harness.drive(release, harness.statuses.durable)
+
+    assert outcome.kind is OutcomeKind.READY
+    assert len(harness.publishes()) == 1
+    polls = [e for e in harness.audit.events if e.action == "poll"]
+    assert [e.attempt for e in polls] == list(range(1, len(polls) + 1))
