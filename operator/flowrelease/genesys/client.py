@@ -12,7 +12,6 @@ Genesys). They surface as `Transient`, and the engine observes the flow before i
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -37,19 +36,14 @@ from flowrelease.genesys.errors import (
     GenesysBadRequest,
     GenesysBadResponse,
     GenesysConflict,
-    GenesysJobFailed,
 )
-from flowrelease.genesys.jobs import archy_throttled, poll_until_finished
+from flowrelease.genesys.export import export_yaml
+from flowrelease.genesys.jobs import poll_until_finished
 from flowrelease.genesys.ratelimit import RateLimiter
 from flowrelease.genesys.transport import Call, GenesysTransport, OnResponse
 
-logger = logging.getLogger("flowrelease.genesys")
-
 PAGE_SIZE = 100
 MAX_PAGES = 200
-EXPORT_ATTEMPTS = 5
-EXPORT_RETRY_STEP = 15.0
-"""Seconds times the attempt number to wait before exporting again after Archy's internal 429."""
 
 
 class GenesysClient:
@@ -353,20 +347,9 @@ class GenesysClient:
     # -------------------------------------------------------------------------------- export
 
     async def export_flow(self, flow_id: str, version_id: str) -> ExportedFlow:
-        purpose = f"exporting version {version_id} of flow {flow_id}"
-        yaml_text = ""
-        for attempt in range(1, EXPORT_ATTEMPTS + 1):
-            try:
-                yaml_text = await self._export_yaml(flow_id, version_id, purpose)
-                break
-            except GenesysJobFailed as exc:
-                if not exc.archy_throttled or attempt == EXPORT_ATTEMPTS:
-                    raise
-                delay = EXPORT_RETRY_STEP * attempt
-                logger.warning(
-                    "%s: Archy reported an internal rate limit; exporting again in %.0f s", purpose, delay
-                )
-                await self._sleep(delay)
+        yaml_text = await export_yaml(
+            self._transport, flow_id, version_id, schedule=self._export_polls, sleep=self._sleep
+        )
         flow = await self.get_flow(flow_id)
         configuration = await self.version_configuration(flow_id, version_id)
         return ExportedFlow(
@@ -377,52 +360,6 @@ class GenesysClient:
             yaml=yaml_text,
             configuration=configuration,
         )
-
-    async def _export_yaml(self, flow_id: str, version_id: str, purpose: str) -> str:
-        registered = await self._json(
-            Call(
-                routes.REGISTER_EXPORT,
-                purpose=purpose,
-                json={"flows": [{"flow": {"id": flow_id, "version": version_id}, "exportType": "Yaml"}]},
-                not_found_hint=f"flow {flow_id} or its version {version_id} does not exist",
-            )
-        )
-        job_id = wire.job_state(registered).id
-        if not job_id:
-            raise GenesysBadResponse(f"{purpose} failed: Genesys registered the export job without an id")
-
-        async def read() -> tuple[str, object]:
-            body = await self._json(
-                Call(
-                    routes.GET_EXPORT,
-                    purpose=purpose,
-                    path_params={"jobId": job_id},
-                    params={"expand": "messages"},
-                )
-            )
-            return wire.job_status_of(body), body
-
-        body = await poll_until_finished(
-            read, schedule=self._export_polls, sleep=self._sleep, route=routes.GET_EXPORT, purpose=purpose
-        )
-        job = wire.job_state(body)
-        if job.status == "Failure":
-            texts = [message.text for message in job.messages]
-            error = GenesysJobFailed(
-                f"{purpose} failed: the export job {job_id} failed: "
-                + ("; ".join(texts) or "no tracing messages available")
-                + ". flowrelease will export again later"
-            )
-            error.route = str(routes.GET_EXPORT)
-            error.archy_throttled = archy_throttled(texts)
-            raise error
-        download_url = body.get("downloadUrl") if isinstance(body, dict) else None
-        if not isinstance(download_url, str) or not download_url:
-            raise GenesysJobFailed(f"{purpose} failed: export job {job_id} succeeded without a downloadUrl")
-        response = await self._transport.send(
-            Call(routes.DOWNLOAD_EXPORT, purpose=f"{purpose} (downloading the YAML)", url=download_url)
-        )
-        return response.text
 
 
 def _utc(moment: datetime) -> datetime:
