@@ -66,16 +66,16 @@ def test_valid_manifest_is_accepted_and_stored_as_written(
     kube_cluster: KubeCluster, flowrelease_crd: str, kube_namespace: str, path: Path
 ) -> None:
     docs = kubernetes_documents(path)
-    for doc in docs:
-        target_ns = doc.get("metadata", {}).get("namespace")
-        if target_ns:  # an example that names its namespace gets it created for it
-            kube_cluster.kubectl("create", "namespace", target_ns, check=False)
-    kube_cluster.kubectl("apply", "-n", kube_namespace, "-f", str(path))
+    named = {d["metadata"]["namespace"] for d in docs if d.get("metadata", {}).get("namespace")}
+    for target_ns in named:  # an example that names its namespace is applied as-is, into that namespace
+        kube_cluster.kubectl("create", "namespace", target_ns, check=False)
+    default_ns = "default" if named else kube_namespace
+    kube_cluster.kubectl("apply", *([] if named else ["-n", kube_namespace]), "-f", str(path))
 
     for doc in docs:
         if doc["kind"] != "FlowRelease":
             continue
-        ns = doc["metadata"].get("namespace", kube_namespace)
+        ns = doc["metadata"].get("namespace", default_ns)
         stored = kube_cluster.kubectl_json("get", "fr", doc["metadata"]["name"], "-n", ns)
         _assert_contains(stored["spec"], doc["spec"], "spec")
 
