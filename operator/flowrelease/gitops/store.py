@@ -70,11 +70,11 @@ class GitArtifactStore:
     ) -> None:
         if max_push_attempts < 1:
             raise ValueError("max_push_attempts must be at least 1")
-        self._workdir = Path(workdir)
+        self._workdir = Path(workdir).absolute()
         self._identity = Identity(name=author_name, email=author_email)
         self._max_push_attempts = max_push_attempts
         self._network_timeout = network_timeout
-        self._scratch_dir = scratch_dir
+        self._scratch_dir = scratch_dir.absolute() if scratch_dir is not None else None
         self._ssh_program = ssh_program
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
             weakref.WeakKeyDictionary()

@@ -310,3 +310,15 @@ async def test_a_clone_left_broken_by_a_killed_process_is_repaired(
     third = await store.store(target(bare_repo.url), {}, exported("4.0"), provenance("4.0"))
     assert bare_repo.commits() == [third.commit, first.commit]
     assert not (clone / "stray.txt").exists()
+
+
+async def test_a_relative_workdir_is_anchored_where_the_store_was_created(
+    bare_repo: Repository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = GitArtifactStore(Path(".flowrelease/git"))
+
+    stored = await store.store(target(bare_repo.url), {}, exported(), provenance())
+
+    assert bare_repo.commits() == [stored.commit]
+    assert store.clone_path(bare_repo.url).is_relative_to(tmp_path / ".flowrelease" / "git")
