@@ -1,0 +1,178 @@
+"""End to end: the real `flowrelease sync` CLI against the loopback emulator, exporting into real repos.
+
+Exactly one commit per published version, carrying the provenance trailers; a re-run commits nothing; git
+credentials from a Secret manifest reach the authenticated HTTP server and appear in no output or file.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.integration.gitops.conftest import Repository
+from tests.support.emulator import EmulatorHandle
+from tests.support.git_http import GitHttpServer
+
+CLI = [sys.executable, "-c", "from flowrelease.cli import main; main()"]
+
+GENESYS_SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata: {{name: genesys, namespace: cc}}
+stringData: {{clientId: {client_id}, clientSecret: {client_secret}}}
+"""
+
+RELEASE = """\
+apiVersion: flowrelease.io/v1alpha1
+kind: FlowRelease
+metadata: {{name: {name}, namespace: cc}}
+spec:
+  genesys:
+    environment: {environment}
+    credentialsSecretRef: {{name: genesys}}
+  flow: {{type: {flow_type}, name: {flow_name}}}
+  version: "{version}"
+  release: {{label: "{label}"}}
+  export:
+    git: {{url: "{url}", branch: main, path: {path}{secret_ref}}}
+"""
+
+
+class Workspace:
+    def __init__(self, root: Path, emulator: EmulatorHandle) -> None:
+        self.root = root
+        self.manifests = root / "manifests"
+        self.manifests.mkdir(parents=True)
+        self.emulator = emulator
+        (self.manifests / "genesys.yaml").write_text(
+            GENESYS_SECRET.format(client_id=emulator.client_id, client_secret=emulator.client_secret)
+        )
+
+    def release(
+        self,
+        name: str,
+        url: str,
+        *,
+        flow_name: str = "Support IVR",
+        flow_type: str = "inboundcall",
+        version: str = "3.0",
+        label: str = "2.4.1",
+        secret: str = "",
+    ) -> None:
+        (self.manifests / f"{name}.yaml").write_text(
+            RELEASE.format(
+                name=name,
+                environment=self.emulator.base_url,
+                flow_type=flow_type,
+                flow_name=flow_name,
+                version=version,
+                label=label,
+                url=url,
+                path=f"flows/{name}",
+                secret_ref=f", secretRef: {{name: {secret}}}" if secret else "",
+            )
+        )
+
+    def sync(self) -> tuple[dict[str, dict[str, object]], subprocess.CompletedProcess[str]]:
+        done = subprocess.run(
+            [
+                *CLI,
+                "sync",
+                str(self.manifests),
+                "--output",
+                "json",
+                "--state",
+                str(self.root / "state.json"),
+                "--git-workdir",
+                str(self.root / "git"),
+                "--timeout",
+                "120",
+            ],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, done.stderr + done.stdout
+        releases = {str(item["release"]): item for item in json.loads(done.stdout)["releases"]}
+        return releases, done
+
+
+def test_sync_leaves_exactly_one_commit_per_published_version_with_trailers(
+    tmp_path: Path, emulator: EmulatorHandle, bare_repo: Repository
+) -> None:
+    workspace = Workspace(tmp_path / "work", emulator)
+    workspace.release("support-ivr", bare_repo.url, version="3.0", label="2.4.1")
+    workspace.release(
+        "in-queue",
+        bare_repo.url,
+        flow_name="Support In-Queue",
+        flow_type="inqueuecall",
+        version="2.0",
+        label="q1",
+    )
+
+    releases, _ = workspace.sync()
+    assert {key: item["phase"] for key, item in releases.items()} == {
+        "cc/support-ivr": "Ready",
+        "cc/in-queue": "Ready",
+    }
+    commits = bare_repo.commits()
+    assert len(commits) == 2
+    by_release = {bare_repo.trailers(commit)["FlowRelease"]: commit for commit in commits}
+    assert set(by_release) == {"cc/support-ivr", "cc/in-queue"}
+    ivr = bare_repo.trailers(by_release["cc/support-ivr"])
+    assert ivr["Flow-Id"] == emulator.flow_id("Support IVR")
+    assert ivr["Flow-Version"] == "3.0"
+    assert ivr["Release-Label"] == "2.4.1"
+    assert ivr["Dependency-Hash"].startswith("sha256:")
+    assert ivr["Operation-Id"]
+    assert bare_repo.message(by_release["cc/support-ivr"]).startswith(
+        "Publish Support IVR (INBOUNDCALL) version 3.0 — release 2.4.1\n"
+    )
+    assert bare_repo.trailers(by_release["cc/in-queue"])["Flow-Version"] == "2.0"
+    metadata = json.loads(bare_repo.show("main", "flows/support-ivr/release.json"))
+    assert metadata["flow"]["version"] == "3.0"
+    assert metadata["operationId"] == ivr["Operation-Id"]
+    assert b"inboundCall" in bare_repo.show("main", "flows/support-ivr/flow.yaml")
+
+    workspace.sync()
+    assert bare_repo.commits() == commits
+
+    workspace.release("support-ivr", bare_repo.url, version="1.0", label="2.4.2-revert")
+    releases, _ = workspace.sync()
+    assert releases["cc/support-ivr"]["publishedVersion"] == "1.0"
+    newest, *rest = bare_repo.commits()
+    assert rest == commits
+    assert bare_repo.trailers(newest)["Flow-Version"] == "1.0"
+    assert bare_repo.trailers(newest)["Release-Label"] == "2.4.2-revert"
+    assert json.loads(bare_repo.show("main", "flows/support-ivr/release.json"))["flow"]["version"] == "1.0"
+
+
+def test_sync_pushes_with_secret_credentials_over_http_and_shows_them_nowhere(
+    tmp_path: Path, emulator: EmulatorHandle, git_http_server: GitHttpServer, http_repo: Repository
+) -> None:
+    workspace = Workspace(tmp_path / "work", emulator)
+    (workspace.manifests / "git.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: flows-git, namespace: cc}\n"
+        f"stringData: {{username: {git_http_server.username}, password: {git_http_server.password}}}\n"
+    )
+    workspace.release("support-ivr", http_repo.url, secret="flows-git")
+
+    releases, done = workspace.sync()
+
+    assert releases["cc/support-ivr"]["phase"] == "Ready"
+    (commit,) = http_repo.commits()
+    assert http_repo.trailers(commit)["FlowRelease"] == "cc/support-ivr"
+    password = git_http_server.password
+    assert password not in done.stdout + done.stderr
+    for path in (workspace.root / "state.json", workspace.root / "audit.jsonl"):
+        if path.exists():
+            assert password not in path.read_text()
+    assert all(
+        password.encode() not in path.read_bytes()
+        for path in (workspace.root / "git").rglob("*")
+        if path.is_file()
+    )
