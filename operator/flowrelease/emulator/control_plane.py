@@ -7,6 +7,7 @@ the clock, and read or clear the request log.
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from typing import Any
@@ -21,14 +22,23 @@ from flowrelease.emulator.routes.parsing import json_object, read_json
 from flowrelease.emulator.runtime import runtime_of
 from flowrelease.emulator.seeding import apply_seed, counts_from
 from flowrelease.emulator.transitions import WORK_KINDS, TransitionMode, TransitionRule, TransitionSettings
-from flowrelease.emulator.wire import JsonObject, bad_request, iso_datetime, json_response, not_found
+from flowrelease.emulator.wire import (
+    ApiError,
+    JsonObject,
+    bad_request,
+    iso_datetime,
+    json_response,
+    not_found,
+)
 
 PREFIX = "/_emulator"
+MAX_NUMBER = 10**9
 
 
 def _number(body: JsonObject, key: str, default: float, *, minimum: float = 0.0) -> float:
     value = body.get(key, default)
-    if not isinstance(value, int | float) or isinstance(value, bool) or value < minimum:
+    valid = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not valid or value < minimum or value > MAX_NUMBER:
         raise bad_request(f"{key} must be a number ≥ {minimum}.", field=key)
     return float(value)
 
@@ -80,8 +90,14 @@ async def reset(request: Request) -> Response:
 
 
 async def seed(request: Request) -> Response:
-    runtime = runtime_of(request)
-    apply_seed(runtime.org, await read_json(request))
+    org = runtime_of(request).org
+    document = await read_json(request)
+    before = org.snapshot()
+    try:
+        apply_seed(org, document)
+    except ApiError:
+        org.restore(before)
+        raise
     return await state(request)
 
 

@@ -48,9 +48,6 @@ class Gateway:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path.startswith(CONTROL_PREFIX):
-            await self.app(scope, receive, send)
-            return
         runtime = self.runtime
         correlation_id = str(uuid.uuid4())
         state = scope.setdefault("state", {})
@@ -64,6 +61,10 @@ class Gateway:
                 status_seen[0] = int(message["status"])
                 message = {**message, "headers": [*message.get("headers", []), *extra_headers]}
             await send(message)
+
+        if path.startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send_with_headers)
+            return
 
         try:
             runtime.settle()

@@ -72,7 +72,9 @@ def apply_seed(org: Org, document: object) -> None:
             )
         )
     for index, entry in enumerate(_list(document, "divisions")):
-        org.add_division(_text(entry, "name", f"divisions[{index}]"), entry.get("id", ""))
+        org.add_division(
+            _text(entry, "name", f"divisions[{index}]"), _text(entry, "id", "divisions", default="")
+        )
     for index, entry in enumerate(_list(document, "resources")):
         where = f"resources[{index}]"
         kind = _text(entry, "type", where)
@@ -80,7 +82,11 @@ def apply_seed(org: Org, document: object) -> None:
             raise bad_request(
                 f"{where}.type '{kind}' is not one of {', '.join(RESOURCE_TYPES)}.", field="type"
             )
-        org.add_resource(kind, _text(entry, "name", where), entry.get("category", ""), entry.get("id", ""))
+        category, resource_id = (
+            _text(entry, "category", where, default=""),
+            _text(entry, "id", where, default=""),
+        )
+        org.add_resource(kind, _text(entry, "name", where), category, resource_id)
     for index, entry in enumerate(_list(document, "flows")):
         _seed_flow(org, entry, f"flows[{index}]")
 
@@ -101,7 +107,7 @@ def _seed_flow(org: Org, entry: Any, where: str) -> None:
         "seed",
         division_id=division.id,
         description=_text(entry, "description", where, default=""),
-        flow_id=entry.get("id") or stable_id("flow", flow_type, name),
+        flow_id=_text(entry, "id", where, default="") or stable_id("flow", flow_type, name),
         lock=False,
     )
     versions = entry.get("versions", [])
@@ -112,19 +118,35 @@ def _seed_flow(org: Org, entry: Any, where: str) -> None:
             raise bad_request(f"{where}.versions[{number - 1}] must be an object.", field="versions")
         configuration = spec.get("configuration")
         if not isinstance(configuration, dict):
+            _check_version_spec(spec, f"{where}.versions[{number - 1}]")
             configuration = archy_document(flow_type, name, flow.description, division_name, spec, number)
         version = org.add_version(flow, configuration, "seed", "CHECKIN")
         age = (len(versions) - number + 1) * DAY_SECONDS
         version.date_created = version.date_saved = version.date_checked_in = org.clock.now() - age
-    published = entry.get("publishedVersion")
+    published = _text(entry, "publishedVersion", where, default="")
     if published:
         version = org.version(flow, str(published))
         org.publish_now(flow, version, "seed")
         version.date_published = version.date_checked_in
     flow.current_operation = None
     analytics = entry.get("analytics")
+    if analytics is not None and not isinstance(analytics, dict):
+        raise bad_request(f"{where}.analytics must be an object of counts.", field="analytics")
     if isinstance(analytics, dict):
         org.flow_counts[flow.id] = counts_from(analytics, f"{where}.analytics")
+
+
+def _check_version_spec(spec: JsonObject, where: str) -> None:
+    for key in ("queues", "flows", "prompts", "holdPrompts"):
+        names = spec.get(key, [])
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise bad_request(f"{where}.{key} must be a list of names.", field=key)
+    actions = spec.get("dataActions", [])
+    if not isinstance(actions, list) or not all(
+        isinstance(a, dict) and isinstance(a.get("category"), str) and isinstance(a.get("name"), str)
+        for a in actions
+    ):
+        raise bad_request(f"{where}.dataActions must be a list of {{category, name}}.", field="dataActions")
 
 
 def counts_from(entry: JsonObject, where: str) -> Counts:

@@ -8,8 +8,10 @@ an observation sees it finished (see `transitions`).
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from flowrelease.emulator.clock import Clock
 from flowrelease.emulator.faults import FaultBook
@@ -58,6 +60,19 @@ class Org:
         self.version_counts: dict[tuple[str, str], Counts] = {}
         self.validation_warnings: dict[tuple[str, str], list[str]] = {}
         self.created_at = clock.now()
+
+    # -- snapshots (an all-or-nothing seed) ---------------------------------------------------------------
+
+    def snapshot(self) -> tuple[object, ...]:
+        return copy.deepcopy(
+            (self.clients, self.divisions, self.resources, self.flows, self.flow_counts, self.version_counts)
+        )
+
+    def restore(self, snapshot: tuple[object, ...]) -> None:
+        restored: Any = snapshot
+        (self.clients, self.divisions, self.resources, self.flows, self.flow_counts, self.version_counts) = (
+            restored
+        )
 
     # -- directory -------------------------------------------------------------------------------------
 
