@@ -119,6 +119,9 @@ def test_server_side_dry_run_apply_of_deploy_succeeds_without_pod_security_warni
     assert "deployment.apps/flowrelease-operator serverside-applied (server dry run)" in result.stdout
     assert "clusterrolebinding.rbac.authorization.k8s.io/flowrelease-operator" in result.stdout
     assert "would violate PodSecurity" not in result.stderr, result.stderr
+    # Client-side apply (last-applied annotation) also fits: the CRD is far below the annotation limit.
+    client_side = kube_cluster.kubectl("apply", "--dry-run=server", "-k", str(DEPLOY))
+    assert "deployment.apps/flowrelease-operator" in client_side.stdout
 
 
 @pytest.mark.kube
