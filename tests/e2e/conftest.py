@@ -37,7 +37,7 @@ class Cluster:
     """The test's view of the cluster: kubectl for writes (as a user would), the Python client for reads."""
 
     def __init__(self, kube: KubeCluster, namespace: str) -> None:
-        from kubernetes import client  # noqa: PLC0415 - test-only dependency
+        from kubernetes import client
 
         self.kube = kube
         self.namespace = namespace
@@ -46,7 +46,7 @@ class Cluster:
         self.core = client.CoreV1Api(self._api_client)
 
     def apply(self, manifest: dict[str, Any]) -> None:
-        import json  # noqa: PLC0415
+        import json
 
         self.kube.kubectl("apply", "-n", self.namespace, "-f", "-", input=json.dumps(manifest))
 
@@ -61,7 +61,9 @@ class Cluster:
         )
 
     def release(self, name: str) -> dict[str, Any]:
-        obj: dict[str, Any] = self.custom.get_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL, name)
+        obj: dict[str, Any] = self.custom.get_namespaced_custom_object(
+            GROUP, VERSION, self.namespace, PLURAL, name
+        )
         return obj
 
     def releases(self) -> list[dict[str, Any]]:
@@ -88,7 +90,9 @@ class Cluster:
             if predicate(obj):
                 return obj
             time.sleep(0.25)
-        raise AssertionError(f"{name}: {what or 'condition'} not reached in {timeout}s; status: {obj.get('status')}")
+        raise AssertionError(
+            f"{name}: {what or 'condition'} not reached in {timeout}s; status: {obj.get('status')}"
+        )
 
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
         items = self.core.list_namespaced_event(self.namespace).items
@@ -114,7 +118,9 @@ def cluster(kube_cluster: KubeCluster, flowrelease_crd: str, kube_namespace: str
 @pytest.fixture
 def genesys_client(emulator: EmulatorHandle) -> GenesysClientCreds:
     """A fresh OAuth client in the emulated org with a random secret, so a leak is unmistakable."""
-    creds = GenesysClientCreds(client_id=f"e2e-{secrets.token_hex(4)}", client_secret=secrets.token_urlsafe(24))
+    creds = GenesysClientCreds(
+        client_id=f"e2e-{secrets.token_hex(4)}", client_secret=secrets.token_urlsafe(24)
+    )
     emulator.control.seed(
         {"clients": [{"id": creds.client_id, "secret": creds.client_secret, "rateLimitPerMinute": 6000}]}
     )
@@ -127,7 +133,9 @@ def start_operator(
 ) -> Iterator[Callable[..., OperatorProcess]]:
     started: list[OperatorProcess] = []
 
-    def start(*namespaces: str, extra_args: tuple[str, ...] = (), drift_interval: float = 0.0) -> OperatorProcess:
+    def start(
+        *namespaces: str, extra_args: tuple[str, ...] = (), drift_interval: float = 0.0
+    ) -> OperatorProcess:
         workdir = tmp_path / f"operator-{len(started)}"
         workdir.mkdir()
         process = OperatorProcess(

@@ -30,7 +30,7 @@ def free_port() -> int:
 
 def _get(url: str, timeout: float = 2.0) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback test URL
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(errors="replace")
@@ -83,7 +83,9 @@ class OperatorProcess:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise AssertionError(f"the operator exited with {self._proc.returncode}:\n{self.logs()[-4000:]}")
+                raise AssertionError(
+                    f"the operator exited with {self._proc.returncode}:\n{self.logs()[-4000:]}"
+                )
             try:
                 status, _ = _get(f"http://127.0.0.1:{self.health_port}/healthz")
                 if status == 200:
@@ -91,7 +93,9 @@ class OperatorProcess:
             except OSError:
                 pass
             time.sleep(0.2)
-        raise AssertionError(f"the operator did not become live in {START_TIMEOUT_S}s:\n{self.logs()[-4000:]}")
+        raise AssertionError(
+            f"the operator did not become live in {START_TIMEOUT_S}s:\n{self.logs()[-4000:]}"
+        )
 
     def kill(self) -> None:
         """SIGKILL: no cleanup handlers, no final patches — a crashed pod."""

@@ -127,7 +127,9 @@ def test_validation_failure_stalls_and_publishes_nothing(
     start_operator(cluster.namespace)
     cluster.apply(release_manifest("missing-version", environment=emulator.base_url, version="9.0"))
 
-    obj = cluster.wait_release("missing-version", phase_is("ValidationFailed"), timeout=60, what="ValidationFailed")
+    obj = cluster.wait_release(
+        "missing-version", phase_is("ValidationFailed"), timeout=60, what="ValidationFailed"
+    )
 
     stalled = condition(obj, "Stalled")
     assert stalled["status"] == "True"
@@ -188,7 +190,9 @@ def test_health_breach_rolls_back_to_the_previous_version(
     cluster: Cluster, emulator: EmulatorHandle, genesys_client: GenesysClientCreds, start_operator
 ) -> None:
     flow_id = emulator.flow_id("Support IVR")
-    emulator.control.set_analytics(flow_id, version="3.0", n_flow=100, n_flow_outcome=100, n_flow_outcome_failed=40)
+    emulator.control.set_analytics(
+        flow_id, version="3.0", n_flow=100, n_flow_outcome=100, n_flow_outcome_failed=40
+    )
     cluster.apply_credentials(genesys_client)
     start_operator(cluster.namespace)
     cluster.apply(
