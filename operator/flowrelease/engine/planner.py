@@ -149,13 +149,20 @@ def _fresh_reason(
     return ""
 
 
-def _begin(spec: FlowReleaseSpec, status: FlowReleaseStatus, observation: Observation, why: str) -> Step:
+def _begin(
+    spec: FlowReleaseSpec,
+    status: FlowReleaseStatus,
+    observation: Observation,
+    why: str,
+    *,
+    drift: bool = False,
+) -> Step:
     source = observation.source
     digest = source.digest if source is not None else status.source_digest
     if spec.version is not None:
-        return BeginAttempt(spec.version, "", why, f"Releasing version {spec.version}")
+        return BeginAttempt(spec.version, "", why, f"Releasing version {spec.version}", drift)
     version = status.desired_version if digest == status.source_digest else ""
-    return BeginAttempt(version, digest, why, "Releasing the Archy source")
+    return BeginAttempt(version, digest, why, "Releasing the Archy source", drift)
 
 
 def _stay_stalled(status: FlowReleaseStatus) -> Stall:
@@ -542,7 +549,7 @@ def _ready(spec: FlowReleaseSpec, status: FlowReleaseStatus, observation: Observ
     if observed != status.published_version:
         message = drift_message(observed, status.published_version)
         if spec.drift_policy == "Enforce":
-            return _begin(spec, status, observation, f"drift: {message}")
+            return _begin(spec, status, observation, f"drift: {message}", drift=True)
         if drifted is not None and drifted.status == "True" and drifted.message == message:
             return Settled("drift already reported (driftPolicy Observe)")
         return ReportDrift(observed or "", status.published_version, message)

@@ -72,6 +72,8 @@ class _StepResult:
     details: dict[str, object] = field(default_factory=dict)
     stale: bool = False
     """The step changed something in Genesys: observe again before planning."""
+    audited_as: S.Step | None = None
+    """The step this result belongs to when a step ran a follow-up step (a breach runs the rollback)."""
 
 
 class ReleaseReconciler:
@@ -176,7 +178,7 @@ class _Pass:
             except FlowApiError as error:
                 return await self._on_error(error, step, started)
             await self._save()
-            self._audit(step, result, started)
+            self._audit(result.audited_as or step, result, started)
             if result.outcome is not None:
                 self.engine._transient_streaks.pop(self.release.key, None)
                 return self._outcome(result.outcome, result.after, _describe(step))
@@ -284,6 +286,12 @@ class _Pass:
                     requested_at=self.requested_at,
                     message=step.message,
                 )
+                if step.drift:
+                    self._event(
+                        "Warning",
+                        "Drifted",
+                        f"{step.reason.removeprefix('drift: ')}; re-publishing (driftPolicy Enforce)",
+                    )
                 return _StepResult(details={"why": step.reason})
             case S.FailValidation():
                 self.status = fold.validation_failed(status, reason=step.reason, message=step.message)
@@ -355,7 +363,8 @@ class _Pass:
             case S.ReleaseFailed():
                 self.status = fold.release_failed(status, reason=step.reason, message=step.message)
                 self._event("Warning", step.reason, step.message)
-                return _StepResult(audit="failed", details={"reason": step.reason})
+                ended = "RollbackFailed" if step.reason == C.ROLLBACK_FAILED else "ReleaseFailed"
+                return _StepResult(audit="failed", details={"reason": step.reason, "step": ended})
             case S.CreateRestoredVersion():
                 flow_id = self._flow().id
                 configuration = await self.api.version_configuration(flow_id, step.old_version)
@@ -461,6 +470,8 @@ class _Pass:
         return _StepResult(stale=True, details={"job": job_id, "source_digest": source.digest})
 
     async def _judge_stage(self, step: S.JudgeVerifyStage) -> _StepResult:
+        """Judge a baked stage; a breach is audited as its own step, then the rollback step runs."""
+        started = time.perf_counter()
         progress = self.status.verification
         since = parse_time(progress.started_at) if progress and progress.started_at else self._now()
         sample = await self.api.flow_health(self._flow().id, since, self._now())
@@ -481,9 +492,11 @@ class _Pass:
             return _StepResult(details=details)
         self.status = fold.health_breach(self.status, step.stage, sample, verdict.message)
         self._event("Warning", C.HEALTH_BREACH, verdict.message)
+        self._audit(step, _StepResult(audit="failed", details=details), started)
         follow = rollback_step(self.spec, self.status, C.HEALTH_BREACH, verdict.message)
-        await self._execute(follow)
-        return _StepResult(audit="failed", details=details)
+        result = await self._execute(follow)
+        result.audited_as = follow
+        return result
 
     async def _export(self, version: str) -> _StepResult:
         store = self.engine.artifacts

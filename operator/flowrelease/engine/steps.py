@@ -78,6 +78,8 @@ class BeginAttempt:
     source_digest: str
     reason: str
     message: str
+    drift: bool = False
+    """Started because Genesys drifted from what this release made live (driftPolicy Enforce)."""
 
 
 @dataclass(frozen=True)

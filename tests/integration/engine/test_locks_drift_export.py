@@ -94,6 +94,7 @@ async def test_drift_enforce_republishes_the_desired_version(harness: Harness) -
     assert harness.flow_state()["publishedVersion"] == "3.0"
     assert len(harness.publishes("3.0")) == 2
     assert again.status.last_good_version == "2.0"
+    assert [e.reason for e in again.events][:1] == ["Drifted"]
 
 
 async def test_drift_observe_reports_once_and_stays_ready(harness: Harness) -> None:

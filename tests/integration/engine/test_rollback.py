@@ -71,6 +71,10 @@ async def test_health_breach_in_a_verify_stage_rolls_back(harness: Harness) -> N
         "RollingBack",
         "RolledBack",
     ]
+    steps = [(e.action, e.outcome, e.details["step"]) for e in harness.audit.events]
+    breach = steps.index(("verify", "failed", "JudgeVerifyStage"))
+    assert steps[breach + 1] == ("rollback", "failed", "StartRollback")
+    assert steps[-1] == ("observe", "skipped", "Stall") and ("rollback", "ok", "RollbackSucceeded") in steps
 
 
 async def test_publish_timeout_rolls_back(harness: Harness) -> None:

@@ -255,7 +255,7 @@ CASES: list[Case] = [
     Case("drift-enforce", "drift with Enforce → a new release pass (Validating)", spec(), READY_3,
          obs(flow(published="2.0")),
          S.BeginAttempt("3.0", "", "drift: publishedVersion is 2.0 in Genesys but this release made 3.0 live",
-                        "Releasing version 3.0")),
+                        "Releasing version 3.0", drift=True)),
     Case("drift-observe", "drift with Observe → Drifted condition only", spec(driftPolicy="Observe"), READY_3,
          obs(flow(published="2.0")),
          S.ReportDrift("2.0", "3.0", "publishedVersion is 2.0 in Genesys but this release made 3.0 live")),
