@@ -322,3 +322,45 @@ async def test_a_relative_workdir_is_anchored_where_the_store_was_created(
 
     assert bare_repo.commits() == [stored.commit]
     assert store.clone_path(bare_repo.url).is_relative_to(tmp_path / ".flowrelease" / "git")
+
+
+async def test_one_clone_serves_several_branches_of_one_repository_concurrently(
+    store: GitArtifactStore, bare_repo: Repository
+) -> None:
+    branches = ["main", "releases/prod", "main", "releases/prod"]
+
+    results = await asyncio.gather(
+        *(
+            store.store(
+                target(bare_repo.url, branch=branch, path=f"flows/ivr-{index}"),
+                {},
+                exported("1.0", flow_id=f"flow-{index}"),
+                provenance("1.0", release=f"cc/ivr-{index}", flow_id=f"flow-{index}"),
+            )
+            for index, branch in enumerate(branches)
+        )
+    )
+
+    assert all(result.changed for result in results)
+    assert len(bare_repo.commits("main")) == 2
+    assert len(bare_repo.commits("releases/prod")) == 2
+    assert [name for name in bare_repo.files("main") if name.endswith("flow.yaml")] == [
+        "flows/ivr-0/flow.yaml",
+        "flows/ivr-2/flow.yaml",
+    ]
+    assert len(list(store.clone_path(bare_repo.url).parent.glob("*.lock"))) == 1
+
+
+async def test_a_cancelled_export_does_not_corrupt_the_next_one(
+    store: GitArtifactStore, bare_repo: Repository
+) -> None:
+    """Cancelling the awaiting task cannot stop git in its thread; the clone's file lock keeps them apart."""
+    first = asyncio.create_task(store.store(target(bare_repo.url), {}, exported("3.0"), provenance("3.0")))
+    await asyncio.sleep(0.05)
+    first.cancel()
+
+    second = await store.store(target(bare_repo.url), {}, exported("4.0"), provenance("4.0"))
+
+    assert bare_repo.commits()[0] == second.commit
+    assert bare_repo.trailers(second.commit)["Flow-Version"] == "4.0"
+    assert len(bare_repo.commits()) in (1, 2)
