@@ -19,6 +19,7 @@ from flowrelease.emulator.state import Org
 from flowrelease.emulator.transitions import Progress
 from flowrelease.emulator.wire import ApiError, JsonObject, bad_request, iso_datetime, not_found
 
+FINAL = frozenset({"Success", "Failure"})
 UPLOAD_TOKEN_HEADER = "x-amz-meta-upload-token"  # noqa: S105 - a header name
 
 
@@ -69,10 +70,6 @@ class ValidateJob:
     messages: list[JobMessage] = field(default_factory=list)
 
 
-def _due_by_time(progress: Progress, now: float) -> bool:
-    return progress.mode.mode != "polls" and progress.due(now)
-
-
 def message_json(message: JobMessage) -> JsonObject:
     return {"dateTime": iso_datetime(message.at), "type": message.type, "text": message.text}
 
@@ -85,6 +82,11 @@ class JobBook:
         self.architect: dict[str, ArchitectJob] = {}
         self.exports: dict[str, ExportJob] = {}
         self.validations: dict[str, ValidateJob] = {}
+        self.timed: set[tuple[str, str]] = set()  # (kind, job id) of unfinished jobs that complete by time
+
+    def _track(self, kind: str, job_id: str, progress: Progress) -> None:
+        if progress.mode.mode == "seconds":
+            self.timed.add((kind, job_id))
 
     def _message(self, kind: str, text: str) -> JobMessage:
         return JobMessage(kind, text, self.org.clock.now())
@@ -124,6 +126,8 @@ class JobBook:
             job.messages.append(self._message("Error", "setting the Archy exit code to 101"))
         if job.progress.due(self.org.clock.now()):
             self._finish_architect_job(job)
+        else:
+            self._track("architect", job.id, job.progress)
 
     def architect_job(self, job_id: str, *, observe: bool) -> ArchitectJob:
         job = self.architect.get(job_id)
@@ -197,6 +201,8 @@ class JobBook:
         self.exports[job.id] = job
         if job.progress.due(self.org.clock.now()):
             self._finish_export(job)
+        else:
+            self._track("export", job.id, job.progress)
         return job
 
     def export_job(self, job_id: str, *, observe: bool) -> ExportJob:
@@ -254,6 +260,8 @@ class JobBook:
         self.validations[job.id] = job
         if job.progress.due(self.org.clock.now()):
             self._finish_validation(job)
+        else:
+            self._track("validate", job.id, job.progress)
         return job
 
     def validation(self, job_id: str, *, observe: bool) -> ValidateJob:
@@ -280,16 +288,26 @@ class JobBook:
         job.status = "Failure" if failed else "Success"
 
     def settle(self) -> None:
+        """Finish every job whose time has come (only `seconds` jobs are tracked here)."""
         now = self.org.clock.now()
-        for job in self.architect.values():
-            if job.status == "Started" and job.progress and _due_by_time(job.progress, now):
-                self._finish_architect_job(job)
-        for export in self.exports.values():
-            if export.status in {"Registered", "Started"} and _due_by_time(export.progress, now):
-                self._finish_export(export)
-        for validation in self.validations.values():
-            if validation.status in {"Registered", "Started"} and _due_by_time(validation.progress, now):
-                self._finish_validation(validation)
+        for kind, job_id in sorted(self.timed):
+            if kind == "architect":
+                job = self.architect[job_id]
+                if job.status == "Started" and job.progress and job.progress.due(now):
+                    self._finish_architect_job(job)
+                done = job.status in FINAL
+            elif kind == "export":
+                export = self.exports[job_id]
+                if export.status not in FINAL and export.progress.due(now):
+                    self._finish_export(export)
+                done = export.status in FINAL
+            else:
+                validation = self.validations[job_id]
+                if validation.status not in FINAL and validation.progress.due(now):
+                    self._finish_validation(validation)
+                done = validation.status in FINAL
+            if done:
+                self.timed.discard((kind, job_id))
 
     # -- shared ----------------------------------------------------------------------------------------
 

@@ -60,6 +60,7 @@ class Org:
         self.version_counts: dict[tuple[str, str], Counts] = {}
         self.validation_warnings: dict[tuple[str, str], list[str]] = {}
         self.created_at = clock.now()
+        self.timed_flow_ids: set[str] = set()  # flows whose operation completes by time, not by polls
 
     # -- snapshots (an all-or-nothing seed) ---------------------------------------------------------------
 
@@ -399,6 +400,8 @@ class Org:
         flow.pending = PendingOperation(operation, progress, target_version)
         if progress.due(now):
             self._finish(flow)
+        elif progress.mode.mode == "seconds":
+            self.timed_flow_ids.add(flow.id)
         return Operation(**vars(operation))
 
     def observe_flow(self, flow: Flow) -> None:
@@ -409,15 +412,18 @@ class Org:
     def settle(self) -> None:
         """Finish every operation whose time has come (for `seconds` transitions)."""
         now = self.clock.now()
-        for flow in self.flows.values():
-            pending = flow.pending
-            if pending is not None and pending.progress.mode.mode != "polls" and pending.progress.due(now):
-                self._finish(flow)
+        for flow_id in sorted(self.timed_flow_ids):
+            flow = self.flows[flow_id]
+            if flow.pending is None or flow.pending.progress.due(now):
+                self.timed_flow_ids.discard(flow_id)
+                if flow.pending is not None:
+                    self._finish(flow)
 
     def _finish(self, flow: Flow) -> None:
         pending = flow.pending
         assert pending is not None
         flow.pending = None
+        self.timed_flow_ids.discard(flow.id)
         operation = pending.operation
         operation.complete = True
         fault = self.faults.operation_fault_for(operation.action_name, flow.id, pending.version_id)
