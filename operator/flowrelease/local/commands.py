@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 EXIT_READY = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 DEFAULT_TIMEOUT_SECONDS = 3600.0
 EMULATOR_STATE_NAME = "emulator-state.json"
 
@@ -218,7 +220,6 @@ def sync_command(
     except BadInput as error:
         _report_bad_input(error, output)
         sys.exit(EXIT_BAD_INPUT)
-    install_redaction(inputs.redactor, verbose)
     settings = SyncSettings(
         state_path=state_path,
         audit_log=audit_log or state_path.parent / "audit.jsonl",
@@ -228,21 +229,32 @@ def sync_command(
         timeout=timeout,
         requested_at=_now_iso() if retry_failed else "",
     )
-    with ExitStack() as stack:
-        base_url = ""
-        if emulator:
-            from flowrelease.local.emulated import start_demo_emulator
-
-            server = start_demo_emulator()
-            stack.callback(server.stop)
-            base_url = server.base_url
-        try:
+    log_handler = install_redaction(inputs.redactor, verbose)
+    try:
+        with _emulator_if(emulator) as base_url:
             results = asyncio.run(_sync(inputs, store, settings, emulator_url=base_url))
-        except KeyboardInterrupt:
-            click.echo("interrupted; the state file holds every step so far: rerun sync to resume", err=True)
-            sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted; the state file holds every step so far: rerun sync to resume", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    finally:
+        logging.getLogger().removeHandler(log_handler)
     _print_results(results, settings, inputs.redactor, emulator_url=base_url)
     sys.exit(exit_code(results))
+
+
+@contextmanager
+def _emulator_if(wanted: bool) -> Iterator[str]:
+    """The base URL of a demo emulator started for this run ("" when not wanted); stopped on exit."""
+    if not wanted:
+        yield ""
+        return
+    from flowrelease.local.emulated import start_demo_emulator
+
+    server = start_demo_emulator()
+    try:
+        yield server.base_url
+    finally:
+        server.stop()
 
 
 @dataclass(frozen=True)
@@ -363,21 +375,17 @@ def plan_command(
     except BadInput as error:
         _report_bad_input(error, output)
         sys.exit(EXIT_BAD_INPUT)
-    install_redaction(inputs.redactor, verbose)
-    with ExitStack() as stack:
-        base_url = ""
-        if emulator:
-            from flowrelease.local.emulated import start_demo_emulator
-
-            server = start_demo_emulator()
-            stack.callback(server.stop)
-            base_url = server.base_url
-        planned = asyncio.run(_plan(inputs, store, emulator_url=base_url))
+    log_handler = install_redaction(inputs.redactor, verbose)
+    try:
+        with _emulator_if(emulator) as base_url:
+            planned = asyncio.run(_plan(inputs, store, emulator_url=base_url))
+    finally:
+        logging.getLogger().removeHandler(log_handler)
     if output == "json":
         click.echo(inputs.redactor.redact(json.dumps({"releases": [p.to_json() for p in planned]}, indent=2)))
-        sys.exit(EXIT_FAILED if any(item.action == "error" for item in planned) else EXIT_READY)
-    for item in planned:
-        click.echo(inputs.redactor.redact(f"{item.release} ({item.flow}): {item.description}"))
+    else:
+        for item in planned:
+            click.echo(inputs.redactor.redact(f"{item.release} ({item.flow}): {item.description}"))
     sys.exit(EXIT_FAILED if any(item.action == "error" for item in planned) else EXIT_READY)
 
 

@@ -61,8 +61,15 @@ def _row_from(row: _Row, status: FlowReleaseStatus) -> _Row:
     )
 
 
+def _empty_table(title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in COLUMNS:
+        table.add_column(column, overflow="fold")
+    return table
+
+
 def results_table(results: Sequence[ReleaseResult], redactor: SecretRedactor) -> Table:
-    table = Table(*COLUMNS, title="flowrelease sync", title_justify="left")
+    table = _empty_table("flowrelease sync")
     for result in results:
         cells = [
             redactor.redact(cell) for cell in (result.release, result.flow, result.desired, result.published)
@@ -117,7 +124,7 @@ class LiveProgress:
         self._live.start()
 
     def _table(self) -> Table:
-        table = Table(*COLUMNS, title="flowrelease sync (in progress)", title_justify="left")
+        table = _empty_table("flowrelease sync (in progress)")
         for release, row in self._rows.items():
             cells = [self.redactor.redact(cell) for cell in row.cells(release)]
             table.add_row(*cells[:4], Text(cells[4], style=PHASE_STYLES.get(cells[4], "cyan")), cells[5])

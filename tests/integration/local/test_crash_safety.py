@@ -54,7 +54,7 @@ def test_kill_mid_publish_then_rerun_resumes_the_same_operation(
     assert emulator.control.request_count(method="POST", path=PUBLISH_PATH) == 1
     events = [json.loads(line) for line in audit.read_text().splitlines()]
     publishes = [e for e in events if e["action"] == "publish" and e["details"].get("step") == "StartPublish"]
-    assert len(publishes) == 1
+    assert len(publishes) <= 1  # the kill may land between the POST and its audit event, never a second POST
     resumed = [e for e in events if e["operation_id"] == operation["id"]]
     assert resumed and resumed[-1]["release"] == KEY
     final = json.loads(state.read_text())["releases"][KEY]["status"]
