@@ -21,10 +21,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flowrelease.api import conditions as C
-from flowrelease.api.models import FlowIdentity, FlowRelease, FlowReleaseStatus, ValidationMessage
+from flowrelease.api.models import (
+    FlowIdentity,
+    FlowRelease,
+    FlowReleaseStatus,
+    ValidationMessage,
+    ValidationSummary,
+)
 from flowrelease.engine import steps as S
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem, prepare_source
 from flowrelease.engine.judgement import (
+    Rejection,
     check_dependencies,
     check_job,
     check_version,
@@ -401,37 +408,37 @@ class _Pass:
     # -- side effects -----------------------------------------------------------------------------------
 
     async def _validate(self, version: str) -> _StepResult:
+        """The mode A gate, cheapest check first; the first rejection ends it (nothing is published)."""
         flow = self._flow()
-        fold = self._folder()
         info = await self.api.get_version(flow.id, version)
         rejection = check_version(flow.name, version, info)
-        if rejection is None:
-            report = await self.api.consumed_resources(flow.id, version, flow.type)
-            dependency_hash, rejection = check_dependencies(report, self.spec.release.dependency_hash)
-            if rejection is None:
-                job = await self.api.validate(flow.id, version)
-                summary = summarize_job(job)
-                if not report.build_operational:
-                    stale_note = ValidationMessage(
-                        type="Warning",
-                        text="dependency tracking is not OPERATIONAL; consumed resources may be stale",
-                    )
-                    summary = summary.model_copy(
-                        update={"warnings": summary.warnings + 1, "messages": [*summary.messages, stale_note]}
-                    )
-                rejection = check_job(job, summary, self.spec.validation.fail_on_warnings)
-                if rejection is None:
-                    self.status = fold.validation_passed(
-                        self.status, version=version, summary=summary, dependency_hash=dependency_hash
-                    )
-                    return _StepResult(
-                        details={"dependency_hash": dependency_hash, "warnings": summary.warnings}
-                    )
-                self.status = fold.validation_result(self.status, summary, dependency_hash)
-            else:
-                self.status = self.status.model_copy(update={"dependency_hash": dependency_hash})
+        if rejection is not None:
+            return self._reject(rejection)
+        report = await self.api.consumed_resources(flow.id, version, flow.type)
+        dependency_hash, rejection = check_dependencies(report, self.spec.release.dependency_hash)
+        self.status = self.status.model_copy(update={"dependency_hash": dependency_hash})
+        if rejection is not None:
+            return self._reject(rejection)
+        job = await self.api.validate(flow.id, version)
+        summary = summarize_job(job)
+        if not report.build_operational:
+            stale_note = ValidationMessage(
+                type="Warning", text="dependency tracking is not OPERATIONAL; consumed resources may be stale"
+            )
+            summary = summary.model_copy(
+                update={"warnings": summary.warnings + 1, "messages": [*summary.messages, stale_note]}
+            )
+        rejection = check_job(job, summary, self.spec.validation.fail_on_warnings)
+        if rejection is not None:
+            return self._reject(rejection, summary)
+        self.status = self._folder().validation_passed(
+            self.status, version=version, summary=summary, dependency_hash=dependency_hash
+        )
+        return _StepResult(details={"dependency_hash": dependency_hash, "warnings": summary.warnings})
+
+    def _reject(self, rejection: Rejection, summary: ValidationSummary | None = None) -> _StepResult:
         self.status = self._folder().validation_failed(
-            self.status, reason=rejection.reason, message=rejection.message
+            self.status, reason=rejection.reason, message=rejection.message, summary=summary
         )
         self._event("Warning", C.VALIDATION_FAILED, rejection.message)
         return _StepResult(audit="failed", details={"reason": rejection.reason, "message": rejection.message})

@@ -25,6 +25,7 @@ from flowrelease.api.models import (
     OperationKind,
     OperationRecord,
     Phase,
+    ValidationMessage,
     ValidationSummary,
     VerificationProgress,
     VerifyStage,
@@ -150,6 +151,7 @@ class Folder:
                 "source_digest": source_digest or status.source_digest,
                 "last_handled_reconcile_at": requested_at or status.last_handled_reconcile_at,
                 "verification": None,
+                "validation": None,
                 "conditions": self._working(conditions, C.PROGRESSING, text),
             }
         )
@@ -196,16 +198,12 @@ class Folder:
             update={
                 "phase": Phase.VALIDATION_FAILED,
                 "operation": None,
-                "validation": summary if summary is not None else status.validation,
+                "validation": summary
+                or ValidationSummary(errors=1, messages=[ValidationMessage(type="Error", text=message)]),
                 "history": self._history(status, version, Phase.VALIDATION_FAILED.value, message),
                 "conditions": conditions,
             }
         )
-
-    def validation_result(
-        self, status: FlowReleaseStatus, summary: ValidationSummary, dependency_hash: str
-    ) -> FlowReleaseStatus:
-        return status.model_copy(update={"validation": summary, "dependency_hash": dependency_hash})
 
     # -- publish ----------------------------------------------------------------------------------------
 

@@ -39,6 +39,8 @@ def assert_rejected(harness: Harness, outcome: Outcome, reason: str, *needles: s
     assert harness.publishes() == []
     assert status.operation is None
     assert status.history[-1].result == "ValidationFailed"
+    assert status.validation is not None and status.validation.errors + status.validation.warnings >= 1
+    assert status.validation.messages, "status.validation says why"
     failed = harness.events("validate")[-1]
     assert (failed.outcome, failed.validation_error_rate) == ("failed", 1.0)
 
