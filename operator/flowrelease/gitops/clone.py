@@ -110,8 +110,9 @@ def failure(action: str, remote: Remote, stderr: str, secrets: tuple[str, ...]) 
         )
     if any(sign in lowered for sign in _UNREACHABLE_SIGNS):
         return GitRemoteUnreachable(
-            f"{where} failed: the remote is unreachable or the repository does not exist; check "
-            f"spec.export.git.url and the network (git: {said})"
+            f"{where} failed: the remote is unreachable, or the repository does not exist or is not "
+            "visible to these credentials; check spec.export.git.url, the network and the Secret's access "
+            f"(git: {said})"
         )
     return GitCommandFailed(f"{where} failed (git: {said})")
 
