@@ -239,9 +239,7 @@ def _as_json(value: Any) -> Any:
 
 # Manifests the apiserver rejects but the model (currently) accepts: disagreements to fix in the model.
 # Reported to the model's owner; strict xfail flips to a failure once the model is fixed, so remove the entry.
-MODEL_GAPS: dict[str, str] = {
-    "git-url-http": "GitExport.url accepts any scheme; the CRD allows https://, ssh://, git@ or file://",
-}
+MODEL_GAPS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

@@ -146,11 +146,23 @@ class RollbackPolicy(_Wire):
     strategy: RollbackStrategy = "PreviousVersion"
 
 
+GIT_URL_PREFIXES = ("https://", "ssh://", "git@", "file://")
+
+
 class GitExport(_Wire):
-    url: Annotated[str, Field(min_length=1)]
+    url: Annotated[str, Field(min_length=1, max_length=2048)]
     branch: Annotated[str, Field(min_length=1)] = "main"
     path: Annotated[str, Field(min_length=1)]
     secret_ref: SecretRef | None = None
+
+    @model_validator(mode="after")
+    def _known_scheme(self) -> GitExport:
+        if not self.url.startswith(GIT_URL_PREFIXES):
+            raise ValueError(
+                "spec.export.git.url must be an https://, ssh://, git@host:path or file:// URL "
+                "(plain http:// would send Git credentials unencrypted)"
+            )
+        return self
 
 
 class ExportPolicy(_Wire):
