@@ -89,9 +89,10 @@ def parse_credentials(data: Mapping[str, str], remote: Remote) -> GitCredentials
                 f"{SSH_PRIVATE_KEY}; use an ssh:// or git@host:path URL, or give "
                 f"{USERNAME_KEY}+{PASSWORD_KEY} or {TOKEN_KEY}"
             )
-        token = data.get(TOKEN_KEY, "")
-        password = data.get(PASSWORD_KEY, "")
-        username = data.get(USERNAME_KEY, "")
+        # Secrets made with `echo ... | kubectl create secret --from-file` often end in a newline.
+        token = data.get(TOKEN_KEY, "").strip("\r\n")
+        password = data.get(PASSWORD_KEY, "").strip("\r\n")
+        username = data.get(USERNAME_KEY, "").strip()
         if token:
             return GitCredentials(kind="basic", username=username or DEFAULT_TOKEN_USERNAME, password=token)
         if password and not username:

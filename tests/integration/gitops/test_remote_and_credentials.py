@@ -89,6 +89,8 @@ FILE = Remote("file:///srv/flows.git", "file")
         ({"username": "robot", "password": "pw"}, HTTP, GitCredentials("basic", "robot", "pw")),
         ({"token": "tk"}, HTTP, GitCredentials("basic", "x-access-token", "tk")),
         ({"token": "tk", "username": "oauth2"}, HTTP, GitCredentials("basic", "oauth2", "tk")),
+        ({"username": "robot\n", "password": "pw\n"}, HTTP, GitCredentials("basic", "robot", "pw")),
+        ({"token": "tk\r\n"}, HTTP, GitCredentials("basic", "x-access-token", "tk")),
         ({}, HTTP, GitCredentials("none")),
         ({"ca.crt": "ignored"}, HTTP, GitCredentials("none")),
         ({"username": "robot", "password": "pw"}, FILE, GitCredentials("none")),
