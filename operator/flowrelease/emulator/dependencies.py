@@ -7,7 +7,7 @@ the name never resolved to anything in the org.
 
 from __future__ import annotations
 
-from flowrelease.emulator.model import Flow, FlowVersion, ResolvedReference
+from flowrelease.emulator.model import Flow, FlowVersion, ResolvedReference, Resource
 from flowrelease.emulator.state import Org, stable_id
 from flowrelease.emulator.vocabulary import DEPENDENCY_TYPE_NAMES, FLOW_DEPENDENCY_TYPES
 from flowrelease.emulator.wire import JsonObject
@@ -119,17 +119,46 @@ def reference_problems(org: Org, version: FlowVersion) -> list[str]:
     return problems
 
 
+def resource_object(resource: Resource) -> JsonObject:
+    return {
+        "id": resource.id,
+        "name": resource.name,
+        "type": resource.type,
+        "deleted": resource.deleted,
+        "updated": False,
+        "stateUnknown": False,
+        "selfUri": SELF_URI_PREFIX.get(resource.type, "/api/v2/") + resource.id,
+    }
+
+
+def flows_consuming_deleted(org: Org, flow_filter: str) -> list[tuple[Flow, str, list[JsonObject]]]:
+    """(flow, version, its deleted dependencies) for every flow version that consumes a deleted resource."""
+    found: list[tuple[Flow, str, list[JsonObject]]] = []
+    for flow in sorted(org.flows.values(), key=lambda f: (f.name, f.id)):
+        if flow.deleted:
+            continue
+        for version_id in _versions_for(flow, flow_filter):
+            deleted = [d for d in consumed_resources(org, flow.versions[version_id]) if d["deleted"]]
+            if deleted:
+                found.append((flow, version_id, deleted))
+    return found
+
+
+def _versions_for(flow: Flow, flow_filter: str) -> list[str]:
+    candidates = {
+        "checkedIn": [flow.checked_in_version_id],
+        "published": [flow.published_version_id],
+    }.get(flow_filter, [flow.checked_in_version_id, flow.published_version_id])
+    return list(dict.fromkeys(v for v in candidates if v))
+
+
 def consuming_flows(org: Org, resource_id: str, flow_filter: str) -> list[JsonObject]:
     """Flows whose checked-in and/or published version consumes the object `resource_id`."""
     found: list[JsonObject] = []
     for flow in org.flows.values():
         if flow.deleted:
             continue
-        candidates = {
-            "checkedIn": [flow.checked_in_version_id],
-            "published": [flow.published_version_id],
-        }.get(flow_filter, [flow.checked_in_version_id, flow.published_version_id])
-        for version_id in dict.fromkeys(v for v in candidates if v):
+        for version_id in _versions_for(flow, flow_filter):
             version = flow.versions[version_id]
             if any(d["id"] == resource_id for d in consumed_resources(org, version)):
                 found.append(flow_dependency(flow, version_id))

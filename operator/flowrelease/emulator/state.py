@@ -218,11 +218,15 @@ class Org:
             flow.division_id = division_id
         return flow
 
-    def delete_flow(self, flow_id: str, client_id: str) -> None:
+    def check_deletable(self, flow_id: str, client_id: str) -> Flow:
         flow = self.flow(flow_id)
         self._require_not_locked_by_other(flow, client_id)
         if flow.pending is not None:
             raise conflict(f"Flow '{flow.id}' is busy with a {flow.pending.operation.action_name} operation.")
+        return flow
+
+    def delete_flow(self, flow_id: str, client_id: str) -> None:
+        flow = self.check_deletable(flow_id, client_id)
         flow.deleted = True
         flow.lock = None
 

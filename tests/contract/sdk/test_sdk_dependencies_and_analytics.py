@@ -97,3 +97,21 @@ def test_analytics_reports_seeded_health_and_control_plane_counts(
     assert bad == {"nFlow": 100, "nFlowOutcome": 100, "nFlowOutcomeFailed": 30}
     still = counts(analytics.post_analytics_flows_aggregates_query(health_query(flow_id, "2.0")))
     assert still["nFlowOutcomeFailed"] == 2
+
+
+def test_search_by_name_and_consumers_of_deleted_resources(
+    architect: sdk.ArchitectApi, emulator: EmulatorHandle
+) -> None:
+    found = architect.get_architect_dependencytracking("Billing", consuming_resources=True)
+    assert_known_enums(found)
+    by_name = {o.name: o for o in found.entities}
+    assert by_name["Billing"].type == "QUEUE" and len(by_name["Billing"].consuming_resources) == 3
+    assert by_name["Billing IVR"].type == "INBOUNDCALLFLOW"
+
+    sales = next(r for r in emulator.control.state()["resources"] if r["name"] == "Sales")
+    emulator.control.delete_resource(sales["id"])
+    consumers = architect.get_architect_dependencytracking_deletedresourceconsumers(consumed_resources=True)
+    assert_known_enums(consumers)
+    assert [(o.name, o.version, [d.name for d in o.consumed_resources]) for o in consumers.entities] == [
+        ("Support IVR", "3.0", ["Sales"])
+    ]

@@ -207,3 +207,14 @@ def test_checkout_revert_deactivate_update_and_delete(
         architect.get_flow(flow_id)
     assert gone.value.status == 404
     assert architect.get_flow(flow_id, deleted=True).deleted is True
+
+
+def test_lookup_and_batch_delete(architect: sdk.ArchitectApi, emulator: EmulatorHandle) -> None:
+    ids = [emulator.flow_id("Support IVR"), emulator.flow_id("Billing IVR")]
+    found = architect.get_flows_lookup(ids)
+    assert_known_enums(found)
+    assert sorted(f.name for f in found.entities) == ["Billing IVR", "Support IVR"]
+    operation = architect.delete_flows(ids)
+    assert_known_enums(operation)
+    assert (operation.action_name, operation.complete) == ("DELETE", True)
+    assert architect.get_flows().total == 1

@@ -1,7 +1,10 @@
-"""Dependency tracking: `/api/v2/architect/dependencytracking/{consumedresources,consumingresources,object,
-build,types}` — answers derived from each flow version's real references (see `dependencies`)."""
+"""Dependency tracking under `/api/v2/architect/dependencytracking`: search by name, consumedresources,
+consumingresources, object, deletedresourceconsumers, build and types — answers derived from each flow
+version's real references (see `dependencies`)."""
 
 from __future__ import annotations
+
+import fnmatch
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,6 +15,8 @@ from flowrelease.emulator.dependencies import (
     consuming_flows,
     dependency_type_json,
     flow_dependency,
+    flows_consuming_deleted,
+    resource_object,
 )
 from flowrelease.emulator.paging import listing, parse_page
 from flowrelease.emulator.routes.parsing import query_bool, query_list, required_query
@@ -102,15 +107,7 @@ async def dependency_object(request: Request) -> Response:
         resource = org.resources.get(object_id)
         if resource is None or (object_type and object_type != resource.type):
             raise not_found("Dependency object", object_id)
-        payload = {
-            "id": resource.id,
-            "name": resource.name,
-            "type": resource.type,
-            "deleted": resource.deleted,
-            "updated": False,
-            "stateUnknown": False,
-            "selfUri": f"{BASE}/object?id={resource.id}",
-        }
+        payload = resource_object(resource)
         if with_consumed:
             payload["consumedResources"] = []
     if with_consuming:
@@ -119,6 +116,75 @@ async def dependency_object(request: Request) -> Response:
             d for d in found if not consuming_types or d["type"] in consuming_types
         ]
     return json_response(payload)
+
+
+def _search(pattern: str, name: str) -> bool:
+    pattern, name = pattern.lower(), name.lower()
+    return fnmatch.fnmatchcase(name, pattern) if "*" in pattern else pattern in name
+
+
+async def search_by_name(request: Request) -> Response:
+    """`GET /api/v2/architect/dependencytracking?name=`: flows and resources whose name matches."""
+    org = runtime_of(request).org
+    page = parse_page(request.query_params)
+    pattern = required_query(request, "name")
+    object_types = set(_types(request, "objectType"))
+    with_consumed = query_bool(request, "consumedResources")
+    with_consuming = query_bool(request, "consumingResources")
+    consumed_types = set(_types(request, "consumedResourceType"))
+    consuming_types = set(_types(request, "consumingResourceType"))
+    found: list[JsonObject] = []
+    for flow in org.flows.values():
+        if flow.deleted or not _search(pattern, flow.name):
+            continue
+        entry = flow_dependency(flow, flow.published_version_id or flow.checked_in_version_id)
+        version = flow.versions.get(entry.get("version", ""))
+        if with_consumed:
+            deps = consumed_resources(org, version) if version else []
+            entry["consumedResources"] = [
+                d for d in deps if not consumed_types or d["type"] in consumed_types
+            ]
+        found.append(entry)
+    for resource in org.resources.values():
+        if _search(pattern, resource.name):
+            entry = resource_object(resource)
+            if with_consumed:
+                entry["consumedResources"] = []
+            found.append(entry)
+    found = [e for e in found if not object_types or e["type"] in object_types]
+    if with_consuming:
+        for entry in found:
+            deps = consuming_flows(org, entry["id"], "")
+            entry["consumingResources"] = [
+                d for d in deps if not consuming_types or d["type"] in consuming_types
+            ]
+    found.sort(key=lambda e: (e["name"].lower(), e["id"]))
+    filters = [(k, v) for k, v in request.query_params.multi_items() if k not in {"pageSize", "pageNumber"}]
+    return json_response(listing(found, page, BASE, filters))
+
+
+async def deleted_resource_consumers(request: Request) -> Response:
+    """Flows whose checked-in/published version consumes a deleted resource, as DependencyObjects."""
+    org = runtime_of(request).org
+    page = parse_page(request.query_params)
+    flow_filter = request.query_params.get("flowFilter", "")
+    if flow_filter not in {"", "checkedIn", "published"}:
+        raise bad_request("flowFilter must be checkedIn or published.", field="flowFilter")
+    object_types = set(_types(request, "objectType"))
+    pattern = request.query_params.get("name", "")
+    with_consumed = query_bool(request, "consumedResources")
+    found: list[JsonObject] = []
+    for flow, version_id, deleted in flows_consuming_deleted(org, flow_filter):
+        entry = flow_dependency(flow, version_id)
+        if (object_types and entry["type"] not in object_types) or (
+            pattern and not _search(pattern, flow.name)
+        ):
+            continue
+        if with_consumed:
+            entry["consumedResources"] = deleted
+        found.append(entry)
+    filters = [(k, v) for k, v in request.query_params.multi_items() if k not in {"pageSize", "pageNumber"}]
+    return json_response(listing(found, page, f"{BASE}/deletedresourceconsumers", filters))
 
 
 async def build_status(request: Request) -> Response:
@@ -154,6 +220,8 @@ async def get_type(request: Request) -> Response:
 
 
 ROUTES = [
+    Route(BASE, search_by_name, methods=["GET"]),
+    Route(f"{BASE}/deletedresourceconsumers", deleted_resource_consumers, methods=["GET"]),
     Route(f"{BASE}/consumedresources", consumed, methods=["GET"]),
     Route(f"{BASE}/consumingresources", consuming, methods=["GET"]),
     Route(f"{BASE}/object", dependency_object, methods=["GET"]),

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import fnmatch
+import uuid
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from flowrelease.emulator.model import Flow
+from flowrelease.emulator.model import Flow, Operation
 from flowrelease.emulator.paging import listing, parse_page
-from flowrelease.emulator.render import flow_json, version_json
+from flowrelease.emulator.render import flow_json, operation_json, version_json
 from flowrelease.emulator.routes.parsing import json_object, query_bool, query_list, read_json
 from flowrelease.emulator.runtime import caller_of, runtime_of
 from flowrelease.emulator.vocabulary import LIST_FILTER_TYPES
@@ -102,6 +103,32 @@ async def list_flows(request: Request) -> Response:
     flows = _filtered_flows(request)
     rendered = [flow_json(runtime.org, f) for f in flows]
     return json_response(listing(rendered, page, "/api/v2/flows", _echoed_filters(request)))
+
+
+async def lookup_flows(request: Request) -> Response:
+    """`GET /api/v2/flows/lookup?id=…`: flows by id (the replacement of the deprecated `id` list filter)."""
+    runtime = runtime_of(request)
+    page = parse_page(request.query_params)
+    wanted = query_list(request, "id")
+    if not wanted:
+        raise bad_request("The query parameter 'id' is required.", field="id")
+    flows = _sorted(request, [f for f in runtime.org.visible_flows(include_deleted=False) if f.id in wanted])
+    rendered = [flow_json(runtime.org, f) for f in flows]
+    return json_response(listing(rendered, page, "/api/v2/flows/lookup", _echoed_filters(request)))
+
+
+async def delete_flows(request: Request) -> Response:
+    """`DELETE /api/v2/flows?id=…`: batch delete, answered with a completed DELETE `Operation`."""
+    runtime = runtime_of(request)
+    wanted = query_list(request, "id")
+    if not wanted:
+        raise bad_request("The query parameter 'id' is required.", field="id")
+    for flow_id in wanted:
+        runtime.org.check_deletable(flow_id, caller_of(request))
+    for flow_id in wanted:
+        runtime.org.delete_flow(flow_id, caller_of(request))
+    operation = Operation(str(uuid.uuid4()), "DELETE", "SUCCESS", complete=True, client_id=caller_of(request))
+    return json_response(operation_json(runtime.org, operation))
 
 
 async def create_flow(request: Request) -> Response:
@@ -203,6 +230,8 @@ async def get_latest_configuration(request: Request) -> Response:
 ROUTES = [
     Route("/api/v2/flows", list_flows, methods=["GET"]),
     Route("/api/v2/flows", create_flow, methods=["POST"]),
+    Route("/api/v2/flows", delete_flows, methods=["DELETE"]),
+    Route("/api/v2/flows/lookup", lookup_flows, methods=["GET"]),
     Route("/api/v2/flows/{flow_id}", get_flow, methods=["GET"]),
     Route("/api/v2/flows/{flow_id}", update_flow, methods=["PUT"]),
     Route("/api/v2/flows/{flow_id}", delete_flow, methods=["DELETE"]),
