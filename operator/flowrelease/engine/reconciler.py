@@ -169,6 +169,7 @@ class _Pass:
         step: S.Step | None = None
         for _ in range(MAX_STEPS_PER_PASS):
             started = time.perf_counter()
+            step = None
             try:
                 if stale:
                     self.observation = await self._observe()
@@ -561,10 +562,7 @@ class _Pass:
             self._emit(action, "error", started, streak, {"error": error.message, "status": error.status})
             return self._outcome(OutcomeKind.WAITING, after, message)
         self.engine._transient_streaks.pop(key, None)
-        if isinstance(error, Conflict) and (
-            self.spec.publish.lock_policy != "Fail"
-            or not isinstance(step, (S.StartPublish, S.PostPublish, S.StartImport))
-        ):
+        if isinstance(error, Conflict) and self._conflict_is_worth_waiting(step):
             message = f"{action} met a conflict ({error.message}); looking again in {CONFLICT_RETRY:.0f}s"
             await self._save(fold.waiting(self.status, C.CONFLICT, message))
             self._emit(action, "waiting", started, 1, {"error": error.message})
@@ -575,6 +573,19 @@ class _Pass:
         self._event("Warning", reason, message)
         self._emit(action, "failed", started, 1, {"error": error.message, "status": error.status})
         return self._outcome(OutcomeKind.STALLED, None, message)
+
+    def _conflict_is_worth_waiting(self, step: S.Step | None) -> bool:
+        """A 409 while changing the flow means locked or busy: a rollback or restore always waits it out;
+        a publish or import follows lockPolicy (Fail stalls). A 409 anywhere else (e.g. two flows with
+        the same name) needs a person."""
+        op = self.status.operation
+        if isinstance(step, (S.CreateRestoredVersion, S.CheckinRestored)):
+            return True
+        if isinstance(step, S.PostPublish) and op is not None and op.kind in ("rollback", "restore"):
+            return True
+        if isinstance(step, (S.StartPublish, S.PostPublish, S.StartImport)):
+            return self.spec.publish.lock_policy != "Fail"
+        return False
 
     # -- audit ------------------------------------------------------------------------------------------
 

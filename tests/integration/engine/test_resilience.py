@@ -154,3 +154,37 @@ async def test_crash_while_polling_resumes_the_recorded_operation(harness: Harne
     assert len(harness.publishes()) == 1
     polls = [e for e in harness.audit.events if e.action == "poll"]
     assert [e.attempt for e in polls] == list(range(1, len(polls) + 1))
+
+
+async def test_a_conflict_on_publish_waits_under_lock_policy_wait(harness: Harness) -> None:
+    harness.emulator.control.add_fault(path=PUBLISH_PATH, method="POST", status=409, count=1)
+
+    outcome = await harness.drive(harness.release(publish={"lockPolicy": "Wait"}))
+
+    assert outcome.kind is OutcomeKind.READY
+    assert [o.after for o in harness.outcomes if "conflict" in o.message] == [5.0]
+    assert len(successful_publishes(harness)) == 1
+
+
+async def test_a_conflict_on_publish_stalls_under_lock_policy_fail(harness: Harness) -> None:
+    harness.emulator.control.add_fault(
+        path=PUBLISH_PATH, method="POST", status=409, count=1, message="Flow is busy"
+    )
+
+    outcome = await harness.drive(harness.release())
+
+    assert outcome.kind is OutcomeKind.STALLED
+    assert outcome.status.operation is None and outcome.status.phase is Phase.FAILED
+    stalled = next(c for c in outcome.status.conditions if c.type == C.STALLED)
+    assert stalled.reason == C.CONFLICT and "Flow is busy" in stalled.message
+
+
+async def test_a_conflict_while_reading_the_flow_stalls_instead_of_looping(harness: Harness) -> None:
+    harness.emulator.control.add_fault(
+        path="/api/v2/flows", method="GET", status=409, count=1, message="ambiguous"
+    )
+
+    outcome = await harness.drive(harness.release())
+
+    assert outcome.kind is OutcomeKind.STALLED
+    assert harness.audit.events[-1].action == "observe"
