@@ -16,7 +16,7 @@ import anyio
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flowrelease.emulator.requestlog import LoggedRequest
+from flowrelease.emulator.requestlog import LoggedRequest, redacted_query
 from flowrelease.emulator.runtime import EmulatorRuntime
 from flowrelease.emulator.wire import ApiError, error_response
 
@@ -81,7 +81,7 @@ class Gateway:
                 LoggedRequest(
                     method=scope["method"],
                     path=path,
-                    query=scope.get("query_string", b"").decode("latin-1"),
+                    query=redacted_query(scope.get("query_string", b"").decode("latin-1")),
                     status=status_seen[0] or 500,
                     client_id=str(state.get("client_id", "")),
                     at=runtime.clock.now(),

@@ -1,14 +1,23 @@
 """The request log: one entry per API request (method, path, status, client id, time), for counting calls.
 
-Query strings are kept but never headers or bodies, so tokens and secrets cannot reach the log.
+Headers and bodies are never kept; query strings are, with the values of secret-bearing parameters
+(download signatures, tokens, secrets) replaced by `REDACTED`.
 """
 
 from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
 
 from flowrelease.emulator.wire import JsonObject, iso_datetime
+
+SECRET_PARAMETERS = frozenset({"signature", "access_token", "token", "client_secret", "secret", "password"})
+
+
+def redacted_query(raw: str) -> str:
+    pairs = parse_qsl(raw, keep_blank_values=True)
+    return urlencode([(k, "REDACTED" if k.lower() in SECRET_PARAMETERS else v) for k, v in pairs])
 
 
 @dataclass(frozen=True)

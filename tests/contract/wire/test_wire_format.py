@@ -132,3 +132,17 @@ def test_request_log_counts_calls_without_secrets(http: httpx.Client, emulator: 
     ]
     dumped = str(emulator.control.request_log())
     assert emulator.client_secret not in dumped and "Bearer" not in dumped
+
+
+def test_download_signatures_are_redacted_in_the_request_log(
+    http: httpx.Client, emulator: EmulatorHandle
+) -> None:
+    job = http.post(
+        "/api/v2/flows/export/jobs", json={"flows": [{"flow": {"id": emulator.flow_id("Support IVR")}}]}
+    ).json()
+    url = http.get(f"/api/v2/flows/export/jobs/{job['id']}").json()["downloadUrl"]
+    assert httpx.get(url).status_code == 200
+    signature = url.split("signature=")[1]
+    (entry,) = emulator.control.request_log(path="/_downloads/*")
+    assert entry["query"] == "signature=REDACTED"
+    assert signature not in str(emulator.control.request_log())
