@@ -190,7 +190,7 @@ verbose_option = click.option("--verbose", "-v", count=True, help="Log more (-v 
     "--git-workdir",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="Where export clones live [default: .flowrelease/git next to the state file]",
+    help="Where export clones live [default: git/ next to the state file]",
 )
 @click.option(
     "--retry-failed",

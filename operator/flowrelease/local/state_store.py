@@ -1,8 +1,9 @@
 """The cluster-less StatusStore: every release's status in one JSON file, rewritten atomically on each save.
 
-Each save writes the whole file to a temporary file in the same folder, fsyncs it, `os.replace`s it over the
-old one and fsyncs the folder, so after a crash (even `kill -9` mid-write) the file holds either the previous
-or the new state, never a torn one. The engine saves before every side effect, so a rerun resumes from it.
+Each save writes the whole file (with any saves that queued up meanwhile) to a temporary file in the same
+folder, fsyncs it, `os.replace`s it over the old one and fsyncs the folder, so after a crash (even `kill -9`
+mid-write) the file holds either the previous or the new state, never a torn one. A save returns only once
+the file holds it; the engine saves before every side effect, so a rerun resumes from there.
 
 Per release the file also keeps a spec digest and a generation counter: the generation goes up when the spec
 (or, for source mode, the ConfigMap's YAML) changes, standing in for Kubernetes' metadata.generation.
@@ -116,6 +117,9 @@ class JsonFileStatusStore:
         self._redactor = redactor
         self._records = _read_records(path)
         self._lock = asyncio.Lock()
+        self._changes = 0
+        """Mutations so far; `_written` is how many of them the file on disk already holds."""
+        self._written = 0
 
     def status(self, key: str) -> FlowReleaseStatus:
         """The last saved status, or a fresh (Pending) one."""
@@ -165,5 +169,13 @@ class JsonFileStatusStore:
         return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
     async def _write(self) -> None:
+        """Return once the file holds this change. Saves that queue up while a write is in flight are
+        committed together by the next write (group commit), so many releases do not mean many writes."""
+        self._changes += 1
+        mine = self._changes
         async with self._lock:
+            if self._written >= mine:
+                return
+            snapshot = self._changes
             await asyncio.to_thread(write_atomically, self.path, self.render())
+            self._written = snapshot

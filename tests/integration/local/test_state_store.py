@@ -123,3 +123,27 @@ def test_a_foreign_json_file_is_refused(tmp_path: Path) -> None:
     path.write_text('{"hello": "world"}')
     with pytest.raises(StateFileError, match="not a flowrelease state file"):
         JsonFileStatusStore(path)
+
+
+async def test_saves_queued_behind_a_write_are_committed_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowrelease.local import state_store
+
+    writes: list[str] = []
+    real_write = state_store.write_atomically
+
+    def counting_write(path: Path, text: str) -> None:
+        writes.append(text)
+        real_write(path, text)
+
+    monkeypatch.setattr(state_store, "write_atomically", counting_write)
+    path = tmp_path / "state.json"
+    store = JsonFileStatusStore(path)
+    await asyncio.gather(
+        *(store.save(f"cc/r{i}", FlowReleaseStatus(desired_version=str(i))) for i in range(50))
+    )
+    assert 1 < len(writes) < 50
+    assert all(f'"cc/r{i}"' in writes[-1] for i in range(50))
+    await store.save("cc/r0", FlowReleaseStatus(desired_version="again"))
+    assert JsonFileStatusStore(path).status("cc/r0").desired_version == "again"
