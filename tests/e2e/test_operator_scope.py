@@ -32,6 +32,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     [
         (["--all-namespaces", "--namespace=team-a"], "--all-namespaces and --namespace"),
         (["--standalone", "--peering=flowrelease"], "--standalone and --peering"),
+        (["--standalone", "--priority=5"], "--priority"),
         (["--selector=shard in a,b)"], "--selector"),
         (["--max-concurrent=0"], "--max-concurrent"),
         (["--liveness=localhost:8080"], "--liveness"),
@@ -57,6 +58,7 @@ def test_help_lists_every_flag_the_deployment_uses() -> None:
         "--max-concurrent",
         "--peering",
         "--standalone",
+        "--priority",
         "--git-workdir",
         "--drift-interval",
         "--genesys-rate-limit",

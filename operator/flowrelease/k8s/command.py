@@ -81,6 +81,14 @@ def _default_git_workdir() -> Path:
         "lower-priority replicas pause."
     ),
 )
+@click.option(
+    "--priority",
+    type=int,
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Peering priority: the highest live replica works, lower ones pause; equal priorities all pause.",
+)
 @click.option("--standalone", is_flag=True, help="No peering: this is the only replica.")
 @click.option(
     "--git-workdir",
@@ -116,6 +124,7 @@ def operator_command(
     metrics_port: int,
     max_concurrent: int,
     peering: str | None,
+    priority: int,
     standalone: bool,
     git_workdir: Path,
     drift_interval: float,
@@ -132,6 +141,7 @@ def operator_command(
             metrics_port=metrics_port,
             max_concurrent=max_concurrent,
             peering=peering,
+            priority=priority,
             standalone=standalone,
             git_workdir=git_workdir,
             drift_interval=drift_interval,

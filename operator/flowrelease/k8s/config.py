@@ -64,6 +64,8 @@ class OperatorConfig:
     metrics_host: str = "0.0.0.0"  # noqa: S104 - scraped from outside the pod
     max_concurrent: int = DEFAULT_MAX_CONCURRENT
     peering: str | None = None
+    priority: int = 0
+    """kopf peering priority: the highest live one works, lower ones pause, equal ones ALL pause."""
     standalone: bool = False
     git_workdir: Path = DEFAULT_GIT_WORKDIR
     drift_interval: float = DEFAULT_DRIFT_INTERVAL
@@ -86,6 +88,8 @@ class OperatorConfig:
                 "--standalone and --peering contradict each other; use --peering NAME when more than one "
                 "replica runs, --standalone when exactly one does"
             )
+        if self.standalone and self.priority:
+            raise ConfigError("--priority only matters with peering; drop it or use --peering NAME")
         if self.max_concurrent < 1:
             raise ConfigError(f"--max-concurrent must be at least 1 (got {self.max_concurrent})")
         if not 0 <= self.metrics_port <= 65535:

@@ -156,6 +156,17 @@ async def reconcile(body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
     logger.info("%s: %s (%s)", key, outcome.kind.value, outcome.message or outcome.status.phase.value)
 
 
+async def forget_deleted(event: kopf.RawEvent, memo: OperatorMemo, **_: Any) -> None:
+    """Drop what the operator keeps per release once the object is gone (no finalizer, no Genesys call)."""
+    if event.get("type") != "DELETED" or memo.runtime is None:
+        return
+    key = release_key(event["object"])
+    memo.runtime.locks.forget(key)
+    memo.runtime.statuses.forget(key)
+    if memo.drift is not None:
+        memo.drift.cancel(key)
+
+
 def login(settings: kopf.OperatorSettings, **kwargs: Any) -> kopf.ConnectionInfo | None:
     """The in-cluster ServiceAccount, else KUBECONFIG / ~/.kube/config (kopf's built-in readers, which
     need no Kubernetes client library)."""
@@ -173,4 +184,5 @@ def build_registry() -> kopf.OperatorRegistry:
     kopf.on.resume(*resource, id="reconcile-on-resume", registry=registry)(reconcile)
     kopf.on.create(*resource, id="reconcile-on-create", registry=registry)(reconcile)
     kopf.on.update(*resource, id="reconcile-on-update", registry=registry)(reconcile)
+    kopf.on.event(*resource, id="forget-deleted", registry=registry)(forget_deleted)
     return registry

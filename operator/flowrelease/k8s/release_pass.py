@@ -29,7 +29,7 @@ from flowrelease.k8s.status_store import KubeStatusStore
 
 logger = logging.getLogger(__name__)
 
-REFERENCE_RETRY_S = 30.0
+REFERENCE_RETRY_S = 15.0
 """How soon a release whose Secret/ConfigMap is missing looks again."""
 
 SETTLED_PHASES = frozenset({Phase.READY, Phase.ROLLED_BACK, Phase.VALIDATION_FAILED, Phase.FAILED})

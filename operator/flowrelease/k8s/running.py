@@ -28,5 +28,6 @@ async def run_operator(config: OperatorConfig) -> None:
         namespaces=() if config.clusterwide else config.namespaces,
         standalone=True if config.standalone else None,
         peering_name=config.peering,
+        priority=config.priority if not config.standalone else None,
         liveness_endpoint=config.liveness or None,
     )
