@@ -132,7 +132,7 @@ class LiveProgress:
 
     def started(self, release: str, flow: str) -> None:
         self._rows[release] = _Row(flow)
-        self._live.update(self._table())
+        self._live.update(self._table(), refresh=True)
 
     def progressed(self, release: str, status: FlowReleaseStatus, events: Sequence[ReleaseEvent]) -> None:
         self._rows[release] = _row_from(self._rows.get(release, _Row("")), status)
@@ -140,14 +140,14 @@ class LiveProgress:
             style = "red" if event.type == "Warning" else "dim"
             line = self.redactor.redact(f"[{release}] {event.reason}: {event.message}")
             self._live.console.print(Text(line, style=style))
-        self._live.update(self._table())
+        self._live.update(self._table(), refresh=True)
 
     def finished(self, result: ReleaseResult) -> None:
         row = self._rows.get(result.release, _Row(result.flow))
         self._rows[result.release] = _Row(
             result.flow, result.desired, result.published, result.phase, result.message or row.message
         )
-        self._live.update(self._table())
+        self._live.update(self._table(), refresh=True)
 
     def close(self) -> None:
         self._live.stop()
