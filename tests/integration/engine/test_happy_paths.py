@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from flowrelease.api import conditions as C
-from flowrelease.api.models import Phase
+from flowrelease.api.models import FlowReleaseStatus, Phase
 from flowrelease.engine.outcome import OutcomeKind
 from tests.integration.engine.harness import PUBLISH_PATH, Harness, SimulatedCrash, fixture_text
 
 
-def conditions_of(status: object) -> dict[str, tuple[str, str]]:
-    return {c.type: (c.status, c.reason) for c in status.conditions}  # type: ignore[attr-defined]
+def conditions_of(status: FlowReleaseStatus) -> dict[str, tuple[str, str]]:
+    return {c.type: (c.status, c.reason) for c in status.conditions}
 
 
 async def test_mode_a_promotes_a_checked_in_version_once(harness: Harness) -> None:
@@ -49,6 +49,7 @@ async def test_intent_and_last_good_version_are_saved_before_the_publish_post(ha
     saves_before = [e for e in harness.timeline[:post] if e[0] == "save"]
     assert saves_before[-1] == ("save", "Publishing", "publish", "")
     intent = next(s for s in harness.statuses.saves if s.operation and s.operation.kind == "publish")
+    assert intent.operation is not None
     assert (intent.last_good_version, intent.operation.version, intent.operation.id) == ("2.0", "3.0", "")
     # the operation id is saved right after the POST answered, before anything else is asked
     after_post = harness.timeline[post + 1]

@@ -16,7 +16,7 @@ SOURCE = {"configMapRef": {"name": "simple-ivr", "key": "flow.yaml"}}
 
 
 def resource_id(harness: Harness, name: str) -> str:
-    return next(r["id"] for r in harness.emulator.control.state()["resources"] if r["name"] == name)
+    return str(next(r["id"] for r in harness.emulator.control.state()["resources"] if r["name"] == name))
 
 
 def assert_rejected(harness: Harness, outcome: Outcome, reason: str, *needles: str) -> None:

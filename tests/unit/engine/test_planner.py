@@ -6,6 +6,7 @@ Each case names its situation, gives spec, status and observation, and the whole
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -357,5 +358,5 @@ def test_planner_chooses(case: Case) -> None:
 def test_every_step_kind_is_planned_by_some_case() -> None:
     planned = {type(c.want) for c in CASES}
     side_effects_decided_elsewhere = {S.Export, S.JudgeVerifyStage}
-    all_steps = set(S.Step.__args__)  # type: ignore[attr-defined]
+    all_steps = set(typing.get_args(S.Step))
     assert all_steps - planned - side_effects_decided_elsewhere == set()
