@@ -33,6 +33,7 @@ from flowrelease.emulator.transitions import TransitionSettings
 from flowrelease.emulator.vocabulary import ARCHY_FLOW_TYPES, ARCHY_KEY_BY_FLOW_TYPE, FLOW_TYPES
 from flowrelease.emulator.wire import ApiError, bad_request, conflict, not_found
 
+IN_PROGRESS_STATUSES = ("STARTED", "PENDING_GENERATION", "PENDING_BACKEND_NOTIFICATION")
 NAMESPACE = uuid.UUID("6f1b3f1e-6c1d-4b7e-9a53-2f0d7e8c9a10")
 
 
@@ -409,9 +410,19 @@ class Org:
         return Operation(**vars(operation))
 
     def observe_flow(self, flow: Flow) -> None:
-        """A read of the flow: counts as a poll of its pending operation."""
-        if flow.pending is not None and flow.pending.progress.poll(self.clock.now()):
+        """A read of the flow: counts as a poll of its pending operation.
+
+        An unfinished operation moves STARTED → PENDING_GENERATION → PENDING_BACKEND_NOTIFICATION as it is
+        observed, so clients must wait for `complete`, not for one particular in-progress status.
+        """
+        pending = flow.pending
+        if pending is None:
+            return
+        if pending.progress.poll(self.clock.now()):
             self._finish(flow)
+        else:
+            seen = pending.progress.polls_seen
+            pending.operation.action_status = IN_PROGRESS_STATUSES[min(seen, len(IN_PROGRESS_STATUSES) - 1)]
 
     def settle(self) -> None:
         """Finish every operation whose time has come (for `seconds` transitions)."""

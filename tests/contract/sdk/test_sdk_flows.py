@@ -134,6 +134,8 @@ def test_publish_waits_the_configured_number_of_polls(
     architect.post_flows_actions_publish(flow_id, version="3.0")
     seen = [architect.get_flow(flow_id) for _ in range(3)]
     assert [f.current_operation.complete for f in seen] == [False, False, True]
+    statuses = [f.current_operation.action_status for f in seen]
+    assert statuses == ["PENDING_GENERATION", "PENDING_BACKEND_NOTIFICATION", "SUCCESS"]
     assert [f.published_version.id for f in seen] == ["2.0", "2.0", "3.0"]
 
 
