@@ -151,6 +151,7 @@ class _Pass:
         self.requested_at = requested_at
         self.git_credentials = git_credentials
         self.events: list[ReleaseEvent] = []
+        self.unlocked = False
         self.observation = S.Observation(flow=None)
         self.source: PreparedSource | SourceProblem | None = None
         if self.spec.source is not None and source_yaml is not None:
@@ -244,7 +245,10 @@ class _Pass:
                 not selector.name or selector.name == known.name
             )
             if matches:
-                return await self._get_flow(known.id)
+                flow = await self._get_flow(known.id)
+                if flow is not None or selector.id:
+                    return flow
+                # deleted and recreated under the same name: look it up again
         if selector.id:
             return await self._get_flow(selector.id)
         return await self.api.find_flow(name=selector.name, flow_type=selector.type or "")
@@ -305,7 +309,14 @@ class _Pass:
                 self.status = fold.validation_failed(status, reason=step.reason, message=step.message)
                 self._event("Warning", C.VALIDATION_FAILED, step.message)
                 return _StepResult(audit="failed", details={"reason": step.reason, "message": step.message})
+            case S.ForceUnlock() if self.unlocked:
+                message = (
+                    f"the lock of {describe_holder(step.holder)} is still there after unlocking; retrying"
+                )
+                self.status = fold.waiting(status, C.WAITING_FOR_LOCK, message)
+                return _StepResult(OutcomeKind.WAITING, after=CONFLICT_RETRY, audit="waiting")
             case S.ForceUnlock():
+                self.unlocked = True
                 holder = describe_holder(step.holder)
                 await self.api.unlock(self._flow().id)
                 self._event(
