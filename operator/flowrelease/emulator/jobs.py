@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from flowrelease.emulator.archy import ArchyFlow, ArchyRejected, parse_archy
 from flowrelease.emulator.dependencies import reference_problems
 from flowrelease.emulator.export import archy_yaml, export_file_name, zip_files
+from flowrelease.emulator.model import Flow, FlowVersion
 from flowrelease.emulator.state import Org
 from flowrelease.emulator.transitions import Progress
 from flowrelease.emulator.wire import ApiError, JsonObject, bad_request, iso_datetime, not_found
@@ -223,8 +224,18 @@ class JobBook:
             return
         files: list[tuple[str, bytes]] = []
         for exported in job.flows:
-            flow = self.org.flow(exported.flow_id, include_deleted=True)
-            files.append((exported.file_name, archy_yaml(flow, flow.versions[exported.version_id])))
+            found = self._still_there(exported.flow_id, exported.version_id)
+            if found is None:
+                job.messages.append(
+                    self._message(
+                        "Error",
+                        f"Exception info: could not find the flow with id '{exported.flow_id}' "
+                        f"version '{exported.version_id}'. Archy failed: setting the Archy exit code to 107",
+                    )
+                )
+                job.status = "Failure"
+                return
+            files.append((exported.file_name, archy_yaml(*found)))
         if len(files) == 1:
             job.content_name, job.content = files[0]
         else:
@@ -277,8 +288,13 @@ class JobBook:
 
     def _finish_validation(self, job: ValidateJob) -> None:
         for flow_id, version_id in job.targets:
-            flow = self.org.flow(flow_id, include_deleted=True)
-            version = flow.versions[version_id]
+            found = self._still_there(flow_id, version_id)
+            if found is None:
+                job.messages.append(
+                    self._message("Error", f"Flow {flow_id} version {version_id} no longer exists.")
+                )
+                continue
+            flow, version = found
             for problem in reference_problems(self.org, version):
                 job.messages.append(self._message("Error", f"{flow.name} v{version.id}: {problem}"))
             for key in ((flow_id, ""), (flow_id, version_id)):
@@ -310,6 +326,14 @@ class JobBook:
                 self.timed.discard((kind, job_id))
 
     # -- shared ----------------------------------------------------------------------------------------
+
+    def _still_there(self, flow_id: str, version_id: str) -> tuple[Flow, FlowVersion] | None:
+        """The flow version a job was registered for, unless it has gone meanwhile (e.g. a reverted draft)."""
+        flow = self.org.flows.get(flow_id)
+        version = flow.versions.get(version_id) if flow is not None else None
+        return (flow, version) if flow is not None and version is not None else None
+
+    # -- resolving ----------------------------------------------------------------------------------------
 
     def _resolve_target(self, reference: JsonObject) -> tuple[str, str]:
         flow_id = reference.get("id")

@@ -69,3 +69,21 @@ def test_latency_fault_delays_the_answer(api: tuple[TestClient, ManualClock]) ->
     started = time.perf_counter()
     client.get("/api/v2/flows")
     assert time.perf_counter() - started < 0.2
+
+
+def test_a_draft_reverted_before_its_export_finishes_fails_the_job(
+    api: tuple[TestClient, ManualClock],
+) -> None:
+    client, clock = api
+    draft = client.post(
+        f"/api/v2/flows/{SUPPORT_IVR}/versions", json={"inboundCall": {"name": "Support IVR"}}
+    )
+    job = client.post(
+        "/api/v2/flows/export/jobs",
+        json={"flows": [{"flow": {"id": SUPPORT_IVR, "version": draft.json()["id"]}}]},
+    ).json()
+    client.post(f"/api/v2/flows/actions/revert?flow={SUPPORT_IVR}")
+    clock.advance(61)
+    state = client.get(f"/api/v2/flows/export/jobs/{job['id']}?expand=messages").json()
+    assert state["status"] == "Failure"
+    assert "could not find the flow" in state["messages"][0]["text"]
