@@ -19,6 +19,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from flowrelease.api import conditions as C
 from flowrelease.api.models import (
@@ -106,7 +107,8 @@ class ReleaseReconciler:
         self.poll = poll or PollSchedule()
         self.drift_interval = drift_interval
         self.rng = rng or random.Random()
-        self._transient_streaks: dict[str, int] = {}
+        self.retry_streaks: dict[str, int] = {}
+        """Consecutive transient errors per release key, for the retry backoff; reset by any settled pass."""
 
     async def reconcile(
         self,
@@ -167,10 +169,9 @@ class _Pass:
 
     async def run(self) -> Outcome:
         stale = True
-        step: S.Step | None = None
         for _ in range(MAX_STEPS_PER_PASS):
             started = time.perf_counter()
-            step = None
+            step: S.Step | None = None
             try:
                 if stale:
                     self.observation = await self._observe()
@@ -189,7 +190,7 @@ class _Pass:
             await self._save()
             self._audit(result.audited_as or step, result, started)
             if result.outcome is not None:
-                self.engine._transient_streaks.pop(self.release.key, None)
+                self.engine.retry_streaks.pop(self.release.key, None)
                 return self._outcome(result.outcome, result.after, _describe(step))
             stale = result.stale
         await self._save()
@@ -213,9 +214,8 @@ class _Pass:
             self.status = status
         await self.engine.statuses.save(self.release.key, self.status)
 
-    def _event(self, type_: str, reason: str, message: str) -> None:
-        assert type_ in ("Normal", "Warning")
-        self.events.append(ReleaseEvent("Normal" if type_ == "Normal" else "Warning", reason, message))
+    def _event(self, type_: Literal["Normal", "Warning"], reason: str, message: str) -> None:
+        self.events.append(ReleaseEvent(type_, reason, message))
 
     def _outcome(self, kind: OutcomeKind, after: float | None, message: str) -> Outcome:
         return Outcome(kind=kind, status=self.status, after=after, message=message, events=tuple(self.events))
@@ -562,8 +562,8 @@ class _Pass:
         key = self.release.key
         action = _action(step, self.status) if step is not None else "observe"
         if isinstance(error, Transient):
-            streak = self.engine._transient_streaks.get(key, 0) + 1
-            self.engine._transient_streaks[key] = streak
+            streak = self.engine.retry_streaks.get(key, 0) + 1
+            self.engine.retry_streaks[key] = streak
             base = (
                 error.retry_after if error.retry_after is not None else min(TRANSIENT_RETRY_MAX, 2.0**streak)
             )
@@ -572,7 +572,7 @@ class _Pass:
             await self._save(fold.waiting(self.status, C.RETRYING, message))
             self._emit(action, "error", started, streak, {"error": error.message, "status": error.status})
             return self._outcome(OutcomeKind.WAITING, after, message)
-        self.engine._transient_streaks.pop(key, None)
+        self.engine.retry_streaks.pop(key, None)
         if isinstance(error, Conflict) and self._conflict_is_worth_waiting(step):
             message = f"{action} met a conflict ({error.message}); looking again in {CONFLICT_RETRY:.0f}s"
             await self._save(fold.waiting(self.status, C.CONFLICT, message))
