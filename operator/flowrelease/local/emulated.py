@@ -8,20 +8,26 @@ the manifest as written, before the environment is replaced.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from flowrelease.api.manifests import CLIENT_ID_ENV, CLIENT_SECRET_ENV
 from flowrelease.api.models import FlowRelease
-from flowrelease.emulator.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-from flowrelease.emulator.server import EmulatorServer
+
+if TYPE_CHECKING:
+    from flowrelease.emulator.server import EmulatorServer
 
 
 def start_demo_emulator() -> EmulatorServer:
     """A started emulator on a free loopback port holding the demo org; stop it when done."""
+    from flowrelease.emulator.server import EmulatorServer  # imported only when asked for
+
     return EmulatorServer().start()
 
 
 def with_demo_credentials(environ: Mapping[str, str]) -> dict[str, str]:
     """`environ` plus the demo client as GENESYS_CLIENT_ID/SECRET when those are not set."""
+    from flowrelease.emulator.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
     merged = dict(environ)
     if not (merged.get(CLIENT_ID_ENV) and merged.get(CLIENT_SECRET_ENV)):
         merged[CLIENT_ID_ENV] = DEMO_CLIENT_ID

@@ -6,14 +6,22 @@ step and says it in words. Nothing is written: no Genesys call with a side effec
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
+import httpx
+
+from flowrelease.api.manifests import ResolvedRelease
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.engine import steps as S
 from flowrelease.engine.archy_source import prepare_source
 from flowrelease.engine.planner import desired_version, plan
-from flowrelease.engine.ports import FlowApi, FlowState, JobState
+from flowrelease.engine.ports import FlowApi, FlowApiError, FlowState, JobState
+from flowrelease.local.emulated import aimed_at
+from flowrelease.local.inputs import Inputs
+from flowrelease.local.state_store import JsonFileStatusStore, spec_digest
+from flowrelease.local.wiring import HTTP_TIMEOUT, GenesysClients
 
 
 @dataclass(frozen=True)
@@ -129,3 +137,30 @@ def describe(
     if desired is not None:
         return "publish", f"publish {desired} (published now: {now_live})"
     return "publish", f"{type(step).__name__}: {getattr(step, 'reason', '')}"
+
+
+async def plan_all(inputs: Inputs, store: JsonFileStatusStore, *, emulator_url: str) -> list[PlannedRelease]:
+    """The plan for every release, observed concurrently; an error observing one is its plan."""
+    now = datetime.now(UTC)
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+        clients = GenesysClients(http)
+
+        async def one(resolved: ResolvedRelease) -> PlannedRelease:
+            release = aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release
+            digest = spec_digest(resolved.release, resolved.source_yaml)
+            try:
+                return await plan_release(
+                    clients.for_release(release.spec.genesys.environment, resolved.credentials),
+                    release,
+                    store.status(resolved.key),
+                    generation=store.generation_if(resolved.key, digest),
+                    source_yaml=resolved.source_yaml,
+                    now=now,
+                )
+            except FlowApiError as error:
+                flow = resolved.release.spec.flow
+                return PlannedRelease(
+                    resolved.key, flow.name or flow.id, "", "error", f"cannot observe: {error}"
+                )
+
+        return list(await asyncio.gather(*(one(resolved) for resolved in inputs.releases)))

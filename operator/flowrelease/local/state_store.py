@@ -140,6 +140,13 @@ class JsonFileStatusStore:
     def keys(self) -> list[str]:
         return sorted(self._records)
 
+    def generation_if(self, key: str, digest: str) -> int:
+        """The generation `track_spec(key, digest)` would return, without recording anything."""
+        record = self._records.get(key)
+        if record is None:
+            return 1
+        return record.generation if record.spec_digest == digest else record.generation + 1
+
     async def track_spec(self, key: str, digest: str) -> int:
         """Record the spec digest seen now; return the generation (incremented when the digest changed)."""
         record = self._records.get(key)

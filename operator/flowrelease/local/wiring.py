@@ -14,7 +14,7 @@ from types import TracebackType
 
 import httpx
 
-from flowrelease.api.manifests import CLIENT_ID_KEY, ManifestSet, ResolvedRelease
+from flowrelease.api.manifests import CLIENT_ID_KEY, GenesysCredentials, ManifestSet, ResolvedRelease
 from flowrelease.audit.events import FanoutAuditSink, JsonLinesAuditSink
 from flowrelease.audit.metrics import MetricsAuditSink, ReleaseMetrics, genesys_request_observer
 from flowrelease.audit.redaction import SecretRedactor
@@ -59,6 +59,30 @@ def install_redaction(redactor: SecretRedactor, verbosity: int) -> logging.Handl
     return handler
 
 
+class GenesysClients:
+    """One GenesysClient per (environment, client id) on a shared HTTP client and rate-limiter registry."""
+
+    def __init__(self, http: httpx.AsyncClient, metrics: ReleaseMetrics | None = None) -> None:
+        self.http = http
+        self.limiters = RateLimiterRegistry()
+        self._observer = genesys_request_observer(metrics) if metrics is not None else None
+        self._clients: dict[tuple[str, str], GenesysClient] = {}
+
+    def for_release(self, environment: str, credentials: GenesysCredentials) -> GenesysClient:
+        key = (environment, credentials.client_id)
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = GenesysClient(
+                self.http,
+                base_url=resolve_base_url(environment),
+                client_id=credentials.client_id,
+                client_secret=credentials.client_secret,
+                limiter=self.limiters.for_target(environment, credentials.client_id),
+                on_response=self._observer,
+            )
+        return client
+
+
 class SyncWiring:
     """Owns the adapters for one run; use as an async context manager so the HTTP client is closed."""
 
@@ -75,32 +99,15 @@ class SyncWiring:
         self.redactor = redactor
         self.metrics = metrics or ReleaseMetrics()
         self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
-        self.limiters = RateLimiterRegistry()
-        self._clients: dict[tuple[str, str], GenesysClient] = {}
-        self._observer = genesys_request_observer(self.metrics)
+        self.clients = GenesysClients(self.http, self.metrics)
         self.artifacts = GitArtifactStore(git_workdir)
         self.audit_file = JsonLinesAuditSink(audit_log, redactor=redactor)
         self.audit = FanoutAuditSink(self.audit_file, MetricsAuditSink(self.metrics))
         self.clock = SystemClock()
 
-    def client_for(self, environment: str, client_id: str, client_secret: str) -> GenesysClient:
-        key = (environment, client_id)
-        client = self._clients.get(key)
-        if client is None:
-            client = self._clients[key] = GenesysClient(
-                self.http,
-                base_url=resolve_base_url(environment),
-                client_id=client_id,
-                client_secret=client_secret,
-                limiter=self.limiters.for_target(environment, client_id),
-                on_response=self._observer,
-            )
-        return client
-
     def reconciler_for(self, environment: str, resolved: ResolvedRelease) -> ReleaseReconciler:
-        credentials = resolved.credentials
         return ReleaseReconciler(
-            flow_api=self.client_for(environment, credentials.client_id, credentials.client_secret),
+            flow_api=self.clients.for_release(environment, resolved.credentials),
             statuses=self.statuses,
             audit=self.audit,
             clock=self.clock,

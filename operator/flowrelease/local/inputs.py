@@ -1,0 +1,96 @@
+"""What `sync` and `plan` start from: manifests loaded and resolved, the state file opened — or BadInput.
+
+Everything here runs before anything talks to Genesys; a problem is exit code 2 with the problems listed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from flowrelease.api.errors import ManifestError, ManifestProblem
+from flowrelease.api.manifests import ManifestSet, ResolvedRelease, load_manifests, resolve_releases
+from flowrelease.api.models import KIND
+from flowrelease.audit.redaction import SecretRedactor
+from flowrelease.genesys import UnknownEnvironment, resolve_base_url
+from flowrelease.local.emulated import with_demo_credentials
+from flowrelease.local.state_store import DEFAULT_STATE_PATH, JsonFileStatusStore, StateFileError
+from flowrelease.local.wiring import secret_values
+
+EMULATOR_STATE_NAME = "emulator-state.json"
+
+
+class BadInput(Exception):
+    """Exit 2: the problems are printed, nothing is reconciled."""
+
+    def __init__(self, problems: Sequence[ManifestProblem | str]) -> None:
+        self.problems = [str(problem) for problem in problems]
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass
+class Inputs:
+    manifests: ManifestSet
+    releases: list[ResolvedRelease]
+    redactor: SecretRedactor
+
+
+def load_inputs(paths: Sequence[Path], *, emulator: bool) -> Inputs:
+    """Manifests read and resolved, environments checked, secrets registered; BadInput otherwise."""
+    try:
+        manifests = load_manifests(paths)
+    except ManifestError as error:
+        raise BadInput(error.problems) from error
+    if not manifests.releases:
+        shown = " ".join(str(path) for path in paths)
+        raise BadInput([f"{shown}: no {KIND} manifests found; give files or folders holding {KIND} YAML"])
+    environ: dict[str, str] = dict(os.environ)
+    if emulator:
+        environ = with_demo_credentials(environ)
+    try:
+        releases = resolve_releases(manifests, environ)
+    except ManifestError as error:
+        raise BadInput(error.problems) from error
+    if not emulator:
+        check_environments(releases)
+    redactor = SecretRedactor(secret_values(manifests, releases))
+    return Inputs(manifests, releases, redactor)
+
+
+def check_environments(releases: Sequence[ResolvedRelease]) -> None:
+    problems = []
+    for resolved in releases:
+        try:
+            resolve_base_url(resolved.release.spec.genesys.environment)
+        except UnknownEnvironment as error:
+            problems.append(
+                ManifestProblem(
+                    file=resolved.origin.file,
+                    document=resolved.origin.document,
+                    resource=f"{KIND} {resolved.key}",
+                    field="spec.genesys.environment",
+                    fix=str(error).removeprefix("spec.genesys.environment "),
+                )
+            )
+    if problems:
+        raise BadInput(problems)
+
+
+def sync_state_path(state: Path | None, emulator: bool) -> Path:
+    if state is not None:
+        return state
+    if emulator:
+        # The in-process emulator starts from the demo org on every run, so its state starts fresh too.
+        path = DEFAULT_STATE_PATH.parent / EMULATOR_STATE_NAME
+        path.unlink(missing_ok=True)
+        return path
+    return DEFAULT_STATE_PATH
+
+
+def open_store(path: Path, redactor: SecretRedactor) -> JsonFileStatusStore:
+    try:
+        return JsonFileStatusStore(path, redactor=redactor)
+    except StateFileError as error:
+        raise BadInput([str(error)]) from error
