@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -148,15 +149,23 @@ async def test_export_failure_keeps_the_release_published_and_retries(
     missing = (tmp_path / "nowhere.git").as_uri()
     release = harness.release(export={"git": {"url": missing, "branch": "main", "path": "flows/ivr"}})
 
-    first = await harness.reconciler.reconcile(release, FlowReleaseStatus(), generation=1)
+    token = "ghp_export-token-never-shown"
+    credentials = {"username": "bot", "password": token}
+    first = await harness.reconciler.reconcile(
+        release, FlowReleaseStatus(), generation=1, git_credentials=credentials
+    )
 
     assert first.kind is OutcomeKind.WAITING and first.after == 15.0
+    shown = json.dumps(
+        [first.status.to_wire(), [repr(e) for e in first.events], [repr(e) for e in harness.audit.events]]
+    )
+    assert token not in shown
     status = first.status
     assert (status.phase, status.published_version, status.failed_version) == (Phase.EXPORTING, "3.0", "")
     assert condition(status, C.EXPORTED)[:2] == ("False", C.EXPORT_FAILED)
     assert [e.reason for e in first.events if e.type == "Warning"] == [C.EXPORT_FAILED]
     harness.clock.advance(60)
-    second = await harness.reconciler.reconcile(release, status, generation=1)
+    second = await harness.reconciler.reconcile(release, status, generation=1, git_credentials=credentials)
     assert second.kind is OutcomeKind.WAITING and second.after == 60.0
     assert harness.publishes("2.0") == [] and harness.flow_state()["publishedVersion"] == "3.0"
 
