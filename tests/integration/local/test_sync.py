@@ -184,3 +184,27 @@ def test_concurrency_bound_still_reconciles_every_release(tmp_path: Path, manife
         "cc/b": "1.0",
         "cc/c": "2.0",
     }
+
+
+def test_flow_locked_by_someone_else_fails_validation_naming_the_holder(
+    tmp_path: Path, manifests: ManifestFolder, emulator: EmulatorHandle
+) -> None:
+    emulator.control.lock_flow(emulator.flow_id("Support IVR"), client_name="Jane in Architect")
+    manifests.release("support-ivr")
+    code, releases, _ = sync(manifests, tmp_path)
+    assert code == 1
+    assert releases["cc/support-ivr"]["phase"] == "ValidationFailed"
+    assert "Jane in Architect" in str(releases["cc/support-ivr"]["message"])
+    assert emulator.control.request_count(method="POST", path=PUBLISH_PATH) == 0
+
+
+def test_missing_publish_permission_stalls_with_exit_1(
+    tmp_path: Path, manifests: ManifestFolder, emulator: EmulatorHandle
+) -> None:
+    emulator.control.add_fault(method="POST", path=PUBLISH_PATH, status=403, code="missing.permissions")
+    manifests.release("support-ivr")
+    code, releases, _ = sync(manifests, tmp_path)
+    assert code == 1
+    result = releases["cc/support-ivr"]
+    assert result["result"] == "stalled"
+    assert "permission" in str(result["message"]).lower(), result["message"]
