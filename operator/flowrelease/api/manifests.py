@@ -301,7 +301,7 @@ def load_manifests(paths: Iterable[Path]) -> ManifestSet:
 def resolve_releases(manifests: ManifestSet, environ: Mapping[str, str]) -> list[ResolvedRelease]:
     """Attach credentials, source YAML and git credentials to each release; raise ManifestError on gaps."""
     resolved: list[ResolvedRelease] = []
-    problems: list[ManifestProblem] = []
+    problems: list[ManifestProblem] = _shared_flows(manifests.releases)
     for loaded in manifests.releases:
         resolver = _ReleaseResolver(manifests, loaded, environ)
         result = resolver.resolve()
@@ -311,6 +311,33 @@ def resolve_releases(manifests: ManifestSet, environ: Mapping[str, str]) -> list
     if problems:
         raise ManifestError(problems)
     return resolved
+
+
+def _shared_flows(releases: Iterable[LoadedRelease]) -> list[ManifestProblem]:
+    """Two releases of one flow would undo each other's publishes on every run: refuse the second."""
+    owners: dict[tuple[str, ...], LoadedRelease] = {}
+    problems = []
+    for loaded in releases:
+        spec = loaded.release.spec
+        target = spec.genesys.environment.strip().lower().rstrip("/")
+        flow = ("id", spec.flow.id) if spec.flow.id else ("name", spec.flow.type or "", spec.flow.name)
+        first = owners.setdefault((target, *flow), loaded)
+        if first is not loaded:
+            fix = (
+                f"FlowRelease {first.release.key} from {first.origin} already releases this flow; "
+                "one flow needs exactly one FlowRelease"
+            )
+            field_path = "spec.flow.id" if spec.flow.id else "spec.flow.name"
+            problems.append(
+                ManifestProblem(
+                    file=loaded.origin.file,
+                    document=loaded.origin.document,
+                    resource=f"{KIND} {loaded.release.key}",
+                    field=field_path,
+                    fix=fix,
+                )
+            )
+    return problems
 
 
 class _ReleaseResolver:
