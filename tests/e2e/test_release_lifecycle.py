@@ -214,3 +214,38 @@ def test_health_breach_rolls_back_to_the_previous_version(
 
     time.sleep(4)
     assert len(publishes(emulator, "3.0")) == 1
+
+
+def test_archy_yaml_from_a_configmap_is_imported_once_the_configmap_exists(
+    cluster: Cluster, emulator: EmulatorHandle, genesys_client: GenesysClientCreds, start_operator
+) -> None:
+    archy = (Path(__file__).parents[1] / "fixtures" / "archy" / "SimpleFinancialIvr_v2-0.yaml").read_text()
+    cluster.apply_credentials(genesys_client)
+    start_operator(cluster.namespace)
+    manifest = release_manifest("from-yaml", environment=emulator.base_url, flow_name="SimpleFinancialIvr")
+    del manifest["spec"]["version"]
+    manifest["spec"]["source"] = {"configMapRef": {"name": "ivr-source", "key": "flow.yaml"}}
+    cluster.apply(manifest)
+
+    obj = cluster.wait_release(
+        "from-yaml",
+        lambda o: condition(o, "Ready").get("reason") == "ReferenceUnavailable",
+        timeout=60,
+        what="waiting for the ConfigMap",
+    )
+    message = condition(obj, "Ready")["message"]
+    assert "spec.source.configMapRef" in message and "ivr-source" in message, message
+
+    cluster.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "ivr-source"},
+            "data": {"flow.yaml": archy},
+        }
+    )
+    obj = cluster.wait_release("from-yaml", is_ready, timeout=90, what="Ready after the import")
+
+    assert obj["status"]["sourceDigest"].startswith("sha256:")
+    assert published_version(emulator, "SimpleFinancialIvr") == obj["status"]["publishedVersion"]
+    assert "Importing" in cluster.event_reasons("from-yaml")
