@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import random
 from datetime import UTC
+from pathlib import Path
 
 import pytest
 
@@ -30,8 +31,8 @@ from flowrelease.engine.ports import (
     JobState,
     VersionInfo,
 )
-from tests.integration.engine.harness import fixture_text
 
+ARCHY = Path(__file__).resolve().parents[2] / "fixtures" / "archy"
 QUEUE = Dependency(type="QUEUE", id="q-1", name="Support")
 ACTION = Dependency(type="DATAACTION", id="d-1", name="Lookup")
 FLOW = Dependency(type="INBOUNDCALLFLOW", id="f-2", name="Other", version="4.0")
@@ -60,7 +61,7 @@ def test_dependency_hash_ignores_names_and_health_flags() -> None:
 
 
 def test_the_real_fixture_prepares() -> None:
-    prepared = prepare_source(fixture_text("SimpleFinancialIvr_v2-0.yaml"), {}, IVR)
+    prepared = prepare_source((ARCHY / "SimpleFinancialIvr_v2-0.yaml").read_text(encoding="utf-8"), {}, IVR)
     assert isinstance(prepared, PreparedSource)
     assert (prepared.key, prepared.flow_type, prepared.name) == (
         "inboundCall",
