@@ -1,16 +1,19 @@
-"""A real Git server over smart HTTP on loopback, behind HTTP Basic auth, for tests.
+"""A real Git server over smart HTTP(S) on loopback, behind HTTP Basic auth, for tests.
 
 Registered as a pytest plugin in ``tests/conftest.py``. Each request is authenticated and then handed to
 ``git http-backend`` as a CGI program (GIT_PROJECT_ROOT, GIT_HTTP_EXPORT_ALL, REMOTE_USER set, so pushes
 through receive-pack are allowed), exactly as Apache or nginx would run it. The server listens on
-127.0.0.1 on a free port in a background thread.
+127.0.0.1 on a free port in a background thread, over TLS with a throwaway self-signed certificate for
+127.0.0.1 (FlowRelease refuses plain ``http://`` Git URLs), so clients must trust ``ca_certificate``:
+``GIT_SSL_CAINFO=<ca_file>``, ``-c http.sslCAInfo=<ca_file>``, or ``ca.crt`` in flowrelease's git Secret.
 
 Fixtures
 --------
 ``git_http_server`` (function)
     A :class:`GitHttpServer` with its own repository root:
 
-    - ``url(name)``: ``http://127.0.0.1:<port>/<name>`` (no credentials in it).
+    - ``url(name)``: ``https://127.0.0.1:<port>/<name>`` (no credentials in it).
+    - ``ca_certificate`` (PEM text) / ``ca_file`` (its path): the certificate to trust.
     - ``create_repo(name)``: a new empty bare repository served at ``url(name)``; returns its path.
     - ``username`` / ``password``: a valid basic-auth pair; ``token``: a valid token for user
       ``x-access-token``.
@@ -24,8 +27,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
+import ipaddress
 import secrets
 import shutil
+import ssl
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
@@ -35,6 +41,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 _GIT = shutil.which("git") or "git"
 
@@ -47,12 +57,14 @@ class GitHttpServer:
     username: str
     password: str
     token: str
+    ca_certificate: str = ""
+    ca_file: Path = Path()
     requests: list[tuple[str, str, int, str]] = field(default_factory=list)
     before_push: Callable[[str], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, name: str) -> str:
-        return f"http://{self.host}:{self.port}/{name}"
+        return f"https://{self.host}:{self.port}/{name}"
 
     def create_repo(self, name: str) -> Path:
         path = self.root / name
@@ -70,6 +82,36 @@ class GitHttpServer:
     def denied(self) -> int:
         with self._lock:
             return sum(1 for _, _, status, _ in self.requests if status == 401)
+
+
+def self_signed_certificate(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A throwaway certificate (and key) for `host`, valid for a day, its own CA."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_file = folder / "server.crt"
+    key_file = folder / "server.key"
+    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return certificate_file, key_file
 
 
 def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
@@ -191,6 +233,9 @@ def _handler_for(server: GitHttpServer) -> type[BaseHTTPRequestHandler]:
 def git_http_server(tmp_path: Path) -> Iterator[GitHttpServer]:
     root = tmp_path / "git-http-root"
     root.mkdir()
+    tls = tmp_path / "git-http-tls"
+    tls.mkdir()
+    certificate_file, key_file = self_signed_certificate(tls)
     state = GitHttpServer(
         root=root,
         host="127.0.0.1",
@@ -198,9 +243,14 @@ def git_http_server(tmp_path: Path) -> Iterator[GitHttpServer]:
         username="flowrelease-test",
         password=secrets.token_urlsafe(18),
         token=secrets.token_hex(20),
+        ca_certificate=certificate_file.read_text(),
+        ca_file=certificate_file,
     )
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(state))
     httpd.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate_file, key_file)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     state.port = httpd.server_address[1]
     thread = threading.Thread(target=httpd.serve_forever, name="git-http-server", daemon=True)
     thread.start()

@@ -7,6 +7,7 @@ credentials of `credentials` passed per command. Errors are the ArtifactStoreErr
 
 from flowrelease.gitops.errors import (
     GitAuthenticationFailed,
+    GitCertificateRejected,
     GitCommandFailed,
     GitHostKeyRejected,
     GitPushRejected,
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_AUTHOR_NAME",
     "GitArtifactStore",
     "GitAuthenticationFailed",
+    "GitCertificateRejected",
     "GitCommandFailed",
     "GitHostKeyRejected",
     "GitPushRejected",

@@ -20,6 +20,7 @@ import git
 from flowrelease.engine.ports import ArtifactStoreError
 from flowrelease.gitops.errors import (
     GitAuthenticationFailed,
+    GitCertificateRejected,
     GitCommandFailed,
     GitHostKeyRejected,
     GitPushRejected,
@@ -31,6 +32,12 @@ from flowrelease.gitops.remote import Remote, redact
 _logger = logging.getLogger("flowrelease.gitops")
 
 _HOST_KEY_SIGNS = ("host key verification failed", "remote host identification has changed")
+_CERTIFICATE_SIGNS = (
+    "ssl certificate problem",
+    "server certificate verification failed",
+    "certificate verify failed",
+    "unable to get local issuer certificate",
+)
 _AUTH_SIGNS = (
     "authentication failed",
     "could not read username",
@@ -101,6 +108,11 @@ def failure(action: str, remote: Remote, stderr: str, secrets: tuple[str, ...]) 
         return GitHostKeyRejected(
             f"{where} failed: the SSH host key is unknown or has changed; put the server's key in "
             f"known_hosts of the Secret named by spec.export.git.secretRef (ssh-keyscan <host>) (git: {said})"
+        )
+    if any(sign in lowered for sign in _CERTIFICATE_SIGNS):
+        return GitCertificateRejected(
+            f"{where} failed: the server's TLS certificate is not trusted; if it is signed by a private CA, "
+            f"put that CA (PEM) in the Secret named by spec.export.git.secretRef as ca.crt (git: {said})"
         )
     if any(sign in lowered for sign in _AUTH_SIGNS):
         return GitAuthenticationFailed(

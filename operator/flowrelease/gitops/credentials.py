@@ -4,14 +4,15 @@ Secret keys (Kubernetes conventions, `kubernetes.io/basic-auth` and `kubernetes.
 
     HTTPS   username + password            basic auth
             token [+ username]             a personal access / app token; username defaults to x-access-token
+            ca.crt                         optional: the CA (PEM) that signed the server's certificate
     SSH     ssh-privatekey [+ known_hosts] unencrypted private key (OpenSSH or PEM)
             insecure-ignore-host-key: "true"   skip host key checking (only when known_hosts is absent)
 
 HTTPS credentials reach git through GIT_ASKPASS (a fixed script that echoes two environment variables set
-for that one command); SSH uses GIT_SSH_COMMAND with the key and known_hosts written to a private temporary
-folder (0700, files 0600) that is removed when the command is done. Git runs without system or global
-config (GIT_CONFIG_NOSYSTEM, GIT_CONFIG_GLOBAL=/dev/null) and with credential helpers cleared, so nothing
-is cached or stored and no terminal prompt can hang a reconcile.
+for that one command). SSH uses GIT_SSH_COMMAND with the key and known_hosts, and HTTPS a `ca.crt` through
+GIT_SSL_CAINFO, written to a private temporary folder (0700, files 0600) removed when the commands are done.
+Git runs without system or global config (GIT_CONFIG_NOSYSTEM, GIT_CONFIG_GLOBAL=/dev/null) and with
+credential helpers cleared, so nothing is cached or stored and no terminal prompt can hang a reconcile.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ TOKEN_KEY = "token"  # noqa: S105 - a key name
 SSH_PRIVATE_KEY = "ssh-privatekey"
 KNOWN_HOSTS_KEY = "known_hosts"
 INSECURE_IGNORE_HOST_KEY = "insecure-ignore-host-key"
+CA_CERTIFICATE_KEY = "ca.crt"
 DEFAULT_TOKEN_USERNAME = "x-access-token"  # noqa: S105 - a user name
 
 _USERNAME_ENV = "FLOWRELEASE_GIT_USERNAME"
@@ -60,6 +62,7 @@ class GitCredentials:
     private_key: str = field(default="", repr=False)
     known_hosts: str = ""
     insecure_ignore_host_key: bool = False
+    ca_certificate: str = ""
 
     def secrets(self) -> tuple[str, ...]:
         """Every string that must never be shown: scrubbed from git's output before it reaches an error."""
@@ -90,11 +93,20 @@ def parse_credentials(data: Mapping[str, str], remote: Remote) -> GitCredentials
                 f"{USERNAME_KEY}+{PASSWORD_KEY} or {TOKEN_KEY}"
             )
         # Secrets made with `echo ... | kubectl create secret --from-file` often end in a newline.
+        ca_certificate = data.get(CA_CERTIFICATE_KEY, "").replace("\r\n", "\n").strip()
+        if ca_certificate and "BEGIN CERTIFICATE" not in ca_certificate:
+            raise InvalidGitCredentials(
+                f"{CA_CERTIFICATE_KEY} in {_SECRET_HINT} is not a PEM certificate (expected a "
+                "'-----BEGIN CERTIFICATE-----' block)"
+            )
+        ca = ca_certificate + "\n" if ca_certificate else ""
         token = data.get(TOKEN_KEY, "").strip("\r\n")
         password = data.get(PASSWORD_KEY, "").strip("\r\n")
         username = data.get(USERNAME_KEY, "").strip()
         if token:
-            return GitCredentials(kind="basic", username=username or DEFAULT_TOKEN_USERNAME, password=token)
+            return GitCredentials(
+                kind="basic", username=username or DEFAULT_TOKEN_USERNAME, password=token, ca_certificate=ca
+            )
         if password and not username:
             raise InvalidGitCredentials(
                 f"{_SECRET_HINT} has {PASSWORD_KEY} but no {USERNAME_KEY}; add {USERNAME_KEY}, or store "
@@ -105,8 +117,8 @@ def parse_credentials(data: Mapping[str, str], remote: Remote) -> GitCredentials
                 f"{_SECRET_HINT} has {USERNAME_KEY} but no {PASSWORD_KEY} or {TOKEN_KEY}; add one of them"
             )
         if username:
-            return GitCredentials(kind="basic", username=username, password=password)
-        return GitCredentials(kind="none")
+            return GitCredentials(kind="basic", username=username, password=password, ca_certificate=ca)
+        return GitCredentials(kind="none", ca_certificate=ca)
     key = data.get(SSH_PRIVATE_KEY, "")
     if not key.strip():
         raise InvalidGitCredentials(
@@ -193,30 +205,46 @@ def git_environment(
     ssh_program: str = "ssh",
     connect_timeout: int = 15,
 ) -> Iterator[dict[str, str]]:
-    """The environment for git commands using `credentials`; SSH key files exist only inside the block."""
+    """The environment for git commands using `credentials`; key and CA files exist only inside the block."""
     env = base_environment(askpass)
     if credentials.kind == "basic":
         env[_USERNAME_ENV] = credentials.username
         env[_PASSWORD_ENV] = credentials.password
-    if credentials.kind != "ssh":
+    if credentials.kind != "ssh" and not credentials.ca_certificate:
         yield env
         return
     if scratch_dir is not None:
         scratch_dir.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="flowrelease-ssh-", dir=scratch_dir))
+    folder = Path(tempfile.mkdtemp(prefix="flowrelease-git-", dir=scratch_dir))
     try:
-        identity = folder / "identity"
-        _write_private(identity, credentials.private_key)
-        options = ["-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "BatchMode=yes"]
-        options += ["-o", f"ConnectTimeout={connect_timeout}", "-o", "GlobalKnownHostsFile=/dev/null"]
-        if credentials.insecure_ignore_host_key:
-            options += ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
-            options += ["-o", "LogLevel=ERROR"]
-        else:
-            known_hosts = folder / "known_hosts"
-            _write_private(known_hosts, credentials.known_hosts)
-            options += ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known_hosts}"]
-        env["GIT_SSH_COMMAND"] = shlex.join([ssh_program, "-F", os.devnull, "-i", str(identity), *options])
+        if credentials.ca_certificate:
+            ca_file = folder / "ca.crt"
+            _write_private(ca_file, credentials.ca_certificate)
+            env["GIT_SSL_CAINFO"] = str(ca_file)
+        if credentials.kind == "ssh":
+            env["GIT_SSH_COMMAND"] = _ssh_command(credentials, folder, ssh_program, connect_timeout)
         yield env
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _ssh_command(credentials: GitCredentials, folder: Path, ssh_program: str, connect_timeout: int) -> str:
+    """ssh with only this key, batch mode, and host keys checked against only the given known_hosts."""
+    identity = folder / "identity"
+    _write_private(identity, credentials.private_key)
+    options = ["-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none", "-o", "BatchMode=yes"]
+    options += ["-o", f"ConnectTimeout={connect_timeout}", "-o", "GlobalKnownHostsFile=/dev/null"]
+    if credentials.insecure_ignore_host_key:
+        options += [
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "LogLevel=ERROR",
+        ]
+    else:
+        known_hosts = folder / "known_hosts"
+        _write_private(known_hosts, credentials.known_hosts)
+        options += ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known_hosts}"]
+    return shlex.join([ssh_program, "-F", os.devnull, "-i", str(identity), *options])

@@ -7,6 +7,7 @@ ArtifactStoreError                    (engine port: the release stays published,
  ├── InvalidArtifact                  the exported flow cannot be written (empty YAML, non-JSON configuration)
  ├── GitAuthenticationFailed          the remote refused the credentials
  ├── GitHostKeyRejected               SSH host key unknown or changed (known_hosts)
+ ├── GitCertificateRejected           HTTPS server certificate not trusted (ca.crt)
  ├── GitRemoteUnreachable             DNS, connection refused, timeout, no such repository
  ├── GitPushRejected                  rejected after the bounded fetch-rebase-retry, or refused by a hook
  └── GitCommandFailed                 any other git failure (message carries git's scrubbed stderr)
@@ -40,6 +41,10 @@ class GitAuthenticationFailed(ArtifactStoreError):
 
 
 class GitHostKeyRejected(ArtifactStoreError):
+    pass
+
+
+class GitCertificateRejected(ArtifactStoreError):
     pass
 
 

@@ -30,7 +30,12 @@ def parse_remote(url: str) -> Remote:
     if any(ord(char) < 0x20 or char == "\x7f" for char in url) or url != url.strip():
         raise InvalidGitTarget("spec.export.git.url contains whitespace or control characters; remove them")
     lowered = url.lower()
-    if lowered.startswith(("http://", "https://", "ssh://")):
+    if lowered.startswith("http://"):
+        raise InvalidGitTarget(
+            "spec.export.git.url uses plain http://, which would send Git credentials unencrypted; use "
+            "https:// (with ca.crt in the Secret for a private CA) or ssh://"
+        )
+    if lowered.startswith(("https://", "ssh://")):
         parts = urlsplit(url)
         if parts.password is not None:
             host = parts.hostname or ""

@@ -6,9 +6,7 @@ repository are serialised by an asyncio lock (so waiting costs no thread) and, i
 exclusive `flock` on `<clone>.lock`, which also keeps a second process (an operator replica, a `flowrelease
 sync` run) sharing the workdir out of the clone.
 
-On a non-fast-forward push the store fetches, rebases its commit onto the remote branch and pushes again; when
-the rebase conflicts (someone changed the same files) it resets to the remote and writes the artifact afresh.
-It gives up after `max_push_attempts` pushes and never force-pushes.
+What happens inside the clone (write, commit, push, fetch-rebase-retry) is `writer.ArtifactWriter`.
 """
 
 from __future__ import annotations
@@ -16,9 +14,6 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import hashlib
-import logging
-import random
-import time
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -28,12 +23,9 @@ from flowrelease.api.models import GitExport
 from flowrelease.engine.ports import ArtifactProvenance, ExportedFlow, StoredArtifact
 from flowrelease.gitops.clone import Identity, WorkingClone
 from flowrelease.gitops.credentials import GitCredentials, git_environment, install_askpass, parse_credentials
-from flowrelease.gitops.errors import GitPushRejected
-from flowrelease.gitops.layout import ARTIFACT_FILES, export_folder, plan_artifact
-from flowrelease.gitops.message import commit_message
+from flowrelease.gitops.layout import export_folder
 from flowrelease.gitops.remote import Remote, check_branch, parse_remote
-
-_logger = logging.getLogger("flowrelease.gitops")
+from flowrelease.gitops.writer import ArtifactWriter
 
 DEFAULT_AUTHOR_NAME = "flowrelease"
 DEFAULT_AUTHOR_EMAIL = "flowrelease@localhost"
@@ -117,7 +109,6 @@ class GitArtifactStore:
     ) -> StoredArtifact:
         repos = self._workdir / "repos"
         askpass = install_askpass(self._workdir)
-        message = commit_message(flow, provenance, folder)
         with (
             _exclusive(repos / f"{key}.lock"),
             git_environment(
@@ -133,67 +124,12 @@ class GitArtifactStore:
                 network_timeout=self._network_timeout,
             )
             clone.prepare()
-
-            written: dict[str, bytes] = {}
-
-            def write_from(base: str | None) -> StoredArtifact | None:
-                """Write the artifact on top of `base`; a StoredArtifact when there is nothing to push."""
-                existing = clone.read_files(folder, ARTIFACT_FILES)
-                plan = plan_artifact(folder, flow, provenance, existing)
-                written.clear()
-                written.update(plan.files)
-                commit = clone.commit_files(folder, plan.files, message) if plan.changed else None
-                if commit is None:
-                    _logger.info(
-                        "artifact %s of %s version %s unchanged in %s (%s); nothing to commit",
-                        folder,
-                        flow.flow_name,
-                        flow.version,
-                        remote.url,
-                        branch,
-                    )
-                    return StoredArtifact(path=str(folder), commit=base or "", changed=False)
-                return None
-
-            base = clone.sync(branch)
-            unchanged = write_from(base)
-            if unchanged is not None:
-                return unchanged
-            for attempt in range(1, self._max_push_attempts + 1):
-                if clone.push(branch) == "pushed":
-                    commit = clone.rev_parse("HEAD")
-                    _logger.info(
-                        "committed %s version %s to %s (%s) as %s in %s",
-                        flow.flow_name,
-                        flow.version,
-                        remote.url,
-                        branch,
-                        commit[:12],
-                        folder,
-                    )
-                    return StoredArtifact(path=str(folder), commit=commit, changed=True)
-                if attempt == self._max_push_attempts:
-                    break
-                _logger.warning(
-                    "push to %s (%s) rejected: the branch moved on; rebasing and retrying (attempt %d of %d)",
-                    remote.url,
-                    branch,
-                    attempt + 1,
-                    self._max_push_attempts,
-                )
-                time.sleep(random.uniform(0.02, 0.1) * attempt)
-                remote_tip = clone.fetch(branch)
-                # A clean rebase can still mix our files with someone else's edit of the same folder.
-                if clone.rebase(branch) and clone.read_files(folder, ARTIFACT_FILES) == written:
-                    if clone.rev_parse("HEAD") == remote_tip:
-                        return StoredArtifact(path=str(folder), commit=remote_tip, changed=False)
-                    continue
-                clone.reset_to(branch, remote_tip)
-                unchanged = write_from(remote_tip)
-                if unchanged is not None:
-                    return unchanged
-            raise GitPushRejected(
-                f"git push {remote.url} (branch {branch}) was rejected {self._max_push_attempts} times "
-                "because other writers kept moving the branch; flowrelease never force-pushes and will retry "
-                "the export later"
+            writer = ArtifactWriter(
+                clone,
+                branch=branch,
+                folder=folder,
+                flow=flow,
+                provenance=provenance,
+                max_push_attempts=self._max_push_attempts,
             )
+            return writer.run()

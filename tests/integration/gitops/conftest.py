@@ -39,12 +39,22 @@ SUPPORT_IVR_YAML = """inboundCall:
 """
 
 
-def git(*args: str, cwd: Path | None = None, extra_config: Mapping[str, str] | None = None) -> str:
+def git(
+    *args: str,
+    cwd: Path | None = None,
+    extra_config: Mapping[str, str] | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> str:
     options: list[str] = []
     for key, value in (extra_config or {}).items():
         options += ["-c", f"{key}={value}"]
     result = subprocess.run(
-        ["git", *options, *args], cwd=cwd, env=GIT_ENV, capture_output=True, text=True, check=False
+        ["git", *options, *args],
+        cwd=cwd,
+        env={**GIT_ENV, **(extra_env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed: {result.stderr}")
@@ -59,6 +69,8 @@ class Repository:
     url: str
     config: dict[str, str] = field(default_factory=dict)
     """`-c` settings another writer needs to reach it (e.g. an Authorization header)."""
+    env: dict[str, str] = field(default_factory=dict)
+    """Environment another writer needs (e.g. GIT_SSL_CAINFO)."""
 
     def commits(self, branch: str = "main") -> list[str]:
         if not git("--git-dir", str(self.path), "branch", "--list", branch).strip():
@@ -96,9 +108,12 @@ class Repository:
         """Clone, change `files`, commit and push with plain git, the way a person or CI job would."""
         clone = workspace
         if not (clone / ".git").exists():
-            git("clone", "--quiet", self.url, str(clone), extra_config=self.config)
-        git("fetch", "--quiet", "origin", cwd=clone, extra_config=self.config)
-        if git("ls-remote", "--heads", "origin", branch, cwd=clone, extra_config=self.config).strip():
+            git("clone", "--quiet", self.url, str(clone), extra_config=self.config, extra_env=self.env)
+        git("fetch", "--quiet", "origin", cwd=clone, extra_config=self.config, extra_env=self.env)
+        remote_branch = git(
+            "ls-remote", "--heads", "origin", branch, cwd=clone, extra_config=self.config, extra_env=self.env
+        )
+        if remote_branch.strip():
             git("checkout", "--quiet", "-B", branch, f"origin/{branch}", cwd=clone)
         else:
             git("checkout", "--quiet", "--orphan", branch, cwd=clone)
@@ -108,7 +123,15 @@ class Repository:
             target.write_text(text)
             git("add", name, cwd=clone)
         git("commit", "--quiet", "-m", message, cwd=clone)
-        git("push", "--quiet", "origin", f"HEAD:refs/heads/{branch}", cwd=clone, extra_config=self.config)
+        git(
+            "push",
+            "--quiet",
+            "origin",
+            f"HEAD:refs/heads/{branch}",
+            cwd=clone,
+            extra_config=self.config,
+            extra_env=self.env,
+        )
         return git("rev-parse", "HEAD", cwd=clone).strip()
 
 
@@ -167,12 +190,17 @@ def http_repo(git_http_server: GitHttpServer) -> Repository:
         path=path,
         url=git_http_server.url("flows.git"),
         config={"http.extraHeader": f"Authorization: Basic {header}"},
+        env={"GIT_SSL_CAINFO": str(git_http_server.ca_file)},
     )
 
 
 @pytest.fixture
 def http_credentials(git_http_server: GitHttpServer) -> dict[str, str]:
-    return {"username": git_http_server.username, "password": git_http_server.password}
+    return {
+        "username": git_http_server.username,
+        "password": git_http_server.password,
+        "ca.crt": git_http_server.ca_certificate,
+    }
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""GitArtifactStore against a real Git server (git http-backend) over HTTP on loopback, with Basic auth."""
+"""GitArtifactStore against a real Git server (git http-backend) over HTTPS on loopback, with Basic auth."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from flowrelease.gitops import (
     GitArtifactStore,
     GitAuthenticationFailed,
+    GitCertificateRejected,
     GitPushRejected,
     GitRemoteUnreachable,
     InvalidGitCredentials,
@@ -49,7 +50,10 @@ async def test_a_token_authenticates_as_x_access_token_and_never_lands_on_disk(
     store: GitArtifactStore, http_repo: Repository, git_http_server: GitHttpServer, workdir: Path
 ) -> None:
     stored = await store.store(
-        target(http_repo.url), {"token": git_http_server.token}, exported(), provenance()
+        target(http_repo.url),
+        {"token": git_http_server.token, "ca.crt": git_http_server.ca_certificate},
+        exported(),
+        provenance(),
     )
 
     assert http_repo.commits() == [stored.commit]
@@ -73,7 +77,11 @@ async def test_wrong_credentials_fail_clearly_without_leaking_the_secret(
     with pytest.raises(GitAuthenticationFailed) as caught:
         await store.store(
             target(http_repo.url),
-            {"username": git_http_server.username, "password": wrong},
+            {
+                "username": git_http_server.username,
+                "password": wrong,
+                "ca.crt": git_http_server.ca_certificate,
+            },
             exported(),
             provenance(),
         )
@@ -91,7 +99,11 @@ async def test_wrong_credentials_fail_clearly_without_leaking_the_secret(
 
     fixed = await store.store(
         target(http_repo.url),
-        {"username": git_http_server.username, "password": git_http_server.password},
+        {
+            "username": git_http_server.username,
+            "password": git_http_server.password,
+            "ca.crt": git_http_server.ca_certificate,
+        },
         exported(),
         provenance(),
     )
@@ -100,10 +112,33 @@ async def test_wrong_credentials_fail_clearly_without_leaking_the_secret(
 
 
 async def test_no_credentials_for_a_protected_repository_is_an_authentication_error(
-    store: GitArtifactStore, http_repo: Repository
+    store: GitArtifactStore, http_repo: Repository, git_http_server: GitHttpServer
 ) -> None:
     with pytest.raises(GitAuthenticationFailed, match="refused the credentials"):
-        await store.store(target(http_repo.url), {}, exported(), provenance())
+        await store.store(
+            target(http_repo.url), {"ca.crt": git_http_server.ca_certificate}, exported(), provenance()
+        )
+
+
+async def test_an_untrusted_server_certificate_is_refused_with_the_fix(
+    store: GitArtifactStore, http_repo: Repository, git_http_server: GitHttpServer, scratch: Path
+) -> None:
+    credentials = {"username": git_http_server.username, "password": git_http_server.password}
+
+    with pytest.raises(GitCertificateRejected, match=r"ca\.crt") as caught:
+        await store.store(target(http_repo.url), credentials, exported(), provenance())
+
+    assert http_repo.url in str(caught.value)
+    assert git_http_server.requests == []
+    assert http_repo.commits() == []
+    assert list(scratch.iterdir()) == []
+
+
+async def test_a_ca_certificate_that_is_not_pem_is_refused(
+    store: GitArtifactStore, http_repo: Repository
+) -> None:
+    with pytest.raises(InvalidGitCredentials, match="not a PEM certificate"):
+        await store.store(target(http_repo.url), {"ca.crt": "hello"}, exported(), provenance())
 
 
 async def test_a_password_in_the_url_is_refused_and_not_repeated(store: GitArtifactStore) -> None:
@@ -233,7 +268,7 @@ async def test_a_closed_port_is_reported_as_unreachable_naming_the_url(store: Gi
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/flows.git"
+    url = f"https://127.0.0.1:{port}/flows.git"
 
     with pytest.raises(GitRemoteUnreachable) as caught:
         await store.store(target(url), {"token": "tok-unused-123456"}, exported(), provenance())

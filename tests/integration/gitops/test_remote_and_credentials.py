@@ -38,7 +38,6 @@ KEY = (
     ("url", "transport"),
     [
         ("https://git.example.com/cc/flows.git", "http"),
-        ("http://127.0.0.1:8080/flows.git", "http"),
         ("https://robot@git.example.com/cc/flows.git", "http"),
         ("ssh://git@git.example.com:2222/cc/flows.git", "ssh"),
         ("git@github.com:cc/flows.git", "ssh"),
@@ -55,6 +54,7 @@ def test_remote_transports(url: str, transport: str) -> None:
     [
         ("ftp://git.example.com/flows.git", "not a Git URL"),
         ("flows.git", "not a Git URL"),
+        ("http://127.0.0.1:8080/flows.git", "unencrypted"),
         (" https://git.example.com/flows.git", "whitespace"),
         ("https:///flows.git", "no host"),
     ],
@@ -92,8 +92,18 @@ FILE = Remote("file:///srv/flows.git", "file")
         ({"username": "robot\n", "password": "pw\n"}, HTTP, GitCredentials("basic", "robot", "pw")),
         ({"token": "tk\r\n"}, HTTP, GitCredentials("basic", "x-access-token", "tk")),
         ({}, HTTP, GitCredentials("none")),
-        ({"ca.crt": "ignored"}, HTTP, GitCredentials("none")),
+        ({"tls.key": "ignored"}, HTTP, GitCredentials("none")),
         ({"username": "robot", "password": "pw"}, FILE, GitCredentials("none")),
+        (
+            {"token": "tk", "ca.crt": "-----BEGIN CERTIFICATE-----\r\nMIIB\r\n-----END CERTIFICATE-----\r\n"},
+            HTTP,
+            GitCredentials(
+                "basic",
+                "x-access-token",
+                "tk",
+                ca_certificate="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+            ),
+        ),
         (
             {"ssh-privatekey": KEY, "known_hosts": "host ssh-ed25519 AAAA\r\n"},
             SSH,

@@ -1,7 +1,7 @@
 """End to end: the real `flowrelease sync` CLI against the loopback emulator, exporting into real repos.
 
 Exactly one commit per published version, carrying the provenance trailers; a re-run commits nothing; git
-credentials from a Secret manifest reach the authenticated HTTP server and appear in no output or file.
+credentials from a Secret manifest reach the authenticated HTTPS server and appear in no output or file.
 """
 
 from __future__ import annotations
@@ -155,9 +155,10 @@ def test_sync_pushes_with_secret_credentials_over_http_and_shows_them_nowhere(
     tmp_path: Path, emulator: EmulatorHandle, git_http_server: GitHttpServer, http_repo: Repository
 ) -> None:
     workspace = Workspace(tmp_path / "work", emulator)
+    ca = "".join(f"    {line}\n" for line in git_http_server.ca_certificate.splitlines())
     (workspace.manifests / "git.yaml").write_text(
-        "apiVersion: v1\nkind: Secret\nmetadata: {name: flows-git, namespace: cc}\n"
-        f"stringData: {{username: {git_http_server.username}, password: {git_http_server.password}}}\n"
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: flows-git, namespace: cc}\nstringData:\n"
+        f"  username: {git_http_server.username}\n  password: {git_http_server.password}\n  ca.crt: |\n{ca}"
     )
     workspace.release("support-ivr", http_repo.url, secret="flows-git")
 
