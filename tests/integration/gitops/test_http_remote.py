@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import os
+import signal
 import socket
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,8 +24,10 @@ from flowrelease.gitops import (
     InvalidGitCredentials,
     InvalidGitTarget,
 )
-from tests.integration.gitops.conftest import SUPPORT_IVR_YAML, Repository, exported, provenance, target
+from tests.integration.gitops.conftest import SUPPORT_IVR_YAML, Repository, exported, git, provenance, target
 from tests.support.git_http import GitHttpServer
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def every_file_under(folder: Path) -> bytes:
@@ -284,3 +293,72 @@ async def test_a_repository_the_server_does_not_have_is_reported_as_unreachable(
         await store.store(
             target(git_http_server.url("missing.git")), http_credentials, exported(), provenance()
         )
+
+
+KILLED_WRITER = """
+import asyncio, json, sys
+from pathlib import Path
+from flowrelease.gitops import GitArtifactStore
+from tests.integration.gitops.conftest import exported, provenance, target
+settings = json.loads(Path(sys.argv[1]).read_text())
+asyncio.run(
+    GitArtifactStore(Path(settings["workdir"])).store(
+        target(settings["url"]),
+        settings["credentials"],
+        exported("4.0"),
+        provenance("4.0", operation_id="op-killed"),
+    )
+)
+"""
+
+
+async def test_a_writer_killed_mid_push_leaves_a_clone_the_next_export_repairs_without_duplicates(
+    workdir: Path,
+    http_repo: Repository,
+    http_credentials: dict[str, str],
+    git_http_server: GitHttpServer,
+    tmp_path: Path,
+) -> None:
+    """kill -9 of the whole process group (as when a pod dies) after the commit, during the push."""
+    store = GitArtifactStore(workdir)
+    first = await store.store(target(http_repo.url), http_credentials, exported("3.0"), provenance("3.0"))
+    pushing, resume = threading.Event(), threading.Event()
+
+    def stall_the_push(user: str) -> None:
+        if user == git_http_server.username:
+            pushing.set()
+            resume.wait(30)
+
+    git_http_server.before_push = stall_the_push
+    settings = tmp_path / "writer.json"
+    settings.write_text(
+        json.dumps({"workdir": str(workdir), "url": http_repo.url, "credentials": http_credentials})
+    )
+    writer = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(settings)], cwd=REPO, start_new_session=True
+    )
+    try:
+        assert await asyncio.to_thread(pushing.wait, 60), "the writer never reached its push"
+        clone = store.clone_path(http_repo.url)
+        assert git("-C", str(clone), "log", "-1", "--format=%s").startswith(
+            "Publish Support IVR (INBOUNDCALL) version 4.0"
+        )
+        os.killpg(writer.pid, signal.SIGKILL)
+        writer.wait(10)
+    finally:
+        git_http_server.before_push = None
+        resume.set()
+    assert http_repo.commits() == [first.commit]
+
+    stored = await store.store(
+        target(http_repo.url),
+        http_credentials,
+        exported("4.0"),
+        provenance("4.0", operation_id="op-after-restart"),
+    )
+    again = await store.store(target(http_repo.url), http_credentials, exported("4.0"), provenance("4.0"))
+
+    assert stored.changed is True
+    assert http_repo.commits() == [stored.commit, first.commit]
+    assert http_repo.trailers(stored.commit)["Operation-Id"] == "op-after-restart"
+    assert (again.changed, again.commit) == (False, stored.commit)
