@@ -252,8 +252,9 @@ class Org:
     def checkout(self, flow_id: str, client_id: str) -> Flow:
         flow = self.flow(flow_id)
         self._require_not_locked_by_other(flow, client_id)
+        self._require_idle(flow)
         flow.lock = Lock(client_id, self.client_name(client_id))
-        flow.current_operation = self._finished_operation("CHECKOUT", "LOCKED", client_id)
+        self._record(flow, self._finished_operation("CHECKOUT", "LOCKED", client_id))
         return flow
 
     def lock_as(self, flow_id: str, client_id: str, client_name: str) -> Flow:
@@ -265,7 +266,7 @@ class Org:
     def unlock(self, flow_id: str, client_id: str) -> Flow:
         flow = self.flow(flow_id)
         flow.lock = None
-        flow.current_operation = self._finished_operation("STATE_CHANGE", "UNLOCKED", client_id)
+        self._record(flow, self._finished_operation("STATE_CHANGE", "UNLOCKED", client_id))
         return flow
 
     def revert(self, flow_id: str, client_id: str) -> Flow:
@@ -276,7 +277,7 @@ class Org:
             del flow.versions[flow.saved_version_id]
             flow.saved_version_id = ""
         flow.lock = None
-        flow.current_operation = self._finished_operation("REVERT", "UNLOCKED", client_id)
+        self._record(flow, self._finished_operation("REVERT", "UNLOCKED", client_id))
         return flow
 
     def deactivate(self, flow_id: str, client_id: str) -> Flow:
@@ -284,8 +285,13 @@ class Org:
         self._require_not_locked_by_other(flow, client_id)
         self._require_idle(flow)
         flow.active = False
-        flow.current_operation = self._finished_operation("STATE_CHANGE", "SUCCESS", client_id)
+        self._record(flow, self._finished_operation("STATE_CHANGE", "SUCCESS", client_id))
         return flow
+
+    def _record(self, flow: Flow, operation: Operation) -> None:
+        """Show a synchronous action on currentOperation, unless an async one is still in flight there."""
+        if flow.pending is None:
+            flow.current_operation = operation
 
     def _finished_operation(self, action: str, status: str, client_id: str) -> Operation:
         return Operation(str(uuid.uuid4()), action, status, complete=True, client_id=client_id)
@@ -482,7 +488,7 @@ class Org:
     def publish_now(self, flow: Flow, version: FlowVersion, client_id: str) -> None:
         """Publish synchronously (Architect job success, seeding)."""
         self._apply_publish(flow, version, client_id)
-        flow.current_operation = self._finished_operation("PUBLISH", "SUCCESS", client_id)
+        self._record(flow, self._finished_operation("PUBLISH", "SUCCESS", client_id))
 
     # -- listing ---------------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ def api() -> Iterator[tuple[TestClient, ManualClock]]:
     clock = ManualClock()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        client = TestClient(create_app(demo_seed(), clock))
+        client = TestClient(create_app(demo_seed(), clock)).__enter__()
     token = client.post(
         "/oauth/token",
         auth=("flowrelease-demo", "flowrelease-demo-secret"),
@@ -34,6 +34,7 @@ def api() -> Iterator[tuple[TestClient, ManualClock]]:
     client.headers["Authorization"] = f"Bearer {token}"
     client.put("/_emulator/transitions", json={"default": {"mode": "seconds", "seconds": 60}})
     yield client, clock
+    client.__exit__(None, None, None)
 
 
 def test_publish_completes_only_after_the_clock_passes_t(api: tuple[TestClient, ManualClock]) -> None:
