@@ -229,6 +229,11 @@ def _handler_for(server: GitHttpServer) -> type[BaseHTTPRequestHandler]:
     return GitHandler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that went away (killed, timed out) is part of the tests, not a server bug."""
+
+
 @pytest.fixture
 def git_http_server(tmp_path: Path) -> Iterator[GitHttpServer]:
     root = tmp_path / "git-http-root"
@@ -246,7 +251,7 @@ def git_http_server(tmp_path: Path) -> Iterator[GitHttpServer]:
         ca_certificate=certificate_file.read_text(),
         ca_file=certificate_file,
     )
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(state))
+    httpd = _QuietServer(("127.0.0.1", 0), _handler_for(state))
     httpd.daemon_threads = True
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificate_file, key_file)

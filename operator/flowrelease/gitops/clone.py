@@ -287,7 +287,8 @@ class WorkingClone:
         directory.mkdir(parents=True, exist_ok=True)
         for name, content in files.items():
             (directory / name).write_bytes(content)
-        self._run("add", "add", "--", *(str(folder / name) for name in files))
+        # --force: a repository's .gitignore (e.g. `*.json`) must not keep the artifact out.
+        self._run("add", "add", "--force", "--", *(str(folder / name) for name in files))
         if self._run("diff", "diff", "--cached", "--quiet", check=False)[0] == 0:
             return None
         message_file = self._git_dir / "FLOWRELEASE_COMMIT_MSG"

@@ -364,3 +364,28 @@ async def test_a_cancelled_export_does_not_corrupt_the_next_one(
     assert bare_repo.commits()[0] == second.commit
     assert bare_repo.trailers(second.commit)["Flow-Version"] == "4.0"
     assert len(bare_repo.commits()) in (1, 2)
+
+
+async def test_a_gitignore_in_the_repository_does_not_keep_the_artifact_out(
+    store: GitArtifactStore, bare_repo: Repository, tmp_path: Path
+) -> None:
+    bare_repo.push_as_another_writer(tmp_path / "other", {".gitignore": "*.json\nflows/\n"}, "Ignore JSON")
+
+    stored = await store.store(target(bare_repo.url), {}, exported(), provenance())
+
+    assert stored.changed is True
+    assert "flows/support-ivr/release.json" in bare_repo.files()
+    assert "flows/support-ivr/configuration.json" in bare_repo.files()
+
+
+async def test_crlf_checkout_attributes_do_not_cause_a_commit_per_export(
+    store: GitArtifactStore, bare_repo: Repository, tmp_path: Path
+) -> None:
+    bare_repo.push_as_another_writer(tmp_path / "other", {".gitattributes": "* text=auto eol=crlf\n"}, "CRLF")
+    first = await store.store(target(bare_repo.url), {}, exported(), provenance())
+
+    again = await store.store(target(bare_repo.url), {}, exported(), provenance(operation_id="op-again"))
+
+    assert (first.changed, again.changed) == (True, False)
+    assert again.commit == first.commit
+    assert b"\r" not in bare_repo.show("main", "flows/support-ivr/flow.yaml")
