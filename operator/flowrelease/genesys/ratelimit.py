@@ -25,6 +25,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from flowrelease.genesys.regions import UnknownEnvironment, resolve_base_url
 
 DEFAULT_RATE_PER_MINUTE = 300
+_EPSILON = 1e-9
+_MIN_DELAY = 0.001
+"""Float refills can stop a hair short of a whole token; these keep a waiter from spinning on it."""
 NEARLY_USED = 0.9
 """Fraction of the server's window after which the limiter stops running ahead of the server."""
 
@@ -71,10 +74,10 @@ class RateLimiter:
                     delay = self._paused_until - now
                 else:
                     self._refill()
-                    if self._tokens >= 1.0:
-                        self._tokens -= 1.0
+                    if self._tokens >= 1.0 - _EPSILON:
+                        self._tokens = max(0.0, self._tokens - 1.0)
                         return now - started
-                    delay = (1.0 - self._tokens) * 60.0 / self._rate
+                    delay = max(_MIN_DELAY, (1.0 - self._tokens) * 60.0 / self._rate)
                 await self._sleep(delay)
 
     def pause(self, seconds: float) -> None:

@@ -79,3 +79,16 @@ async def test_publish_is_retried_after_a_429_and_lands_once(harness: Harness) -
     assert operation.action_name == "PUBLISH"
     assert harness.time.sleeps == [3.0, 3.0]
     assert harness.control_count(method="POST", path="/api/v2/flows/actions/publish", status=200) == 1
+
+
+async def test_a_later_operation_replaces_the_publish_but_the_published_version_stays(
+    harness: Harness,
+) -> None:
+    client = harness.client()
+    flow_id = harness.emulator.flow_id("Support IVR")
+    await client.publish_version(flow_id, "3.0")
+    await client.get_flow(flow_id)
+    await client.checkout(flow_id)
+    flow = await client.get_flow(flow_id)
+    assert flow.current_operation is not None and flow.current_operation.action_name == "CHECKOUT"
+    assert flow.published_version == "3.0", "both signals are reported as Genesys gives them"

@@ -3,6 +3,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flowrelease.genesys import RateLimiter, RateLimiterRegistry
 from tests.unit.genesys.virtual_time import VirtualTime
@@ -88,3 +90,24 @@ def test_registry_shares_one_limiter_per_org_and_client() -> None:
 
 def test_registry_uses_its_configured_rate() -> None:
     assert RateLimiterRegistry(90).for_target("mypurecloud.de", "c").rate_per_minute == 90
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rate=st.integers(min_value=1, max_value=600),
+    requests=st.integers(min_value=1, max_value=400),
+    gaps=st.lists(st.floats(min_value=0.0, max_value=5.0), max_size=400),
+)
+async def test_no_window_of_a_minute_ever_gets_more_than_a_burst_plus_the_rate(
+    rate: int, requests: int, gaps: list[float]
+) -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(rate, clock=time.clock, sleep=time.sleep)
+    stamps: list[float] = []
+    for index in range(requests):
+        time.advance(gaps[index] if index < len(gaps) else 0.0)
+        await limiter.acquire()
+        stamps.append(time.now)
+    for start, first in enumerate(stamps):
+        in_window = sum(1 for stamp in stamps[start:] if stamp < first + 60.0)
+        assert in_window <= 2 * rate + 1
