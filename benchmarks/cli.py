@@ -44,6 +44,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--fleet-size", type=int, action="append", help="fleet: number of releases (repeatable)"
     )
+    parser.add_argument(
+        "--fleet-max-concurrent",
+        type=int,
+        help="fleet: reconcile passes at once (default 16, the operator's; 0 = unbounded)",
+    )
     return parser.parse_args(argv)
 
 
@@ -58,6 +63,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.fleet_size:
         changes["fleet_sizes"] = tuple(args.fleet_size)
         changes["fleet_seed_flows"] = max(settings.fleet_seed_flows, *args.fleet_size)
+    if args.fleet_max_concurrent is not None:
+        changes["fleet_max_concurrent"] = args.fleet_max_concurrent
     return dataclasses.replace(settings, **changes)
 
 

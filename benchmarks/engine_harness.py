@@ -8,17 +8,18 @@ StatusStore that keeps the latest status, an AuditSink that counts), which is wh
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
 import httpx
-from flowrelease.engine.reconciler import ReleaseReconciler
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus, Phase
 from flowrelease.engine.clock import SystemClock
 from flowrelease.engine.outcome import OutcomeKind
 from flowrelease.engine.ports import AuditEvent, FlowApiError
+from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import GenesysClient, RateLimiterRegistry
 from flowrelease.genesys.ratelimit import DEFAULT_RATE_PER_MINUTE
 
@@ -130,11 +131,13 @@ async def drive_release(
     release: FlowRelease,
     *,
     timeout_seconds: float = 900.0,
+    gate: asyncio.Semaphore | None = None,
 ) -> DriveResult:
     """Call reconcile, sleep `after`, repeat — like `flowrelease sync` — until Ready, Stalled or timeout.
 
     A reconcile that raises is retried after a second, as both shells do, and the error is kept; it counts
-    as surfaced only if the release never settles.
+    as surfaced only if the release never settles. `gate` bounds how many reconcile passes run at once
+    across releases, as the operator's `--max-concurrent` does (a waiting release holds no slot).
     """
     started = time.time()
     status = release.status or FlowReleaseStatus()
@@ -144,7 +147,8 @@ async def drive_release(
     while True:
         passes += 1
         try:
-            outcome = await reconciler.reconcile(release, status, generation=release.metadata.generation)
+            async with gate or contextlib.nullcontext():
+                outcome = await reconciler.reconcile(release, status, generation=release.metadata.generation)
         except FlowApiError as error:
             errors.append(f"{type(error).__name__}: {error}")
             if time.time() - started > timeout_seconds:

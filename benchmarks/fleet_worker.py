@@ -22,8 +22,12 @@ import httpx
 from benchmarks.bench_org import TO_VERSION, flow_name
 from benchmarks.engine_harness import DriveResult, build_engine, drive_release
 from benchmarks.manifests import promotion_release
+from flowrelease.k8s.config import DEFAULT_MAX_CONCURRENT
 
 SECRET_ENV = "FLOWRELEASE_BENCH_CLIENT_SECRET"
+# The operator's HTTP settings (flowrelease.k8s.runtime), so the engine process is wired as in production.
+OPERATOR_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+OPERATOR_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32)
 
 
 async def drive_fleet(
@@ -34,16 +38,19 @@ async def drive_fleet(
     releases: int,
     rate_per_minute: float,
     timeout_seconds: float,
+    max_concurrent: int = DEFAULT_MAX_CONCURRENT,
 ) -> dict[str, Any]:
+    """Drive every release at once; at most `max_concurrent` reconcile passes run at a time (0: no bound,
+    with the HTTP pool's queue unbounded too)."""
     objects = [
         promotion_release(
             name=f"bench-{index:04d}", environment=base_url, flow_name=flow_name(index), version=TO_VERSION
         )
         for index in range(releases)
     ]
-    # No pool timeout: a thousand releases queue for connections by design; the rate limiter paces them.
-    timeout = httpx.Timeout(30.0, pool=None)
-    async with httpx.AsyncClient(timeout=timeout) as http:
+    gate = asyncio.Semaphore(max_concurrent) if max_concurrent > 0 else None
+    timeout = OPERATOR_TIMEOUT if gate else httpx.Timeout(30.0, pool=None)
+    async with httpx.AsyncClient(timeout=timeout, limits=OPERATOR_LIMITS) as http:
         engine = build_engine(
             http,
             base_url=base_url,
@@ -55,7 +62,7 @@ async def drive_fleet(
         started = time.time()
         results: list[DriveResult] = await asyncio.gather(
             *(
-                drive_release(engine.reconciler, release, timeout_seconds=timeout_seconds)
+                drive_release(engine.reconciler, release, timeout_seconds=timeout_seconds, gate=gate)
                 for release in objects
             )
         )
@@ -64,6 +71,7 @@ async def drive_fleet(
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {
         "releases": releases,
+        "max_concurrent": max_concurrent,
         "started_at": started,
         "finished_at": finished,
         "engine_cpu_seconds": cpu,
@@ -96,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--releases", type=int, required=True)
     parser.add_argument("--rate-limit", type=float, required=True, help="the org's requests per minute")
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=DEFAULT_MAX_CONCURRENT,
+        help="reconcile passes at once, like the operator's flag (0: no bound)",
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     secret = os.environ.get(SECRET_ENV)
@@ -109,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             releases=args.releases,
             rate_per_minute=args.rate_limit,
             timeout_seconds=args.timeout,
+            max_concurrent=args.max_concurrent,
         )
     )
     args.out.write_text(json.dumps(report, indent=1))

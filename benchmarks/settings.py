@@ -16,6 +16,8 @@ class Settings:
     """The org's rate limit for a fleet of N is N x this per minute (100 releases: Genesys's default 300/min),
     so the rate limit, not the machine, bounds the run, and a fleet of any size takes about as long."""
     fleet_seed_flows: int = 1000
+    fleet_max_concurrent: int = 16
+    """Reconcile passes at once in the engine process: the operator's `--max-concurrent` default."""
     startup_repetitions: int = 7
 
 

@@ -78,13 +78,14 @@ def single_table(single: Mapping[str, Any]) -> Table:
 def fleet_table(fleet: Mapping[str, Any]) -> Table:
     table = Table(
         title=(
-            f"Fleet — one org, rate limit {fleet['rate_limit_per_minute']:,}/min per client, "
-            f"publish takes {fleet['publish_seconds']:g} s"
+            f"Fleet — one org, publish takes {fleet['publish_seconds']:g} s, "
+            f"{fleet.get('max_concurrent') or 'unbounded'} reconcile passes at once"
         ),
         title_justify="left",
     )
     columns = (
         ("releases", "releases"),
+        ("rate_limit_per_minute", "limit/min"),
         ("ready", "Ready"),
         ("releases_per_minute", "releases/min"),
         ("throughput_fraction_of_bound", "of rate bound"),

@@ -46,17 +46,18 @@ def run_fleet(settings: Settings, *, log: Callable[..., None] = print) -> dict[s
                 rate_limit_per_minute=limit,
                 seed_flows=max(size, settings.fleet_seed_flows),
                 publish_seconds=settings.fleet_publish_seconds,
+                max_concurrent=settings.fleet_max_concurrent,
             )
         )
     return {
         "publish_seconds": settings.fleet_publish_seconds,
-        "rate_limit_per_minute": sizes[0]["rate_limit_per_minute"] if len(sizes) == 1 else "per size",
+        "max_concurrent": settings.fleet_max_concurrent,
         "sizes": sizes,
     }
 
 
 def run_fleet_size(
-    *, releases: int, rate_limit_per_minute: int, seed_flows: int, publish_seconds: float
+    *, releases: int, rate_limit_per_minute: int, seed_flows: int, publish_seconds: float, max_concurrent: int
 ) -> dict[str, Any]:
     client = BenchClient(FLEET_CLIENT.id, FLEET_CLIENT.secret, rate_limit_per_minute)
     with (
@@ -77,6 +78,8 @@ def run_fleet_size(
             str(releases),
             "--rate-limit",
             str(rate_limit_per_minute),
+            "--max-concurrent",
+            str(max_concurrent),
             "--out",
             str(report_file),
         ]
