@@ -134,7 +134,10 @@ def start_operator(
     started: list[OperatorProcess] = []
 
     def start(
-        *namespaces: str, extra_args: tuple[str, ...] = (), drift_interval: float = 0.0
+        *namespaces: str,
+        extra_args: tuple[str, ...] = (),
+        drift_interval: float = 0.0,
+        standalone: bool = True,
     ) -> OperatorProcess:
         workdir = tmp_path / f"operator-{len(started)}"
         workdir.mkdir()
@@ -144,6 +147,7 @@ def start_operator(
             namespaces=namespaces,
             extra_args=extra_args,
             drift_interval=drift_interval,
+            standalone=standalone,
         )
         started.append(process)
         return process.start()

@@ -45,6 +45,7 @@ class OperatorProcess:
     namespaces: Sequence[str] = ()
     extra_args: Sequence[str] = ()
     drift_interval: float = 0.0
+    standalone: bool = True
     health_port: int = field(default_factory=free_port)
     metrics_port: int = field(default_factory=free_port)
     _proc: subprocess.Popen[bytes] | None = None
@@ -64,7 +65,7 @@ class OperatorProcess:
             "-c",
             "from flowrelease.cli import main; main()",
             "operator",
-            "--standalone",
+            *(["--standalone"] if self.standalone else []),
             f"--liveness=http://127.0.0.1:{self.health_port}/healthz",
             f"--metrics-port={self.metrics_port}",
             f"--git-workdir={self.workdir / 'git'}",
