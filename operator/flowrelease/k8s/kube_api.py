@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import kopf
 from kopf._cogs.clients import api as kopf_api
 from kopf._cogs.clients import errors as kopf_errors
@@ -101,7 +102,7 @@ class KubeApi:
             raise ObjectGone(f"{what}: not found", status=404) from error
         except kopf_errors.APIError as error:
             raise KubeApiError(f"{what}: HTTP {error.status}", status=error.status) from error
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, aiohttp.ClientError, kopf_errors.APISessionClosed) as error:
             raise KubeApiError(f"{what}: {type(error).__name__}") from error
 
     async def get_release(self, namespace: str, name: str) -> Mapping[str, Any]:

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 
 import kopf
 
@@ -44,6 +46,7 @@ def build_settings(config: OperatorConfig) -> kopf.OperatorSettings:
     settings.posting.loggers = False
     settings.posting.level = logging.INFO
     settings.posting.reporting_component = "flowrelease-operator"
+    settings.posting.reporting_instance = os.environ.get("POD_NAME") or socket.gethostname()
 
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=ANNOTATION_PREFIX)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
