@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-import git
-
 from flowrelease.engine.ports import ArtifactStoreError
 from flowrelease.gitops.errors import (
     GitAuthenticationFailed,
@@ -155,17 +153,32 @@ class WorkingClone:
     ) -> tuple[int, str, str]:
         env = {**self._env, **(self._identity.env() if commits else {})}
         command = ["git", f"--git-dir={self._git_dir}", f"--work-tree={self.path}", *args]
-        result = git.Git(str(self.path)).execute(
-            command,
-            with_extended_output=True,
-            with_exceptions=False,
-            env=env,
-            kill_after_timeout=self._network_timeout if network else None,
-        )
+        try:
+            # Imported here: GitPython refuses to import without a git binary, and releases that export
+            # nothing must not need one.
+            import git
+        except ImportError as error:
+            raise self._git_missing() from error
+        try:
+            result = git.Git(str(self.path)).execute(
+                command,
+                with_extended_output=True,
+                with_exceptions=False,
+                env=env,
+                kill_after_timeout=self._network_timeout if network else None,
+            )
+        except (git.GitCommandNotFound, OSError) as error:
+            raise self._git_missing() from error
         status, stdout, stderr = int(result[0]), str(result[1]), str(result[2])
         if check and status != 0:
             raise failure(action, self.remote, stderr, self._secrets)
         return status, stdout, stderr
+
+    def _git_missing(self) -> GitCommandFailed:
+        return GitCommandFailed(
+            f"cannot run git to export to {self.remote.url}: git is not installed or not on PATH; "
+            "install git 2.32 or newer (the flowrelease image has it)"
+        )
 
     # ------------------------------------------------------------------------------- preparation
 

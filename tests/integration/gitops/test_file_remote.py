@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -389,3 +392,34 @@ async def test_crlf_checkout_attributes_do_not_cause_a_commit_per_export(
     assert (first.changed, again.changed) == (True, False)
     assert again.commit == first.commit
     assert b"\r" not in bare_repo.show("main", "flows/support-ivr/flow.yaml")
+
+
+NO_GIT_WRITER = """
+import asyncio, sys
+from pathlib import Path
+from flowrelease.gitops import GitArtifactStore, GitCommandFailed
+from tests.integration.gitops.conftest import exported, provenance, target
+try:
+    asyncio.run(GitArtifactStore(Path(sys.argv[1])).store(target(sys.argv[2]), {}, exported(), provenance()))
+except GitCommandFailed as error:
+    print(error)
+"""
+
+
+def test_without_git_installed_the_export_fails_clearly_and_importing_needs_no_git(
+    bare_repo: Repository, tmp_path: Path
+) -> None:
+    empty_bin = tmp_path / "empty-bin"
+    empty_bin.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", NO_GIT_WRITER, str(tmp_path / "store"), bare_repo.url],
+        cwd=Path(__file__).resolve().parents[3],
+        env={**os.environ, "PATH": str(empty_bin)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "git is not installed or not on PATH" in done.stdout
+    assert bare_repo.url in done.stdout
