@@ -113,6 +113,9 @@ def test_apply_publishes_exports_and_reports_ready(
         "verification", "artifact", "history", "lastHandledReconcileAt",
     }  # fmt: skip
     assert not obj["metadata"].get("finalizers")
+    annotations = obj["metadata"].get("annotations") or {}
+    assert "flowrelease.io/last-handled-configuration" in annotations
+    assert not [key for key in annotations if key.startswith("kopf.zalando.org/")]
 
     everything = operator.logs() + json.dumps(cluster.events()) + json.dumps(cluster.releases())
     assert genesys_client.client_secret not in everything
@@ -184,6 +187,11 @@ def test_publish_failure_rolls_back_once_and_does_not_retry(
     time.sleep(4)  # several requeue periods: a retry loop would show up as a second publish of 3.0
     assert len(publishes(emulator, "3.0")) == 1
     assert cluster.release("publish-fails")["status"]["phase"] == "RolledBack"
+
+    cluster.patch_release("publish-fails", {"spec": {"release": {"label": "e2e-second-try"}}})
+    obj = cluster.wait_release("publish-fails", is_ready, timeout=60, what="Ready after the spec changed")
+    assert obj["status"]["publishedVersion"] == "3.0"
+    assert len(publishes(emulator, "3.0")) == 2
 
 
 def test_health_breach_rolls_back_to_the_previous_version(
