@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from flowrelease.emulator.jobs import message_json
 from flowrelease.emulator.routes.parsing import MAX_BODY_BYTES, query_list, read_json
 from flowrelease.emulator.runtime import caller_of, runtime_of
 from flowrelease.emulator.wire import ApiError, JsonObject, bad_request, json_response
@@ -36,12 +35,12 @@ async def register_architect_job(request: Request) -> Response:
     body = await read_json(request, required=False)
     if body is not None and not isinstance(body, dict):
         raise bad_request("RegisterArchitectJobRequest must be a JSON object.", field="body")
-    job = runtime.jobs.register_architect_job(caller_of(request))
+    job = runtime.jobs.architect.register(caller_of(request))
     return json_response(
         {
             "id": job.id,
             "presignedUrl": f"{_base_url(request)}/_uploads/{job.id}",
-            "headers": runtime.jobs.upload_headers(job),
+            "headers": runtime.jobs.architect.upload_headers(job),
             "selfUri": f"/api/v2/flows/jobs/{job.id}",
         }
     )
@@ -50,12 +49,12 @@ async def register_architect_job(request: Request) -> Response:
 async def get_architect_job(request: Request) -> Response:
     runtime = runtime_of(request)
     wants_messages = _wants_messages(request)
-    job = runtime.jobs.architect_job(request.path_params["job_id"], observe=True)
+    job = runtime.jobs.architect.get(request.path_params["job_id"], observe=True)
     payload: JsonObject = {"id": job.id, "status": job.status, "command": "Publish"}
     if job.flow_id:
         payload["flow"] = {"id": job.flow_id, "selfUri": f"/api/v2/flows/{job.flow_id}"}
     if wants_messages:
-        payload["messages"] = [message_json(m) for m in job.messages]
+        payload["messages"] = [m.as_json() for m in job.messages]
     payload["selfUri"] = f"/api/v2/flows/jobs/{job.id}"
     return json_response(payload)
 
@@ -66,13 +65,13 @@ async def receive_upload(request: Request) -> Response:
     if len(body) > 4 * MAX_BODY_BYTES:
         raise ApiError(413, "request.entity.too.large", "The flow file is too large.")
     headers = {k.lower(): v for k, v in request.headers.items()}
-    runtime.jobs.receive_upload(request.path_params["job_id"], headers, body)
+    runtime.jobs.architect.receive_upload(request.path_params["job_id"], headers, body)
     return Response(status_code=200)
 
 
 async def register_export_job(request: Request) -> Response:
     runtime = runtime_of(request)
-    job = runtime.jobs.register_export(await read_json(request))
+    job = runtime.jobs.exports.register(await read_json(request))
     return json_response(
         {
             "id": job.id,
@@ -86,19 +85,21 @@ async def register_export_job(request: Request) -> Response:
 async def get_export_job(request: Request) -> Response:
     runtime = runtime_of(request)
     wants_messages = _wants_messages(request)
-    job = runtime.jobs.export_job(request.path_params["job_id"], observe=True)
+    job = runtime.jobs.exports.get(request.path_params["job_id"], observe=True)
     payload: JsonObject = {"id": job.id, "status": job.status, "command": "Export"}
     if job.status == "Success":
         payload["downloadUrl"] = f"{_base_url(request)}/_downloads/{job.id}?signature={job.download_token}"
     if wants_messages:
-        payload["messages"] = [message_json(m) for m in job.messages]
+        payload["messages"] = [m.as_json() for m in job.messages]
     payload["selfUri"] = f"/api/v2/flows/export/jobs/{job.id}"
     return json_response(payload)
 
 
 async def download_export(request: Request) -> Response:
     runtime = runtime_of(request)
-    job = runtime.jobs.download(request.path_params["job_id"], request.query_params.get("signature", ""))
+    job = runtime.jobs.exports.download(
+        request.path_params["job_id"], request.query_params.get("signature", "")
+    )
     media_type = "application/zip" if job.content_name.endswith(".zip") else "application/x-yaml"
     return Response(
         job.content,
@@ -109,7 +110,7 @@ async def download_export(request: Request) -> Response:
 
 async def register_validate_job(request: Request) -> Response:
     runtime = runtime_of(request)
-    job = runtime.jobs.register_validation(await read_json(request))
+    job = runtime.jobs.validations.register(await read_json(request))
     return json_response(
         {
             "id": job.id,
@@ -123,10 +124,10 @@ async def register_validate_job(request: Request) -> Response:
 async def get_validate_job(request: Request) -> Response:
     runtime = runtime_of(request)
     wants_messages = _wants_messages(request)
-    job = runtime.jobs.validation(request.path_params["job_id"], observe=True)
+    job = runtime.jobs.validations.get(request.path_params["job_id"], observe=True)
     payload: JsonObject = {"id": job.id, "status": job.status, "command": "Validate"}
     if wants_messages:
-        payload["messages"] = [message_json(m) for m in job.messages]
+        payload["messages"] = [m.as_json() for m in job.messages]
     payload["selfUri"] = f"/api/v2/flows/validate/jobs/{job.id}"
     return json_response(payload)
 

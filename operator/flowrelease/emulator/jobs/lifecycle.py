@@ -1,0 +1,86 @@
+"""What every job shares: its record, messages, and the lifecycle Registered → Started → Success/Failure.
+
+A job gets a `Progress` when its work starts (registration, or the upload for an Architect job). A GET of the
+job counts as a poll; `seconds`-mode jobs are also finished by `settle` once their time has come.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from flowrelease.emulator.state import Org
+from flowrelease.emulator.transitions import Progress
+from flowrelease.emulator.wire import JsonObject, iso_datetime, not_found
+
+FINAL = frozenset({"Success", "Failure"})
+
+
+@dataclass
+class JobMessage:
+    type: str  # Error | Warning | Unknown
+    text: str
+    at: float
+
+    def as_json(self) -> JsonObject:
+        return {"dateTime": iso_datetime(self.at), "type": self.type, "text": self.text}
+
+
+@dataclass
+class Job:
+    id: str
+    status: str = "Registered"
+    messages: list[JobMessage] = field(default_factory=list)
+    progress: Progress | None = None
+
+
+JobT = TypeVar("JobT", bound=Job)
+
+
+class Jobs(ABC, Generic[JobT]):
+    """The jobs of one kind, keyed by id, advancing by the transition rule for `kind`."""
+
+    kind: str
+    label: str
+
+    def __init__(self, org: Org) -> None:
+        self.org = org
+        self.jobs: dict[str, JobT] = {}
+        self._timed: set[str] = set()
+
+    def message(self, kind: str, text: str) -> JobMessage:
+        return JobMessage(kind, text, self.org.clock.now())
+
+    def begin(self, job: JobT) -> None:
+        """Start the job's work: it finishes now, on a later poll, or when its time comes."""
+        now = self.org.clock.now()
+        job.progress = self.org.transitions.mode_for(self.kind).start(now)
+        if job.progress.due(now):
+            self.finish(job)
+        elif job.progress.mode.mode == "seconds":
+            self._timed.add(job.id)
+
+    def get(self, job_id: str, *, observe: bool) -> JobT:
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise not_found(self.label, job_id)
+        if observe and job.progress is not None and job.status not in FINAL:
+            if job.progress.poll(self.org.clock.now()):
+                self.finish(job)
+            else:
+                job.status = "Started"
+        return job
+
+    def settle(self) -> None:
+        now = self.org.clock.now()
+        for job_id in sorted(self._timed):
+            job = self.jobs[job_id]
+            if job.status not in FINAL and job.progress is not None and job.progress.due(now):
+                self.finish(job)
+            if job.status in FINAL:
+                self._timed.discard(job_id)
+
+    @abstractmethod
+    def finish(self, job: JobT) -> None:
+        """Land the job's result and set its final status."""
