@@ -1,0 +1,164 @@
+"""The operator shell's pure parts, proved without a cluster: flag checks, the drift schedule, condition
+bookkeeping, requeue delays and the log-level filter. (The rest of the shell is proved end to end.)"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from flowrelease.api.models import FlowReleaseStatus, Phase
+from flowrelease.engine.outcome import Outcome, OutcomeKind
+from flowrelease.k8s import shell_status
+from flowrelease.k8s.config import ConfigError, OperatorConfig, split_selector
+from flowrelease.k8s.drift import DriftScheduler
+from flowrelease.k8s.handlers import MAX_REQUEUE_S, MIN_REQUEUE_S, requeue_error
+from flowrelease.k8s.log_levels import RequeueLogFilter
+
+T0 = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("selector", "parts"),
+    [
+        ("a=b", ["a=b"]),
+        ("a=b,c!=d", ["a=b", "c!=d"]),
+        ("tier in (gold,silver),!canary", ["tier in (gold,silver)", "!canary"]),
+    ],
+)
+def test_selectors_split_between_requirements_only(selector: str, parts: list[str]) -> None:
+    assert split_selector(selector) == parts
+
+
+@pytest.mark.parametrize(
+    ("config", "valid", "reason"),
+    [
+        (OperatorConfig(), True, "defaults: cluster-wide, liveness and metrics on"),
+        (OperatorConfig(namespaces=("a", "b")), True, "several namespaces"),
+        (
+            OperatorConfig(selector="flowrelease.io/shard=a,tier in (gold, silver)"),
+            True,
+            "prefixed key and set",
+        ),
+        (
+            OperatorConfig(liveness="", metrics_port=0, drift_interval=0),
+            True,
+            "everything optional turned off",
+        ),
+        (OperatorConfig(all_namespaces=True, namespaces=("a",)), False, "both scopes"),
+        (OperatorConfig(standalone=True, peering="x"), False, "standalone with peering"),
+        (OperatorConfig(standalone=True, priority=3), False, "priority without peering"),
+        (OperatorConfig(selector="shard=a=b"), False, "two equals signs"),
+        (OperatorConfig(max_concurrent=0), False, "no concurrency"),
+        (OperatorConfig(drift_interval=-1), False, "negative interval"),
+        (OperatorConfig(liveness="http://0.0.0.0/healthz"), False, "liveness without a port"),
+        (OperatorConfig(genesys_rate_limit=0), False, "no request budget"),
+    ],
+)
+def test_operator_config_check(config: OperatorConfig, valid: bool, reason: str) -> None:
+    if valid:
+        assert config.check() is config, reason
+    else:
+        with pytest.raises(ConfigError, match="--"):
+            config.check()
+
+
+def test_no_namespace_means_cluster_wide() -> None:
+    assert OperatorConfig().clusterwide
+    assert not OperatorConfig(namespaces=("a",)).clusterwide
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [(None, MIN_REQUEUE_S), (0.01, MIN_REQUEUE_S), (7.5, 7.5), (600.0, MAX_REQUEUE_S)],
+)
+def test_requeue_delay_is_the_engines_within_bounds(after: float | None, expected: float) -> None:
+    error = requeue_error(Outcome(OutcomeKind.WAITING, FlowReleaseStatus(), after=after, message="baking"))
+    assert error.delay == expected
+    assert str(error).startswith("requeue in ") and str(error).endswith(": baking")
+
+
+def test_requeue_records_are_shown_at_info_and_real_errors_stay_errors() -> None:
+    log_filter = RequeueLogFilter()
+    requeue = logging.LogRecord(
+        "kopf.objects",
+        logging.ERROR,
+        "",
+        0,
+        "Handler 'x' failed temporarily: %s",
+        ("requeue in 2.0s: poll",),
+        None,
+    )
+    failure = logging.LogRecord(
+        "kopf.objects", logging.ERROR, "", 0, "Handler 'x' failed temporarily: boom", (), None
+    )
+    assert log_filter.filter(requeue) and log_filter.filter(failure)
+    assert (requeue.levelno, requeue.levelname) == (logging.INFO, "INFO")
+    assert failure.levelno == logging.ERROR
+
+
+def test_invalid_spec_stalls_and_keeps_an_in_flight_operation() -> None:
+    status = FlowReleaseStatus.model_validate(
+        {"phase": "Publishing", "operation": {"kind": "publish", "id": "op-1"}}
+    )
+    stalled = shell_status.invalid_spec(status, generation=4, message="spec.flow: bad", now=T0)
+    assert stalled.phase is Phase.FAILED
+    assert stalled.operation is not None and stalled.operation.id == "op-1"
+    by_type = {c.type: c for c in stalled.conditions}
+    assert (by_type["Ready"].status, by_type["Stalled"].status) == ("False", "True")
+    assert "Reconciling" not in by_type
+    assert stalled.observed_generation == 4
+
+
+def test_waiting_for_a_reference_keeps_the_transition_time_while_nothing_changes() -> None:
+    first = shell_status.waiting_for_reference(
+        FlowReleaseStatus(), generation=1, reason="ReferenceUnavailable", message="m", now=T0
+    )
+    again = shell_status.waiting_for_reference(
+        first, generation=1, reason="ReferenceUnavailable", message="m", now=T0 + timedelta(minutes=5)
+    )
+    assert [c.last_transition_time for c in again.conditions] == [
+        c.last_transition_time for c in first.conditions
+    ]
+    assert {c.type: c.status for c in again.conditions} == {"Ready": "False", "Reconciling": "True"}
+
+
+async def test_drift_schedule_runs_rebooks_and_stops() -> None:
+    calls: list[str] = []
+    answers = {"a": [0.01, None], "b": [None]}
+
+    async def check(key: str) -> float | None:
+        calls.append(key)
+        return answers[key].pop(0)
+
+    scheduler = DriftScheduler(check)
+    scheduler.start()
+    scheduler.schedule("a", 0.01)
+    scheduler.schedule("b", 0.02)
+    scheduler.schedule("c", 0.02)
+    scheduler.cancel("c")
+    for _ in range(100):
+        if len(calls) == 3 and len(scheduler) == 0:
+            break
+        await asyncio.sleep(0.01)
+    await scheduler.stop()
+    assert sorted(calls) == ["a", "a", "b"]
+    assert len(scheduler) == 0
+
+
+async def test_a_failing_drift_check_is_retried_later_not_lost() -> None:
+    async def check(key: str) -> float | None:
+        raise RuntimeError("apiserver down")
+
+    scheduler = DriftScheduler(check)
+    scheduler.start()
+    scheduler.schedule("a", 0.0)
+    for _ in range(100):
+        due = scheduler.due_in("a")
+        if due is not None and due > 1:
+            break
+        await asyncio.sleep(0.01)
+    await scheduler.stop()
+    assert scheduler.due_in("a") is not None and scheduler.due_in("a") > 50  # type: ignore[operator]
