@@ -50,6 +50,13 @@ class Workspace:
             GENESYS_SECRET.format(client_id=emulator.client_id, client_secret=emulator.client_secret)
         )
 
+    def git_secret(self, name: str, server: GitHttpServer, password: str) -> None:
+        ca = "".join(f"    {line}\n" for line in server.ca_certificate.splitlines())
+        (self.manifests / f"{name}.yaml").write_text(
+            f"apiVersion: v1\nkind: Secret\nmetadata: {{name: {name}, namespace: cc}}\nstringData:\n"
+            f"  username: {server.username}\n  password: {password}\n  ca.crt: |\n{ca}"
+        )
+
     def release(
         self,
         name: str,
@@ -75,7 +82,9 @@ class Workspace:
             )
         )
 
-    def sync(self) -> tuple[dict[str, dict[str, object]], subprocess.CompletedProcess[str]]:
+    def sync(
+        self, *, expect_exit: int = 0, timeout: str = "120"
+    ) -> tuple[dict[str, dict[str, object]], subprocess.CompletedProcess[str]]:
         done = subprocess.run(
             [
                 *CLI,
@@ -88,14 +97,14 @@ class Workspace:
                 "--git-workdir",
                 str(self.root / "git"),
                 "--timeout",
-                "120",
+                timeout,
             ],
             cwd=self.root,
             capture_output=True,
             text=True,
             timeout=180,
         )
-        assert done.returncode == 0, done.stderr + done.stdout
+        assert done.returncode == expect_exit, done.stderr + done.stdout
         releases = {str(item["release"]): item for item in json.loads(done.stdout)["releases"]}
         return releases, done
 
@@ -155,11 +164,7 @@ def test_sync_pushes_with_secret_credentials_over_http_and_shows_them_nowhere(
     tmp_path: Path, emulator: EmulatorHandle, git_http_server: GitHttpServer, http_repo: Repository
 ) -> None:
     workspace = Workspace(tmp_path / "work", emulator)
-    ca = "".join(f"    {line}\n" for line in git_http_server.ca_certificate.splitlines())
-    (workspace.manifests / "git.yaml").write_text(
-        "apiVersion: v1\nkind: Secret\nmetadata: {name: flows-git, namespace: cc}\nstringData:\n"
-        f"  username: {git_http_server.username}\n  password: {git_http_server.password}\n  ca.crt: |\n{ca}"
-    )
+    workspace.git_secret("flows-git", git_http_server, git_http_server.password)
     workspace.release("support-ivr", http_repo.url, secret="flows-git")
 
     releases, done = workspace.sync()
@@ -177,3 +182,29 @@ def test_sync_pushes_with_secret_credentials_over_http_and_shows_them_nowhere(
         for path in (workspace.root / "git").rglob("*")
         if path.is_file()
     )
+
+
+def test_a_git_failure_after_publishing_keeps_the_version_live_and_says_why_without_the_secret(
+    tmp_path: Path, emulator: EmulatorHandle, git_http_server: GitHttpServer, http_repo: Repository
+) -> None:
+    workspace = Workspace(tmp_path / "work", emulator)
+    wrong = "wrong-" + git_http_server.password
+    workspace.git_secret("flows-git", git_http_server, wrong)
+    workspace.release("support-ivr", http_repo.url, secret="flows-git")
+
+    releases, done = workspace.sync(expect_exit=1, timeout="20")
+
+    result = releases["cc/support-ivr"]
+    assert (result["publishedVersion"], result["phase"]) == ("3.0", "Exporting")
+    assert "refused the credentials" in done.stdout + done.stderr
+    assert http_repo.url in done.stdout + done.stderr
+    assert http_repo.commits() == []
+    for text in (done.stdout, done.stderr, (workspace.root / "state.json").read_text()):
+        assert wrong not in text
+
+    workspace.git_secret("flows-git", git_http_server, git_http_server.password)
+    releases, _ = workspace.sync()
+    assert releases["cc/support-ivr"]["phase"] == "Ready"
+    (commit,) = http_repo.commits()
+    assert http_repo.trailers(commit)["Flow-Version"] == "3.0"
+    assert emulator.control.request_count(method="POST", path="/api/v2/flows/actions/publish") == 1
