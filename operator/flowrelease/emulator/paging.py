@@ -6,14 +6,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flowrelease.emulator.wire import ApiError, JsonObject, bad_request
 
 MAX_PAGE_SIZE = 500
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,17 @@ def parse_page(query: Mapping[str, str], default_size: int = 25) -> Page:
 
 
 def listing(
-    entities: Sequence[Any], page: Page, path: str, filters: Sequence[tuple[str, str]] = ()
+    entities: Sequence[T],
+    page: Page,
+    path: str,
+    filters: Sequence[tuple[str, str]] = (),
+    render: Callable[[T], Any] = lambda entity: entity,
 ) -> JsonObject:
-    """The `…EntityListing` envelope for one page of `entities` (already rendered and sorted)."""
+    """The `…EntityListing` envelope for one page of sorted `entities`; only that page is rendered."""
     total = len(entities)
     page_count = (total + page.size - 1) // page.size if total else 0
     start = (page.number - 1) * page.size
-    chunk = list(entities[start : start + page.size])
+    chunk = [render(entity) for entity in entities[start : start + page.size]]
 
     def uri(number: int) -> str:
         return f"{path}?{urlencode([('pageSize', page.size), ('pageNumber', number), *filters])}"

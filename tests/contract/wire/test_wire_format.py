@@ -146,3 +146,25 @@ def test_download_signatures_are_redacted_in_the_request_log(
     (entry,) = emulator.control.request_log(path="/_downloads/*")
     assert entry["query"] == "signature=REDACTED"
     assert signature not in str(emulator.control.request_log())
+
+
+def test_list_filters_by_published_version_lock_division_and_publish_time(
+    http: httpx.Client, emulator: EmulatorHandle
+) -> None:
+    def names(**params: str) -> list[str]:
+        return sorted(f["name"] for f in http.get("/api/v2/flows", params=params).json()["entities"])
+
+    assert names(publishVersionId="2.0") == ["Billing IVR", "Support IVR"]
+    emulator.control.lock_flow(emulator.flow_id("Billing IVR"), client_id="ui")
+    assert names(lockedByClientId="ui") == ["Billing IVR"]
+    division = http.get(f"/api/v2/flows/{emulator.flow_id('Billing IVR')}").json()["division"]["id"]
+    assert len(names(divisionId=division)) == 3
+    assert names(divisionId="elsewhere") == []
+    assert len(names(publishedAfter="2000-01-01T00:00:00Z")) == 3
+    assert names(publishedBefore="2000-01-01T00:00:00Z") == []
+    assert names(nameOrDescription="hold treatment") == ["Support In-Queue"]
+    assert [f["name"] for f in http.get("/api/v2/flows?sortBy=name&sortOrder=desc").json()["entities"]] == [
+        "Support IVR",
+        "Support In-Queue",
+        "Billing IVR",
+    ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 import uuid
+from collections.abc import Callable
+from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,7 +37,7 @@ def _filtered_flows(request: Request) -> list[Flow]:
     flows = list(runtime.org.visible_flows(include_deleted=include_deleted))
     ids = query_list(request, "id")
     if ids:
-        return [f for f in flows if f.id in ids]
+        return _sorted(request, [f for f in flows if f.id in ids])
     types = query_list(request, "type")
     invalid = [t for t in types if t not in LIST_FILTER_TYPES]
     if invalid:
@@ -49,28 +51,35 @@ def _filtered_flows(request: Request) -> list[Flow]:
     divisions = set(query_list(request, "divisionId"))
     published_after = _instant(request, "publishedAfter")
     published_before = _instant(request, "publishedBefore")
-    selected: list[Flow] = []
-    for flow in flows:
-        published = flow.versions.get(flow.published_version_id)
-        published_at = published.date_published if published else None
-        checks = [
-            not wanted_types or flow.type in wanted_types,
-            "name" not in params or _search(params["name"], flow.name),
-            "description" not in params or _search(params["description"], flow.description),
-            "nameOrDescription" not in params
-            or _search(params["nameOrDescription"], flow.name)
-            or _search(params["nameOrDescription"], flow.description),
-            "publishVersionId" not in params or flow.published_version_id == params["publishVersionId"],
-            "lockedByClientId" not in params
-            or (flow.lock is not None and flow.lock.client_id == params["lockedByClientId"]),
-            "lockedBy" not in params,  # locks are held by OAuth clients here, never by users
-            not divisions or flow.division_id in divisions,
-            published_after is None or (published_at is not None and published_at > published_after),
-            published_before is None or (published_at is not None and published_at < published_before),
-        ]
-        if all(checks):
-            selected.append(flow)
+    checks: list[Callable[[Flow], bool]] = []
+    if wanted_types:
+        checks.append(lambda f: f.type in wanted_types)
+    if "name" in params:
+        checks.append(lambda f: _search(params["name"], f.name))
+    if "description" in params:
+        checks.append(lambda f: _search(params["description"], f.description))
+    if "nameOrDescription" in params:
+        term = params["nameOrDescription"]
+        checks.append(lambda f: _search(term, f.name) or _search(term, f.description))
+    if "publishVersionId" in params:
+        checks.append(lambda f: f.published_version_id == params["publishVersionId"])
+    if "lockedByClientId" in params:
+        checks.append(lambda f: f.lock is not None and f.lock.client_id == params["lockedByClientId"])
+    if "lockedBy" in params:  # locks are held by OAuth clients here, never by users
+        checks.append(lambda f: False)
+    if divisions:
+        checks.append(lambda f: f.division_id in divisions)
+    if published_after is not None:
+        checks.append(lambda f: (at := _published_at(f)) is not None and at > published_after)
+    if published_before is not None:
+        checks.append(lambda f: (at := _published_at(f)) is not None and at < published_before)
+    selected = [flow for flow in flows if all(check(flow) for check in checks)]
     return _sorted(request, selected)
+
+
+def _published_at(flow: Flow) -> float | None:
+    published = flow.versions.get(flow.published_version_id)
+    return published.date_published if published else None
 
 
 def _instant(request: Request, name: str) -> float | None:
@@ -101,8 +110,8 @@ async def list_flows(request: Request) -> Response:
     runtime = runtime_of(request)
     page = parse_page(request.query_params)
     flows = _filtered_flows(request)
-    rendered = [flow_json(runtime.org, f) for f in flows]
-    return json_response(listing(rendered, page, "/api/v2/flows", _echoed_filters(request)))
+    render = partial(flow_json, runtime.org)
+    return json_response(listing(flows, page, "/api/v2/flows", _echoed_filters(request), render))
 
 
 async def lookup_flows(request: Request) -> Response:
@@ -113,8 +122,8 @@ async def lookup_flows(request: Request) -> Response:
     if not wanted:
         raise bad_request("The query parameter 'id' is required.", field="id")
     flows = _sorted(request, [f for f in runtime.org.visible_flows(include_deleted=False) if f.id in wanted])
-    rendered = [flow_json(runtime.org, f) for f in flows]
-    return json_response(listing(rendered, page, "/api/v2/flows/lookup", _echoed_filters(request)))
+    render = partial(flow_json, runtime.org)
+    return json_response(listing(flows, page, "/api/v2/flows/lookup", _echoed_filters(request), render))
 
 
 async def delete_flows(request: Request) -> Response:
