@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from flowrelease.gitops.clone import failure
 from flowrelease.gitops.credentials import (
     GitCredentials,
     git_environment,
@@ -25,6 +24,7 @@ from flowrelease.gitops.errors import (
     InvalidGitCredentials,
     InvalidGitTarget,
 )
+from flowrelease.gitops.failures import git_failure
 from flowrelease.gitops.remote import Remote, check_branch, parse_remote, redact
 
 KEY = (
@@ -228,7 +228,7 @@ def test_redact_removes_secrets_and_url_passwords_but_keeps_usernames() -> None:
     ],
 )
 def test_git_failures_map_to_specific_errors_with_the_clean_url(stderr: str, kind: type[Exception]) -> None:
-    error = failure("push", HTTP, stderr + "\nhunter2", ("hunter2",))
+    error = git_failure("push", HTTP, stderr + "\nhunter2", ("hunter2",))
     assert type(error) is kind
     assert str(error).startswith(f"git push {HTTP.url} failed")
     assert "hunter2" not in str(error)
