@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from flowrelease.emulator import operations
 from flowrelease.emulator.clock import Clock
 from flowrelease.emulator.faults import FaultBook
 from flowrelease.emulator.model import (
@@ -24,7 +25,6 @@ from flowrelease.emulator.model import (
     JsonObject,
     Lock,
     Operation,
-    PendingOperation,
     ResolvedReference,
     Resource,
 )
@@ -33,7 +33,6 @@ from flowrelease.emulator.transitions import TransitionSettings
 from flowrelease.emulator.vocabulary import ARCHY_FLOW_TYPES, ARCHY_KEY_BY_FLOW_TYPE, FLOW_TYPES
 from flowrelease.emulator.wire import ApiError, bad_request, conflict, not_found
 
-IN_PROGRESS_STATUSES = ("STARTED", "PENDING_GENERATION", "PENDING_BACKEND_NOTIFICATION")
 NAMESPACE = uuid.UUID("6f1b3f1e-6c1d-4b7e-9a53-2f0d7e8c9a10")
 
 
@@ -404,90 +403,19 @@ class Org:
         return self._start(flow, "PUBLISH", "publish", target.id, client_id)
 
     def _start(self, flow: Flow, action: str, kind: str, target_version: str, client_id: str) -> Operation:
-        operation = Operation(str(uuid.uuid4()), action, "STARTED", complete=False, client_id=client_id)
-        now = self.clock.now()
-        progress = self.transitions.mode_for(kind, flow.id).start(now)
-        flow.current_operation = operation
-        flow.pending = PendingOperation(operation, progress, target_version)
-        if progress.due(now):
-            self._finish(flow)
-        elif progress.mode.mode == "seconds":
-            self.timed_flow_ids.add(flow.id)
-        return Operation(**vars(operation))
+        return operations.start(self, flow, action, kind, target_version, client_id)
 
     def observe_flow(self, flow: Flow) -> None:
-        """A read of the flow: counts as a poll of its pending operation.
-
-        An unfinished operation moves STARTED → PENDING_GENERATION → PENDING_BACKEND_NOTIFICATION as it is
-        observed, so clients must wait for `complete`, not for one particular in-progress status.
-        """
-        pending = flow.pending
-        if pending is None:
-            return
-        if pending.progress.poll(self.clock.now()):
-            self._finish(flow)
-        else:
-            seen = pending.progress.polls_seen
-            pending.operation.action_status = IN_PROGRESS_STATUSES[min(seen, len(IN_PROGRESS_STATUSES) - 1)]
+        """A read of the flow: counts as a poll of its pending operation (see `operations.observe`)."""
+        operations.observe(self, flow)
 
     def settle(self) -> None:
         """Finish every operation whose time has come (for `seconds` transitions)."""
-        now = self.clock.now()
-        for flow_id in sorted(self.timed_flow_ids):
-            flow = self.flows[flow_id]
-            if flow.pending is None or flow.pending.progress.due(now):
-                self.timed_flow_ids.discard(flow_id)
-                if flow.pending is not None:
-                    self._finish(flow)
-
-    def _finish(self, flow: Flow) -> None:
-        pending = flow.pending
-        assert pending is not None
-        flow.pending = None
-        self.timed_flow_ids.discard(flow.id)
-        operation = pending.operation
-        operation.complete = True
-        fault = self.faults.operation_fault_for(operation.action_name, flow.id, pending.version_id)
-        version = flow.versions.get(pending.version_id)
-        if fault is not None or version is None:
-            operation.action_status = "FAILURE"
-            operation.error_message = (
-                fault.error_message if fault else f"Version {pending.version_id} is gone."
-            )
-            operation.error_code = fault.error_code if fault else "not.found"
-            operation.error_details = [
-                {"errorCode": operation.error_code, "entityId": flow.id, "entityName": flow.name}
-            ]
-            return
-        if operation.action_name == "CHECKIN":
-            self._apply_checkin(flow, version)
-        else:
-            self._apply_publish(flow, version, operation.client_id)
-        operation.action_status = "SUCCESS"
-
-    def _apply_checkin(self, flow: Flow, version: FlowVersion) -> None:
-        version.type = "CHECKIN"
-        version.date_checked_in = self.clock.now()
-        flow.checked_in_version_id = version.id
-        flow.saved_version_id = ""
-        flow.lock = None
-
-    def _apply_publish(self, flow: Flow, version: FlowVersion, client_id: str) -> None:
-        now = self.clock.now()
-        previous = flow.versions.get(flow.published_version_id)
-        if previous is not None and previous is not version:
-            previous.date_published_end = now
-        version.type = "PUBLISH"
-        version.date_published = now
-        version.date_published_end = None
-        flow.published_version_id = version.id
-        flow.active = True
-        if flow.lock is not None and flow.lock.client_id == client_id:
-            flow.lock = None
+        operations.settle(self)
 
     def publish_now(self, flow: Flow, version: FlowVersion, client_id: str) -> None:
         """Publish synchronously (Architect job success, seeding)."""
-        self._apply_publish(flow, version, client_id)
+        operations.apply_publish(self, flow, version, client_id)
         self._record(flow, self._finished_operation("PUBLISH", "SUCCESS", client_id))
 
     # -- listing ---------------------------------------------------------------------------------------
