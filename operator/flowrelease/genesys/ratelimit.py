@@ -44,8 +44,8 @@ class RateLimiter:
             raise ValueError(f"rate_per_minute must be positive, got {rate_per_minute!r}")
         self._configured = float(rate_per_minute)
         self._rate = self._configured
-        self._capacity = self._configured
-        self._tokens = self._configured
+        self._capacity = max(1.0, self._configured)
+        self._tokens = self._capacity
         self._clock = clock
         self._sleep = sleep
         self._updated = clock()
@@ -94,7 +94,7 @@ class RateLimiter:
             return
         self._refill()
         self._rate = min(self._configured, allowed)
-        self._capacity = min(self._configured, allowed)
+        self._capacity = max(1.0, min(self._configured, allowed))
         self._tokens = min(self._tokens, self._capacity)
         count = _number(headers.get("inin-ratelimit-count"))
         if count is not None and count >= NEARLY_USED * allowed:

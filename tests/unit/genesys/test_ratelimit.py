@@ -92,22 +92,26 @@ def test_registry_uses_its_configured_rate() -> None:
     assert RateLimiterRegistry(90).for_target("mypurecloud.de", "c").rate_per_minute == 90
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
-    rate=st.integers(min_value=1, max_value=600),
-    requests=st.integers(min_value=1, max_value=400),
-    gaps=st.lists(st.floats(min_value=0.0, max_value=5.0), max_size=400),
+    rate=st.floats(min_value=0.5, max_value=1000.0),
+    requests=st.integers(min_value=1, max_value=300),
+    gaps=st.lists(st.floats(min_value=0.0, max_value=5.0), max_size=300),
+    server=st.lists(st.tuples(st.integers(1, 600), st.integers(0, 700)), max_size=300),
 )
-async def test_no_window_of_a_minute_ever_gets_more_than_a_burst_plus_the_rate(
-    rate: int, requests: int, gaps: list[float]
+async def test_every_request_gets_a_slot_and_no_minute_exceeds_a_burst_plus_the_rate(
+    rate: float, requests: int, gaps: list[float], server: list[tuple[int, int]]
 ) -> None:
     time = VirtualTime()
     limiter = RateLimiter(rate, clock=time.clock, sleep=time.sleep)
     stamps: list[float] = []
     for index in range(requests):
         time.advance(gaps[index] if index < len(gaps) else 0.0)
-        await limiter.acquire()
+        await asyncio.wait_for(limiter.acquire(), timeout=5.0)
         stamps.append(time.now)
+        if index < len(server):
+            allowed, count = server[index]
+            limiter.observe({"inin-ratelimit-allowed": str(allowed), "inin-ratelimit-count": str(count)})
     for start, first in enumerate(stamps):
         in_window = sum(1 for stamp in stamps[start:] if stamp < first + 60.0)
-        assert in_window <= 2 * rate + 1
+        assert in_window <= 2 * max(1.0, rate) + 1
