@@ -26,7 +26,7 @@ class RetryPolicy:
     def backoff(self, retry: int, rng: random.Random) -> float:
         """Delay before retry number `retry` (1 = the first retry): 'equal jitter' between half and all of
         min(max_delay, base_delay * 2**(retry-1)), so waits grow but never collapse to zero."""
-        ceiling: float = min(self.max_delay, self.base_delay * (2 ** max(0, retry - 1)))
+        ceiling: float = min(self.max_delay, self.base_delay * (2 ** min(max(0, retry - 1), 32)))
         return ceiling / 2 + rng.uniform(0.0, ceiling / 2)
 
     def retry_after(self, header: str | None) -> float:
