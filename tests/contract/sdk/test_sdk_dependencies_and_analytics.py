@@ -59,6 +59,10 @@ def test_consuming_resources_object_build_and_types(
     types = architect.get_architect_dependencytracking_types(page_size=100)
     assert_known_enums(types)
     assert {"QUEUE", "DATAACTION", "INBOUNDCALLFLOW"} <= {t.id for t in types.entities}
+    queue_type = architect.get_architect_dependencytracking_type("QUEUE")
+    assert (queue_type.name, queue_type.versioned) == ("Queue", False)
+    assert architect.get_architect_dependencytracking_type("INBOUNDCALLFLOW").versioned is True
+    assert architect.post_architect_dependencytracking_build() is None
 
 
 def health_query(flow_id: str, version: str = "") -> sdk.FlowAggregationQuery:
