@@ -132,7 +132,10 @@ class GenesysClient:
                 f"looking up {flow_type.lower()} flow {name!r} failed: {len(matches)} flows have that "
                 f"exact name and type ({ids}); set spec.flow.id to the one to release"
             )
-        return matches[0] if matches else None
+        if not matches:
+            return None
+        # A listing entity may leave out fields a single GET has (lock, currentOperation): read it whole.
+        return await self.find_flow(flow_id=matches[0].id)
 
     async def get_flow(self, flow_id: str) -> FlowState:
         body = await self._json(

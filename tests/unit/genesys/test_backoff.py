@@ -10,7 +10,16 @@ from flowrelease.genesys import JobPollSchedule, RetryPolicy
 def test_backoff_grows_exponentially_with_equal_jitter_and_caps() -> None:
     policy = RetryPolicy(base_delay=0.5, max_delay=8.0)
     rng = random.Random(7)
-    for retry, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (5, 8.0), (6, 8.0), (12, 8.0), (5000, 8.0)]:
+    for retry, ceiling in [
+        (1, 0.5),
+        (2, 1.0),
+        (3, 2.0),
+        (4, 4.0),
+        (5, 8.0),
+        (6, 8.0),
+        (12, 8.0),
+        (5000, 8.0),
+    ]:
         delays = [policy.backoff(retry, rng) for _ in range(200)]
         assert min(delays) >= ceiling / 2
         assert max(delays) <= ceiling

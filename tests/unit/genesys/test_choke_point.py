@@ -310,12 +310,17 @@ async def test_find_flow_pages_and_matches_the_exact_name_client_side() -> None:
         requests.append(request)
         if request.url.path == "/oauth/token":
             return token_reply()
+        if request.url.path == "/api/v2/flows/b":
+            full = {"id": "b", "name": "Support IVR", "type": "INBOUNDCALL", "lockedUser": {"id": "u"}}
+            return httpx.Response(200, json=full)
         return httpx.Response(200, json=pages[request.url.params["pageNumber"]])
 
     flow = await make_client(handler, VirtualTime()).find_flow(name="Support IVR", flow_type="inboundcall")
     assert flow is not None and flow.id == "b"
+    assert flow.lock is not None, "the match is read whole with GET /flows/{id}"
     params = requests[1].url.params
     assert (params["name"], params["type"], params["pageSize"]) == ("Support IVR", "inboundcall", "100")
+    assert [r.url.path for r in requests[1:]] == ["/api/v2/flows", "/api/v2/flows", "/api/v2/flows/b"]
 
 
 async def test_find_flow_with_two_exact_matches_asks_for_the_id() -> None:
