@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -95,10 +96,8 @@ async def _reconcile(runtime: Runtime, obj: Mapping[str, Any], key: str) -> tupl
         release = FlowRelease.model_validate(obj)
     except ValidationError as error:
         message = f"The FlowRelease is not valid: {_spec_problem(error, obj)}"
-        stalled = shell_status.invalid_spec(status, generation=generation, message=message, now=now)
-        await store.save(key, stalled)
-        event = ReleaseEvent(type="Warning", reason=shell_status.INVALID_SPEC, message=message)
-        return Outcome(OutcomeKind.STALLED, stalled, message=message, events=(event,)), status.phase
+        outcome = await _stall(store, key, status, generation, shell_status.INVALID_SPEC, message, now)
+        return outcome, status.phase
 
     namespace = release.metadata.namespace
     try:
@@ -111,10 +110,8 @@ async def _reconcile(runtime: Runtime, obj: Mapping[str, Any], key: str) -> tupl
         ), status.phase
     except UnknownEnvironment as error:
         message = f"spec.genesys.environment: {error}"
-        stalled = shell_status.invalid_spec(status, generation=generation, message=message, now=now)
-        await store.save(key, stalled)
-        event = ReleaseEvent(type="Warning", reason=shell_status.UNKNOWN_ENVIRONMENT, message=message)
-        return Outcome(OutcomeKind.STALLED, stalled, message=message, events=(event,)), status.phase
+        outcome = await _stall(store, key, status, generation, shell_status.UNKNOWN_ENVIRONMENT, message, now)
+        return outcome, status.phase
 
     outcome = await engine.reconcile(
         release,
@@ -128,6 +125,32 @@ async def _reconcile(runtime: Runtime, obj: Mapping[str, Any], key: str) -> tupl
     return outcome, status.phase
 
 
+def _first_report(status: FlowReleaseStatus, reason: str, message: str) -> tuple[ReleaseEvent, ...]:
+    """An Event for this problem, unless the status already says exactly this (a repeat pass)."""
+    reported = any(
+        c.type == "Ready" and c.reason == reason and c.message == message for c in status.conditions
+    )
+    return () if reported else (ReleaseEvent(type="Warning", reason=reason, message=message),)
+
+
+async def _stall(
+    store: KubeStatusStore,
+    key: str,
+    status: FlowReleaseStatus,
+    generation: int,
+    reason: str,
+    message: str,
+    now: datetime,
+) -> Outcome:
+    stalled = shell_status.invalid_spec(
+        status, generation=generation, reason=reason, message=message, now=now
+    )
+    await store.save(key, stalled)
+    return Outcome(
+        OutcomeKind.STALLED, stalled, message=message, events=_first_report(status, reason, message)
+    )
+
+
 async def _wait_for_reference(
     store: KubeStatusStore,
     key: str,
@@ -135,15 +158,11 @@ async def _wait_for_reference(
     generation: int,
     reason: str,
     message: str,
-    now: Any,
+    now: datetime,
 ) -> Outcome:
     waiting = shell_status.waiting_for_reference(
         status, generation=generation, reason=reason, message=message, now=now
     )
     await store.save(key, waiting)
-    events: tuple[ReleaseEvent, ...] = ()
-    if status.conditions != waiting.conditions and not any(
-        condition.reason == reason and condition.message == message for condition in status.conditions
-    ):
-        events = (ReleaseEvent(type="Warning", reason=reason, message=message),)
+    events = _first_report(status, reason, message)
     return Outcome(OutcomeKind.WAITING, waiting, after=REFERENCE_RETRY_S, message=message, events=events)

@@ -56,13 +56,13 @@ def without_condition(conditions: Sequence[Condition], type: str) -> list[Condit
 
 
 def invalid_spec(
-    status: FlowReleaseStatus, *, generation: int, message: str, now: datetime
+    status: FlowReleaseStatus, *, generation: int, message: str, now: datetime, reason: str = INVALID_SPEC
 ) -> FlowReleaseStatus:
     conditions = with_condition(
-        status.conditions, c.READY, "False", INVALID_SPEC, message, generation=generation, now=now
+        status.conditions, c.READY, "False", reason, message, generation=generation, now=now
     )
     conditions = with_condition(
-        conditions, c.STALLED, "True", INVALID_SPEC, message, generation=generation, now=now
+        conditions, c.STALLED, "True", reason, message, generation=generation, now=now
     )
     conditions = without_condition(conditions, c.RECONCILING)
     return status.model_copy(
