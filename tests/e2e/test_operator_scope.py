@@ -108,6 +108,15 @@ def test_cluster_wide_operator_reconciles_only_its_label_shard(
     assert "status" not in cluster.release("not-mine")
     assert published_version(emulator, "Support In-Queue") == "1.0"
     assert len(publishes(emulator)) == 2
+
+    # Relabelled out of the shard: the operator lets go of it (the watch reports it as deleted).
+    cluster.patch_release(
+        "mine", {"metadata": {"labels": {SHARD_LABEL: "someone-else"}}, "spec": {"version": "1.0"}}
+    )
+    time.sleep(3)
+    assert cluster.release("mine")["status"]["publishedVersion"] == "3.0"
+    assert published_version(emulator, "Support IVR") == "3.0"
+    assert len(publishes(emulator)) == 2
     other.close()
 
 
