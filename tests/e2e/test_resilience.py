@@ -4,12 +4,13 @@ against one rate-limited org."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 
 import pytest
 
 from tests.e2e.conftest import Cluster, GenesysClientCreds, is_ready, release_manifest
-from tests.e2e.test_release_lifecycle import published_version, publishes
+from tests.e2e.test_release_lifecycle import commits, published_version, publishes
 from tests.support.emulator import EmulatorHandle
 
 pytestmark = [pytest.mark.kube]
@@ -125,3 +126,37 @@ def test_two_hundred_releases_against_one_rate_limited_org_all_become_ready(
         assert not status.get("failedVersion")
         assert status["phase"] == "Ready"
     assert genesys_client.client_secret not in operator.logs()
+
+
+@pytest.mark.timeout(240)
+def test_sigkill_during_a_bake_stage_resumes_from_kopfs_annotations_with_one_commit(
+    cluster: Cluster, emulator: EmulatorHandle, genesys_client: GenesysClientCreds, start_operator, tmp_path
+) -> None:
+    repo = tmp_path / "flows.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(repo)], check=True)
+    cluster.apply_credentials(genesys_client)
+    operator = start_operator(cluster.namespace)
+    cluster.apply(
+        release_manifest(
+            "baking",
+            environment=emulator.base_url,
+            version="3.0",
+            stages=[{"name": "bake", "bakeSeconds": 5, "maxFailureRatio": 0.05, "minSamples": 10}],
+            export={"url": repo.as_uri(), "branch": "main", "path": "flows/support-ivr"},
+        )
+    )
+    baking = cluster.wait_release(
+        "baking",
+        lambda o: bool(((o.get("status") or {}).get("verification") or {}).get("startedAt")),
+        timeout=60,
+        what="the bake stage started",
+    )
+    operator.kill()
+    assert baking["status"]["phase"] == "Verifying"
+
+    operator.start()
+    obj = cluster.wait_release("baking", is_ready, timeout=90, what="Ready after the restart")
+
+    assert len(publishes(emulator, "3.0")) == 1
+    assert len(commits(repo)) == 1
+    assert obj["status"]["artifact"]["commit"] == commits(repo)[0].split(" ", 1)[0]
