@@ -7,7 +7,6 @@ handler. Nothing here is a module global: two operators in one process (tests) d
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sys
 import threading
@@ -150,9 +149,3 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
             ) from error
         logger.info("metrics on http://%s:%d/metrics", config.metrics_host, config.metrics_port)
     return runtime
-
-
-@contextlib.contextmanager
-def in_flight(runtime: Runtime) -> Iterator[None]:
-    with runtime.metrics.tracking_in_flight():
-        yield
