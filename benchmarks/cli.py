@@ -44,6 +44,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--fleet-size", type=int, action="append", help="fleet: number of releases (repeatable)"
     )
+    parser.add_argument("--show", type=Path, metavar="JSON", help="print a saved run's tables; run nothing")
     parser.add_argument(
         "--fleet-max-concurrent",
         type=int,
@@ -70,10 +71,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    settings = settings_from(args)
-    selected = args.scenario or list(SCENARIOS)
     # A file or pipe gets wide plain tables instead of rich's 80-column default.
     console = Console(width=None if sys.stdout.isatty() else 150)
+    if args.show:
+        render(json.loads(args.show.read_text()), console)
+        return 0
+    settings = settings_from(args)
+    selected = args.scenario or list(SCENARIOS)
     results: dict[str, Any] = {
         "command": shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)]),
         "machine": describe_machine(),

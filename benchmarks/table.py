@@ -58,7 +58,7 @@ def single_table(single: Mapping[str, Any]) -> Table:
         table.add_column(header, justify="right")
     table.add_column("ok", justify="right")
     for case in single["cases"]:
-        label = f"{case['publish_seconds']:g} s"
+        label = f"{case['publish_seconds']:g} s\n(notice target ≤ {case['notice_target_seconds']:g} s)"
         for name, runner in case["runners"].items():
             table.add_row(
                 label,
@@ -87,15 +87,15 @@ def fleet_table(fleet: Mapping[str, Any]) -> Table:
         ("releases", "releases"),
         ("rate_limit_per_minute", "limit/min"),
         ("ready", "Ready"),
-        ("releases_per_minute", "releases/min"),
-        ("throughput_fraction_of_bound", "of rate bound"),
-        ("calls_per_release", "calls/release"),
-        ("http_429_received", "429s received"),
-        ("http_429_surfaced", "429s surfaced"),
-        ("time_to_ready_p50_seconds", "p50 to Ready s"),
-        ("time_to_ready_p95_seconds", "p95 to Ready s"),
-        ("engine_cpu_seconds_per_release", "CPU s/release"),
-        ("engine_peak_rss_mib", "peak RSS MiB"),
+        ("releases_per_minute", "rel/min"),
+        ("throughput_fraction_of_bound", "of bound"),
+        ("calls_per_release", "calls/rel"),
+        ("http_429_received", "429 recv"),
+        ("http_429_surfaced", "429 surfaced"),
+        ("time_to_ready_p50_seconds", "p50 Ready s"),
+        ("time_to_ready_p95_seconds", "p95 Ready s"),
+        ("engine_cpu_seconds_per_release", "CPU s/rel"),
+        ("engine_peak_rss_mib", "RSS MiB"),
     )
     for _, header in columns:
         table.add_column(header, justify="right")
