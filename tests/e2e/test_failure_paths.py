@@ -3,6 +3,7 @@ and 5xx that the client absorbs."""
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 
@@ -68,3 +69,18 @@ def test_server_errors_are_retried_until_the_release_is_ready(
     assert obj["status"]["publishedVersion"] == "3.0"
     assert emulator.control.request_count(status=503) == 4
     assert len([r for r in publishes(emulator, "3.0") if int(str(r["status"])) < 400]) == 1
+
+
+def test_debug_logging_leaks_no_credentials(
+    cluster: Cluster, emulator: EmulatorHandle, genesys_client: GenesysClientCreds, start_operator
+) -> None:
+    cluster.apply_credentials(genesys_client)
+    operator = start_operator(cluster.namespace, extra_args=("--verbose",))
+    cluster.apply(release_manifest("chatty", environment=emulator.base_url, version="3.0"))
+    cluster.wait_release("chatty", is_ready, timeout=60, what="Ready")
+
+    logs = operator.logs()
+    assert "DEBUG" in logs
+    basic = base64.b64encode(f"{genesys_client.client_id}:{genesys_client.client_secret}".encode()).decode()
+    for leak in (genesys_client.client_secret, basic, "Bearer ", "access_token"):
+        assert leak not in logs, leak
