@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 
 from benchmarks.machine import describe_machine
+from benchmarks.markdown import render_markdown
 from benchmarks.settings import FULL, QUICK, Settings
 from benchmarks.table import render
 
@@ -45,6 +46,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--fleet-size", type=int, action="append", help="fleet: number of releases (repeatable)"
     )
     parser.add_argument("--show", type=Path, metavar="JSON", help="print a saved run's tables; run nothing")
+    parser.add_argument("--markdown", action="store_true", help="with --show: print Markdown tables")
     parser.add_argument(
         "--fleet-max-concurrent",
         type=int,
@@ -74,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     # A file or pipe gets wide plain tables instead of rich's 80-column default.
     console = Console(width=None if sys.stdout.isatty() else 150)
     if args.show:
-        render(json.loads(args.show.read_text()), console)
+        saved = json.loads(args.show.read_text())
+        if args.markdown:
+            sys.stdout.write(render_markdown(saved))
+        else:
+            render(saved, console)
         return 0
     settings = settings_from(args)
     selected = args.scenario or list(SCENARIOS)

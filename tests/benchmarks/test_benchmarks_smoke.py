@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+TITLES = {"single": "Single promotion", "fleet": "Fleet", "startup": "Startup"}
 
 
 def run_benchmark(scenario: str, tmp_path: Path) -> dict[str, Any]:
@@ -30,6 +31,16 @@ def run_benchmark(scenario: str, tmp_path: Path) -> dict[str, Any]:
     assert results["machine"]["python"] == ".".join(map(str, sys.version_info[:3]))
     assert f"--scenario {scenario}" in results["command"]
     assert list(results["scenarios"]) == [scenario]
+    shown = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--show", str(out), "--markdown"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert f"**{TITLES[scenario]}**" in shown.stdout
+    assert "| --- " not in shown.stdout and "|---" in shown.stdout
     return results["scenarios"][scenario]  # type: ignore[no-any-return]
 
 

@@ -1,0 +1,104 @@
+"""Render a results file as Markdown tables, for docs/benchmarks.md and the README's performance section."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from benchmarks.machine import machine_line
+from benchmarks.table import SINGLE_FIGURES, fmt, fmt_ratio
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 1) -> str:
+    align = ["---" if index < right_from else "---:" for index in range(len(headers))]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(results: Mapping[str, Any]) -> str:
+    parts = [f"Machine: {machine_line(results['machine'])}. Command: `{results['command']}`."]
+    scenarios = results["scenarios"]
+    if "single" in scenarios:
+        parts.append(single_markdown(scenarios["single"]))
+    if "fleet" in scenarios:
+        parts.append(fleet_markdown(scenarios["fleet"]))
+    if "startup" in scenarios:
+        parts.append(startup_markdown(scenarios["startup"]))
+    return "\n\n".join(parts) + "\n"
+
+
+def single_markdown(single: Mapping[str, Any]) -> str:
+    headers = ["publish takes", "runner", *(header for _, header, _ in SINGLE_FIGURES), "ok"]
+    rows: list[list[str]] = []
+    for case in single["cases"]:
+        label = f"{case['publish_seconds']:g} s (target ≤ {case['notice_target_seconds']:g} s)"
+        for name, runner in case["runners"].items():
+            figures = [fmt(runner.get(key), digits) for key, _, digits in SINGLE_FIGURES]
+            rows.append([label, name, *figures, f"{runner['succeeded']}/{runner['runs']}"])
+            label = ""
+        for baseline, ratios in case["ratios"].items():
+            rows.append(
+                ["", f"engine ÷ {baseline}", *(fmt_ratio(ratios.get(k)) for k, _, _ in SINGLE_FIGURES), ""]
+            )
+    title = f"**Single promotion** — medians of {single['repetitions']} runs; ratios are engine ÷ baseline."
+    return title + "\n\n" + _table(headers, rows, right_from=2)
+
+
+def fleet_markdown(fleet: Mapping[str, Any]) -> str:
+    headers = [
+        "releases",
+        "limit/min",
+        "Ready",
+        "releases/min",
+        "of rate bound",
+        "calls/release",
+        "429s received",
+        "429s surfaced",
+        "p50 to Ready s",
+        "p95 to Ready s",
+        "CPU s/release",
+        "peak RSS MiB",
+    ]
+    rows = []
+    for size in fleet["sizes"]:
+        fraction = size.get("throughput_fraction_of_bound")
+        rows.append(
+            [
+                fmt(size["releases"]),
+                fmt(size["rate_limit_per_minute"]),
+                fmt(size.get("ready")),
+                fmt(size.get("releases_per_minute"), 1),
+                "-" if fraction is None else f"{fraction:.0%}",
+                fmt(size.get("calls_per_release"), 1),
+                fmt(size.get("http_429_received")),
+                fmt(size.get("http_429_surfaced")),
+                fmt(size.get("time_to_ready_p50_seconds"), 1),
+                fmt(size.get("time_to_ready_p95_seconds"), 1),
+                fmt(size.get("engine_cpu_seconds_per_release"), 4),
+                fmt(size.get("engine_peak_rss_mib"), 1),
+            ]
+        )
+    title = (
+        f"**Fleet** — one org, publish takes {fleet['publish_seconds']:g} s, "
+        f"{fleet.get('max_concurrent') or 'unbounded'} reconcile passes at once."
+    )
+    return title + "\n\n" + _table(headers, rows)
+
+
+def startup_markdown(startup: Mapping[str, Any]) -> str:
+    headers = ["command", "wall s", "CPU s", "peak RSS MiB", "wall ratio", "RSS ratio", "failures"]
+    rows = [
+        [
+            f"`{row['command']}`",
+            fmt(row["wall_seconds_median"], 3),
+            fmt(row["cpu_seconds_median"], 3),
+            fmt(row["max_rss_mib_median"], 1),
+            fmt_ratio(row["wall_ratio"]),
+            fmt_ratio(row["rss_ratio"]),
+            fmt(row["failures"]),
+        ]
+        for row in startup["commands"]
+    ]
+    title = f"**Startup** — medians of {startup['repetitions']} runs; ratios against `{startup['baseline']}`."
+    return title + "\n\n" + _table(headers, rows)
