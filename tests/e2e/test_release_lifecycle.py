@@ -113,8 +113,13 @@ def test_apply_publishes_exports_and_reports_ready(
         "verification", "artifact", "history", "lastHandledReconcileAt",
     }  # fmt: skip
     assert not obj["metadata"].get("finalizers")
-    annotations = obj["metadata"].get("annotations") or {}
-    assert "flowrelease.io/last-handled-configuration" in annotations
+    handled = cluster.wait_release(  # kopf writes it after the handler returned, a moment after Ready
+        "support-ivr",
+        lambda o: "flowrelease.io/last-handled-configuration" in (o["metadata"].get("annotations") or {}),
+        timeout=10,
+        what="kopf's last-handled annotation",
+    )
+    annotations = handled["metadata"]["annotations"]
     assert not [key for key in annotations if key.startswith("kopf.zalando.org/")]
 
     everything = operator.logs() + json.dumps(cluster.events()) + json.dumps(cluster.releases())
