@@ -87,7 +87,7 @@ def test_lower_priority_replica_pauses_then_takes_over(
 
     cluster.apply(release_manifest("peered", environment=emulator.base_url, version="3.0"))
     cluster.wait_release("peered", is_ready, timeout=60, what="Ready")
-    assert "peered: ready" in active.logs()
+    wait_for_log(active, "peered: ready")
     assert "peered: ready" not in standby.logs()
 
     active.stop()  # a graceful exit withdraws its heartbeat; a crash is noticed after the 60 s lifetime
@@ -99,5 +99,5 @@ def test_lower_priority_replica_pauses_then_takes_over(
         timeout=60,
         what="Ready at 1.0",
     )
-    assert "peered: ready" in standby.logs()
+    wait_for_log(standby, "peered: ready")
     assert published_version(emulator, "Support IVR") == "1.0"

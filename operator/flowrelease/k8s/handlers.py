@@ -156,9 +156,14 @@ async def reconcile(body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
     logger.info("%s: %s (%s)", key, outcome.kind.value, outcome.message or outcome.status.phase.value)
 
 
+def _is_deletion(type: str | None = None, **_: Any) -> bool:
+    """Only DELETED watch events reach `forget_deleted` (kopf would log every other call at INFO)."""
+    return type == "DELETED"
+
+
 async def forget_deleted(event: kopf.RawEvent, memo: OperatorMemo, **_: Any) -> None:
     """Drop what the operator keeps per release once the object is gone (no finalizer, no Genesys call)."""
-    if event.get("type") != "DELETED" or memo.runtime is None:
+    if memo.runtime is None:
         return
     key = release_key(event["object"])
     memo.runtime.locks.forget(key)
@@ -184,5 +189,5 @@ def build_registry() -> kopf.OperatorRegistry:
     kopf.on.resume(*resource, id="reconcile-on-resume", registry=registry)(reconcile)
     kopf.on.create(*resource, id="reconcile-on-create", registry=registry)(reconcile)
     kopf.on.update(*resource, id="reconcile-on-update", registry=registry)(reconcile)
-    kopf.on.event(*resource, id="forget-deleted", registry=registry)(forget_deleted)
+    kopf.on.event(*resource, id="forget-deleted", when=_is_deletion, registry=registry)(forget_deleted)
     return registry
