@@ -101,8 +101,15 @@ class Cluster:
             events = [e for e in events if e["involvedObject"]["name"] == name]
         return events
 
-    def event_reasons(self, name: str) -> list[str]:
-        return [e["reason"] for e in self.events(name)]
+    def event_reasons(self, name: str, *expected: str, timeout: float = 15.0) -> list[str]:
+        """The reasons of the object's Events, once every `expected` reason is among them (Events are
+        posted right after the status write that a test usually waits for)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            reasons = [e["reason"] for e in self.events(name)]
+            if all(reason in reasons for reason in expected) or time.monotonic() > deadline:
+                return reasons
+            time.sleep(0.2)
 
     def close(self) -> None:
         self._api_client.close()

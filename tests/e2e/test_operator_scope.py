@@ -135,7 +135,7 @@ def test_unknown_environment_stalls_with_the_field_named(
     assert stalled["status"] == "True"
     assert "spec.genesys.environment" in stalled["message"] and "mars-north-1" in stalled["message"]
     assert condition(obj, "Ready")["status"] == "False"
-    assert cluster.event_reasons("nowhere").count("UnknownEnvironment") == 1
+    assert cluster.event_reasons("nowhere", "UnknownEnvironment").count("UnknownEnvironment") == 1
     assert emulator.control.request_log() == []
 
     cluster.patch_release("nowhere", {"metadata": {"labels": {"touched": "yes"}}})  # one more pass

@@ -122,7 +122,7 @@ def test_drift_is_enforced_by_the_periodic_check(
     assert published_version(emulator, "Support IVR") == "3.0"
     obj = cluster.wait_release("enforced", published("3.0"), timeout=30, what="Ready again")
     assert len(publishes(emulator, "3.0")) == 2
-    assert cluster.event_reasons("enforced").count("Published") == 2
+    assert cluster.event_reasons("enforced", "Drifted").count("Published") == 2
     drifted = [e["message"] for e in cluster.events("enforced") if e["reason"] == "Drifted"]
     assert drifted and "Enforce" in drifted[0], drifted
     assert not obj["metadata"].get("finalizers"), "drift checks must not need a finalizer"

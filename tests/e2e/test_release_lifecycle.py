@@ -92,7 +92,7 @@ def test_apply_publishes_exports_and_reports_ready(
     assert len(history) == 1, history
     assert history[0].split(" ", 1)[0] == status["artifact"]["commit"]
 
-    reasons = cluster.event_reasons("support-ivr")
+    reasons = cluster.event_reasons("support-ivr", "Published", "Exported")
     assert "Published" in reasons and "Exported" in reasons, reasons
 
     table = cluster.kube.kubectl("get", "fr", "-n", cluster.namespace, "--no-headers").stdout.split()
@@ -143,7 +143,7 @@ def test_validation_failure_stalls_and_publishes_nothing(
     assert stalled["status"] == "True"
     assert "9.0" in stalled["message"], stalled
     assert condition(obj, "Ready")["status"] == "False"
-    assert "ValidationFailed" in cluster.event_reasons("missing-version")
+    assert "ValidationFailed" in cluster.event_reasons("missing-version", "ValidationFailed")
     assert publishes(emulator) == []
     assert published_version(emulator, "Support IVR") == "2.0"
 
@@ -187,7 +187,7 @@ def test_publish_failure_rolls_back_once_and_does_not_retry(
     assert condition(obj, "Stalled")["status"] == "True"
     assert condition(obj, "RolledBack")["status"] == "True"
     assert published_version(emulator, "Support IVR") == "2.0"
-    assert "RolledBack" in cluster.event_reasons("publish-fails")
+    assert "RolledBack" in cluster.event_reasons("publish-fails", "RolledBack")
 
     time.sleep(4)  # several requeue periods: a retry loop would show up as a second publish of 3.0
     assert len(publishes(emulator, "3.0")) == 1
@@ -222,7 +222,7 @@ def test_health_breach_rolls_back_to_the_previous_version(
     assert obj["status"]["failedVersion"] == "3.0"
     assert condition(obj, "Healthy")["status"] == "False"
     assert published_version(emulator, "Support IVR") == "2.0"
-    reasons = cluster.event_reasons("unhealthy")
+    reasons = cluster.event_reasons("unhealthy", "HealthBreach", "RolledBack")
     assert "HealthBreach" in reasons and "RolledBack" in reasons, reasons
 
     time.sleep(4)
@@ -261,4 +261,4 @@ def test_archy_yaml_from_a_configmap_is_imported_once_the_configmap_exists(
 
     assert obj["status"]["sourceDigest"].startswith("sha256:")
     assert published_version(emulator, "SimpleFinancialIvr") == obj["status"]["publishedVersion"]
-    assert "Importing" in cluster.event_reasons("from-yaml")
+    assert "Importing" in cluster.event_reasons("from-yaml", "Importing")

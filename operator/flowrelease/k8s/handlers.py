@@ -121,10 +121,12 @@ async def drift_check(runtime: Runtime, key: str) -> float | None:
 
 async def reconcile(body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
     runtime, drift = memo.require()
-    obj: Mapping[str, Any] = dict(body)
-    key = release_key(obj)
+    key = release_key(body)
     deadline = time.monotonic() + INLINE_BUDGET_S
     try:
+        # kopf's body is the latest event it has processed, which can predate our own last status write;
+        # the engine must start from what the cluster holds now.
+        obj: Mapping[str, Any] = await runtime.api.get_release(*_split(key))
         while True:
             outcome = await run_release_pass(runtime, obj)
             after = outcome.after or MIN_REQUEUE_S

@@ -109,7 +109,11 @@ async def _reconcile(runtime: Runtime, obj: Mapping[str, Any], key: str) -> tupl
             store, key, status, generation, shell_status.REFERENCE_UNAVAILABLE, str(error), now
         ), status.phase
     except UnknownEnvironment as error:
-        message = f"spec.genesys.environment: {error}"
+        message = (
+            str(error)
+            if str(error).startswith("spec.genesys.environment")
+            else f"spec.genesys.environment: {error}"
+        )
         outcome = await _stall(store, key, status, generation, shell_status.UNKNOWN_ENVIRONMENT, message, now)
         return outcome, status.phase
 
