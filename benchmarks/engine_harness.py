@@ -135,9 +135,10 @@ async def drive_release(
 ) -> DriveResult:
     """Call reconcile, sleep `after`, repeat — like `flowrelease sync` — until Ready, Stalled or timeout.
 
-    A reconcile that raises is retried after a second, as both shells do, and the error is kept; it counts
-    as surfaced only if the release never settles. `gate` bounds how many reconcile passes run at once
-    across releases, as the operator's `--max-concurrent` does (a waiting release holds no slot).
+    A reconcile that raises a FlowApiError is retried after a second, as the operator does, and the error is
+    kept; it counts as surfaced only if the release never settles. Any other exception ends the release as
+    `error`, as `flowrelease sync` does. `gate` bounds how many reconcile passes run at once across
+    releases, as the operator's `--max-concurrent` does (a waiting release holds no slot).
     """
     started = time.time()
     status = release.status or FlowReleaseStatus()
@@ -164,6 +165,17 @@ async def drive_release(
                 )
             await asyncio.sleep(1.0)
             continue
+        except Exception as error:  # a bug, not weather: report it rather than stop the whole benchmark
+            return DriveResult(
+                release.key,
+                started,
+                time.time(),
+                "error",
+                status.phase.value,
+                passes,
+                error=f"unexpected {type(error).__name__}: {error}",
+                waiting_messages=waiting,
+            )
         status = outcome.status
         if outcome.kind is not OutcomeKind.WAITING:
             return DriveResult(

@@ -66,6 +66,13 @@ async def run_single(
 
 async def _run(runner: Runner, base_url: str) -> tuple[float | None, str]:
     """Drive one publish; returns (wall seconds until the runner knew it was done, error text)."""
+    try:
+        return await _publish(runner, base_url)
+    except Exception as error:  # one broken runner must not hide the others' figures
+        return None, f"{type(error).__name__}: {error}"
+
+
+async def _publish(runner: Runner, base_url: str) -> tuple[float | None, str]:
     async with httpx.AsyncClient(timeout=30.0) as http:
         if runner.policy is not None:
             publisher = FixedIntervalPublisher(
