@@ -133,9 +133,14 @@ def _case(seconds: float, samples: dict[str, list[dict[str, Any]]]) -> dict[str,
         for name, runner in runners.items()
         if name != ENGINE
     }
+    target = notice_target_seconds(seconds)
+    delays = [run["notice_delay_seconds"] for run in engine["samples"] if run["succeeded"]]
     return {
         "publish_seconds": seconds,
-        "notice_target_seconds": notice_target_seconds(seconds),
+        "notice_target_seconds": target,
+        "engine_runs_within_notice_target": sum(
+            1 for delay in delays if delay is not None and delay <= target
+        ),
         "runners": runners,
         "ratios": ratios,
     }
