@@ -16,7 +16,16 @@ from flowrelease.k8s.kube_api import KubeApi, KubeApiError, ObjectGone
 
 CLIENT_ID_KEY = "clientId"
 CLIENT_SECRET_KEY = "clientSecret"  # noqa: S105 - a Secret key name, not a secret
-GIT_KEYS = ("username", "password", "token", "ssh-privatekey", "known_hosts")
+GIT_KEYS = (
+    "username",
+    "password",
+    "token",
+    "ssh-privatekey",
+    "known_hosts",
+    "ca.crt",
+    "insecure-ignore-host-key",
+)
+GIT_LOGIN_KEYS = ("username", "password", "token", "ssh-privatekey")
 
 
 class ReferenceUnavailable(Exception):
@@ -98,7 +107,7 @@ async def load_git_credentials(
     field_name = "spec.export.git.secretRef"
     data = await _secret(api, namespace, git.secret_ref.name, field_name)
     credentials = {key: data[key] for key in GIT_KEYS if data.get(key)}
-    if not credentials:
+    if not any(key in credentials for key in GIT_LOGIN_KEYS):
         raise ReferenceUnavailable(
             field_name,
             f"Secret {namespace}/{git.secret_ref.name} has none of the keys username+password, token or "

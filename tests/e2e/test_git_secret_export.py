@@ -1,0 +1,109 @@
+"""The operator exports to an authenticated HTTPS Git server with credentials (and a private CA) read from
+the Secret named in spec.export.git.secretRef — and the password appears nowhere a user can read."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Cluster, GenesysClientCreds, is_ready, release_manifest
+from tests.support.emulator import EmulatorHandle
+from tests.support.git_http import GitHttpServer
+
+pytestmark = [pytest.mark.kube, pytest.mark.timeout(240)]
+
+
+def _git_secret(name: str, server: GitHttpServer, password: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name},
+        "stringData": {"username": server.username, "password": password, "ca.crt": server.ca_certificate},
+    }
+
+
+def test_export_over_https_uses_the_git_secret_with_its_private_ca(
+    cluster: Cluster,
+    emulator: EmulatorHandle,
+    genesys_client: GenesysClientCreds,
+    git_http_server: GitHttpServer,
+    start_operator,
+) -> None:
+    repo = git_http_server.create_repo("flows.git")
+    cluster.apply_credentials(genesys_client)
+    cluster.apply(_git_secret("flows-git", git_http_server, git_http_server.password))
+    operator = start_operator(cluster.namespace)
+    cluster.apply(
+        release_manifest(
+            "support-ivr",
+            environment=emulator.base_url,
+            version="3.0",
+            export={
+                "url": git_http_server.url("flows.git"),
+                "branch": "main",
+                "path": "flows/support-ivr",
+                "secretRef": {"name": "flows-git"},
+            },
+        )
+    )
+
+    obj = cluster.wait_release("support-ivr", is_ready, timeout=90, what="Ready=True")
+
+    log = subprocess.run(
+        ["git", "--git-dir", str(repo), "log", "--format=%B", "main"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Flow-Version: 3.0" in log
+    assert "FlowRelease: " + f"{cluster.namespace}/support-ivr" in log
+    assert obj["status"]["artifact"]["path"] == "flows/support-ivr"
+    pushes = [r for r in git_http_server.requests if "git-receive-pack" in r[1] and r[2] == 200]
+    assert pushes and all(r[3] == git_http_server.username for r in pushes)
+    visible = json.dumps(obj) + json.dumps(cluster.events("support-ivr")) + operator.logs()
+    assert git_http_server.password not in visible
+
+
+def test_wrong_git_password_keeps_the_version_live_and_reports_exported_false(
+    cluster: Cluster,
+    emulator: EmulatorHandle,
+    genesys_client: GenesysClientCreds,
+    git_http_server: GitHttpServer,
+    start_operator,
+) -> None:
+    git_http_server.create_repo("flows.git")
+    wrong_password = "wrong-" + git_http_server.password
+    cluster.apply_credentials(genesys_client)
+    cluster.apply(_git_secret("flows-git", git_http_server, wrong_password))
+    operator = start_operator(cluster.namespace)
+    cluster.apply(
+        release_manifest(
+            "support-ivr",
+            environment=emulator.base_url,
+            version="3.0",
+            export={
+                "url": git_http_server.url("flows.git"),
+                "branch": "main",
+                "path": "flows/support-ivr",
+                "secretRef": {"name": "flows-git"},
+            },
+        )
+    )
+
+    def export_failed(obj: dict[str, Any]) -> bool:
+        conditions = {c["type"]: c for c in obj.get("status", {}).get("conditions", [])}
+        return conditions.get("Exported", {}).get("status") == "False" and bool(
+            obj.get("status", {}).get("publishedVersion") == "3.0"
+        )
+
+    obj = cluster.wait_release("support-ivr", export_failed, timeout=90, what="Exported=False, 3.0 live")
+
+    publishes = emulator.control.request_log(method="POST", path="/api/v2/flows/actions/publish")
+    assert len(publishes) == 1, "a Git failure must not roll back or republish"
+    assert git_http_server.denied() >= 1
+    visible = json.dumps(obj) + json.dumps(cluster.events("support-ivr")) + operator.logs()
+    assert wrong_password not in visible
+    assert git_http_server.password not in visible
