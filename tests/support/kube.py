@@ -39,7 +39,7 @@ Fixtures
 Running kopf against it (the operator's e2e tests)::
 
     def test_operator(kube_env, flowrelease_crd, kube_namespace):
-        with kopf.testing.KopfRunner(["run", "--standalone", "-n", kube_namespace, "-m", "flowrelease.k8s"]):
+        with kopf.testing.KopfRunner(["run", "--standalone", "-n", kube_namespace, "-m", "my_handlers"]):
             kube_env.kubectl("apply", "-n", kube_namespace, "-f", "-", input=manifest)
 
     The CRD prunes unknown status fields, so kopf must keep its progress and diff-base in annotations
