@@ -25,6 +25,16 @@ def _git_secret(name: str, server: GitHttpServer, password: str) -> dict[str, An
     }
 
 
+def _release_exporting_to(server: GitHttpServer, emulator: EmulatorHandle) -> dict[str, Any]:
+    export = {
+        "url": server.url("flows.git"),
+        "branch": "main",
+        "path": "flows/support-ivr",
+        "secretRef": {"name": "flows-git"},
+    }
+    return release_manifest("support-ivr", environment=emulator.base_url, version="3.0", export=export)
+
+
 def test_export_over_https_uses_the_git_secret_with_its_private_ca(
     cluster: Cluster,
     emulator: EmulatorHandle,
@@ -36,19 +46,7 @@ def test_export_over_https_uses_the_git_secret_with_its_private_ca(
     cluster.apply_credentials(genesys_client)
     cluster.apply(_git_secret("flows-git", git_http_server, git_http_server.password))
     operator = start_operator(cluster.namespace)
-    cluster.apply(
-        release_manifest(
-            "support-ivr",
-            environment=emulator.base_url,
-            version="3.0",
-            export={
-                "url": git_http_server.url("flows.git"),
-                "branch": "main",
-                "path": "flows/support-ivr",
-                "secretRef": {"name": "flows-git"},
-            },
-        )
-    )
+    cluster.apply(_release_exporting_to(git_http_server, emulator))
 
     obj = cluster.wait_release("support-ivr", is_ready, timeout=90, what="Ready=True")
 
@@ -79,19 +77,7 @@ def test_wrong_git_password_keeps_the_version_live_and_reports_exported_false(
     cluster.apply_credentials(genesys_client)
     cluster.apply(_git_secret("flows-git", git_http_server, wrong_password))
     operator = start_operator(cluster.namespace)
-    cluster.apply(
-        release_manifest(
-            "support-ivr",
-            environment=emulator.base_url,
-            version="3.0",
-            export={
-                "url": git_http_server.url("flows.git"),
-                "branch": "main",
-                "path": "flows/support-ivr",
-                "secretRef": {"name": "flows-git"},
-            },
-        )
-    )
+    cluster.apply(_release_exporting_to(git_http_server, emulator))
 
     def export_failed(obj: dict[str, Any]) -> bool:
         conditions = {c["type"]: c for c in obj.get("status", {}).get("conditions", [])}

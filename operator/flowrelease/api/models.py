@@ -7,7 +7,7 @@ Field names are the CRD's camelCase wire names (aliases); Python attributes are 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -19,28 +19,6 @@ KIND = "FlowRelease"
 PLURAL = "flowreleases"
 
 # Lower-case flow types, as GET /api/v2/flows?type= takes them (genesys-api.md §3).
-FLOW_TYPES: tuple[str, ...] = (
-    "bot",
-    "commonmodule",
-    "digitalbot",
-    "emailsend",
-    "inboundcall",
-    "inboundchat",
-    "inboundemail",
-    "inboundshortmessage",
-    "outboundcall",
-    "inqueuecall",
-    "inqueueemail",
-    "inqueueshortmessage",
-    "speech",
-    "securecall",
-    "surveyinvite",
-    "voice",
-    "voicemail",
-    "voicesurvey",
-    "workflow",
-    "workitem",
-)
 FlowType = Literal[
     "bot",
     "commonmodule",
@@ -63,6 +41,8 @@ FlowType = Literal[
     "workflow",
     "workitem",
 ]
+
+FLOW_TYPES: tuple[str, ...] = get_args(FlowType)
 
 LockPolicy = Literal["Fail", "Wait", "ForceUnlock"]
 RollbackStrategy = Literal["PreviousVersion", "None"]
