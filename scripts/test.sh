@@ -7,8 +7,8 @@ python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 if [[ -x scripts/build-control-plane.sh ]]; then
   bash scripts/build-control-plane.sh
 fi
-ruff check operator tests
-ruff format --check operator tests
+ruff check operator tests benchmarks
+ruff format --check operator tests benchmarks
 mypy
 lint-imports
 python3 -m pytest -q -p no:cacheprovider "$@"
