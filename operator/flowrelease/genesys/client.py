@@ -38,7 +38,7 @@ from flowrelease.genesys.errors import (
     GenesysConflict,
 )
 from flowrelease.genesys.export import export_yaml
-from flowrelease.genesys.jobs import poll_until_finished
+from flowrelease.genesys.jobs import run_job
 from flowrelease.genesys.ratelimit import RateLimiter
 from flowrelease.genesys.transport import Call, GenesysTransport, OnResponse
 
@@ -268,30 +268,17 @@ class GenesysClient:
 
     async def validate(self, flow_id: str, version_id: str) -> JobState:
         purpose = f"validating version {version_id} of flow {flow_id}"
-        registered = await self._json(
+        _, body = await run_job(
+            self._transport,
             Call(
                 routes.REGISTER_VALIDATE,
                 purpose=purpose,
                 json={"flows": [{"flow": {"id": flow_id, "version": version_id}}]},
-            )
-        )
-        job_id = wire.job_state(registered).id
-        if not job_id:
-            raise GenesysBadResponse(f"{purpose} failed: Genesys registered the validate job without an id")
-
-        async def read() -> tuple[str, object]:
-            body = await self._json(
-                Call(
-                    routes.GET_VALIDATE,
-                    purpose=purpose,
-                    path_params={"jobId": job_id},
-                    params={"expand": "messages"},
-                )
-            )
-            return wire.job_status_of(body), body
-
-        body = await poll_until_finished(
-            read, schedule=self._job_polls, sleep=self._sleep, route=routes.GET_VALIDATE, purpose=purpose
+            ),
+            routes.GET_VALIDATE,
+            kind="validate",
+            schedule=self._job_polls,
+            sleep=self._sleep,
         )
         return wire.job_state(body, flow_id=flow_id)
 

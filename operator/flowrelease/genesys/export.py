@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 
 from flowrelease.genesys import routes, wire
 from flowrelease.genesys.backoff import JobPollSchedule
-from flowrelease.genesys.errors import GenesysBadResponse, GenesysJobFailed
-from flowrelease.genesys.jobs import archy_throttled, poll_until_finished
+from flowrelease.genesys.errors import GenesysJobFailed
+from flowrelease.genesys.jobs import archy_throttled, run_job
 from flowrelease.genesys.transport import Call, GenesysTransport
 
 logger = logging.getLogger("flowrelease.genesys")
@@ -54,31 +54,18 @@ async def _export_once(
     schedule: JobPollSchedule,
     sleep: Callable[[float], Awaitable[None]],
 ) -> str:
-    registered = await transport.send_json(
+    job_id, body = await run_job(
+        transport,
         Call(
             routes.REGISTER_EXPORT,
             purpose=purpose,
             json={"flows": [{"flow": {"id": flow_id, "version": version_id}, "exportType": "Yaml"}]},
             not_found_hint=f"flow {flow_id} or its version {version_id} does not exist",
-        )
-    )
-    job_id = wire.job_state(registered).id
-    if not job_id:
-        raise GenesysBadResponse(f"{purpose} failed: Genesys registered the export job without an id")
-
-    async def read() -> tuple[str, object]:
-        body = await transport.send_json(
-            Call(
-                routes.GET_EXPORT,
-                purpose=purpose,
-                path_params={"jobId": job_id},
-                params={"expand": "messages"},
-            )
-        )
-        return wire.job_status_of(body), body
-
-    body = await poll_until_finished(
-        read, schedule=schedule, sleep=sleep, route=routes.GET_EXPORT, purpose=purpose
+        ),
+        routes.GET_EXPORT,
+        kind="export",
+        schedule=schedule,
+        sleep=sleep,
     )
     job = wire.job_state(body)
     if job.status == "Failure":

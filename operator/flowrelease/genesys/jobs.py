@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterable
 
+from flowrelease.genesys import wire
 from flowrelease.genesys.backoff import JobPollSchedule
-from flowrelease.genesys.errors import GenesysTimeout
+from flowrelease.genesys.errors import GenesysBadResponse, GenesysTimeout
 from flowrelease.genesys.routes import Route
+from flowrelease.genesys.transport import Call, GenesysTransport
 
 FINISHED = frozenset({"Success", "Failure"})
 _EXIT_107 = re.compile(r"exit code(?::|\s+to)?\s*107\b")
@@ -41,6 +43,34 @@ async def poll_until_finished(
     )
     error.route = str(route)
     raise error
+
+
+async def run_job(
+    transport: GenesysTransport,
+    register: Call,
+    poll_route: Route,
+    *,
+    kind: str,
+    schedule: JobPollSchedule,
+    sleep: Callable[[float], Awaitable[None]],
+) -> tuple[str, object]:
+    """Register an Architect job with `register`, then poll `poll_route` (expand=messages) until it finishes.
+
+    Returns (job id, the finished job's body). `kind` names the job in errors ("validate", "export").
+    """
+    purpose = register.purpose
+    job_id = wire.job_state(await transport.send_json(register)).id
+    if not job_id:
+        raise GenesysBadResponse(f"{purpose} failed: Genesys registered the {kind} job without an id")
+
+    async def read() -> tuple[str, object]:
+        body = await transport.send_json(
+            Call(poll_route, purpose=purpose, path_params={"jobId": job_id}, params={"expand": "messages"})
+        )
+        return wire.job_status_of(body), body
+
+    body = await poll_until_finished(read, schedule=schedule, sleep=sleep, route=poll_route, purpose=purpose)
+    return job_id, body
 
 
 def archy_throttled(texts: Iterable[str]) -> bool:
