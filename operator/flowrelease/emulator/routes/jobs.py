@@ -69,17 +69,21 @@ async def receive_upload(request: Request) -> Response:
     return Response(status_code=200)
 
 
+def _job_uri(kind: str, job_id: str) -> str:
+    return f"/api/v2/flows/{kind}/jobs/{job_id}"
+
+
+def _registration(job_id: str, status: str, total_flows: int, kind: str) -> Response:
+    """RegisterArchitectExportJobResponse / RegisterArchitectValidateJobResponse (same four fields)."""
+    return json_response(
+        {"id": job_id, "status": status, "totalFlows": total_flows, "selfUri": _job_uri(kind, job_id)}
+    )
+
+
 async def register_export_job(request: Request) -> Response:
     runtime = runtime_of(request)
     job = runtime.jobs.exports.register(await read_json(request))
-    return json_response(
-        {
-            "id": job.id,
-            "status": job.status,
-            "totalFlows": len(job.flows) or len(job.messages),
-            "selfUri": f"/api/v2/flows/export/jobs/{job.id}",
-        }
-    )
+    return _registration(job.id, job.status, len(job.flows) or len(job.messages), "export")
 
 
 async def get_export_job(request: Request) -> Response:
@@ -91,7 +95,7 @@ async def get_export_job(request: Request) -> Response:
         payload["downloadUrl"] = f"{_base_url(request)}/_downloads/{job.id}?signature={job.download_token}"
     if wants_messages:
         payload["messages"] = [m.as_json() for m in job.messages]
-    payload["selfUri"] = f"/api/v2/flows/export/jobs/{job.id}"
+    payload["selfUri"] = _job_uri("export", job.id)
     return json_response(payload)
 
 
@@ -111,14 +115,7 @@ async def download_export(request: Request) -> Response:
 async def register_validate_job(request: Request) -> Response:
     runtime = runtime_of(request)
     job = runtime.jobs.validations.register(await read_json(request))
-    return json_response(
-        {
-            "id": job.id,
-            "status": job.status,
-            "totalFlows": len(job.targets) or len(job.messages),
-            "selfUri": f"/api/v2/flows/validate/jobs/{job.id}",
-        }
-    )
+    return _registration(job.id, job.status, len(job.targets) or len(job.messages), "validate")
 
 
 async def get_validate_job(request: Request) -> Response:
@@ -128,7 +125,7 @@ async def get_validate_job(request: Request) -> Response:
     payload: JsonObject = {"id": job.id, "status": job.status, "command": "Validate"}
     if wants_messages:
         payload["messages"] = [m.as_json() for m in job.messages]
-    payload["selfUri"] = f"/api/v2/flows/validate/jobs/{job.id}"
+    payload["selfUri"] = _job_uri("validate", job.id)
     return json_response(payload)
 
 
