@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
@@ -11,8 +9,7 @@ from flowrelease.emulator.control import ControlCalls
 from flowrelease.engine.ports import Conflict, NotFound, Timeout, Transient
 from flowrelease.genesys import GenesysJobFailed, GenesysTimeout
 from tests.contract.client.conftest import Harness
-
-ARCHY_FIXTURES = Path("/work/shared/fixtures/archy-flows")
+from tests.support.paths import OWN_ARCHY
 
 
 async def test_validate_a_good_version_succeeds(harness: Harness) -> None:
@@ -53,9 +50,7 @@ async def test_validate_of_a_missing_version_fails_with_messages(harness: Harnes
 
 async def test_import_registers_uploads_without_the_token_and_finishes(harness: Harness) -> None:
     client = harness.client()
-    document = yaml.safe_load(
-        (ARCHY_FIXTURES / "architect-flow-public-api-blueprint__blueprint__files__archy_flow.yml").read_text()
-    )
+    document = yaml.safe_load((OWN_ARCHY / "claims-ivr.yaml").read_text())
     text = yaml.safe_dump(document, sort_keys=False)
     job_id, url, headers = await client.start_import()
     assert job_id and url and headers

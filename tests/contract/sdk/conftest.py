@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +11,6 @@ import pytest
 
 from tests.support.emulator import EmulatorHandle
 
-FIXTURES = Path("/work/shared/fixtures/archy-flows")
 UNKNOWN_ENUM = "outdated_sdk_version"
 
 

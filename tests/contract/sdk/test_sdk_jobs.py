@@ -11,8 +11,9 @@ import yaml
 
 from flowrelease.emulator.archy import substitute
 from flowrelease.emulator.demo import FIXTURE_SUBSTITUTIONS
-from tests.contract.sdk.conftest import FIXTURES, assert_known_enums
+from tests.contract.sdk.conftest import assert_known_enums
 from tests.support.emulator import EmulatorHandle
+from tests.support.paths import OWN_ARCHY, third_party_params
 
 EXPECTED_TYPES = {
     "architect-flow-public-api": "INBOUNDCALL",
@@ -37,7 +38,7 @@ def run_architect_job(architect: sdk.ArchitectApi, text: str) -> sdk.ArchitectJo
     raise AssertionError("the Architect job did not finish")
 
 
-@pytest.mark.parametrize("fixture", sorted(FIXTURES.iterdir()), ids=lambda p: p.name.split("__")[0])
+@pytest.mark.parametrize("fixture", third_party_params())
 def test_every_fixture_flow_imports_and_publishes(architect: sdk.ArchitectApi, fixture: Path) -> None:
     text = substitute(fixture.read_text(), FIXTURE_SUBSTITUTIONS)
     state = run_architect_job(architect, text)
@@ -53,23 +54,22 @@ def test_every_fixture_flow_imports_and_publishes(architect: sdk.ArchitectApi, f
 
 
 def test_a_broken_reference_fails_the_job_with_actionable_messages(architect: sdk.ArchitectApi) -> None:
-    fixture = (
-        FIXTURES / "simple-ivr-deploy-with-cx-as-code-blueprint__blueprint__SimpleFinancialIvr_v2-0.yaml"
+    text = (
+        (OWN_ARCHY / "claims-ivr.yaml")
+        .read_text()
+        .replace("name: Billing\n", "name: Roth queue\n")
+        .replace("Claims Menu_20]", "Claims Menu_99]")
     )
-    text = fixture.read_text().replace("Simple Financial IRA queue", "Roth queue").replace("_10]", "_99]")
     state = run_architect_job(architect, text)
     assert state.status == "Failure"
     errors = [m.text for m in state.messages if m.type == "Error"]
-    assert any("Queue 'Roth queue'" in e and "menuTransferToAcd[SimpleFinancialIRA]" in e for e in errors)
-    assert any("Main Menu_99" in e and "Available refIds: Main Menu_10" in e for e in errors)
+    assert any("Queue 'Roth queue'" in e and "menuTransferToAcd[Billing question]" in e for e in errors)
+    assert any("Claims Menu_99" in e and "Available refIds: Claims Menu_20" in e for e in errors)
     assert state.flow is None
 
 
 def test_unsubstituted_placeholders_are_named(architect: sdk.ArchitectApi) -> None:
-    fixture = (
-        FIXTURES / "webhook-workflow-workitem-blueprint__modules__webhook-workflow__WebhookWorkflow.yaml"
-    )
-    state = run_architect_job(architect, fixture.read_text())
+    state = run_architect_job(architect, (OWN_ARCHY / "intake-workflow.yaml").read_text())
     assert state.status == "Failure"
     assert "{{workflow_name}}" in state.messages[0].text
 

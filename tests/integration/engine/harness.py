@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,8 +21,8 @@ from flowrelease.engine.ports import ArtifactStore, AuditEvent
 from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import GenesysClient
 from tests.support.emulator import EmulatorHandle
+from tests.support.paths import OWN_ARCHY
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "archy"
 PUBLISH_PATH = "/api/v2/flows/actions/publish"
 
 
@@ -193,4 +192,4 @@ class Harness:
 
 
 def fixture_text(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
+    return (OWN_ARCHY / name).read_text(encoding="utf-8")

@@ -109,9 +109,9 @@ async def test_too_few_samples_is_not_a_breach(harness: Harness) -> None:
 
 
 async def test_mode_b_imports_archy_yaml_and_is_idempotent(harness: Harness) -> None:
-    text = fixture_text("SimpleFinancialIvr_v2-0.yaml")
+    text = fixture_text("claims-ivr.yaml")
     release = harness.release(
-        flow={"type": "inboundcall", "name": "SimpleFinancialIvr"},
+        flow={"type": "inboundcall", "name": "Claims IVR"},
         source={"configMapRef": {"name": "simple-ivr", "key": "flow.yaml"}},
     )
 
@@ -120,24 +120,24 @@ async def test_mode_b_imports_archy_yaml_and_is_idempotent(harness: Harness) -> 
 
     assert first.kind is OutcomeKind.READY, first.message
     status = first.status
-    assert status.flow is not None and status.flow.name == "SimpleFinancialIvr"
+    assert status.flow is not None and status.flow.name == "Claims IVR"
     assert status.published_version == status.desired_version != ""
     assert status.source_digest.startswith("sha256:")
     assert second.kind is OutcomeKind.READY
     imports = harness.emulator.control.request_log(method="POST", path="/api/v2/flows/jobs")
     assert len(imports) == 1
     assert harness.publishes() == []
-    assert harness.flow_state("SimpleFinancialIvr")["publishedVersion"] == status.published_version
+    assert harness.flow_state("Claims IVR")["publishedVersion"] == status.published_version
 
 
 async def test_mode_b_substitutes_placeholders_then_imports(harness: Harness) -> None:
-    text = fixture_text("WebhookWorkflow.yaml")
+    text = fixture_text("intake-workflow.yaml")
     release = harness.release(
-        flow={"type": "workflow", "name": "Webhook Workflow"},
+        flow={"type": "workflow", "name": "Intake Workflow"},
         source={
             "configMapRef": {"name": "webhook", "key": "flow.yaml"},
             "substitutions": {
-                "workflow_name": "Webhook Workflow",
+                "workflow_name": "Intake Workflow",
                 "default_language": "en-us",
                 "division": "Home",
                 "data_action_category": "Web Services Data Actions",
@@ -150,14 +150,14 @@ async def test_mode_b_substitutes_placeholders_then_imports(harness: Harness) ->
     outcome = await harness.drive(release, source_yaml=text)
 
     assert outcome.kind is OutcomeKind.READY, outcome.message
-    assert harness.flow_state("Webhook Workflow")["publishedVersion"] == outcome.status.published_version
+    assert harness.flow_state("Intake Workflow")["publishedVersion"] == outcome.status.published_version
 
 
 async def test_mode_b_crash_after_job_id_saved_resumes_the_same_job(harness: Harness) -> None:
     harness.emulator.control.set_transition_mode("polls", polls=3)
-    text = fixture_text("SimpleFinancialIvr_v2-0.yaml")
+    text = fixture_text("claims-ivr.yaml")
     release = harness.release(
-        flow={"type": "inboundcall", "name": "SimpleFinancialIvr"},
+        flow={"type": "inboundcall", "name": "Claims IVR"},
         source={"configMapRef": {"name": "simple-ivr", "key": "flow.yaml"}},
     )
     harness.statuses.crash_after = lambda s: (

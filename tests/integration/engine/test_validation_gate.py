@@ -11,7 +11,7 @@ from flowrelease.api.models import FlowRelease, Phase
 from flowrelease.engine.outcome import Outcome, OutcomeKind
 from tests.integration.engine.harness import Harness, fixture_text
 
-SIMPLE_IVR = {"type": "inboundcall", "name": "SimpleFinancialIvr"}
+SIMPLE_IVR = {"type": "inboundcall", "name": "Claims IVR"}
 SOURCE = {"configMapRef": {"name": "simple-ivr", "key": "flow.yaml"}}
 
 
@@ -127,14 +127,14 @@ async def test_validate_job_warnings_fail_only_with_fail_on_warnings(harness: Ha
 
 async def test_source_with_placeholders_left_is_rejected_before_any_call(harness: Harness) -> None:
     release = harness.release(
-        flow={"type": "workflow", "name": "Webhook Workflow"},
+        flow={"type": "workflow", "name": "Intake Workflow"},
         source={
             "configMapRef": {"name": "webhook", "key": "flow.yaml"},
             "substitutions": {"division": "Home"},
         },
     )
 
-    outcome = await harness.drive(release, source_yaml=fixture_text("WebhookWorkflow.yaml"))
+    outcome = await harness.drive(release, source_yaml=fixture_text("intake-workflow.yaml"))
 
     assert_rejected(harness, outcome, C.SOURCE_INVALID, "{{workflow_name}}", "spec.source.substitutions")
     assert harness.emulator.control.request_log(path="/api/v2/flows/jobs") == []
@@ -145,12 +145,12 @@ async def test_source_with_placeholders_left_is_rejected_before_any_call(harness
     [
         (lambda t: t + "\n  broken: [unclosed\n", "does not parse at line"),
         (
-            lambda t: t.replace("name: SimpleFinancialIvr\n", "name: Another Ivr\n", 1),
-            "spec.flow.name is 'SimpleFinancialIvr'",
+            lambda t: t.replace("name: Claims IVR\n", "name: Another Ivr\n", 1),
+            "spec.flow.name is 'Claims IVR'",
         ),
         (
             lambda t: t.replace(
-                'startUpRef: "/inboundCall/menus/menu[Main Menu_10]"',
+                'startUpRef: "/inboundCall/menus/menu[Claims Menu_20]"',
                 'startUpRef: "/inboundCall/menus/menu[Nope_1]"',
             ),
             "no menu with refId 'Nope_1'",
@@ -162,7 +162,7 @@ async def test_source_with_placeholders_left_is_rejected_before_any_call(harness
 async def test_source_checks(harness: Harness, edit: Any, needle: str) -> None:
     release = harness.release(flow=SIMPLE_IVR, source=SOURCE)
 
-    outcome = await harness.drive(release, source_yaml=edit(fixture_text("SimpleFinancialIvr_v2-0.yaml")))
+    outcome = await harness.drive(release, source_yaml=edit(fixture_text("claims-ivr.yaml")))
 
     assert_rejected(harness, outcome, C.SOURCE_INVALID, needle)
 
@@ -176,9 +176,7 @@ async def test_missing_configmap_is_named(harness: Harness) -> None:
 
 
 async def test_architect_job_failure_reports_its_messages(harness: Harness) -> None:
-    text = fixture_text("SimpleFinancialIvr_v2-0.yaml").replace(
-        "Simple Financial 401K queue", "No Such Queue"
-    )
+    text = fixture_text("claims-ivr.yaml").replace("name: Support\n", "name: No Such Queue\n")
 
     outcome = await harness.drive(harness.release(flow=SIMPLE_IVR, source=SOURCE), source_yaml=text)
 
@@ -188,10 +186,8 @@ async def test_architect_job_failure_reports_its_messages(harness: Harness) -> N
 
 async def test_fixed_source_is_retried_without_a_spec_change(harness: Harness) -> None:
     release = harness.release(flow=SIMPLE_IVR, source=SOURCE)
-    good = fixture_text("SimpleFinancialIvr_v2-0.yaml")
-    bad = await harness.drive(
-        release, source_yaml=good.replace("Simple Financial 401K queue", "No Such Queue")
-    )
+    good = fixture_text("claims-ivr.yaml")
+    bad = await harness.drive(release, source_yaml=good.replace("name: Support\n", "name: No Such Queue\n"))
 
     fixed = await harness.drive(release, bad.status, source_yaml=good)
 

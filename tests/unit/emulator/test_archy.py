@@ -11,8 +11,7 @@ from flowrelease.emulator.clock import ManualClock
 from flowrelease.emulator.demo import FIXTURE_SUBSTITUTIONS, demo_seed
 from flowrelease.emulator.seeding import apply_seed
 from flowrelease.emulator.state import Org
-
-FIXTURES = Path("/work/shared/fixtures/archy-flows")
+from tests.support.paths import third_party_params
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +27,7 @@ def rejected(text: str, org: Org) -> list[str]:
     return [m.text for m in problem.value.messages]
 
 
-@pytest.mark.parametrize("fixture", sorted(FIXTURES.iterdir()), ids=lambda p: p.name.split("__")[0])
+@pytest.mark.parametrize("fixture", third_party_params())
 def test_every_fixture_passes_after_substitution(fixture: Path, org: Org) -> None:
     parsed = parse_archy(substitute(fixture.read_text(), FIXTURE_SUBSTITUTIONS), org)
     assert parsed.name and parsed.flow_type

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
@@ -14,8 +12,7 @@ from flowrelease.emulator.dependencies import consumed_resources
 from flowrelease.emulator.references import find_references
 from flowrelease.emulator.seeding import apply_seed
 from flowrelease.emulator.state import Org
-
-FIXTURES = Path("/work/shared/fixtures/archy-flows")
+from tests.support.paths import third_party_archy
 
 
 @pytest.mark.parametrize(
@@ -42,7 +39,7 @@ FIXTURES = Path("/work/shared/fixtures/archy-flows")
     ],
 )
 def test_fixture_references(prefix: str, expected: set[tuple[str, str, str]]) -> None:
-    fixture = next(p for p in FIXTURES.iterdir() if p.name.startswith(prefix))
+    fixture = third_party_archy(prefix)
     document = yaml.safe_load(substitute(fixture.read_text(), FIXTURE_SUBSTITUTIONS))
     assert {(r.kind, r.category, r.name) for r in find_references(document)} == expected
 

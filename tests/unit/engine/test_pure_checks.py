@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import random
 from datetime import UTC
-from pathlib import Path
 
 import pytest
 
@@ -31,12 +30,12 @@ from flowrelease.engine.ports import (
     JobState,
     VersionInfo,
 )
+from tests.support.paths import OWN_ARCHY
 
-ARCHY = Path(__file__).resolve().parents[2] / "fixtures" / "archy"
 QUEUE = Dependency(type="QUEUE", id="q-1", name="Support")
 ACTION = Dependency(type="DATAACTION", id="d-1", name="Lookup")
 FLOW = Dependency(type="INBOUNDCALLFLOW", id="f-2", name="Other", version="4.0")
-IVR = FlowSelector(type="inboundcall", name="SimpleFinancialIvr")
+IVR = FlowSelector(type="inboundcall", name="Claims IVR")
 
 
 # ------------------------------------------------------------------------------------ dependency hash
@@ -61,12 +60,12 @@ def test_dependency_hash_ignores_names_and_health_flags() -> None:
 
 
 def test_the_real_fixture_prepares() -> None:
-    prepared = prepare_source((ARCHY / "SimpleFinancialIvr_v2-0.yaml").read_text(encoding="utf-8"), {}, IVR)
+    prepared = prepare_source((OWN_ARCHY / "claims-ivr.yaml").read_text(encoding="utf-8"), {}, IVR)
     assert isinstance(prepared, PreparedSource)
     assert (prepared.key, prepared.flow_type, prepared.name) == (
         "inboundCall",
         "inboundcall",
-        "SimpleFinancialIvr",
+        "Claims IVR",
     )
     assert prepared.digest == "sha256:" + hashlib.sha256(prepared.text.encode()).hexdigest()
 
@@ -84,12 +83,12 @@ def test_substitution_replaces_known_keys_only() -> None:
         ("inboundCall:\n  name: X\noutboundCall:\n  name: Y\n", IVR, "exactly one top-level flow-type key"),
         ("inboundCall: 3\n", IVR, "must be a mapping holding the flow"),
         ("inboundCall:\n  description: d\n", IVR, "`inboundCall.name` is missing"),
-        ("workflow:\n  name: SimpleFinancialIvr\n", IVR, "spec.flow.type is inboundcall"),
-        ("inboundCall:\n  name: Other\n", IVR, "spec.flow.name is 'SimpleFinancialIvr'"),
-        ("inboundCall:\n  name: SimpleFinancialIvr\n", IVR, "startUpRef` is missing"),
-        ("inboundCall:\n  name: SimpleFinancialIvr\n  startUpRef: menu\n", IVR, "is not a path"),
+        ("workflow:\n  name: Claims IVR\n", IVR, "spec.flow.type is inboundcall"),
+        ("inboundCall:\n  name: Other\n", IVR, "spec.flow.name is 'Claims IVR'"),
+        ("inboundCall:\n  name: Claims IVR\n", IVR, "startUpRef` is missing"),
+        ("inboundCall:\n  name: Claims IVR\n  startUpRef: menu\n", IVR, "is not a path"),
         (
-            "inboundCall:\n  name: SimpleFinancialIvr\n  startUpRef: /inboundCall/menus/menu[M_1]\n"
+            "inboundCall:\n  name: Claims IVR\n  startUpRef: /inboundCall/menus/menu[M_1]\n"
             "  menus:\n    - menu:\n        refId: Other_2\n",
             IVR,
             "no menu with refId 'M_1' under `inboundCall.menus` (available: Other_2)",
