@@ -154,7 +154,7 @@ KNOB_NAMES: tuple[str, ...] = tuple(KNOBS)
 def updated_behaviour(current: BehaviourChoice, body: object) -> BehaviourChoice:
     """`current` after the partial PUT `body` (see the module docstring); raises `ApiError` 400."""
     if not isinstance(body, dict):
-        raise bad_request("The behaviour must be a JSON object of knobs.", field="body")
+        raise bad_request("The request body must be a JSON object of knobs.", field="body")
     unknown = sorted(key for key in body if key != "profile" and key not in KNOBS)
     if unknown:
         raise bad_request(
