@@ -128,6 +128,10 @@ class ControlCalls:
         return ControlCall("PUT", "/_emulator/settings", {"refuseOlderVersionPublish": refuse})
 
     @staticmethod
+    def set_random_seed(random_seed: int) -> ControlCall:
+        return ControlCall("PUT", "/_emulator/settings", {"randomSeed": random_seed})
+
+    @staticmethod
     def set_transition_mode(
         mode: str = "polls", *, polls: int = 1, seconds: float = 0.0, rules: list[JsonObject] | None = None
     ) -> ControlCall:
@@ -261,6 +265,10 @@ class EmulatorControl:
 
     def refuse_older_publish(self, refuse: bool = True) -> None:
         self.call(ControlCalls.refuse_older_publish(refuse))
+
+    def set_random_seed(self, random_seed: int) -> None:
+        """Seed every random choice (fault probabilities, timing jitter), now and after each reset."""
+        self.call(ControlCalls.set_random_seed(random_seed))
 
     def set_transition_mode(self, mode: str = "polls", **options: Any) -> JsonObject:
         result: JsonObject = self.call(ControlCalls.set_transition_mode(mode, **options))

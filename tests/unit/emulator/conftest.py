@@ -83,6 +83,7 @@ def loopback(manual_clock_server: EmulatorServer) -> Iterator[Loopback]:
     clock = manual_clock_server.runtime.clock
     assert isinstance(clock, ManualClock)
     with EmulatorControl(base_url) as control, httpx.Client(base_url=base_url, timeout=10.0) as http:
+        control.set_random_seed(0)
         control.reset(profile="ideal")
         control.set_transition_mode("polls", polls=1)
         token = http.post(
