@@ -104,7 +104,7 @@ async def run_release_pass(
         store.remember(key, obj.get("status") or {})
         status = _current_status(obj)
         started = status.phase
-        if not obj.get("status"):
+        if not obj.get("status") and (obj.get("spec") or {}).get("suspend") is not True:
             status = await _acknowledge(runtime, key, obj)
         prepared: _Prepared | None = None
         outcome: Outcome | None = None
@@ -133,7 +133,8 @@ async def run_release_pass(
 
 
 async def _acknowledge(runtime: Runtime, key: str, obj: Mapping[str, Any]) -> FlowReleaseStatus:
-    """A new object's first status, written before it waits for a slot among --max-concurrent."""
+    """A new object's first status, written before it waits for a slot among --max-concurrent (not for
+    one created suspended: it has nothing in progress to report)."""
     generation = int((obj.get("metadata") or {}).get("generation") or 1)
     status = shell_status.accepted(
         generation=generation,
