@@ -23,10 +23,13 @@ def test_the_documented_table_is_what_kstatus_and_argocd_compute(health_eval: He
     rows = documented_rows()
     assert [row.case for row in rows] == list(EXAMPLES), "one example object per documented case, in order"
     judged = health_eval.judge(EXAMPLES[row.case] for row in rows)
-    computed = [(row.case, health.kstatus.status, health.argocd.status) for row, health in zip(rows, judged)]
+    computed = [
+        (row.case, health.kstatus.status, health.argocd.status)
+        for row, health in zip(rows, judged, strict=True)
+    ]
     documented = [(row.case, row.kstatus, row.argocd) for row in rows]
     assert computed == documented
-    for row, health in zip(rows, judged):
+    for row, health in zip(rows, judged, strict=True):
         assert case_of(EXAMPLES[row.case]) == row.case
         assert health.argocd.message and not health.argocd.error, (row.case, health)
 
@@ -61,8 +64,8 @@ def test_argocd_gives_custom_scripts_base_table_and_package_only(
         "local os_functions = {}\n"
         "for name, _ in pairs(safe) do table.insert(os_functions, name) end\n"
         "table.sort(os_functions)\n"
-        'return {status = "Healthy", message = table.concat(seen, ",") .. "|" .. table.concat(os_functions, ",")'
-        ' .. "|" .. type(obj.metadata.generation)}\n'
+        'return {status = "Healthy", message = table.concat(seen, ",") .. "|"'
+        ' .. table.concat(os_functions, ",") .. "|" .. type(obj.metadata.generation)}\n'
     )
     (health,) = health_eval.judge([release_object(None)], script=probe)
     assert health.argocd.message == "table,ipairs,tostring,pcall,require|date,time|number"
