@@ -35,6 +35,9 @@ from kubernetes_asyncio.config.incluster_config import (
 from flowrelease.api.models import GROUP, PLURAL, VERSION
 
 logger = logging.getLogger(__name__)
+# The client logs whole response bodies at DEBUG, and a Secret's body (or its last-applied annotation) holds
+# credentials before the redactor can know them: never below INFO, also under --verbose.
+logging.getLogger("kubernetes_asyncio").setLevel(logging.INFO)
 
 T = TypeVar("T")
 
