@@ -125,7 +125,9 @@ async def run_release_pass(
             status = outcome.status
     assert outcome is not None
     finished = (
-        outcome.kind in (OutcomeKind.READY, OutcomeKind.STALLED) and outcome.status.phase in SETTLED_PHASES
+        prepared is not None
+        and outcome.kind in (OutcomeKind.READY, OutcomeKind.STALLED)
+        and outcome.status.phase in SETTLED_PHASES
     )
     if finished and (outcome.status.phase != started or outcome.events):
         runtime.metrics.record_result(outcome.status.phase.value)
@@ -168,6 +170,9 @@ async def _prepare(
         engine = runtime.engines.engine_for(release.spec.genesys.environment, inputs.credentials)
     except ReferenceUnavailable as error:
         reason = shell_status.REFERENCE_UNAVAILABLE
+        requested_at = release.metadata.annotations.get(REQUESTED_AT_ANNOTATION, "")
+        if settled_and_handled(status, generation, requested_at):
+            return _unchanged_for_now(status, reason, str(error)), None
         return await _wait_for_reference(store, key, status, generation, reason, str(error), now), None
     except UnknownEnvironment as error:
         message = (
@@ -190,6 +195,24 @@ async def _run_engine(prepared: _Prepared, status: FlowReleaseStatus) -> Outcome
         requested_at=release.metadata.annotations.get(REQUESTED_AT_ANNOTATION, ""),
         source_yaml=prepared.inputs.source_yaml,
     )
+
+
+def settled_and_handled(status: FlowReleaseStatus, generation: int, requested_at: str) -> bool:
+    """The release is settled and the engine has handled this spec and request: a pass would only look
+    for drift (Ready) or stay stalled, so a missing Secret or ConfigMap changes nothing it reports."""
+    return (
+        status.phase in SETTLED_PHASES
+        and shell_status.for_engine(status).observed_generation == generation
+        and (not requested_at or requested_at == status.last_handled_reconcile_at)
+    )
+
+
+def _unchanged_for_now(status: FlowReleaseStatus, reason: str, message: str) -> Outcome:
+    """A settled release whose reference went missing keeps its status (Ready stays Ready, a stall stays a
+    stall); a Warning Event says why its next look could not run."""
+    kind = OutcomeKind.READY if status.phase is Phase.READY else OutcomeKind.STALLED
+    text = f"{message} (the release stays {status.phase.value} until it can be read)"
+    return Outcome(kind, status, message=text, events=(ReleaseEvent("Warning", reason, text),))
 
 
 def _first_report(status: FlowReleaseStatus, reason: str, message: str) -> tuple[ReleaseEvent, ...]:
