@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import Cluster, GenesysClientCreds, is_ready, release_manifest
+from tests.e2e.conftest import Cluster, GenesysClientCreds, condition, is_ready, release_manifest
 from tests.support.apiserver_metrics import writes_now, writes_since
 from tests.support.emulator import EmulatorHandle
+from tests.support.health_eval import HealthEval
+
+PUBLISH_PATH = "/api/v2/flows/actions/publish"
 
 pytestmark = [pytest.mark.kube, pytest.mark.timeout(180)]
 
@@ -45,3 +48,29 @@ def test_a_promotion_without_bake_costs_few_apiserver_writes(
     assert writes[("events", "POST")] == 3, "Publishing, Published, Ready"
     assert status_writes < STATUS_WRITES_BEFORE, writes
     assert own_writes < WRITES_BEFORE, writes
+
+
+def test_a_new_release_waiting_for_a_slot_already_reads_as_in_progress(
+    cluster: Cluster,
+    emulator: EmulatorHandle,
+    genesys_client: GenesysClientCreds,
+    start_operator,
+    health_eval: HealthEval,
+) -> None:
+    """With one slot taken by a slow publish, the next release gets its Accepted status at once, which
+    kstatus reads as InProgress and Argo CD as Progressing (not Current / Healthy before anything ran)."""
+    cluster.apply_credentials(genesys_client)
+    start_operator(cluster.namespace, extra_args=("--max-concurrent=1",))
+    emulator.control.add_fault(path=PUBLISH_PATH, method="POST", latency_ms=8000, count=1)
+    cluster.apply(release_manifest("slow", environment=emulator.base_url, version="3.0"))
+    cluster.wait_release("slow", lambda o: (o.get("status") or {}).get("phase") == "Publishing", timeout=30)
+    cluster.apply(
+        release_manifest("queued", environment=emulator.base_url, version="1.0", flow_name="Billing IVR")
+    )
+    queued = cluster.wait_release("queued", lambda o: bool(o.get("status")), timeout=5, what="a first status")
+    assert queued["status"]["phase"] == "Pending", queued["status"]
+    assert condition(queued, "Reconciling")["reason"] == "Accepted"
+    assert queued["status"]["observedGeneration"] == queued["metadata"]["generation"]
+    (health,) = health_eval.judge([queued])
+    assert health.pair == ("InProgress", "Progressing")
+    cluster.wait_release("queued", is_ready, timeout=60, what="Ready once the slot is free")

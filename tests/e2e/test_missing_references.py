@@ -1,6 +1,6 @@
 """A Secret that goes missing: a settled release keeps what it reports (a Warning Event says why it cannot
-look), and a spec change made meanwhile (one the engine only sees through the generation) still starts its attempt
-once the Secret is back."""
+look), and a spec change made meanwhile (one the engine only sees through the generation) still starts its
+attempt once the Secret is back."""
 
 from __future__ import annotations
 
