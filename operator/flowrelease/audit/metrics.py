@@ -164,11 +164,9 @@ class ReleaseMetrics:
     def observe_genesys_response(self, method: str, route: str, status: int) -> None:
         self.genesys_requests.labels(method.upper(), route, str(status)).inc()
 
-    async def rate_limited_sleep(self, seconds: float) -> None:
-        """A RateLimiter's `sleep`: observes each wait, then sleeps it."""
+    def observe_rate_limit_wait(self, seconds: float) -> None:
         if seconds > 0:
             self.rate_limit_waits.observe(seconds)
-        await asyncio.sleep(seconds)
 
     def record_result(self, result: str) -> None:
         self.releases.labels(result).inc()
@@ -202,10 +200,18 @@ def genesys_request_observer(metrics: ReleaseMetrics | None = None) -> Callable[
     return (metrics or default_metrics()).observe_genesys_response
 
 
-def rate_limit_sleep(metrics: ReleaseMetrics | None = None) -> Callable[[float], Awaitable[None]]:
+def rate_limit_sleep(
+    metrics: ReleaseMetrics | None = None, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+) -> Callable[[float], Awaitable[None]]:
     """A `sleep` for RateLimiterRegistry/RateLimiter that records every wait in
-    flowrelease_genesys_rate_limit_wait_seconds."""
-    return (metrics or default_metrics()).rate_limited_sleep
+    flowrelease_genesys_rate_limit_wait_seconds, then sleeps with `sleep`."""
+    observe = (metrics or default_metrics()).observe_rate_limit_wait
+
+    async def observed_sleep(seconds: float) -> None:
+        observe(seconds)
+        await sleep(seconds)
+
+    return observed_sleep
 
 
 class MetricsAuditSink:

@@ -176,16 +176,20 @@ async def test_the_rate_limiters_waits_are_observed_through_the_sleep_it_is_give
     from flowrelease.genesys.ratelimit import RateLimiter
 
     metrics = ReleaseMetrics()
-    limiter = RateLimiter(600.0, sleep=rate_limit_sleep(metrics))  # a burst of 600, then one slot per 0.1 s
-    waited = [await limiter.acquire() for _ in range(601)]
-    assert sum(1 for w in waited if w > 0.01) == 1  # only the 601st waited for a slot
-    assert value(metrics, "flowrelease_genesys_rate_limit_wait_seconds_count") >= 1
-    assert value(metrics, "flowrelease_genesys_rate_limit_wait_seconds_sum") == pytest.approx(
-        waited[-1], abs=0.05
-    )
+    clock = FakeMonotonic()
+
+    async def advance(seconds: float) -> None:
+        clock.now += seconds
+
+    limiter = RateLimiter(60.0, clock=clock, sleep=rate_limit_sleep(metrics, sleep=advance))
+    waited = [await limiter.acquire() for _ in range(62)]  # a burst of 60, then one slot a second
+    assert waited[:60] == [0.0] * 60 and waited[60] == pytest.approx(1.0) and waited[61] == pytest.approx(1.0)
+    assert value(metrics, "flowrelease_genesys_rate_limit_wait_seconds_count") == 2
+    assert value(metrics, "flowrelease_genesys_rate_limit_wait_seconds_sum") == pytest.approx(2.0)
+    assert value(metrics, "flowrelease_genesys_rate_limit_wait_seconds_bucket", {"le": "1.0"}) == 2
 
 
 async def test_a_zero_sleep_is_no_wait() -> None:
     metrics = ReleaseMetrics()
-    await metrics.rate_limited_sleep(0.0)
+    await rate_limit_sleep(metrics)(0.0)
     assert value(metrics, "flowrelease_genesys_rate_limit_wait_seconds_count") == 0
