@@ -25,6 +25,7 @@ from flowrelease.gitops.clone import Identity, WorkingClone
 from flowrelease.gitops.credentials import GitCredentials, git_environment, install_askpass, parse_credentials
 from flowrelease.gitops.layout import export_folder
 from flowrelease.gitops.remote import Remote, check_branch, parse_remote
+from flowrelease.gitops.remote_check import RemoteCheck, check_remote
 from flowrelease.gitops.writer import ArtifactWriter
 
 DEFAULT_AUTHOR_NAME = "flowrelease"
@@ -79,6 +80,17 @@ class GitArtifactStore:
     def _lock(self, key: str) -> asyncio.Lock:
         per_loop = self._locks.setdefault(asyncio.get_running_loop(), {})
         return per_loop.setdefault(key, asyncio.Lock())
+
+    async def check_remote(self, target: GitExport, credentials: Mapping[str, str]) -> RemoteCheck:
+        """`remote_check.check_remote` with this store's workdir, scratch folder and ssh program."""
+        return await check_remote(
+            target,
+            credentials,
+            workdir=self._workdir,
+            scratch_dir=self._scratch_dir,
+            ssh_program=self._ssh_program,
+            network_timeout=self._network_timeout,
+        )
 
     async def store(
         self,
