@@ -78,26 +78,12 @@ class LoadedData:
 
 
 @dataclass(frozen=True)
-class IgnoredDocument:
-    """A document of a kind `sync` does not use (a Deployment, a Kustomization, ...)."""
-
-    kind: str
-    namespace: str
-    name: str
-    origin: Origin
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name} from {self.origin}"
-
-
-@dataclass(frozen=True)
 class ManifestSet:
     releases: tuple[LoadedRelease, ...] = ()
     secrets: Mapping[tuple[str, str], LoadedData] = field(default_factory=dict)
     """(namespace, name) -> Secret"""
     config_maps: Mapping[tuple[str, str], LoadedData] = field(default_factory=dict)
     """(namespace, name) -> ConfigMap"""
-    ignored: tuple[IgnoredDocument, ...] = ()
 
     def secret_values(self) -> list[str]:
         """Every value of every Secret, for the redactor."""
@@ -190,7 +176,6 @@ class _Loader:
         self.releases: list[LoadedRelease] = []
         self.secrets: dict[tuple[str, str], LoadedData] = {}
         self.config_maps: dict[tuple[str, str], LoadedData] = {}
-        self.ignored: list[IgnoredDocument] = []
         self.release_origins: dict[tuple[str, str], Origin] = {}
         self.problems: list[ManifestProblem] = []
 
@@ -224,9 +209,11 @@ class _Loader:
         elif kind in ("Secret", "ConfigMap") and api_version == "v1":
             self._load_data(document, origin, kind, resource)
         else:
-            ignored = IgnoredDocument(*_identity(document), origin)
-            self.ignored.append(ignored)
-            logger.debug("ignoring %s: not a FlowRelease, Secret or ConfigMap", ignored)
+            logger.debug(
+                "ignoring %s %s/%s from %s: not a FlowRelease, Secret or ConfigMap",
+                *_identity(document),
+                origin,
+            )
 
     def _load_release(self, document: Mapping[str, object], origin: Origin, kind: str, resource: str) -> None:
         if kind != KIND:
@@ -368,9 +355,7 @@ def load_manifests(paths: Iterable[Path]) -> ManifestSet:
         loader.load_file(path)
     if loader.problems:
         raise ManifestError(loader.problems)
-    return ManifestSet(
-        tuple(loader.releases), dict(loader.secrets), dict(loader.config_maps), tuple(loader.ignored)
-    )
+    return ManifestSet(tuple(loader.releases), dict(loader.secrets), dict(loader.config_maps))
 
 
 # ---------------------------------------------------------------------------------- resolving
@@ -541,7 +526,6 @@ class _ReleaseResolver:
 __all__ = [
     "API_VERSION",
     "GenesysCredentials",
-    "IgnoredDocument",
     "LoadedData",
     "LoadedRelease",
     "ManifestError",

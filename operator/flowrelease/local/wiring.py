@@ -114,15 +114,23 @@ class SyncWiring:
         self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
         self.clients = GenesysClients(self.http, self.metrics)
         self.artifacts = GitArtifactStore(git_workdir)
-        self.audit_file = JsonLinesAuditSink(audit_log, redactor=redactor)
-        self.audit = FanoutAuditSink(self.audit_file, MetricsAuditSink(self.metrics))
         self.clock = SystemClock()
+        self._audit_log = audit_log
+        self._audit_file: JsonLinesAuditSink | None = None
+        self._audit: FanoutAuditSink | None = None
+
+    def open_audit_log(self) -> None:
+        """Create (or append to) the audit log: only once the preflight passed, so a refused run writes
+        nothing. Raises OSError when the file cannot be opened."""
+        self._audit_file = JsonLinesAuditSink(self._audit_log, redactor=self.redactor)
+        self._audit = FanoutAuditSink(self._audit_file, MetricsAuditSink(self.metrics))
 
     def reconciler_for(self, environment: str, resolved: ResolvedRelease) -> ReleaseReconciler:
+        assert self._audit is not None, "open_audit_log() first"
         return ReleaseReconciler(
             flow_api=self.clients.for_release(environment, resolved.credentials),
             statuses=self.statuses,
-            audit=self.audit,
+            audit=self._audit,
             clock=self.clock,
             artifacts=self.artifacts,
         )
@@ -134,4 +142,5 @@ class SyncWiring:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         await self.http.aclose()
-        self.audit_file.close()
+        if self._audit_file is not None:
+            self._audit_file.close()
