@@ -66,14 +66,16 @@ class PreflightFailed(Exception):
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
-async def preflight(releases: Sequence[PreflightRelease], clients: GenesysClients) -> None:
-    """Raise PreflightFailed listing every problem; return when every release may go ahead."""
-    git_problems, flow_problems = await asyncio.gather(
+async def preflight(releases: Sequence[PreflightRelease], clients: GenesysClients) -> dict[str, FlowState]:
+    """Raise PreflightFailed listing every problem. When every release may go ahead, return the flows
+    looked up, by release key (releases whose flow was not found are left out)."""
+    git_problems, (flows, flow_problems) = await asyncio.gather(
         _export_targets(releases), _flow_identities(releases, clients)
     )
     problems = [*git_problems, *flow_problems]
     if problems:
         raise PreflightFailed(problems)
+    return flows
 
 
 # ------------------------------------------------------------------------------------------- Git
@@ -156,7 +158,7 @@ async def _look_up(api: FlowApi, item: PreflightRelease) -> tuple[FlowState | No
 
 async def _flow_identities(
     releases: Sequence[PreflightRelease], clients: GenesysClients
-) -> list[ManifestProblem]:
+) -> tuple[dict[str, FlowState], list[ManifestProblem]]:
     async def one(item: PreflightRelease) -> tuple[FlowState | None, ManifestProblem | None]:
         genesys = item.release.spec.genesys
         return await _look_up(clients.for_release(genesys.environment, item.resolved.credentials), item)
@@ -174,4 +176,9 @@ async def _flow_identities(
             ]
             field = "spec.flow.id" if item.release.spec.flow.id else "spec.flow.name"
             problems.append(item.problem(field, one_flow_one_release_fix(others)))
-    return problems
+    flows = {
+        item.resolved.key: flow
+        for item, (flow, _) in zip(releases, looked_up, strict=True)
+        if flow is not None
+    }
+    return flows, problems

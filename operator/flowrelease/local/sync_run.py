@@ -16,6 +16,7 @@ from flowrelease.local.preflight import PreflightRelease, preflight
 from flowrelease.local.progress import LiveProgress, PlainProgress, ProgressReporter
 from flowrelease.local.runner import ReleaseJob, ReleaseRunner
 from flowrelease.local.state_store import JsonFileStatusStore, spec_digest
+from flowrelease.local.stateless import rebuilt_status
 from flowrelease.local.wiring import SyncWiring
 
 
@@ -60,13 +61,21 @@ async def run_sync(
             (resolved, aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release)
             for resolved in inputs.releases
         ]
-        await preflight([PreflightRelease(resolved, release) for resolved, release in aimed], wiring.clients)
+        flows = await preflight(
+            [PreflightRelease(resolved, release) for resolved, release in aimed], wiring.clients
+        )
         try:
             wiring.open_audit_log()
-            generations = [
-                await store.track_spec(resolved.key, spec_digest(resolved.release, resolved.source_yaml))
-                for resolved, _ in aimed
-            ]
+            generations = []
+            for resolved, release in aimed:
+                remembered = store.has(resolved.key)
+                digest = spec_digest(resolved.release, resolved.source_yaml)
+                generations.append(await store.track_spec(resolved.key, digest))
+                if not remembered:  # a fresh runner: rebuild what Genesys and Git still know
+                    flow = flows.get(resolved.key)
+                    status = await rebuilt_status(release, flow, wiring.artifacts, resolved.git_credentials)
+                    if status is not None:
+                        await store.save(resolved.key, status)
         except OSError as error:
             raise BadInput(
                 [f"cannot write the state file or audit log: {error}; nothing was published"]
