@@ -27,7 +27,7 @@ from flowrelease.local.inputs import (
     open_store,
     sync_state_path,
 )
-from flowrelease.local.outcomes import ReleaseResult, exit_code
+from flowrelease.local.outcomes import ReleaseResult, exit_code, overall_result, summary_counts
 from flowrelease.local.planning import plan_all
 from flowrelease.local.preflight import PreflightFailed
 from flowrelease.local.progress import results_table
@@ -198,10 +198,12 @@ def _emulator_if(wanted: bool) -> Iterator[str]:
 def _print_results(
     results: Sequence[ReleaseResult], settings: SyncSettings, redactor: SecretRedactor, *, emulator_url: str
 ) -> None:
+    counts = summary_counts(list(results))
     if settings.output == "json":
         summary = {
-            "result": "ready" if exit_code(list(results)) == EXIT_READY else "failed",
+            "result": overall_result(list(results)),
             "exitCode": exit_code(list(results)),
+            **counts,
             "releases": [result.to_json() for result in results],
             "stateFile": str(settings.state_path),
             "auditLog": str(settings.audit_log),
@@ -211,9 +213,9 @@ def _print_results(
         return
     console = console_for(stream_err=False)
     console.print(results_table(results, redactor))
-    ready = sum(1 for result in results if result.ok)
+    suspended = f", {counts['suspended']} suspended (spec.suspend: true)" if counts["suspended"] else ""
     console.print(
-        f"{ready}/{len(results)} releases ready. "
+        f"{counts['ready']}/{len(results)} releases ready{suspended}. "
         f"State: {settings.state_path}  Audit log: {settings.audit_log}",
         markup=False,
     )
