@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.integration.gitops.conftest import Repository
 from tests.support.emulator import EmulatorHandle
 from tests.support.git_http import GitHttpServer
@@ -236,3 +238,26 @@ def test_a_git_failure_after_publishing_keeps_the_version_live_and_says_why_with
     for text in (done.stdout, done.stderr, (workspace.root / "state.json").read_text()):
         assert good not in text
     assert emulator.control.request_count(method="POST", path="/api/v2/flows/actions/publish") == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the engine must stop retrying an export that failed with ArtifactStoreError(permanent=True) "
+    "(engine change in flight): today it retries until --timeout",
+)
+def test_a_permanent_git_failure_after_publishing_stalls_instead_of_retrying_until_the_timeout(
+    tmp_path: Path, emulator: EmulatorHandle, git_http_server: GitHttpServer, http_repo: Repository
+) -> None:
+    workspace = Workspace(tmp_path / "work", emulator)
+    good = git_http_server.password
+    workspace.git_secret("flows-git", git_http_server, good)
+    workspace.release("support-ivr", http_repo.url, secret="flows-git")
+
+    def revoke(user: str) -> None:
+        git_http_server.password = "rotated-" + good
+
+    git_http_server.before_push = revoke
+    releases, _ = workspace.sync(expect_exit=1, timeout="30")
+
+    assert releases["cc/support-ivr"]["result"] == "stalled", releases["cc/support-ivr"]
+    assert "refused the credentials" in str(releases["cc/support-ivr"]["message"])
