@@ -5,10 +5,14 @@
     flowrelease_step_duration_seconds{action,outcome}        one observation per engine step (audit event)
     flowrelease_validation_errors_total                      validations that failed
     flowrelease_rollbacks_total{result}                      finished rollbacks: succeeded or failed
+    flowrelease_rollback_routes_total{route,result}          rollback routes ended: succeeded, refused,
+                                                             ignored, failed, timedOut
+    flowrelease_validation_service_unavailable_total         releases validated without the validate job
     flowrelease_genesys_requests_total{method,route,status}  every HTTP response from Genesys
 
-`MetricsAuditSink` derives the step, validation and rollback metrics from AuditEvents; the shells record
-release results and in-flight counts; `genesys_request_observer()` is the GenesysClient's `on_response`.
+`MetricsAuditSink` derives the step, validation and rollback metrics from AuditEvents — from their typed
+`milestone` (and `rollback_route`/`route_result`), never from step names; the shells record release
+results and in-flight counts; `genesys_request_observer()` is the GenesysClient's `on_response`.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from flowrelease.engine.ports import AuditEvent
+from flowrelease.engine.ports import AuditEvent, Milestone
 
 STEP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
-ROLLBACK_RESULTS = {"RollbackSucceeded": "succeeded", "RollbackFailed": "failed"}
-"""The engine's step names (AuditEvent.details["step"]) that end a rollback, and the result they mean."""
+ROLLBACK_RESULTS = {Milestone.ROLLBACK_SUCCEEDED: "succeeded", Milestone.ROLLBACK_FAILED: "failed"}
+"""The milestones that end a rollback, and the `result` label they count under."""
 
 
 class ReleaseMetrics:
@@ -52,6 +56,17 @@ class ReleaseMetrics:
             ["result"],
             registry=self.registry,
         )
+        self.rollback_routes = Counter(
+            "flowrelease_rollback_routes",
+            "Rollback routes that ended, by route and result.",
+            ["route", "result"],
+            registry=self.registry,
+        )
+        self.validation_service_unavailable = Counter(
+            "flowrelease_validation_service_unavailable",
+            "Releases validated without the Architect validate job (the service was unavailable).",
+            registry=self.registry,
+        )
         self.genesys_requests = Counter(
             "flowrelease_genesys_requests",
             "HTTP responses from Genesys Cloud by method, route template and status code.",
@@ -61,11 +76,19 @@ class ReleaseMetrics:
 
     def observe_step(self, event: AuditEvent) -> None:
         self.step_seconds.labels(event.action, event.outcome).observe(max(event.latency_ms, 0.0) / 1000.0)
-        if event.action == "validate" and event.outcome == "failed":
+        milestone = event.milestone
+        if milestone is Milestone.VALIDATION_FAILED:
             self.validation_errors.inc()
-        result = ROLLBACK_RESULTS.get(str(event.details.get("step", "")))
+        elif milestone is Milestone.VALIDATION_SERVICE_UNAVAILABLE:
+            self.validation_service_unavailable.inc()
+        elif milestone is Milestone.ROLLBACK_ROUTE_LEFT and event.rollback_route:
+            self.rollback_routes.labels(event.rollback_route, event.route_result).inc()
+        result = ROLLBACK_RESULTS.get(milestone) if milestone is not None else None
         if result is not None:
             self.rollbacks.labels(result).inc()
+            if event.rollback_route:
+                route_result = "succeeded" if result == "succeeded" else event.route_result or "failed"
+                self.rollback_routes.labels(event.rollback_route, route_result).inc()
 
     def observe_genesys_response(self, method: str, route: str, status: int) -> None:
         self.genesys_requests.labels(method.upper(), route, str(status)).inc()
