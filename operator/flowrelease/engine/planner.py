@@ -427,6 +427,8 @@ def _export_job(situation: Situation, version: str, job_id: str, started_at: str
     seen = situation.observation.recorded_job
     if not isinstance(seen, JobState):
         return ExportJobFailed(f"the export job {job_id} of version {version} is gone")
+    if seen.status == "Success" and not seen.download_url:
+        return ExportJobFailed(f"the export job {job_id} of version {version} succeeded without downloadUrl")
     if seen.status == "Success":
         return StoreArtifact(version, seen.download_url, f"export job {job_id} succeeded")
     if seen.status == "Failure":

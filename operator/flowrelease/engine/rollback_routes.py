@@ -148,6 +148,8 @@ def _reimport(situation: Situation, record: RollbackRecord, flow: FlowState) -> 
     seen = situation.observation.recorded_job
     if not isinstance(seen, JobState):
         return leave_route("reimport", "failed", f"the export job {job.id} of version {target} is gone")
+    if seen.status == "Success" and not seen.download_url:
+        return leave_route("reimport", "failed", f"the export job {job.id} succeeded without a downloadUrl")
     if seen.status == "Success":
         return _when_idle(
             situation,

@@ -81,7 +81,9 @@ def test_failed_validations_and_finished_rollbacks_are_counted_from_typed_milest
     assert value(metrics, "flowrelease_rollbacks_total", {"result": "succeeded"}) == 1
     assert value(metrics, "flowrelease_rollbacks_total", {"result": "failed"}) == 1
     routes = {
-        (route, result): value(metrics, "flowrelease_rollback_routes_total", {"route": route, "result": result})
+        (route, result): value(
+            metrics, "flowrelease_rollback_routes_total", {"route": route, "result": result}
+        )
         for route, result in [("republish", "ignored"), ("restore", "succeeded"), ("reimport", "refused")]
     }
     assert routes == {("republish", "ignored"): 1, ("restore", "succeeded"): 1, ("reimport", "refused"): 1}
