@@ -149,8 +149,10 @@ class Harness:
         max_passes: int = 200,
         sync_emulator_clock: bool = False,
         on_outcome: Callable[[Outcome], None] | None = None,
+        until: Callable[[Outcome], bool] | None = None,
     ) -> Outcome:
-        """Call reconcile like a shell would, moving the clock by each WAITING `after`, until it settles."""
+        """Call reconcile like a shell would, moving the clock by each WAITING `after`, until it settles
+        (or until `until` says to stop, returning that outcome)."""
         current = status or FlowReleaseStatus()
         for _ in range(max_passes):
             outcome = await self.reconciler.reconcile(
@@ -165,7 +167,7 @@ class Harness:
             current = outcome.status
             if on_outcome is not None:
                 on_outcome(outcome)
-            if outcome.kind is not OutcomeKind.WAITING:
+            if outcome.kind is not OutcomeKind.WAITING or (until is not None and until(outcome)):
                 return outcome
             after = outcome.after or 0.0
             self.clock.advance(after)

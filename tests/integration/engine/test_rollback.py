@@ -72,9 +72,11 @@ async def test_health_breach_in_a_verify_stage_rolls_back(harness: Harness) -> N
         "RolledBack",
     ]
     steps = [(e.action, e.outcome, e.details["step"]) for e in harness.audit.events]
-    breach = steps.index(("verify", "failed", "JudgeVerifyStage"))
-    assert steps[breach + 1] == ("rollback", "failed", "StartRollback")
+    sampled = steps.index(("verify", "ok", "SampleVerifyStage"))
+    assert steps[sampled + 1] == ("rollback", "failed", "StartRollback"), "the planner judged the breach"
     assert steps[-1] == ("observe", "skipped", "Stall") and ("rollback", "ok", "RollbackSucceeded") in steps
+    assert outcome.status.rollback is not None
+    assert (outcome.status.rollback.route, outcome.status.rollback.restored_version) == ("republish", "2.0")
 
 
 async def test_publish_timeout_rolls_back(harness: Harness) -> None:
@@ -120,11 +122,12 @@ async def test_refused_older_publish_falls_back_to_restoring_the_configuration(h
         method="POST", path="/api/v2/flows/actions/publish", status=400
     )
     assert len(refused) == 1
-    restore_saves = [
-        s.operation for s in harness.statuses.saves if s.operation and s.operation.kind == "restore"
-    ]
-    assert restore_saves[0].restored_version == "" and restore_saves[0].version == "2.0"
-    assert restore_saves[-1].restored_version == restored
+    record = outcome.status.rollback
+    assert record is not None
+    assert (record.route, record.target_version, record.restored_version) == ("restore", "2.0", restored)
+    assert record.draft_version and [(a.route, a.result) for a in record.left] == [("republish", "refused")]
+    intents = [s.operation.kind for s in harness.statuses.saves if s.operation and not s.operation.posted_at]
+    assert {"rollback", "restore", "checkin"} <= set(intents), "each route's side effect was saved first"
     assert {e.action for e in harness.audit.events} >= {"rollback", "restore"}
 
 

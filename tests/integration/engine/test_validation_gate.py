@@ -180,7 +180,7 @@ async def test_architect_job_failure_reports_its_messages(harness: Harness) -> N
 
     outcome = await harness.drive(harness.release(flow=SIMPLE_IVR, source=SOURCE), source_yaml=text)
 
-    assert_rejected(harness, outcome, C.IMPORT_FAILED, "the Architect job failed", "No Such Queue")
+    assert_rejected(harness, outcome, C.IMPORT_FAILED, "the Architect job", "failed: ", "No Such Queue")
     assert outcome.status.source_digest.startswith("sha256:")
 
 
