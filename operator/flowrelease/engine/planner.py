@@ -43,6 +43,7 @@ from flowrelease.engine.poll_schedule import PollSchedule
 from flowrelease.engine.ports import FlowState, HealthSample, JobState, LockHolder, ServiceUnavailable
 from flowrelease.engine.rollback_routes import plan_rollback, rollback_step
 from flowrelease.engine.situation import Situation
+from flowrelease.engine.status_folding import timestamp
 from flowrelease.engine.steps import (
     BeginAttempt,
     ExportJobFailed,
@@ -219,6 +220,18 @@ def _before_publish(situation: Situation, desired: str | None) -> Step:
         return locked
     if status.phase is Phase.VALIDATING:
         return _gate(situation, desired)
+    running = flow.current_operation
+    if running is not None and not running.complete:
+        waited = (now - attempt_started(status, now)).total_seconds()
+        if waited < spec.publish.timeout_seconds:
+            # Genesys refuses a publish while another operation runs (409); someone else's publish or
+            # check-in finishes in seconds, so wait for it rather than fail or stall on the conflict.
+            return situation.poll_wait(
+                attempt_started_at(status, now),
+                C.PUBLISHING,
+                f"Publishing version {desired}: waiting for {running.action_name} {running.id} to finish "
+                f"first (timeout {spec.publish.timeout_seconds}s)",
+            )
     return StartPublish(desired, flow.published_version or "", f"version {desired} passed validation")
 
 
@@ -310,10 +323,14 @@ def describe_holder(holder: LockHolder) -> str:
 
 def attempt_started(status: FlowReleaseStatus, now: datetime) -> datetime:
     """When the current attempt started: Reconciling turned True then (its lastTransitionTime)."""
+    return parse_time(attempt_started_at(status, now))
+
+
+def attempt_started_at(status: FlowReleaseStatus, now: datetime) -> str:
     reconciling = find_condition(status.conditions, C.RECONCILING)
     if reconciling is not None and reconciling.status == "True" and reconciling.last_transition_time:
-        return parse_time(reconciling.last_transition_time)
-    return now
+        return reconciling.last_transition_time
+    return timestamp(now)
 
 
 def _lock_step(

@@ -290,6 +290,14 @@ CASES: list[Case] = [
          obs(flow()), S.StartPublish("3.0", "2.0", "version 3.0 passed validation")),
     Case("publish-first-release", "a first release has no lastGoodVersion", spec(), PUBLISHING,
          obs(flow(published=None)), S.StartPublish("3.0", "", "version 3.0 passed validation")),
+    Case("publish-waits-for-a-running-operation", "someone else's publish runs: wait for it (Genesys would refuse "
+         "ours with 409) instead of failing", spec(), PUBLISHING, obs(flow(current_operation=current("ui-1", mine=False))),
+         S.Wait(6.0, C.PUBLISHING, "Publishing version 3.0: waiting for PUBLISH ui-1 to finish first (timeout 900s)",
+                poll=True)),
+    Case("publish-busy-past-the-timeout", "a flow busy for the whole timeout: publish anyway (a 409 then decides)",
+         spec(publish={"timeoutSeconds": 20}), PUBLISHING,
+         obs(flow(current_operation=current("ui-1", mine=False))),
+         S.StartPublish("3.0", "2.0", "version 3.0 passed validation")),
     Case("publish-lock-appeared", "a lock taken after validation is checked again before publishing", spec(),
          PUBLISHING, obs(flow(lock=locked_by())), S.FailValidation(C.FLOW_LOCKED, LOCK_FAIL)),
     # ---------------------------------------------------------------- completion: success = read back
