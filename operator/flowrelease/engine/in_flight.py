@@ -6,8 +6,10 @@
   refusal (HTTP 400/404/409 recorded by the executor), or the timeout.
 - Anything else is "not visible yet" for `VISIBILITY_GRACE_SECONDS` after the acknowledgement (or, when the
   acknowledgement was never recorded, after the intent). Past it, an acknowledged POST changed nothing
-  (ignored) and an unacknowledged one never reached Genesys (sent again, once, after that observation and
-  that wait). A pass never sends twice: every send is followed by an observation that waits.
+  (ignored). An unacknowledged forward publish never reached Genesys and is sent again, once, after that
+  observation and that wait; an unacknowledged rollback side effect is not sent again (it may have been
+  sent and ignored): its route is left and the next route restores the same configuration. A pass never
+  sends twice: every send is followed by an observation that waits.
 """
 
 from __future__ import annotations
@@ -63,8 +65,9 @@ def _leave(situation: Situation, result: RouteResult, message: str) -> S.LeaveRo
 
 
 def _unseen(situation: Situation, op: OperationRecord, what: str, reason: str, ignored: S.Step) -> S.Step:
-    """No sign of `what` on the flow: not visible yet within the grace; then ignored (acknowledged) or sent
-    again (never acknowledged: the request did not reach Genesys)."""
+    """No sign of `what` on the flow: not visible yet within the grace; then ignored (acknowledged, or a
+    rollback step that was never acknowledged) or sent again (a forward publish never acknowledged: the
+    request did not reach Genesys)."""
     grace = situation.grace
     if op.posted_at:
         if situation.since(op.posted_at) < grace:
@@ -77,12 +80,20 @@ def _unseen(situation: Situation, op: OperationRecord, what: str, reason: str, i
             )
         return ignored
     if situation.since(op.started_at) < grace:
+        again = "sending it again" if op.kind == "publish" else "taking the next route"
         return situation.poll_wait(
             op.started_at,
             reason,
-            f"{what}: recorded, not acknowledged; looking for it on the flow for {grace:g}s before sending "
-            "it again",
+            f"{what}: recorded, not acknowledged; looking for it on the flow for {grace:g}s before {again}",
             until=situation.later(op.started_at, grace),
+        )
+    if op.kind in ROLLBACK_KINDS and isinstance(ignored, S.LeaveRoute):
+        return S.LeaveRoute(
+            ignored.route,
+            "ignored",
+            f"{what} was recorded but never acknowledged, and {grace:g}s later the flow shows no sign of it "
+            "(never sent, or sent and ignored); not sending it twice",
+            ignored.next_route,
         )
     return S.ResendOperation(
         f"no sign of {what} {grace:g}s after its intent was recorded: the request never reached Genesys"

@@ -430,6 +430,22 @@ CASES: list[Case] = [
          obs(LIVE_3),
          S.LeaveRoute("republish", "ignored", "Genesys acknowledged publishing version 2.0 but 30s later nothing of "
                       "ours is on the flow and publishedVersion is still 3.0", "restore")),
+    Case("rb-unacked-looks-first", "a restart finds the rollback POST recorded, not acknowledged: look first", spec(),
+         rb(operation=op("rollback", id="", version="2.0", posted=None, prior_version="3.0")), obs(LIVE_3),
+         S.Wait(2.0, C.ROLLING_BACK, "Rolling back: publishing version 2.0 (route republish): recorded, not "
+                "acknowledged; looking for it on the flow for 30s before taking the next route", poll=True)),
+    Case("rb-unacked-never-twice", "… and with no sign of it past the grace the route is left, never POSTed twice "
+         "(it may have been sent and ignored, r4)", spec(),
+         rb(operation=op("rollback", id="", version="2.0", started=31, posted=None, prior_version="3.0")),
+         obs(LIVE_3),
+         S.LeaveRoute("republish", "ignored", "Rolling back: publishing version 2.0 (route republish) was recorded "
+                      "but never acknowledged, and 30s later the flow shows no sign of it (never sent, or sent and "
+                      "ignored); not sending it twice", "restore")),
+    Case("rb-unacked-adopts", "a restart finds our rollback publish running → adopt it", spec(),
+         rb(operation=op("rollback", id="", version="2.0", posted=None, prior_version="3.0")),
+         obs(flow(published="3.0", current_operation=current("p-9"))),
+         S.AdoptOperation("p-9", "the rollback intent was recorded but its acknowledgement was not; the flow shows "
+                          "our operation started after it: adopting it, never posting again")),
     Case("rb-republish-failed", "our republish reports FAILURE → next route", spec(), rb(operation=REPUBLISH_OP),
          obs(flow(published="3.0", current_operation=done("p-2b", error="no"))),
          S.LeaveRoute("republish", "failed", "publishing version 2.0 failed: no", "restore")),

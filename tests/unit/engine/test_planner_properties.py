@@ -148,6 +148,7 @@ def test_never_sends_again_without_an_observation_and_a_wait(case: dict[str, Any
     if op is None or not isinstance(step, S.ResendOperation):
         return
     refused = op.refused is not None
+    assert op.kind == "publish", "a rollback side effect is never sent twice: its route is left instead"
     assert refused or not op.posted_at, "an acknowledged POST is never sent again"
     assert refused or _age(op.started_at) >= VISIBILITY_GRACE_SECONDS, "sent again before the grace was over"
 
