@@ -18,8 +18,8 @@ from flowrelease.engine import steps as S
 from flowrelease.engine.bounds import CONFLICT_RETRY_SECONDS
 from flowrelease.engine.evidence import parse_time, snapshot
 from flowrelease.engine.judgement import Rejection, check_dependencies, check_version
+from flowrelease.engine.locks import describe_holder
 from flowrelease.engine.outcome import OutcomeKind, ReleaseEvent
-from flowrelease.engine.planner import describe_holder
 from flowrelease.engine.ports import (
     ArtifactProvenance,
     ArtifactStore,

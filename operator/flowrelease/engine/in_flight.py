@@ -20,6 +20,7 @@ from flowrelease.engine import steps as S
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
 from flowrelease.engine.bounds import CONFLICT_RETRY_SECONDS, UPLOAD_GRACE_SECONDS
 from flowrelease.engine.evidence import CHECKIN, PUBLISH, busy, failed, failure_detail, ours, succeeded
+from flowrelease.engine.locks import lock_step
 from flowrelease.engine.ports import FlowState, JobState
 from flowrelease.engine.rollback_routes import leave_route, rollback_step
 from flowrelease.engine.situation import Situation
@@ -123,7 +124,7 @@ def _publish(situation: Situation, op: OperationRecord, flow: FlowState) -> S.St
     if flow.published_version == target:
         return S.PublishSucceeded(target, mine.id if mine else op.id, f"publishedVersion is {target}")
     if op.refused is not None:
-        return _publish_refused(situation, op)
+        return _publish_refused(situation, op, flow)
     if mine is not None and not op.posted_at:
         return S.AdoptOperation(mine.id, _adopt_reason(op))
     if mine is not None and failed(mine):
@@ -152,20 +153,31 @@ def _publish(situation: Situation, op: OperationRecord, flow: FlowState) -> S.St
     return _unseen(situation, op, what, C.PUBLISHING, ignored)
 
 
-def _publish_refused(situation: Situation, op: OperationRecord) -> S.Step:
+def _publish_refused(situation: Situation, op: OperationRecord, flow: FlowState) -> S.Step:
+    """A refused forward publish. 409 is "locked or busy": a lock someone holds follows lockPolicy; a busy
+    flow (an operation running, perhaps hidden by a lagging read) is waited out, then sent again, within
+    the publish timeout. Anything else (400, 404) needs a person."""
     refusal = op.refused
     assert refusal is not None
-    if refusal.status == 409 and situation.spec.publish.lock_policy != "Fail":
-        waited = situation.since(refusal.at)
-        if waited < CONFLICT_RETRY_SECONDS:
-            return S.Wait(
-                CONFLICT_RETRY_SECONDS - waited,
-                C.CONFLICT,
-                f"publish met a conflict ({refusal.message}); looking again in {CONFLICT_RETRY_SECONDS:g}s",
-            )
-        return S.ResendOperation(f"publish met a conflict {CONFLICT_RETRY_SECONDS:g}s ago; sending it again")
-    reason = {409: C.CONFLICT, 404: C.NOT_FOUND, 410: C.NOT_FOUND}.get(refusal.status, C.INVALID_REQUEST)
-    return S.ReleaseFailed(reason, f"publish failed: {refusal.message}")
+    if refusal.status != 409:
+        reason = {404: C.NOT_FOUND, 410: C.NOT_FOUND}.get(refusal.status, C.INVALID_REQUEST)
+        return S.ReleaseFailed(reason, f"publish failed: {refusal.message}")
+    locked = lock_step(situation.spec, situation.status, flow, situation.now)
+    if locked is not None:
+        return locked
+    if situation.since(op.started_at) >= situation.timeout:
+        return S.ReleaseFailed(
+            C.CONFLICT,
+            f"publish failed: Genesys kept answering 409 for {situation.timeout:g}s: {refusal.message}",
+        )
+    waited = situation.since(refusal.at)
+    if waited < CONFLICT_RETRY_SECONDS or busy(flow):
+        return S.Wait(
+            CONFLICT_RETRY_SECONDS if busy(flow) else CONFLICT_RETRY_SECONDS - waited,
+            C.CONFLICT,
+            f"publish met a conflict ({refusal.message}); looking again in {CONFLICT_RETRY_SECONDS:g}s",
+        )
+    return S.ResendOperation(f"publish met a conflict {CONFLICT_RETRY_SECONDS:g}s ago; the flow is idle now")
 
 
 def _adopt_reason(op: OperationRecord) -> str:

@@ -32,27 +32,26 @@ from flowrelease.api.models import (
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
 from flowrelease.engine.bounds import (
     EXPORT_JOB_TIMEOUT_SECONDS,
-    LOCK_RECHECK_SECONDS,
     VALIDATE_JOB_TIMEOUT_SECONDS,
     export_retry_delay,
 )
 from flowrelease.engine.evidence import parse_time
 from flowrelease.engine.in_flight import resume
 from flowrelease.engine.judgement import check_job, judge_health, summarize_job
+from flowrelease.engine.locks import attempt_started, attempt_started_at, lock_step
 from flowrelease.engine.poll_schedule import PollSchedule
-from flowrelease.engine.ports import FlowState, HealthSample, JobState, LockHolder, ServiceUnavailable
+from flowrelease.engine.ports import HealthSample, JobState, ServiceUnavailable
 from flowrelease.engine.rollback_routes import plan_rollback, rollback_step
 from flowrelease.engine.situation import Situation
-from flowrelease.engine.status_folding import timestamp
 from flowrelease.engine.steps import (
     BeginAttempt,
     ExportJobFailed,
     FailValidation,
-    ForceUnlock,
     MarkReady,
     Observation,
     PassValidation,
     PassVerifyStage,
+    ReleaseFailed,
     ReportDrift,
     ResolveFlow,
     SampleVerifyStage,
@@ -110,6 +109,12 @@ def plan(
         return _begin(spec, status, observation, fresh or "first reconcile of this release")
 
     desired = desired_version(spec, status, observation)
+    if flow is None and status.phase in (Phase.VERIFYING, Phase.EXPORTING):
+        return ReleaseFailed(
+            C.FLOW_NOT_FOUND,
+            f"the flow was deleted (or is no longer found) while version {status.published_version} was "
+            f"{status.phase.value.lower()}; check spec.flow and the flow in Genesys Cloud",
+        )
     if status.phase in (Phase.VALIDATING, Phase.PUBLISHING):
         return _before_publish(situation, desired)
     if status.phase is Phase.VERIFYING:
@@ -204,7 +209,7 @@ def _before_publish(situation: Situation, desired: str | None) -> Step:
         if isinstance(source, SourceProblem):
             return FailValidation(C.SOURCE_INVALID, source.message)
         if flow is not None:
-            locked = _lock_step(spec, status, flow, now)
+            locked = lock_step(spec, status, flow, now)
             if locked is not None:
                 return locked
         assert isinstance(source, PreparedSource)
@@ -215,7 +220,7 @@ def _before_publish(situation: Situation, desired: str | None) -> Step:
     if flow.published_version == desired:
         verified = _verified(status, desired)
         return SkipPublish(desired, verified, f"version {desired} is already live: nothing to publish")
-    locked = _lock_step(spec, status, flow, now)
+    locked = lock_step(spec, status, flow, now)
     if locked is not None:
         return locked
     if status.phase is Phase.VALIDATING:
@@ -314,54 +319,6 @@ def _flow_not_found(spec: FlowReleaseSpec) -> str:
 def _verified(status: FlowReleaseStatus, version: str) -> bool:
     healthy = find_condition(status.conditions, C.HEALTHY)
     return status.published_version == version and healthy is not None and healthy.status == "True"
-
-
-def describe_holder(holder: LockHolder) -> str:
-    name = f"'{holder.name}' " if holder.name else ""
-    return f"{holder.kind} {name}({holder.id})"
-
-
-def attempt_started(status: FlowReleaseStatus, now: datetime) -> datetime:
-    """When the current attempt started: Reconciling turned True then (its lastTransitionTime)."""
-    return parse_time(attempt_started_at(status, now))
-
-
-def attempt_started_at(status: FlowReleaseStatus, now: datetime) -> str:
-    reconciling = find_condition(status.conditions, C.RECONCILING)
-    if reconciling is not None and reconciling.status == "True" and reconciling.last_transition_time:
-        return reconciling.last_transition_time
-    return timestamp(now)
-
-
-def _lock_step(
-    spec: FlowReleaseSpec, status: FlowReleaseStatus, flow: FlowState, now: datetime
-) -> Step | None:
-    lock = flow.lock
-    if lock is None or lock.is_self:
-        return None
-    holder = describe_holder(lock)
-    policy = spec.publish.lock_policy
-    if policy == "ForceUnlock":
-        return ForceUnlock(lock, f"flow is locked by {holder}; lockPolicy ForceUnlock breaks the lock")
-    if policy == "Fail":
-        return FailValidation(
-            C.FLOW_LOCKED,
-            f"flow '{flow.name}' is locked by {holder}; ask them to check it in or unlock it, or set "
-            "spec.publish.lockPolicy to Wait or ForceUnlock",
-        )
-    timeout = spec.publish.timeout_seconds
-    waited = (now - attempt_started(status, now)).total_seconds()
-    if waited >= timeout:
-        return FailValidation(
-            C.LOCK_WAIT_TIMED_OUT,
-            f"flow '{flow.name}' stayed locked by {holder} for {int(waited)}s, longer than "
-            f"spec.publish.timeoutSeconds ({timeout}s); ask them to check it in",
-        )
-    return Wait(
-        min(LOCK_RECHECK_SECONDS, timeout - waited),
-        C.WAITING_FOR_LOCK,
-        f"Waiting for {holder} to release the lock on '{flow.name}' (lockPolicy Wait, timeout {timeout}s)",
-    )
 
 
 # ------------------------------------------------------------------------------------------- verify
