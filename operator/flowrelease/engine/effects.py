@@ -91,12 +91,7 @@ class Effects:
                 await self.save(intended)
                 return await self._post_publish(intended, current.id)
             case S.StartRestore():
-                current = _need(flow)
-                intended = self.folder.restore_intended(
-                    status, old_version=step.old_version, prior_saved=current.saved_version or ""
-                )
-                await self.save(intended)
-                return await self._create_draft(intended, current.id, step.old_version)
+                return await self._restore(step, status, _need(flow))
             case S.StartCheckin():
                 current = _need(flow)
                 intended = self.folder.checkin_intended(
@@ -196,9 +191,29 @@ class Effects:
         posted = self.folder.operation_posted(status, started.id)
         return Folded(posted, details={"operation": started.id, "kind": op.kind}, stale=True)
 
-    async def _create_draft(self, status: FlowReleaseStatus, flow_id: str, old_version: str) -> Folded:
+    async def _restore(self, step: S.StartRestore, status: FlowReleaseStatus, flow: FlowState) -> Folded:
+        """Read the last good configuration (no side effect), save the intent, then POST it as a draft."""
         try:
-            configuration = await self.api.version_configuration(flow_id, old_version)
+            configuration = await self.api.version_configuration(flow.id, step.old_version)
+        except NotFound as gone:
+            intended = self.folder.restore_intended(status, old_version=step.old_version, prior_saved="")
+            return self._refused(intended, gone)
+        intended = self.folder.restore_intended(
+            status, old_version=step.old_version, prior_saved=flow.saved_version or ""
+        )
+        await self.save(intended)
+        return await self._create_draft(intended, flow.id, step.old_version, configuration)
+
+    async def _create_draft(
+        self,
+        status: FlowReleaseStatus,
+        flow_id: str,
+        old_version: str,
+        configuration: Mapping[str, object] | None = None,
+    ) -> Folded:
+        try:
+            if configuration is None:
+                configuration = await self.api.version_configuration(flow_id, old_version)
             created = await self.api.create_version(flow_id, configuration)
         except REFUSALS as refusal:
             return self._refused(status, refusal)
@@ -256,7 +271,16 @@ class Effects:
         return self.folder.operation_posted(registered, "")
 
     async def _reimport(self, step: S.StartReimport, status: FlowReleaseStatus, flow: FlowState) -> Folded:
-        yaml_text = await self.api.download_export(step.download_url)
+        try:
+            yaml_text = await self.api.download_export(step.download_url)
+        except (PermissionDenied, NotFound) as expired:
+            # the signed URL expired or the export is gone: export again (nothing was sent yet)
+            return Folded(
+                status.model_copy(update={"job": None}),
+                audit="error",
+                details={"error": expired.message},
+                stale=True,
+            )
         intended = self.folder.reimport_intended(
             status,
             old_version=step.version,
