@@ -52,12 +52,14 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def running_emulator_process() -> Iterator[str]:
-    """`flowrelease emulator --empty` in a child process (its CPU is not the engine's); yields its URL."""
+    """`flowrelease emulator --empty --profile ideal` in a child process (its CPU is not the engine's);
+    yields its URL. The benchmarks measure the engine on the ideal profile (the command's default is
+    realistic)."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(
-            [*flowrelease_executable(), "emulator", "--port", str(port), "--empty"],
+            [*flowrelease_executable(), "emulator", "--port", str(port), "--empty", "--profile", "ideal"],
             stdout=subprocess.DEVNULL,
             stderr=errors,
         )

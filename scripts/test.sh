@@ -7,8 +7,11 @@ python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 if [[ -x scripts/build-control-plane.sh ]]; then
   bash scripts/build-control-plane.sh
 fi
+bash scripts/build-health-eval.sh
 ruff check operator tests benchmarks
 ruff format --check operator tests benchmarks
 mypy
 lint-imports
 python3 -m pytest -q -p no:cacheprovider "$@"
+# The operator's e2e core again, on the lowest kopf and kubernetes_asyncio pyproject.toml allows.
+bash scripts/test-lowest-deps.sh

@@ -4,3 +4,4 @@ pytest_plugins: list[str] = []
 pytest_plugins.append("tests.support.kube")
 pytest_plugins.append("tests.support.git_http")
 pytest_plugins.append("tests.support.emulator")
+pytest_plugins.append("tests.support.health_eval")

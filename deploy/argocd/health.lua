@@ -1,25 +1,20 @@
 -- Argo CD health check for flowrelease.io/FlowRelease (resource.customizations.health.flowrelease.io_FlowRelease).
 -- Argo CD sets the global `obj` to the live object; the script returns {status=..., message=...}.
---   Progressing  being deleted, reconciling, or this generation not yet observed by the operator
---   Suspended    spec.suspend is true
---   Degraded     Stalled=True, or phase RolledBack / Failed / ValidationFailed, or Ready=False
---   Healthy      Ready=True for the current generation
+-- It uses base Lua only (no string, math, io or os), so it runs without useOpenLibs, and it reads the
+-- status in kstatus's order, so Argo CD and Flux agree (docs/kubernetes.md, "Health"):
+--   1. being deleted                                  Progressing
+--   2. no status yet                                  Progressing
+--   3. status.observedGeneration behind the spec      Progressing
+--   4. the first of Reconciling=True / Stalled=True   Progressing / Degraded
+--   5. spec.suspend and the operator has caught up    Suspended
+--   6. Ready=True                                     Healthy
+--   7. Ready=False or Unknown                         Progressing
+--   8. no Ready, Reconciling or Stalled condition     by phase: Ready Healthy, a failure Degraded,
+--                                                     otherwise Progressing
 
-local function condition(conditions, type)
-  if conditions == nil then
-    return nil
-  end
-  for _, c in ipairs(conditions) do
-    if c.type == type then
-      return c
-    end
-  end
-  return nil
-end
-
-local function message_of(c, fallback)
-  if c ~= nil and c.message ~= nil and c.message ~= "" then
-    return c.message
+local function text(value, fallback)
+  if value ~= nil and value ~= "" then
+    return value
   end
   return fallback
 end
@@ -32,12 +27,6 @@ if obj.metadata ~= nil and obj.metadata.deletionTimestamp ~= nil then
   return hs
 end
 
-if obj.spec ~= nil and obj.spec.suspend == true then
-  hs.status = "Suspended"
-  hs.message = "FlowRelease is suspended (spec.suspend: true); nothing is published until it is resumed"
-  return hs
-end
-
 local status = obj.status
 if status == nil then
   hs.status = "Progressing"
@@ -46,48 +35,58 @@ if status == nil then
 end
 
 local generation = obj.metadata and obj.metadata.generation
-if generation ~= nil and (status.observedGeneration == nil or status.observedGeneration < generation) then
+local observed = status.observedGeneration
+if generation ~= nil and observed ~= nil and observed ~= generation then
   hs.status = "Progressing"
-  hs.message = "Waiting for the operator to observe generation " .. string.format("%d", generation)
+  hs.message = "FlowRelease generation is " .. generation .. ", but latest observed generation is " .. observed
   return hs
 end
 
-local ready = condition(status.conditions, "Ready")
-local stalled = condition(status.conditions, "Stalled")
-local reconciling = condition(status.conditions, "Reconciling")
+local ready = nil
+for _, c in ipairs(status.conditions or {}) do
+  if c.type == "Reconciling" and c.status == "True" then
+    hs.status = "Progressing"
+    hs.message = text(c.message, "Reconciling")
+    return hs
+  end
+  if c.type == "Stalled" and c.status == "True" then
+    hs.status = "Degraded"
+    hs.message = text(c.message, "Stalled")
+    return hs
+  end
+  if c.type == "Ready" and ready == nil then
+    ready = c
+  end
+end
+
 local phase = status.phase or ""
-
-if stalled ~= nil and stalled.status == "True" then
-  hs.status = "Degraded"
-  hs.message = message_of(stalled, message_of(ready, "FlowRelease is stalled in phase " .. phase))
-  return hs
-end
-
-if phase == "RolledBack" or phase == "Failed" or phase == "ValidationFailed" then
-  hs.status = "Degraded"
-  hs.message = phase .. ": " .. message_of(ready, "see the FlowRelease's conditions and events")
-  return hs
-end
-
-if reconciling ~= nil and reconciling.status == "True" then
-  hs.status = "Progressing"
-  hs.message = message_of(reconciling, "Reconciling (phase " .. phase .. ")")
+local suspended = obj.spec ~= nil and obj.spec.suspend == true
+if suspended then
+  hs.status = "Suspended"
+  hs.message = "FlowRelease is suspended (spec.suspend: true); nothing is published until it is resumed"
   return hs
 end
 
 if ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
-  local published = status.publishedVersion or ""
-  hs.message = message_of(ready, "Published version " .. published)
+  hs.message = text(ready.message, "Published version " .. (status.publishedVersion or ""))
   return hs
 end
 
-if ready ~= nil and ready.status == "False" then
+if ready ~= nil then
+  hs.status = "Progressing"
+  hs.message = text(ready.message, "Waiting for the FlowRelease to become ready (phase " .. phase .. ")")
+  return hs
+end
+
+if phase == "Ready" then
+  hs.status = "Healthy"
+  hs.message = "Published version " .. (status.publishedVersion or "")
+elseif phase == "RolledBack" or phase == "Failed" or phase == "ValidationFailed" then
   hs.status = "Degraded"
-  hs.message = message_of(ready, "FlowRelease is not ready")
-  return hs
+  hs.message = "FlowRelease is " .. phase .. "; see its events"
+else
+  hs.status = "Progressing"
+  hs.message = "Waiting for the flowrelease operator (phase " .. text(phase, "none") .. ")"
 end
-
-hs.status = "Progressing"
-hs.message = message_of(ready, "Waiting for the FlowRelease to become ready (phase " .. phase .. ")")
 return hs

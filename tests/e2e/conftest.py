@@ -143,13 +143,14 @@ def start_operator(
     def start(
         *namespaces: str,
         extra_args: tuple[str, ...] = (),
-        drift_interval: float = 0.0,
+        drift_interval: float | None = 0.0,
         standalone: bool = True,
+        kubeconfig: Path | None = None,
     ) -> OperatorProcess:
         workdir = tmp_path / f"operator-{len(started)}"
         workdir.mkdir()
         process = OperatorProcess(
-            kubeconfig=kube_cluster.kubeconfig,
+            kubeconfig=kubeconfig or kube_cluster.kubeconfig,
             workdir=workdir,
             namespaces=namespaces,
             extra_args=extra_args,

@@ -44,7 +44,8 @@ class OperatorProcess:
     workdir: Path
     namespaces: Sequence[str] = ()
     extra_args: Sequence[str] = ()
-    drift_interval: float = 0.0
+    drift_interval: float | None = 0.0
+    """None: leave --drift-interval out (the operator's default)."""
     standalone: bool = True
     health_port: int = field(default_factory=free_port)
     metrics_port: int = field(default_factory=free_port)
@@ -69,8 +70,9 @@ class OperatorProcess:
             f"--liveness=http://127.0.0.1:{self.health_port}/healthz",
             f"--metrics-port={self.metrics_port}",
             f"--git-workdir={self.workdir / 'git'}",
-            f"--drift-interval={self.drift_interval}",
         ]
+        if self.drift_interval is not None:
+            argv.append(f"--drift-interval={self.drift_interval}")
         for namespace in self.namespaces:
             argv.append(f"--namespace={namespace}")
         argv.extend(self.extra_args)

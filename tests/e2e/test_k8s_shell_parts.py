@@ -162,3 +162,86 @@ async def test_a_failing_drift_check_is_retried_later_not_lost() -> None:
         await asyncio.sleep(0.01)
     await scheduler.stop()
     assert scheduler.due_in("a") is not None and scheduler.due_in("a") > 50  # type: ignore[operator]
+
+
+def _with_conditions(*conditions: tuple[str, str, str, int], observed: int | None = 3) -> FlowReleaseStatus:
+    return FlowReleaseStatus.model_validate(
+        {
+            "observedGeneration": observed,
+            "conditions": [
+                {"type": t, "status": s, "reason": r, "observedGeneration": g} for t, s, r, g in conditions
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "handled", "reason"),
+    [
+        (
+            "engine-wrote-last",
+            _with_conditions(("Ready", "True", "Succeeded", 3), ("Published", "True", "Succeeded", 3)),
+            3,
+            "an engine status is handed over as it is",
+        ),
+        (
+            "reference-missing-after-a-spec-change",
+            _with_conditions(
+                ("Ready", "False", "ReferenceUnavailable", 3), ("Published", "True", "Succeeded", 2)
+            ),
+            2,
+            "our write saw generation 3, the engine handled 2: a new attempt is due",
+        ),
+        (
+            "reference-missing-after-the-engine-handled-it",
+            _with_conditions(("Ready", "False", "ReferenceUnavailable", 3), ("Validated", "False", "X", 3)),
+            3,
+            "the engine had handled generation 3 (it failed validation): no new attempt",
+        ),
+        (
+            "accepted-new-object",
+            _with_conditions(("Ready", "Unknown", "Accepted", 1), ("Reconciling", "True", "Accepted", 1)),
+            None,
+            "nothing handled yet",
+        ),
+        (
+            "invalid-spec-on-a-new-object",
+            _with_conditions(("Ready", "False", "InvalidSpec", 1), ("Stalled", "True", "InvalidSpec", 1)),
+            None,
+            "our stall is not the engine's",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and "-" in value else "",
+)
+def test_the_engine_gets_the_generation_it_handled(
+    case: str, status: FlowReleaseStatus, handled: int | None, reason: str
+) -> None:
+    assert shell_status.for_engine(status).observed_generation == handled, reason
+
+
+def test_a_new_object_is_accepted_as_in_progress_with_its_generation() -> None:
+    status = shell_status.accepted(generation=4, now=T0, message="queued")
+    assert status.phase is Phase.PENDING and status.observed_generation == 4
+    assert {c.type: (c.status, c.reason) for c in status.conditions} == {
+        "Reconciling": ("True", "Accepted"),
+        "Ready": ("Unknown", "Accepted"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("config", "drift"),
+    [
+        (OperatorConfig(), 300.0),
+        (OperatorConfig(standalone=True), 300.0),
+        (OperatorConfig(drift_interval=5), 5.0),
+        (OperatorConfig(peering="p"), 0.0),
+        (OperatorConfig(peering="p", drift_interval=0), 0.0),
+    ],
+)
+def test_drift_checks_default_on_alone_and_off_with_peering(config: OperatorConfig, drift: float) -> None:
+    assert config.check().drift_seconds == drift
+
+
+def test_an_explicit_drift_interval_with_peering_is_refused() -> None:
+    with pytest.raises(ConfigError, match="--drift-interval and --peering contradict each other"):
+        OperatorConfig(peering="p", drift_interval=60).check()

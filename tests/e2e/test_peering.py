@@ -101,3 +101,83 @@ def test_lower_priority_replica_pauses_then_takes_over(
     )
     wait_for_log(standby, "peered: ready")
     assert published_version(emulator, "Support IVR") == "1.0"
+
+
+def test_a_replica_paused_by_a_higher_priority_one_does_nothing_more(
+    kube_cluster: KubeCluster,
+    cluster: Cluster,
+    emulator: EmulatorHandle,
+    genesys_client: GenesysClientCreds,
+    start_operator,
+    tmp_path,
+) -> None:
+    """The replica that was working pauses when a higher one joins; from then on only the higher one acts
+    (drift checks, which kopf peering could not pause, are off with --peering: the operator's default)."""
+    crd = tmp_path / "peering-crd.yaml"
+    crd.write_text(PEERING_CRD)
+    kube_cluster.apply_crd(crd)
+    kube_cluster.kubectl(
+        "apply",
+        "-n",
+        cluster.namespace,
+        "-f",
+        "-",
+        input=yaml.safe_dump(
+            {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": "flowrelease"}}
+        ),
+    )
+    cluster.apply_credentials(genesys_client)
+    low = start_operator(
+        cluster.namespace,
+        extra_args=("--peering=flowrelease", "--priority=10"),
+        standalone=False,
+        drift_interval=None,
+    )
+    wait_for_log(low, "drift checks off")
+    cluster.apply(release_manifest("handover", environment=emulator.base_url, version="3.0"))
+    cluster.wait_release("handover", is_ready, timeout=60, what="Ready")
+    wait_for_log(low, "handover: ready")
+
+    high = start_operator(
+        cluster.namespace,
+        extra_args=("--peering=flowrelease", "--priority=20"),
+        standalone=False,
+        drift_interval=None,
+    )
+    wait_for_log(low, "Pausing operations")
+    paused_at = len(low.logs())
+    emulator.control.clear_request_log()
+    cluster.patch_release("handover", {"spec": {"version": "1.0"}})
+    cluster.wait_release(
+        "handover",
+        lambda o: is_ready(o) and o["status"]["publishedVersion"] == "1.0",
+        timeout=60,
+        what="Ready at 1.0",
+    )
+    wait_for_log(high, "handover: ready")
+    time.sleep(2)
+    after_pause = low.logs()[paused_at:]
+    assert "handover" not in after_pause, after_pause
+    assert len(emulator.control.request_log(method="POST", path="/api/v2/flows/actions/publish")) == 1
+
+
+def test_drift_checks_are_refused_together_with_peering(start_operator, cluster: Cluster) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from flowrelease.cli import main; main()",
+            "operator",
+            "--peering=flowrelease",
+            "--drift-interval=5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=cluster.kube.env,
+    )
+    assert result.returncode == 2
+    assert "--drift-interval and --peering contradict each other" in result.stderr

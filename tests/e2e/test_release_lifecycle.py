@@ -19,6 +19,7 @@ from tests.e2e.conftest import (
     release_manifest,
 )
 from tests.support.emulator import EmulatorHandle
+from tests.support.paths import OWN_ARCHY
 
 pytestmark = [pytest.mark.kube, pytest.mark.timeout(240)]
 
@@ -233,10 +234,10 @@ def test_health_breach_rolls_back_to_the_previous_version(
 def test_archy_yaml_from_a_configmap_is_imported_once_the_configmap_exists(
     cluster: Cluster, emulator: EmulatorHandle, genesys_client: GenesysClientCreds, start_operator
 ) -> None:
-    archy = (Path(__file__).parents[1] / "fixtures" / "archy" / "SimpleFinancialIvr_v2-0.yaml").read_text()
+    archy = (OWN_ARCHY / "claims-ivr.yaml").read_text()
     cluster.apply_credentials(genesys_client)
     start_operator(cluster.namespace)
-    manifest = release_manifest("from-yaml", environment=emulator.base_url, flow_name="SimpleFinancialIvr")
+    manifest = release_manifest("from-yaml", environment=emulator.base_url, flow_name="Claims IVR")
     del manifest["spec"]["version"]
     manifest["spec"]["source"] = {"configMapRef": {"name": "ivr-source", "key": "flow.yaml"}}
     cluster.apply(manifest)
@@ -261,5 +262,5 @@ def test_archy_yaml_from_a_configmap_is_imported_once_the_configmap_exists(
     obj = cluster.wait_release("from-yaml", is_ready, timeout=90, what="Ready after the import")
 
     assert obj["status"]["sourceDigest"].startswith("sha256:")
-    assert published_version(emulator, "SimpleFinancialIvr") == obj["status"]["publishedVersion"]
+    assert published_version(emulator, "Claims IVR") == obj["status"]["publishedVersion"]
     assert "Importing" in cluster.event_reasons("from-yaml", "Importing")

@@ -521,8 +521,17 @@ class KubeCluster:
         """Server-side apply a CRD manifest, wait for Established, and return the CRD's name."""
         name = str(yaml.safe_load(path.read_text())["metadata"]["name"])
         self.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(path))
-        self.kubectl("wait", "--for=condition=Established", f"--timeout={timeout_s}s", f"crd/{name}")
-        return name
+        # Not `kubectl wait`: right after the apply the CRD can have no status.conditions yet, which
+        # kubectl wait reports as an error instead of waiting.
+        deadline = time.monotonic() + timeout_s
+        while True:
+            crd = self.kubectl_json("get", f"crd/{name}")
+            conditions = (crd.get("status") or {}).get("conditions") or []
+            if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
+                return name
+            if time.monotonic() > deadline:
+                raise AssertionError(f"CRD {name} not Established after {timeout_s}s: {conditions}")
+            time.sleep(0.2)
 
     def api_client(self) -> Any:
         """A ``kubernetes.client.ApiClient`` for this cluster (imported lazily: optional dependency)."""

@@ -9,9 +9,10 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from flowrelease.emulator import control_plane
+from flowrelease.emulator.behaviour import DEFAULT_PROFILE
 from flowrelease.emulator.clock import Clock
 from flowrelease.emulator.gateway import Gateway
-from flowrelease.emulator.routes import actions, analytics, dependencies, flows, jobs, oauth
+from flowrelease.emulator.routes import actions, analytics, dependencies, flows, jobs, oauth, organization
 from flowrelease.emulator.runtime import EmulatorRuntime
 from flowrelease.emulator.wire import ApiError, JsonObject, error_response
 
@@ -42,16 +43,20 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(seed: JsonObject | None = None, clock: Clock | None = None) -> ASGIApp:
-    """An emulator holding `seed` (see `seeding`; default: an empty org) on `clock` (default: wall time).
+def create_app(
+    seed: JsonObject | None = None, clock: Clock | None = None, *, profile: str = DEFAULT_PROFILE
+) -> ASGIApp:
+    """An emulator holding `seed` (see `seeding`; default: an empty org) on `clock` (default: wall time),
+    behaving as `profile` (`ideal` or `realistic`, see `behaviour`; `ValueError` for another name).
 
     The returned ASGI app exposes its `EmulatorRuntime` as `app.state.emulator` of the inner Starlette app and
     as the `runtime` attribute of the returned gateway.
     """
-    runtime = EmulatorRuntime(seed, clock)
+    runtime = EmulatorRuntime(seed, clock, profile=profile)
     starlette = Starlette(
         routes=[
             *oauth.ROUTES,
+            *organization.ROUTES,
             *actions.ROUTES,
             *jobs.ROUTES,
             *flows.ROUTES,

@@ -1,6 +1,9 @@
 """OAuth client credentials: issuing bearer tokens and resolving them to a client, with per-client TTLs.
 
-Only a token's SHA-256 digest is kept, so no secret material sits in the emulator's state or logs.
+Only a token's SHA-256 digest is kept, so no secret material sits in the emulator's state or logs. Under
+`tokenRateLimitPerMinute` (R8) every token request of a client id — good secret or not — takes a token of
+that client's login bucket; an empty bucket answers 429 with `Retry-After` in the login service's error
+shape `{error, description, error_description}`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 
 from flowrelease.emulator.clock import Clock
 from flowrelease.emulator.model import Client
+from flowrelease.emulator.ratelimit import RateLimiter
 
 
 @dataclass(frozen=True)
@@ -30,11 +34,14 @@ class TokenRecord:
 class OAuthError(Exception):
     """A token-endpoint failure, rendered as `{error, description, error_description}`."""
 
-    def __init__(self, status: int, error: str, description: str) -> None:
+    def __init__(
+        self, status: int, error: str, description: str, *, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.error = error
         self.description = description
+        self.headers = headers or {}
 
 
 def _digest(token: str) -> str:
@@ -63,9 +70,27 @@ class TokenStore:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._tokens: dict[str, TokenRecord] = {}
+        self._logins = RateLimiter()
 
-    def issue(self, clients: dict[str, Client], authorization: str, grant_type: str) -> IssuedToken:
+    def issue(
+        self,
+        clients: dict[str, Client],
+        authorization: str,
+        grant_type: str,
+        *,
+        limit_per_minute: int | None = None,
+    ) -> IssuedToken:
         client_id, secret = basic_credentials(authorization)
+        if limit_per_minute is not None:
+            reading = self._logins.take(client_id, limit_per_minute, self._clock.now())
+            if not reading.allowed:
+                seconds = reading.retry_after_seconds
+                raise OAuthError(
+                    429,
+                    "too_many_requests",
+                    f"Rate limit exceeded the maximum. Retry the request in [{seconds}] seconds",
+                    headers={"Retry-After": str(seconds)},
+                )
         client = clients.get(client_id)
         if client is None or not secrets.compare_digest(client.secret.encode(), secret.encode()):
             raise OAuthError(401, "invalid_client", "client authentication failed")
@@ -86,3 +111,4 @@ class TokenStore:
 
     def clear(self) -> None:
         self._tokens.clear()
+        self._logins.clear()

@@ -1,4 +1,5 @@
-"""`flowrelease emulator`: serve the emulator with uvicorn, seeded with the demo org."""
+"""`flowrelease emulator`: serve the emulator with uvicorn, seeded with the demo org, on a profile
+(default `realistic`: an emulator a user starts by hand should behave like a real org)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import click
 import uvicorn
 
 from flowrelease.emulator.app import create_app
+from flowrelease.emulator.behaviour import PROFILE_NAMES
 from flowrelease.emulator.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, demo_seed
 
 
@@ -17,7 +19,17 @@ from flowrelease.emulator.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, demo_s
     "--client-secret", default=DEMO_CLIENT_SECRET, show_default=True, help="OAuth client secret it accepts."
 )
 @click.option("--empty", is_flag=True, help="Start with an empty org instead of the demo org.")
-def emulator_command(host: str, port: int, client_id: str, client_secret: str, empty: bool) -> None:
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILE_NAMES),
+    default="realistic",
+    show_default=True,
+    help="realistic: behaves like a real org where Genesys is undocumented (read lag, renumbered drafts, "
+    "publishes taking seconds, …); ideal: everything done on the first poll.",
+)
+def emulator_command(
+    host: str, port: int, client_id: str, client_secret: str, empty: bool, profile: str
+) -> None:
     """Run the Genesys Cloud emulator (API, OAuth and the /_emulator/ control plane)."""
     seed = (
         {"clients": [{"id": client_id, "secret": client_secret}]}
@@ -30,4 +42,6 @@ def emulator_command(host: str, port: int, client_id: str, client_secret: str, e
     shown = client_secret if client_secret == DEMO_CLIENT_SECRET else "(as given with --client-secret)"
     click.echo(f"  client secret: {shown}")
     click.echo("  org: " + ("empty" if empty else "demo (Support IVR, Billing IVR, Support In-Queue)"))
-    uvicorn.run(create_app(seed), host=host, port=port, log_level="warning", access_log=False)
+    click.echo(f"  profile:       {profile}  (change it with PUT {base_url}/_emulator/behaviour)")
+    app = create_app(seed, profile=profile)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -3,6 +3,8 @@
     control = EmulatorControl(server.base_url)
     control.add_fault(path="/api/v2/flows/*", method="GET", status=503, count=2)
     assert control.request_count(path="/api/v2/flows/*") == 3
+    control.reset(profile="realistic")                        # fresh org, every behaviour on
+    control.set_behaviour(read_lag={"reads": 0}, validateJobs="available")   # then one knob at a time
 
 `AsyncEmulatorControl` has the same methods as coroutines. Both raise `httpx.HTTPStatusError` when the
 control plane refuses a call (its body is an ErrorBody naming the field).
@@ -30,12 +32,51 @@ def _drop_none(**values: Any) -> JsonObject:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def knob_body(knobs: dict[str, Any]) -> JsonObject:
+    """Knobs as the control plane names them: `read_lag` and `readLag` both become `readLag`, also inside
+    the `readLag` and `timing` objects (`publish_seconds` → `publishSeconds`)."""
+    body: JsonObject = {}
+    for name, value in knobs.items():
+        body[_camel(name)] = (
+            {_camel(key): item for key, item in value.items()} if isinstance(value, dict) else value
+        )
+    return body
+
+
 class ControlCalls:
     """The control-plane calls, as data; the sync and async clients only execute them."""
 
     @staticmethod
-    def reset(seed: JsonObject | None = None, *, empty: bool = False) -> ControlCall:
-        return ControlCall("POST", "/_emulator/reset", _drop_none(seed=seed, empty=empty or None))
+    def reset(
+        seed: JsonObject | None = None, *, empty: bool = False, profile: str | None = None
+    ) -> ControlCall:
+        body = _drop_none(seed=seed, empty=empty or None, profile=profile)
+        return ControlCall("POST", "/_emulator/reset", body)
+
+    @staticmethod
+    def behaviour() -> ControlCall:
+        return ControlCall("GET", "/_emulator/behaviour")
+
+    @staticmethod
+    def set_behaviour(**knobs: Any) -> ControlCall:
+        """`profile=` first, then each knob (snake_case or the JSON camelCase name)."""
+        return ControlCall("PUT", "/_emulator/behaviour", knob_body(knobs))
+
+    @staticmethod
+    def publish_as(
+        flow_id: str,
+        *,
+        client_id: str = "architect-ui-other-client",
+        version: str = "",
+        result: str = "SUCCESS",
+    ) -> ControlCall:
+        body = {"clientId": client_id, "version": version, "result": result}
+        return ControlCall("POST", f"/_emulator/flows/{flow_id}/publish-as", body)
 
     @staticmethod
     def seed(document: JsonObject) -> ControlCall:
@@ -85,6 +126,10 @@ class ControlCalls:
     @staticmethod
     def refuse_older_publish(refuse: bool = True) -> ControlCall:
         return ControlCall("PUT", "/_emulator/settings", {"refuseOlderVersionPublish": refuse})
+
+    @staticmethod
+    def set_random_seed(random_seed: int) -> ControlCall:
+        return ControlCall("PUT", "/_emulator/settings", {"randomSeed": random_seed})
 
     @staticmethod
     def set_transition_mode(
@@ -172,8 +217,26 @@ class EmulatorControl:
     def call(self, call: ControlCall) -> Any:
         return _result(self._client.request(call.method, call.path, json=call.body, params=call.params))
 
-    def reset(self, seed: JsonObject | None = None, *, empty: bool = False) -> JsonObject:
-        result: JsonObject = self.call(ControlCalls.reset(seed, empty=empty))
+    def reset(
+        self, seed: JsonObject | None = None, *, empty: bool = False, profile: str | None = None
+    ) -> JsonObject:
+        """A fresh org; `profile` None keeps the emulator's start-up profile."""
+        result: JsonObject = self.call(ControlCalls.reset(seed, empty=empty, profile=profile))
+        return result
+
+    def behaviour(self) -> JsonObject:
+        """Every knob and the profile last applied."""
+        result: JsonObject = self.call(ControlCalls.behaviour())
+        return result
+
+    def set_behaviour(self, **knobs: Any) -> JsonObject:
+        """E.g. `set_behaviour(profile="ideal", read_lag={"reads": 2})`; returns every knob."""
+        result: JsonObject = self.call(ControlCalls.set_behaviour(**knobs))
+        return result
+
+    def publish_as(self, flow_id: str, **options: Any) -> JsonObject:
+        """Someone else publishes the flow (`client_id`, `version`, `result` SUCCESS|FAILURE)."""
+        result: JsonObject = self.call(ControlCalls.publish_as(flow_id, **options))
         return result
 
     def seed(self, document: JsonObject) -> JsonObject:
@@ -202,6 +265,10 @@ class EmulatorControl:
 
     def refuse_older_publish(self, refuse: bool = True) -> None:
         self.call(ControlCalls.refuse_older_publish(refuse))
+
+    def set_random_seed(self, random_seed: int) -> None:
+        """Seed every random choice (fault probabilities, timing jitter), now and after each reset."""
+        self.call(ControlCalls.set_random_seed(random_seed))
 
     def set_transition_mode(self, mode: str = "polls", **options: Any) -> JsonObject:
         result: JsonObject = self.call(ControlCalls.set_transition_mode(mode, **options))
@@ -258,9 +325,26 @@ class AsyncEmulatorControl:
     async def call(self, call: ControlCall) -> Any:
         return _result(await self._client.request(call.method, call.path, json=call.body, params=call.params))
 
-    async def reset(self, seed: JsonObject | None = None, *, empty: bool = False) -> JsonObject:
-        result: JsonObject = await self.call(ControlCalls.reset(seed, empty=empty))
+    async def reset(
+        self, seed: JsonObject | None = None, *, empty: bool = False, profile: str | None = None
+    ) -> JsonObject:
+        result: JsonObject = await self.call(ControlCalls.reset(seed, empty=empty, profile=profile))
         return result
+
+    async def behaviour(self) -> JsonObject:
+        result: JsonObject = await self.call(ControlCalls.behaviour())
+        return result
+
+    async def set_behaviour(self, **knobs: Any) -> JsonObject:
+        result: JsonObject = await self.call(ControlCalls.set_behaviour(**knobs))
+        return result
+
+    async def publish_as(self, flow_id: str, **options: Any) -> JsonObject:
+        result: JsonObject = await self.call(ControlCalls.publish_as(flow_id, **options))
+        return result
+
+    async def advance_clock(self, seconds: float) -> None:
+        await self.call(ControlCalls.advance_clock(seconds))
 
     async def add_fault(self, **rule: Any) -> JsonObject:
         result: JsonObject = await self.call(ControlCalls.add_fault(**rule))

@@ -1,21 +1,27 @@
 """The control plane under `/_emulator/`: JSON knobs for tests, no auth (documented in docs/emulator.md).
 
-Reset and seed the org, add HTTP and operation fault rules, refuse older-version publishes, pick transition
-modes, set analytics counts and validation warnings, lock a flow as another client, delete a resource, move
-the clock, and read or clear the request log.
+Reset and seed the org (optionally on another profile), read and set the behaviour knobs, add HTTP and
+operation fault rules, pick transition modes, set analytics counts and validation warnings, lock a flow or
+publish it as another client, delete a resource, move the clock, and read or clear the request log.
 """
 
 from __future__ import annotations
 
 import math
-import random
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from flowrelease.emulator.behaviour_json import (
+    BehaviourChoice,
+    behaviour_json,
+    parse_profile,
+    updated_behaviour,
+)
 from flowrelease.emulator.faults import HttpFault, OperationFault
 from flowrelease.emulator.model import Flow
 from flowrelease.emulator.routes.parsing import json_object, read_json
@@ -83,10 +89,30 @@ async def reset(request: Request) -> Response:
     runtime = runtime_of(request)
     body = json_object(await read_json(request, required=False) or {}, "reset")
     seed = body.get("seed")
-    if body.get("empty") is True:
-        seed = {}
-    runtime.reset(seed if isinstance(seed, dict) else None)
+    if seed is not None and not isinstance(seed, dict):
+        raise bad_request("seed must be a seed document (an object).", field="seed")
+    empty = body.get("empty", False)
+    if not isinstance(empty, bool):
+        raise bad_request("empty must be true or false.", field="empty")
+    profile = parse_profile(body["profile"]) if "profile" in body else None
+    runtime.reset(seed, empty=empty, profile=profile)
     return await state(request)
+
+
+def _behaviour_choice(request: Request) -> BehaviourChoice:
+    org = runtime_of(request).org
+    return BehaviourChoice(org.profile, org.behaviour)
+
+
+async def get_behaviour(request: Request) -> Response:
+    return json_response(behaviour_json(_behaviour_choice(request)))
+
+
+async def put_behaviour(request: Request) -> Response:
+    org = runtime_of(request).org
+    choice = updated_behaviour(_behaviour_choice(request), await read_json(request))
+    org.profile, org.behaviour = choice.profile, choice.behaviour
+    return json_response(behaviour_json(choice))
 
 
 async def seed(request: Request) -> Response:
@@ -237,8 +263,11 @@ async def clear_operation_faults(request: Request) -> Response:
 
 
 def _settings_json(request: Request) -> JsonObject:
-    faults = runtime_of(request).org.faults
-    return {"refuseOlderVersionPublish": faults.refuse_older_publish}
+    runtime = runtime_of(request)
+    return {
+        "refuseOlderVersionPublish": runtime.org.behaviour.older_version_publish == "refuse",
+        "randomSeed": runtime.random_seed,
+    }
 
 
 async def get_settings(request: Request) -> Response:
@@ -246,16 +275,20 @@ async def get_settings(request: Request) -> Response:
 
 
 async def put_settings(request: Request) -> Response:
-    faults = runtime_of(request).org.faults
+    """`refuseOlderVersionPublish` is an alias of the `olderVersionPublish` knob (true: refuse, false:
+    accept); `randomSeed` seeds every random choice, now and after each reset."""
+    runtime = runtime_of(request)
     body = json_object(await read_json(request), "settings")
     if "refuseOlderVersionPublish" in body:
-        if not isinstance(body["refuseOlderVersionPublish"], bool):
+        refuse = body["refuseOlderVersionPublish"]
+        if not isinstance(refuse, bool):
             raise bad_request(
                 "refuseOlderVersionPublish must be true or false.", field="refuseOlderVersionPublish"
             )
-        faults.refuse_older_publish = body["refuseOlderVersionPublish"]
+        org = runtime.org
+        org.behaviour = replace(org.behaviour, older_version_publish="refuse" if refuse else "accept")
     if "randomSeed" in body:
-        faults.random = random.Random(int(_number(body, "randomSeed", 0)))
+        runtime.set_random_seed(int(_number(body, "randomSeed", 0)))
     return json_response(_settings_json(request))
 
 
@@ -349,6 +382,41 @@ async def lock_flow(request: Request) -> Response:
     return json_response(_flow_summary(flow))
 
 
+PUBLISH_RESULTS = ("SUCCESS", "FAILURE")
+
+
+async def publish_as(request: Request) -> Response:
+    """Another client (e.g. Architect UI) starts a PUBLISH on the flow; it ends in `result`."""
+    org = runtime_of(request).org
+    body = json_object(await read_json(request, required=False) or {}, "publish-as")
+    client_id = _string(body, "clientId", "architect-ui-other-client")
+    if not client_id:
+        raise bad_request("clientId must be a non-empty string.", field="clientId")
+    result = _string(body, "result", "SUCCESS").upper()
+    if result not in PUBLISH_RESULTS:
+        raise bad_request("result must be SUCCESS or FAILURE.", field="result")
+    operation = org.publish_as(
+        request.path_params["flow_id"],
+        client_id,
+        _string(body, "version"),
+        "FAILURE" if result == "FAILURE" else "",
+    )
+    flow = org.flow(request.path_params["flow_id"])
+    return json_response(
+        {
+            **_flow_summary(flow),
+            "operation": {
+                "id": operation.id,
+                "actionName": operation.action_name,
+                "actionStatus": operation.action_status,
+                "complete": operation.complete,
+                "clientId": operation.client_id,
+                "result": result,
+            },
+        }
+    )
+
+
 async def unlock_flow(request: Request) -> Response:
     org = runtime_of(request).org
     flow = org.flow(request.path_params["flow_id"])
@@ -392,6 +460,8 @@ async def advance_clock(request: Request) -> Response:
 ROUTES = [
     Route(f"{PREFIX}/", index, methods=["GET"]),
     Route(f"{PREFIX}/reset", reset, methods=["POST"]),
+    Route(f"{PREFIX}/behaviour", get_behaviour, methods=["GET"]),
+    Route(f"{PREFIX}/behaviour", put_behaviour, methods=["PUT"]),
     Route(f"{PREFIX}/seed", seed, methods=["POST"]),
     Route(f"{PREFIX}/state", state, methods=["GET"]),
     Route(f"{PREFIX}/resources/{{resource_id}}", delete_resource, methods=["DELETE"]),
@@ -411,6 +481,7 @@ ROUTES = [
     Route(f"{PREFIX}/validation-warnings", put_validation_warnings, methods=["PUT"]),
     Route(f"{PREFIX}/flows/{{flow_id}}/lock", lock_flow, methods=["POST"]),
     Route(f"{PREFIX}/flows/{{flow_id}}/lock", unlock_flow, methods=["DELETE"]),
+    Route(f"{PREFIX}/flows/{{flow_id}}/publish-as", publish_as, methods=["POST"]),
     Route(f"{PREFIX}/requests", get_requests, methods=["GET"]),
     Route(f"{PREFIX}/requests", clear_requests, methods=["DELETE"]),
     Route(f"{PREFIX}/clock", get_clock, methods=["GET"]),

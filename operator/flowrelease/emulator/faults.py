@@ -18,6 +18,7 @@ DEFAULT_FAULT_CODES: dict[int, str] = {
     403: "missing.permissions",
     404: "not.found",
     409: "conflict",
+    410: "gone",
     429: "too.many.requests.retry.after",
     500: "internal.server.error",
     502: "bad.gateway",
@@ -89,7 +90,6 @@ class FaultBook:
 
     http: list[HttpFault] = field(default_factory=list)
     operations: list[OperationFault] = field(default_factory=list)
-    refuse_older_publish: bool = False
     random: random.Random = field(default_factory=lambda: random.Random(0))
 
     def http_fault_for(self, method: str, path: str) -> HttpFault | None:

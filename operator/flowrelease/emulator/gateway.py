@@ -1,10 +1,11 @@
 """The gateway every request passes before a route: correlation id, fault rules, bearer auth, rate limit,
-request log and the `inin-ratelimit-*` headers.
+request log and (only when the `rateLimitHeaders` knob asks) the `inin-ratelimit-*` headers.
 
 Order, as a request meets them: async work due by time is settled; a matching HTTP fault rule adds latency
 and/or answers with its status; `/api/…` requests need a live bearer token (401 otherwise) and a token from
 the client's bucket (429 with `Retry-After` otherwise). Every response carries `ININ-Correlation-Id`; every
-request outside the control plane is logged (never headers or bodies).
+request outside the control plane is logged (never headers or bodies). Genesys removed the
+`inin-ratelimit-*` headers in 2021 (R8), so by default they are not sent.
 """
 
 from __future__ import annotations
@@ -103,11 +104,12 @@ class Gateway:
     def _take_rate_token(self, client_id: str, extra_headers: list[tuple[bytes, bytes]]) -> None:
         client = self.runtime.org.clients[client_id]
         reading = self.runtime.limiter.take(client_id, client.rate_limit_per_minute, self.runtime.clock.now())
-        extra_headers += [
-            (b"inin-ratelimit-allowed", str(reading.limit).encode()),
-            (b"inin-ratelimit-count", str(reading.count).encode()),
-            (b"inin-ratelimit-reset", str(reading.reset_seconds).encode()),
-        ]
+        if self.runtime.org.behaviour.rate_limit_headers:
+            extra_headers += [
+                (b"inin-ratelimit-allowed", str(reading.limit).encode()),
+                (b"inin-ratelimit-count", str(reading.count).encode()),
+                (b"inin-ratelimit-reset", str(reading.reset_seconds).encode()),
+            ]
         if not reading.allowed:
             seconds = reading.retry_after_seconds
             raise ApiError(

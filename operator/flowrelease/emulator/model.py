@@ -25,6 +25,21 @@ class Client:
     rate_limit_per_minute: int = 300
 
 
+DEFAULT_PRODUCTS = ("collaboratePro", "communicate", "engage")
+
+
+@dataclass
+class OrganizationProfile:
+    """`GET /api/v2/organizations/me` and the products of `GET /api/v2/authorization/products` (R11)."""
+
+    id: str
+    name: str = "flowrelease emulator"
+    default_country_code: str = "US"
+    default_language: str = "en-us"
+    domain: str = "flowrelease-emulator"
+    products: list[str] = field(default_factory=lambda: list(DEFAULT_PRODUCTS))
+
+
 @dataclass
 class Division:
     id: str
@@ -82,11 +97,15 @@ class Operation:
 
 @dataclass
 class PendingOperation:
-    """An operation that completes when its `progress` says so, then runs its effect."""
+    """An operation that completes when its `progress` says so, then runs its effect.
+
+    `outcome` "FAILURE" makes it fail whatever the fault rules say (someone else's failing publish).
+    """
 
     operation: Operation
     progress: Progress
     version_id: str
+    outcome: str = ""
 
 
 @dataclass

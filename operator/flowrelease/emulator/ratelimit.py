@@ -1,4 +1,5 @@
-"""Per-client token buckets behind the Platform API's 429s and `inin-ratelimit-*` headers.
+"""Per-client token buckets behind the Platform API's and the login service's 429s (and the optional
+`inin-ratelimit-*` headers).
 
 A bucket holds `limit` tokens and refills at `limit` per minute; each API request takes one. When empty the
 request gets 429 with `Retry-After` = whole seconds until a token is back (at least 1).

@@ -6,7 +6,8 @@ as integer epoch milliseconds, `datePublished` as ISO-8601, enums in their docum
 
 from __future__ import annotations
 
-from flowrelease.emulator.model import Flow, FlowVersion, Operation
+from flowrelease.emulator.model import Flow, FlowVersion, Operation, OrganizationProfile
+from flowrelease.emulator.readlag import FlowView, live_view
 from flowrelease.emulator.state import Org
 from flowrelease.emulator.wire import JsonObject, epoch_ms, iso_datetime
 
@@ -63,7 +64,9 @@ def version_json(org: Org, flow: Flow, version: FlowVersion) -> JsonObject:
     return payload
 
 
-def flow_json(org: Org, flow: Flow) -> JsonObject:
+def flow_json(org: Org, flow: Flow, view: FlowView | None = None) -> JsonObject:
+    """The `Flow`; its versions and `currentOperation` as `view` shows them (default: as they are now)."""
+    shown = view or live_view(flow)
     division = org.divisions.get(flow.division_id)
     payload: JsonObject = {
         "id": flow.id,
@@ -86,13 +89,43 @@ def flow_json(org: Org, flow: Flow) -> JsonObject:
             "name": flow.lock.client_name,
             "selfUri": f"/api/v2/oauth/clients/{flow.lock.client_id}",
         }
-    for field, key in (
-        ("publishedVersion", flow.published_version_id),
-        ("checkedInVersion", flow.checked_in_version_id),
-        ("savedVersion", flow.saved_version_id),
+    for field, version in (
+        ("publishedVersion", shown.published),
+        ("checkedInVersion", shown.checked_in),
+        ("savedVersion", shown.saved),
     ):
-        if key and key in flow.versions:
-            payload[field] = version_json(org, flow, flow.versions[key])
-    if flow.current_operation is not None:
-        payload["currentOperation"] = operation_json(org, flow.current_operation)
+        if version is not None:
+            payload[field] = version_json(org, flow, version)
+    if shown.current_operation is not None:
+        payload["currentOperation"] = operation_json(org, shown.current_operation)
     return payload
+
+
+def organization_json(organization: OrganizationProfile) -> JsonObject:
+    """`Organization` with the fields CX as Code reads at start-up (id, name, defaultCountryCode)."""
+    return {
+        "id": organization.id,
+        "name": organization.name,
+        "defaultLanguage": organization.default_language,
+        "defaultCountryCode": organization.default_country_code,
+        "thirdPartyOrgName": organization.domain,
+        "domain": organization.domain,
+        "version": 1,
+        "state": "active",
+        "voicemailEnabled": True,
+        "productPlatform": "GenesysCloud",
+        "features": {},
+        "selfUri": f"/api/v2/organizations/{organization.id}",
+    }
+
+
+def products_json(organization: OrganizationProfile) -> JsonObject:
+    """`OrganizationProductEntityListing`: exactly its five fields, every product on one page."""
+    total = len(organization.products)
+    return {
+        "entities": [{"id": product} for product in organization.products],
+        "pageSize": max(total, 1),
+        "pageNumber": 1,
+        "total": total,
+        "pageCount": 1,
+    }

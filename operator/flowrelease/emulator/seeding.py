@@ -2,7 +2,9 @@
 
 The seed format is JSON, the same for `POST /_emulator/seed` and for the built-in demo org:
 
-    {"clients":   [{"id", "secret", "name"?, "tokenTtlSeconds"?, "rateLimitPerMinute"?}],
+    {"organization"?: {"id"?, "name"?, "defaultCountryCode"?, "defaultLanguage"?, "domain"?,
+                       "products"?: ["engage", …]},
+     "clients":   [{"id", "secret", "name"?, "tokenTtlSeconds"?, "rateLimitPerMinute"?}],
      "divisions": [{"name", "id"?}],
      "resources": [{"type": "QUEUE"|"DATAACTION"|"SYSTEMPROMPT"|…, "name", "category"?, "id"?}],
      "flows":     [{"name", "type", "id"?, "division"?, "description"?,
@@ -18,6 +20,7 @@ validate jobs and export see the same facts as for an imported flow. Seeded vers
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flowrelease.emulator.model import Client, Counts
@@ -58,6 +61,8 @@ def apply_seed(org: Org, document: object) -> None:
     """Add everything in `document` to `org` (existing objects with the same id are replaced)."""
     if not isinstance(document, dict):
         raise bad_request("The seed must be a JSON object.", field="body")
+    if "organization" in document:
+        _seed_organization(org, document["organization"])
     for index, entry in enumerate(_list(document, "clients")):
         where = f"clients[{index}]"
         org.add_client(
@@ -89,6 +94,25 @@ def apply_seed(org: Org, document: object) -> None:
         org.add_resource(kind, _text(entry, "name", where), category, resource_id)
     for index, entry in enumerate(_list(document, "flows")):
         _seed_flow(org, entry, f"flows[{index}]")
+
+
+def _seed_organization(org: Org, entry: Any) -> None:
+    where = "organization"
+    if not isinstance(entry, dict):
+        raise bad_request(f"seed.{where} must be an object.", field=where)
+    current = org.organization
+    products = entry.get("products", current.products)
+    if not isinstance(products, list) or not all(isinstance(p, str) and p for p in products):
+        raise bad_request(f"{where}.products must be a list of product ids.", field="products")
+    org.organization = replace(
+        current,
+        id=_text(entry, "id", where, default=current.id) or current.id,
+        name=_text(entry, "name", where, default=current.name) or current.name,
+        default_country_code=_text(entry, "defaultCountryCode", where, default=current.default_country_code),
+        default_language=_text(entry, "defaultLanguage", where, default=current.default_language),
+        domain=_text(entry, "domain", where, default=current.domain),
+        products=list(products),
+    )
 
 
 def _seed_flow(org: Org, entry: Any, where: str) -> None:

@@ -1,7 +1,10 @@
 """Run the emulator in-process on loopback: a uvicorn server on its own thread and event loop.
 
-    with EmulatorServer() as server:          # demo org, free port on 127.0.0.1
+    with EmulatorServer() as server:          # demo org, free port on 127.0.0.1, ideal profile
         print(server.base_url)                # e.g. http://127.0.0.1:54321
+
+    with EmulatorServer(profile="realistic"): # every undocumented behaviour played the least kind way
+        ...
 
 Used by the test fixtures, the benchmarks and `flowrelease sync --emulator`. Sync code, async code and the
 official (synchronous) SDK can all talk to it, because it never shares their event loop.
@@ -19,6 +22,7 @@ from typing import Any
 import uvicorn
 
 from flowrelease.emulator.app import create_app
+from flowrelease.emulator.behaviour import DEFAULT_PROFILE
 from flowrelease.emulator.clock import Clock
 from flowrelease.emulator.demo import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, demo_seed
 from flowrelease.emulator.runtime import EmulatorRuntime
@@ -28,7 +32,8 @@ START_TIMEOUT_SECONDS = 10.0
 
 
 class EmulatorServer:
-    """A started-on-enter, stopped-on-exit emulator; `seed=None` means the demo org."""
+    """A started-on-enter, stopped-on-exit emulator; `seed=None` means the demo org, `profile` is `ideal`
+    (default) or `realistic`."""
 
     def __init__(
         self,
@@ -39,11 +44,15 @@ class EmulatorServer:
         clock: Clock | None = None,
         client_id: str = DEMO_CLIENT_ID,
         client_secret: str = DEMO_CLIENT_SECRET,
+        profile: str = DEFAULT_PROFILE,
     ) -> None:
         self.host = host
         self.client_id = client_id
         self.client_secret = client_secret
-        self.app = create_app(seed if seed is not None else demo_seed(client_id, client_secret), clock)
+        self.profile = profile
+        self.app = create_app(
+            seed if seed is not None else demo_seed(client_id, client_secret), clock, profile=profile
+        )
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))

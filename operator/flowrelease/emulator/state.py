@@ -3,17 +3,21 @@
 `Org` enforces the rules the real service enforces — locks (`lockedClient`), version types (SAVE → CHECKIN →
 PUBLISH), one operation in flight per flow — and raises `ApiError` with the right status when a request
 breaks one. Publish and check-in are asynchronous: they start an `Operation` whose `Progress` decides when
-an observation sees it finished (see `transitions`).
+an observation sees it finished (see `transitions`). Where Genesys is undocumented, `behaviour` decides
+(see `behaviour`): what reads show after an action (`readlag`), draft ids, which publishes are refused or
+ignored (`publish_rules`), how a deleted flow answers.
 """
 
 from __future__ import annotations
 
 import copy
+import random
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from flowrelease.emulator import operations
+from flowrelease.emulator.behaviour import DEFAULT_PROFILE, Behaviour
 from flowrelease.emulator.clock import Clock
 from flowrelease.emulator.faults import FaultBook
 from flowrelease.emulator.model import (
@@ -25,11 +29,14 @@ from flowrelease.emulator.model import (
     JsonObject,
     Lock,
     Operation,
+    OrganizationProfile,
     ResolvedReference,
     Resource,
 )
+from flowrelease.emulator.publish_rules import PublishTarget, decide_publish
+from flowrelease.emulator.readlag import FlowView, ReadLagBook, live_view, snapshot
 from flowrelease.emulator.references import find_references
-from flowrelease.emulator.transitions import TransitionSettings
+from flowrelease.emulator.transitions import TransitionMode, TransitionSettings
 from flowrelease.emulator.vocabulary import ARCHY_FLOW_TYPES, ARCHY_KEY_BY_FLOW_TYPE, FLOW_TYPES
 from flowrelease.emulator.wire import ApiError, bad_request, conflict, not_found
 
@@ -45,17 +52,37 @@ def version_id(number: int) -> str:
     return f"{number}.0"
 
 
+DRAFT_ID_PREFIX = "saved_version_"
+
+
+def draft_id() -> str:
+    """A draft's id under `draftIds: savedVersionUuid` (R3); check-in gives it the next number."""
+    return f"{DRAFT_ID_PREFIX}{uuid.uuid4()}"
+
+
 class Org:
     """Everything one emulated Genesys Cloud org holds."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        behaviour: Behaviour | None = None,
+        *,
+        profile: str = DEFAULT_PROFILE,
+        random_seed: int = 0,
+    ) -> None:
         self.clock = clock
+        self.behaviour = behaviour or Behaviour()
+        self.profile = profile
+        self.random = random.Random(random_seed)
+        self.organization = OrganizationProfile(id=stable_id("organization", "flowrelease emulator"))
         self.clients: dict[str, Client] = {}
         self.divisions: dict[str, Division] = {}
         self.resources: dict[str, Resource] = {}
         self.flows: dict[str, Flow] = {}
         self.transitions = TransitionSettings()
-        self.faults = FaultBook()
+        self.faults = FaultBook(random=self.random)
+        self.read_lag = ReadLagBook()
         self.flow_counts: dict[str, Counts] = {}
         self.version_counts: dict[tuple[str, str], Counts] = {}
         self.validation_warnings: dict[tuple[str, str], list[str]] = {}
@@ -66,14 +93,32 @@ class Org:
 
     def snapshot(self) -> tuple[object, ...]:
         return copy.deepcopy(
-            (self.clients, self.divisions, self.resources, self.flows, self.flow_counts, self.version_counts)
+            (
+                self.organization,
+                self.clients,
+                self.divisions,
+                self.resources,
+                self.flows,
+                self.flow_counts,
+                self.version_counts,
+            )
         )
 
     def restore(self, snapshot: tuple[object, ...]) -> None:
         restored: Any = snapshot
-        (self.clients, self.divisions, self.resources, self.flows, self.flow_counts, self.version_counts) = (
-            restored
-        )
+        (
+            self.organization,
+            self.clients,
+            self.divisions,
+            self.resources,
+            self.flows,
+            self.flow_counts,
+            self.version_counts,
+        ) = restored
+
+    def reseed(self, random_seed: int) -> None:
+        """Restart every random choice (fault probabilities, timing jitter) from `random_seed`."""
+        self.random.seed(random_seed)
 
     # -- directory -------------------------------------------------------------------------------------
 
@@ -147,6 +192,44 @@ class Org:
         if flow is None or (flow.deleted and not include_deleted):
             raise not_found("Flow", flow_id)
         return flow
+
+    def readable_flow(self, flow_id: str, *, include_deleted: bool = False) -> Flow:
+        """The flow a `GET /flows/{id}` reads: a deleted one answers `deletedFlowStatus` (R9)."""
+        flow = self.flows.get(flow_id)
+        if (
+            flow is not None
+            and flow.deleted
+            and not include_deleted
+            and self.behaviour.deleted_flow_status == 410
+        ):
+            raise ApiError(410, "gone", f"Flow '{flow_id}' was deleted.")
+        return self.flow(flow_id, include_deleted=include_deleted)
+
+    def lag_reads(self, flow_id: str, before: FlowView) -> None:
+        """Reads of the flow show `before` for a while (R1; a no-op when `readLag` is off)."""
+        self.read_lag.begin(flow_id, before, self.behaviour.read_lag, self.clock.now())
+
+    def _lag_reads_from_now(self, flow: Flow) -> None:
+        if self.behaviour.read_lag.enabled:
+            self.lag_reads(flow.id, snapshot(flow))
+
+    def read_view(self, flow: Flow) -> FlowView:
+        """What one read of the flow shows of its lagging fields; counts the read (see `readlag`)."""
+        return self.read_lag.read(flow.id, self.clock.now()) or live_view(flow)
+
+    def read_flow(self, flow_id: str, *, include_deleted: bool = False) -> tuple[Flow, FlowView]:
+        """`GET /flows/{id}`: observe the flow's pending operation, then what this read shows of it."""
+        flow = self.readable_flow(flow_id, include_deleted=include_deleted)
+        self.observe_flow(flow)
+        view = self.read_view(flow)
+        if not view.exists:
+            raise not_found("Flow", flow_id)
+        return flow, view
+
+    def read_flows(self, flows: Iterable[Flow]) -> list[tuple[Flow, FlowView]]:
+        """A listing read: each flow as it shows now; a flow not visible yet (see `readlag`) is left out."""
+        read = [(flow, self.read_view(flow)) for flow in flows]
+        return [(flow, view) for flow, view in read if view.exists]
 
     def version(self, flow: Flow, version_key: str) -> FlowVersion:
         found = flow.versions.get(version_key)
@@ -252,6 +335,7 @@ class Org:
         flow = self.flow(flow_id)
         self._require_not_locked_by_other(flow, client_id)
         self._require_idle(flow)
+        self._lag_reads_from_now(flow)
         flow.lock = Lock(client_id, self.client_name(client_id))
         self._record(flow, self._finished_operation("CHECKOUT", "LOCKED", client_id))
         return flow
@@ -264,6 +348,7 @@ class Org:
 
     def unlock(self, flow_id: str, client_id: str) -> Flow:
         flow = self.flow(flow_id)
+        self._lag_reads_from_now(flow)
         flow.lock = None
         self._record(flow, self._finished_operation("STATE_CHANGE", "UNLOCKED", client_id))
         return flow
@@ -272,6 +357,7 @@ class Org:
         flow = self.flow(flow_id)
         self._require_not_locked_by_other(flow, client_id)
         self._require_idle(flow)
+        self._lag_reads_from_now(flow)
         if flow.saved_version_id:
             del flow.versions[flow.saved_version_id]
             flow.saved_version_id = ""
@@ -322,10 +408,12 @@ class Org:
         self, flow: Flow, configuration: JsonObject, client_id: str, version_type: str
     ) -> FlowVersion:
         number = flow.next_version_number
-        flow.next_version_number += 1
+        uuid_draft = version_type == "SAVE" and self.behaviour.draft_ids == "savedVersionUuid"
+        if not uuid_draft:  # a uuid draft takes its number at check-in
+            flow.next_version_number += 1
         now = self.clock.now()
         version = FlowVersion(
-            id=version_id(number),
+            id=draft_id() if uuid_draft else version_id(number),
             number=number,
             type=version_type,
             configuration=configuration,
@@ -342,6 +430,17 @@ class Org:
         else:
             flow.checked_in_version_id = version.id
         return version
+
+    def number_draft(self, flow: Flow, version: FlowVersion) -> None:
+        """Give a `saved_version_<uuid>` draft the flow's next number: its id becomes `N.0` (R3)."""
+        if not version.id.startswith(DRAFT_ID_PREFIX):
+            return
+        del flow.versions[version.id]
+        version.number = flow.next_version_number
+        flow.next_version_number += 1
+        version.id = version_id(version.number)
+        version.generation_id = stable_id("generation", flow.id, str(version.number))
+        flow.versions[version.id] = version
 
     def save_version(self, flow_id: str, configuration: JsonObject, client_id: str) -> FlowVersion:
         """`POST /flows/{id}/versions`: store a draft (SAVE); checks an unlocked flow out to the caller."""
@@ -385,14 +484,24 @@ class Org:
         target_id = requested_version or flow.checked_in_version_id
         if not target_id:
             raise bad_request(f"Flow '{flow.name}' has no checked-in version to publish.", field="version")
-        target = self.version(flow, target_id)
-        if target.type == "SAVE":
+        target = flow.versions.get(target_id)
+        published = flow.versions.get(flow.published_version_id)
+        outcome = decide_publish(
+            PublishTarget(target.number, target.type == "SAVE") if target else PublishTarget(None),
+            published.number if published else None,
+            older=self.behaviour.older_version_publish,
+            missing=self.behaviour.missing_version_publish,
+        )
+        if outcome == "ignore":
+            return Operation(str(uuid.uuid4()), "PUBLISH", "STARTED", complete=False, client_id=client_id)
+        if outcome == "not_found" or target is None:
+            raise not_found(f"Version of flow {flow.id}", target_id)
+        if outcome == "draft":
             raise bad_request(
                 f"Version {target.id} of flow '{flow.name}' is a draft; check it in before publishing it.",
                 field="version",
             )
-        published = flow.versions.get(flow.published_version_id)
-        if self.faults.refuse_older_publish and published is not None and target.number < published.number:
+        if outcome == "older" and published is not None:
             raise ApiError(
                 400,
                 "architect.flow.publish.version.older",
@@ -402,8 +511,30 @@ class Org:
             )
         return self._start(flow, "PUBLISH", "publish", target.id, client_id)
 
-    def _start(self, flow: Flow, action: str, kind: str, target_version: str, client_id: str) -> Operation:
-        return operations.start(self, flow, action, kind, target_version, client_id)
+    def publish_as(self, flow_id: str, client_id: str, requested_version: str, outcome: str) -> Operation:
+        """Control plane: another client (e.g. Architect UI) publishes; it ends in `outcome`."""
+        flow = self.flow(flow_id)
+        self._require_not_locked_by_other(flow, client_id)
+        self._require_idle(flow)
+        target_id = requested_version or flow.checked_in_version_id
+        if not target_id:
+            raise bad_request(f"Flow '{flow.name}' has no checked-in version to publish.", field="version")
+        target = self.version(flow, target_id)
+        if target.type == "SAVE":
+            raise bad_request(f"Version {target.id} of flow '{flow.name}' is a draft.", field="version")
+        self._start(flow, "PUBLISH", "publish", target.id, client_id, outcome=outcome)
+        assert flow.current_operation is not None
+        return flow.current_operation
+
+    def transition_for(self, kind: str, flow_id: str = "") -> TransitionMode:
+        """How the async work of `kind` advances: a transition rule, else the behaviour's timing (R10)."""
+        return self.transitions.mode_for(kind, flow_id, timing=self.behaviour.timing, rng=self.random)
+
+    def _start(
+        self, flow: Flow, action: str, kind: str, target_version: str, client_id: str, *, outcome: str = ""
+    ) -> Operation:
+        self._lag_reads_from_now(flow)
+        return operations.start(self, flow, action, kind, target_version, client_id, outcome=outcome)
 
     def observe_flow(self, flow: Flow) -> None:
         """A read of the flow: counts as a poll of its pending operation (see `operations.observe`)."""

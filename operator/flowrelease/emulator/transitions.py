@@ -6,13 +6,18 @@ poll; `Progress.poll` says whether this observation sees it finished. Time-based
 injected clock, so tests move time instead of sleeping.
 
 Rules pick a mode per kind of work (`publish`, `checkin`, `architect_job`, `export_job`, `validate_job`) and
-optionally per flow; the first matching rule wins, otherwise the default applies.
+optionally per flow; the first matching rule wins. Otherwise the behaviour's `timing` (R10) applies when set
+— `seconds` mode with that kind's duration ± its jitter, drawn from the org's seeded generator — and the
+default mode when not.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Literal
+
+from flowrelease.emulator.behaviour import Timing
 
 Mode = Literal["immediate", "polls", "seconds"]
 WORK_KINDS: tuple[str, ...] = ("publish", "checkin", "architect_job", "export_job", "validate_job")
@@ -65,8 +70,26 @@ class TransitionSettings:
     default: TransitionMode = field(default_factory=TransitionMode)
     rules: list[TransitionRule] = field(default_factory=list)
 
-    def mode_for(self, kind: str, flow_id: str = "") -> TransitionMode:
+    def rule_for(self, kind: str, flow_id: str = "") -> TransitionMode | None:
         for rule in self.rules:
             if rule.matches(kind, flow_id):
                 return rule.mode
+        return None
+
+    def mode_for(
+        self, kind: str, flow_id: str = "", *, timing: Timing | None = None, rng: random.Random | None = None
+    ) -> TransitionMode:
+        """The first matching rule's mode, else `timed_mode` when `timing` is set, else the default."""
+        rule = self.rule_for(kind, flow_id)
+        if rule is not None:
+            return rule
+        if timing is not None:
+            return timed_mode(kind, timing, rng or random.Random(0))
         return self.default
+
+
+def timed_mode(kind: str, timing: Timing, rng: random.Random) -> TransitionMode:
+    """`seconds` mode lasting the kind's duration scaled by a uniform draw from [1 - jitter, 1 + jitter]."""
+    base = timing.seconds_for(kind)
+    factor = 1.0 + rng.uniform(-timing.jitter, timing.jitter) if timing.jitter else 1.0
+    return TransitionMode(mode="seconds", seconds=round(base * factor, 3))

@@ -89,7 +89,11 @@ def _default_git_workdir() -> Path:
     metavar="N",
     help="Peering priority: the highest live replica works, lower ones pause; equal priorities all pause.",
 )
-@click.option("--standalone", is_flag=True, help="No peering: this is the only replica.")
+@click.option(
+    "--standalone",
+    is_flag=True,
+    help="No peering: this is the only replica (also what happens without --peering).",
+)
 @click.option(
     "--git-workdir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -102,10 +106,10 @@ def _default_git_workdir() -> Path:
 @click.option(
     "--drift-interval",
     type=float,
-    default=DEFAULT_DRIFT_INTERVAL,
-    show_default=True,
+    default=None,
+    show_default=f"{DEFAULT_DRIFT_INTERVAL:g}; off with --peering",
     metavar="SECONDS",
-    help="Check each Ready release for drift this often; 0 turns drift checks off.",
+    help="Check each Ready release for drift this often; 0 turns drift checks off. Refused with --peering.",
 )
 @click.option(
     "--genesys-rate-limit",
@@ -127,7 +131,7 @@ def operator_command(
     priority: int,
     standalone: bool,
     git_workdir: Path,
-    drift_interval: float,
+    drift_interval: float | None,
     genesys_rate_limit: float,
     verbose: bool,
 ) -> None:

@@ -68,11 +68,23 @@ class OperatorConfig:
     """kopf peering priority: the highest live one works, lower ones pause, equal ones ALL pause."""
     standalone: bool = False
     git_workdir: Path = DEFAULT_GIT_WORKDIR
-    drift_interval: float = DEFAULT_DRIFT_INTERVAL
-    """Seconds between drift checks of a Ready release; 0 disables them."""
+    drift_interval: float | None = None
+    """Seconds between drift checks of a Ready release; 0 disables them; None: the default (see
+    `drift_seconds`)."""
     genesys_rate_limit: float = DEFAULT_GENESYS_RATE
     """Client-side budget per org+OAuth client, shared by every release using it."""
     verbose: bool = False
+
+    @property
+    def drift_seconds(self) -> float:
+        """The drift interval in force: as given, else 300 s for a single replica and off with --peering.
+
+        Drift checks run on the operator's own schedule (no kopf timer, so no finalizer), which kopf peering
+        does not pause: a paused replica would still check, and under driftPolicy Enforce re-publish. So
+        peering and drift checks are never on together (`check` refuses an explicit interval)."""
+        if self.drift_interval is not None:
+            return self.drift_interval
+        return 0.0 if self.peering else DEFAULT_DRIFT_INTERVAL
 
     @property
     def clusterwide(self) -> bool:
@@ -88,13 +100,20 @@ class OperatorConfig:
                 "--standalone and --peering contradict each other; use --peering NAME when more than one "
                 "replica runs, --standalone when exactly one does"
             )
-        if self.standalone and self.priority:
+        if self.priority and not self.peering:
             raise ConfigError("--priority only matters with peering; drop it or use --peering NAME")
         if self.max_concurrent < 1:
             raise ConfigError(f"--max-concurrent must be at least 1 (got {self.max_concurrent})")
         if not 0 <= self.metrics_port <= 65535:
             raise ConfigError(f"--metrics-port must be 0 (off) or a port 1-65535 (got {self.metrics_port})")
-        if self.drift_interval < 0:
+        if self.peering and self.drift_interval:
+            raise ConfigError(
+                "--drift-interval and --peering contradict each other: drift checks run on the operator's "
+                "own schedule, which kopf peering does not pause, so a paused replica would still check "
+                "(and under driftPolicy Enforce re-publish); run one replica with --standalone to check "
+                "drift, or drop --drift-interval (drift checks are off with --peering)"
+            )
+        if self.drift_interval is not None and self.drift_interval < 0:
             raise ConfigError(
                 f"--drift-interval must be 0 (off) or positive seconds (got {self.drift_interval})"
             )

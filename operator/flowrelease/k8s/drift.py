@@ -7,6 +7,9 @@ operator keeps its own schedule: each pass that ends READY books the next check;
 (WAITING through kopf) cancels the booking. On restart, kopf's resume handlers re-run every release, which
 books the checks again.
 
+kopf peering cannot pause this schedule, so drift checks are never on together with `--peering`
+(OperatorConfig refuses the pair; see config.py).
+
 `DriftScheduler` only knows keys and due times; what a check does is the callable it is given, which returns
 the seconds until the next check or None to stop.
 """

@@ -2,10 +2,11 @@
 
 How a release comes back after the delay the engine asks for (a WAITING outcome), without blocking:
 
-- Short waits (publish polling starts at 0.5 s) are waited for inside the handler, for at most
+- Short waits (publish polling starts at 0.5 s) are waited for inside the pass, for at most
   INLINE_BUDGET_S in total: an `asyncio.sleep` in this object's own kopf worker, so no other object and no
   other coroutine waits. Going through kopf for each 0.5 s poll would cost a progress-annotation patch, a
-  touch patch and two extra watch events per poll, on top of the status write.
+  touch patch and two extra watch events per poll; and the pass neither re-reads the object, its Secrets
+  and ConfigMap nor writes a status that did not change.
 - Longer waits (bake stages, lock waits, retries after errors) raise `kopf.TemporaryError(delay=)`: kopf
   records the due time in the object's annotations, frees the worker, sleeps and re-runs the handler
   (after a restart too). The delay is capped at MAX_REQUEUE_S because kopf does not re-run a delayed
@@ -21,9 +22,7 @@ handler and no finalizer: deleting a FlowRelease never touches the Genesys flow.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +40,6 @@ from flowrelease.k8s.runtime import Runtime, open_runtime
 
 logger = logging.getLogger(__name__)
 
-INLINE_WAIT_MAX_S = 2.0
 INLINE_BUDGET_S = 10.0
 MAX_REQUEUE_S = 30.0
 MIN_REQUEUE_S = 0.5
@@ -76,7 +74,7 @@ def _split(key: str) -> tuple[str, str]:
 async def startup(settings: kopf.OperatorSettings, memo: OperatorMemo, **_: Any) -> None:
     runtime = await open_runtime(memo.config, settings)
     memo.runtime = runtime
-    if memo.config.drift_interval > 0:
+    if memo.config.drift_seconds > 0:
 
         async def check(key: str) -> float | None:
             return await drift_check(runtime, key)
@@ -87,7 +85,7 @@ async def startup(settings: kopf.OperatorSettings, memo: OperatorMemo, **_: Any)
         "flowrelease operator started: %s, at most %d releases at once, drift checks %s",
         "all namespaces" if memo.config.clusterwide else "namespaces " + ", ".join(memo.config.namespaces),
         memo.config.max_concurrent,
-        f"every {memo.config.drift_interval:g}s" if memo.drift is not None else "off",
+        f"every {memo.config.drift_seconds:g}s" if memo.drift is not None else "off",
     )
 
 
@@ -113,7 +111,7 @@ async def drift_check(runtime: Runtime, key: str) -> float | None:
         return None
     outcome = await run_release_pass(runtime, obj)
     if outcome.kind is OutcomeKind.READY:
-        return runtime.config.drift_interval
+        return runtime.config.drift_seconds
     if outcome.kind is OutcomeKind.WAITING:
         return max(outcome.after or MIN_REQUEUE_S, MIN_REQUEUE_S)
     return None
@@ -122,23 +120,12 @@ async def drift_check(runtime: Runtime, key: str) -> float | None:
 async def reconcile(body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
     runtime, drift = memo.require()
     key = release_key(body)
-    deadline = time.monotonic() + INLINE_BUDGET_S
     try:
         # kopf's body is the latest event it has processed, which can predate our own last status write;
-        # the engine must start from what the cluster holds now.
+        # the engine must start from what the cluster holds now. One read per handler call: the inline
+        # polls inside the pass reuse what this read and the engine returned.
         obj: Mapping[str, Any] = await runtime.api.get_release(*_split(key))
-        while True:
-            outcome = await run_release_pass(runtime, obj)
-            after = outcome.after or MIN_REQUEUE_S
-            inline = (
-                outcome.kind is OutcomeKind.WAITING
-                and after <= INLINE_WAIT_MAX_S
-                and time.monotonic() + after < deadline
-            )
-            if not inline:
-                break
-            await asyncio.sleep(after)
-            obj = await runtime.api.get_release(*_split(key))
+        outcome = await run_release_pass(runtime, obj, inline_budget_s=INLINE_BUDGET_S)
     except ObjectGone:
         logger.info("%s was deleted while it was being reconciled; nothing more to do", key)
         runtime.statuses.forget(key)
@@ -150,7 +137,7 @@ async def reconcile(body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
 
     if drift is not None:
         if outcome.kind is OutcomeKind.READY:
-            drift.schedule(key, runtime.config.drift_interval)
+            drift.schedule(key, runtime.config.drift_seconds)
         else:
             drift.cancel(key)
     if outcome.kind is OutcomeKind.WAITING:

@@ -1,12 +1,9 @@
-"""The few Kubernetes API calls flowrelease makes itself, through kopf's authenticated session.
+"""The few Kubernetes API calls flowrelease makes itself, through `kubernetes_asyncio` (a public client).
 
-kopf already holds credentials for the cluster (kubeconfig, in-cluster ServiceAccount, or a login handler)
-and refreshes them on 401; these calls reuse that session instead of building a second client. kopf keeps its
-request helpers in a private module (`kopf._cogs.clients.api`), so this is the only module that imports it:
-a kopf upgrade that moves it breaks here and nowhere else.
-
-Calls must run inside the operator (handlers, or tasks started from a startup handler), where kopf's
-credentials vault is in context.
+kopf keeps its own session for watching; these calls (read a FlowRelease, its Secrets and ConfigMap, replace
+its status, post an Event) go through one `KubeApi` built at start-up from the same sources kopf logs in
+with, in the same order: the in-cluster ServiceAccount (token re-read from its file as the kubelet rotates
+it), else the kubeconfig (`KUBECONFIG`, else ~/.kube/config). Nothing here touches kopf.
 
 KubeApiError
  └── ObjectGone       the object (FlowRelease, Secret, ConfigMap) does not exist (404)
@@ -14,26 +11,41 @@ KubeApiError
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import datetime as dt
 import logging
-from collections.abc import Mapping
+import os
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import aiohttp
-import kopf
-from kopf._cogs.clients import api as kopf_api
-from kopf._cogs.clients import errors as kopf_errors
+from kubernetes_asyncio import client, config
+from kubernetes_asyncio.client.exceptions import ApiException
+from kubernetes_asyncio.config.incluster_config import (
+    SERVICE_CERT_FILENAME,
+    SERVICE_HOST_ENV_NAME,
+    SERVICE_TOKEN_FILENAME,
+    InClusterConfigLoader,
+)
 
 from flowrelease.api.models import GROUP, PLURAL, VERSION
 
 logger = logging.getLogger(__name__)
+# The client logs whole response bodies at DEBUG, and a Secret's body (or its last-applied annotation) holds
+# credentials before the redactor can know them: never below INFO, also under --verbose.
+logging.getLogger("kubernetes_asyncio").setLevel(logging.INFO)
 
-# Reads and our own writes should fail fast and let the engine/handler decide; kopf's default retries a 403
-# for almost a minute (it expects RBAC to settle during upgrades).
-_BACKOFFS = (0.5, 1.0, 2.0)
+T = TypeVar("T")
+
+RETRY_BACKOFFS = (0.5, 1.0, 2.0)
+"""Waits before retrying a call that met a connection error, a 429 or a 5xx; anything else fails at once,
+for the engine or the handler to decide."""
+REQUEST_TIMEOUT_S = 30.0
+CONNECTION_POOL_SIZE = 32
 
 
 class KubeApiError(Exception):
@@ -67,47 +79,90 @@ class ObjectRef:
     kind: str = "FlowRelease"
 
 
-def release_url(namespace: str, name: str, *, status: bool = False) -> str:
-    url = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}/{name}"
-    return f"{url}/status" if status else url
+@dataclass(frozen=True)
+class ServiceAccountFiles:
+    """Where a pod finds its ServiceAccount token and the cluster's CA (the kubelet mounts them)."""
+
+    token: Path = Path(SERVICE_TOKEN_FILENAME)
+    ca: Path = Path(SERVICE_CERT_FILENAME)
+
+
+async def load_configuration(
+    *,
+    environ: Mapping[str, str] | None = None,
+    service_account: ServiceAccountFiles | None = None,
+    kubeconfig: str | None = None,
+) -> client.Configuration:
+    """The in-cluster ServiceAccount when this runs in a pod (host in the environment and a token file),
+    else the kubeconfig: `kubeconfig`, `KUBECONFIG`, or ~/.kube/config."""
+    env = dict(os.environ if environ is None else environ)
+    files = service_account or ServiceAccountFiles()
+    configuration = client.Configuration()
+    if kubeconfig is None and env.get(SERVICE_HOST_ENV_NAME) and files.token.is_file():
+        InClusterConfigLoader(
+            token_filename=str(files.token), cert_filename=str(files.ca), environ=env
+        ).load_and_set(configuration)
+        logger.debug("Kubernetes API: in-cluster ServiceAccount at %s", configuration.host)
+    else:
+        path = kubeconfig or (env.get("KUBECONFIG") or "").split(os.pathsep)[0] or None
+        await config.load_kube_config(
+            config_file=path, client_configuration=configuration, persist_config=False
+        )
+        logger.debug("Kubernetes API: kubeconfig %s at %s", path or "~/.kube/config", configuration.host)
+    configuration.connection_pool_maxsize = CONNECTION_POOL_SIZE
+    return configuration
 
 
 class KubeApi:
-    def __init__(self, settings: kopf.OperatorSettings, *, reporting_instance: str = "") -> None:
-        self._settings = settings
+    """FlowReleases, their status subresource, Secrets, ConfigMaps and core/v1 Events."""
+
+    def __init__(self, configuration: client.Configuration, *, reporting_instance: str = "") -> None:
+        self._client = client.ApiClient(configuration)
+        self._custom = client.CustomObjectsApi(self._client)
+        self._core = client.CoreV1Api(self._client)
         self._instance = reporting_instance
 
-    async def _call(
-        self,
-        method: str,
-        url: str,
+    @classmethod
+    async def connect(
+        cls,
         *,
-        what: str,
-        payload: object | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Any:
-        try:
-            response = await kopf_api.request(
-                method,
-                url,
-                payload=payload,
-                headers=headers,
-                settings=self._settings,
-                logger=logger,
-                backoffs=_BACKOFFS,
-            )
-            async with response:
-                return await response.json()
-        except kopf_errors.APINotFoundError as error:
-            raise ObjectGone(f"{what}: not found", status=404) from error
-        except kopf_errors.APIError as error:
-            raise KubeApiError(f"{what}: HTTP {error.status}", status=error.status) from error
-        except (OSError, TimeoutError, aiohttp.ClientError, kopf_errors.APISessionClosed) as error:
-            raise KubeApiError(f"{what}: {type(error).__name__}") from error
+        reporting_instance: str = "",
+        environ: Mapping[str, str] | None = None,
+        service_account: ServiceAccountFiles | None = None,
+        kubeconfig: str | None = None,
+    ) -> KubeApi:
+        configuration = await load_configuration(
+            environ=environ, service_account=service_account, kubeconfig=kubeconfig
+        )
+        return cls(configuration, reporting_instance=reporting_instance)
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        for attempt, backoff in enumerate((*RETRY_BACKOFFS, None)):
+            try:
+                return await call()
+            except ApiException as error:
+                status = int(error.status or 0)
+                if status == 404:
+                    raise ObjectGone(f"{what}: not found", status=404) from None
+                if backoff is None or not (status == 429 or status >= 500):
+                    raise KubeApiError(f"{what}: HTTP {status}", status=status) from None
+                logger.debug("%s: HTTP %d, retry %d in %.1fs", what, status, attempt + 1, backoff)
+            except (OSError, TimeoutError, aiohttp.ClientError) as error:
+                if backoff is None:
+                    raise KubeApiError(f"{what}: {type(error).__name__}") from None
+                logger.debug("%s: %s, retry %d in %.1fs", what, type(error).__name__, attempt + 1, backoff)
+            await asyncio.sleep(backoff)
+        raise AssertionError("unreachable: the last attempt either returns or raises")
 
     async def get_release(self, namespace: str, name: str) -> Mapping[str, Any]:
         body: Mapping[str, Any] = await self._call(
-            "get", release_url(namespace, name), what=f"reading FlowRelease {namespace}/{name}"
+            f"reading FlowRelease {namespace}/{name}",
+            lambda: self._custom.get_namespaced_custom_object(
+                GROUP, VERSION, namespace, PLURAL, name, _request_timeout=REQUEST_TIMEOUT_S
+            ),
         )
         return body
 
@@ -115,37 +170,45 @@ class KubeApi:
         """Replace `.status` as a whole (JSON patch on the status subresource): fields the new status no
         longer has are removed, which a merge patch would keep."""
         await self._call(
-            "patch",
-            release_url(namespace, name, status=True),
-            what=f"writing the status of FlowRelease {namespace}/{name}",
-            payload=[{"op": "add", "path": "/status", "value": dict(status)}],
-            headers={"Content-Type": "application/json-patch+json"},
+            f"writing the status of FlowRelease {namespace}/{name}",
+            lambda: self._custom.patch_namespaced_custom_object_status(
+                GROUP,
+                VERSION,
+                namespace,
+                PLURAL,
+                name,
+                [{"op": "add", "path": "/status", "value": dict(status)}],
+                _request_timeout=REQUEST_TIMEOUT_S,
+            ),
         )
 
     async def read_secret(self, namespace: str, name: str) -> StringData:
-        body = await self._call(
-            "get", f"/api/v1/namespaces/{namespace}/secrets/{name}", what=f"reading Secret {namespace}/{name}"
+        secret = await self._call(
+            f"reading Secret {namespace}/{name}",
+            lambda: self._core.read_namespaced_secret(name, namespace, _request_timeout=REQUEST_TIMEOUT_S),
         )
         data: dict[str, str] = {}
-        for key, value in (body.get("data") or {}).items():
+        for key, value in (secret.data or {}).items():
             try:
-                data[key] = base64.b64decode(str(value), validate=True).decode("utf-8")
+                data[str(key)] = base64.b64decode(str(value), validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
                 continue  # binary values are no credentials flowrelease reads
-        return StringData(data=data, resource_version=str(body["metadata"].get("resourceVersion", "")))
+        return StringData(data=data, resource_version=str(secret.metadata.resource_version or ""))
 
     async def read_config_map(self, namespace: str, name: str) -> StringData:
-        body = await self._call(
-            "get",
-            f"/api/v1/namespaces/{namespace}/configmaps/{name}",
-            what=f"reading ConfigMap {namespace}/{name}",
+        config_map = await self._call(
+            f"reading ConfigMap {namespace}/{name}",
+            lambda: self._core.read_namespaced_config_map(
+                name, namespace, _request_timeout=REQUEST_TIMEOUT_S
+            ),
         )
-        data = {str(key): str(value) for key, value in (body.get("data") or {}).items()}
-        return StringData(data=data, resource_version=str(body["metadata"].get("resourceVersion", "")))
+        data = {str(key): str(value) for key, value in (config_map.data or {}).items()}
+        return StringData(data=data, resource_version=str(config_map.metadata.resource_version or ""))
 
     async def post_event(self, ref: ObjectRef, *, type: str, reason: str, message: str) -> None:
         now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        event = {
+        # A plain dict body: the client serialises it as it is (its models would drop nothing we set).
+        event: Any = {
             "apiVersion": "v1",
             "kind": "Event",
             "metadata": {"generateName": f"{ref.name}.", "namespace": ref.namespace},
@@ -167,8 +230,8 @@ class KubeApi:
             "count": 1,
         }
         await self._call(
-            "post",
-            f"/api/v1/namespaces/{ref.namespace}/events",
-            what=f"posting Event {reason} for {ref.namespace}/{ref.name}",
-            payload=event,
+            f"posting Event {reason} for {ref.namespace}/{ref.name}",
+            lambda: self._core.create_namespaced_event(
+                ref.namespace, event, _request_timeout=REQUEST_TIMEOUT_S
+            ),
         )

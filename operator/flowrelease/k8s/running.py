@@ -26,8 +26,10 @@ async def run_operator(config: OperatorConfig) -> None:
         memo=OperatorMemo(config=config),
         clusterwide=config.clusterwide,
         namespaces=() if config.clusterwide else config.namespaces,
-        standalone=True if config.standalone else None,
+        # Peering only when asked for: kopf's own default would join the peering "default" whenever its CRD
+        # exists, and pause this replica (but not its drift checks) behind another operator.
+        standalone=config.peering is None,
         peering_name=config.peering,
-        priority=config.priority if not config.standalone else None,
+        priority=config.priority if config.peering else None,
         liveness_endpoint=config.liveness or None,
     )

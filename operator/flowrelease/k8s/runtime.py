@@ -35,6 +35,7 @@ from flowrelease.k8s.config import OperatorConfig
 from flowrelease.k8s.engine_cache import EngineCache
 from flowrelease.k8s.kube_api import KubeApi
 from flowrelease.k8s.log_levels import RequeueLogFilter
+from flowrelease.k8s.status_first import StatusFirstArtifactStore, StatusFirstFlowApi
 from flowrelease.k8s.status_store import KubeStatusStore
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class Runtime:
             thread.join(timeout=5)
             self._metrics_server = None
         await self.http.aclose()
+        await self.api.close()
         for handler, log_filter in self._log_filters:
             handler.removeFilter(log_filter)
         self._log_filters.clear()
@@ -103,19 +105,19 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
     audit = FanoutAuditSink(JsonLinesAuditSink(sys.stdout, redactor=redactor), MetricsAuditSink(metrics))
     http = httpx.AsyncClient(timeout=GENESYS_TIMEOUT, limits=GENESYS_LIMITS, follow_redirects=False)
     config.git_workdir.mkdir(parents=True, exist_ok=True)
-    api = KubeApi(settings, reporting_instance=settings.posting.reporting_instance)
+    api = await KubeApi.connect(reporting_instance=settings.posting.reporting_instance)
     statuses = KubeStatusStore(api, redact=redactor.redact)
-    artifacts = GitArtifactStore(config.git_workdir)
+    artifacts = StatusFirstArtifactStore(GitArtifactStore(config.git_workdir), statuses)
     clock = SystemClock()
 
     def build_engine(flow_api: FlowApi) -> ReleaseReconciler:
         return ReleaseReconciler(
-            flow_api=flow_api,
+            flow_api=StatusFirstFlowApi(flow_api, statuses),
             statuses=statuses,
             audit=audit,
             clock=clock,
             artifacts=artifacts,
-            drift_interval=config.drift_interval or DEFAULT_DRIFT_INTERVAL,
+            drift_interval=config.drift_seconds or DEFAULT_DRIFT_INTERVAL,
         )
 
     runtime = Runtime(

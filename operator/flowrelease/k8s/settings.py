@@ -5,13 +5,12 @@
 - kopf's own bookkeeping (handler progress, the last handled spec) lives in `flowrelease.io/*` annotations,
   never in `.status`: the CRD's status schema is structural, so anything else there would be pruned, and
   `.status` belongs to the engine alone.
-- Events: only the ones flowrelease posts on purpose; log lines are not mirrored into Events.
+- Events: only the ones flowrelease posts on purpose (through KubeApi); kopf posts none.
 - Sharding: the `--selector` label selector filters the FlowRelease watch on the server.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 
@@ -42,9 +41,9 @@ def build_settings(config: OperatorConfig) -> kopf.OperatorSettings:
     settings.networking.request_timeout = API_REQUEST_TIMEOUT_S
     settings.networking.connect_timeout = API_CONNECT_TIMEOUT_S
 
-    settings.posting.enabled = True
-    settings.posting.loggers = False
-    settings.posting.level = logging.INFO
+    # flowrelease posts its Events itself (KubeApi); kopf posts none. kopf before 1.45 has no
+    # `posting.loggers` switch and would mirror its INFO log lines ("Handler succeeded") into Events.
+    settings.posting.enabled = False
     settings.posting.reporting_component = "flowrelease-operator"
     settings.posting.reporting_instance = os.environ.get("POD_NAME") or socket.gethostname()
 

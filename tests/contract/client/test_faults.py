@@ -106,6 +106,7 @@ async def test_a_429_storm_longer_than_the_budget_is_rate_limited_with_retry_aft
 
 
 async def test_a_fleet_sharing_a_limiter_stays_under_a_low_org_limit(harness: Harness) -> None:
+    harness.emulator.control.set_behaviour(rate_limit_headers=True)  # off by default since issue 10 (R8)
     harness.emulator.control.seed(
         {"clients": [{"id": "slow-client", "secret": "slow-secret", "rateLimitPerMinute": 30}]}
     )
@@ -125,6 +126,7 @@ async def test_a_fleet_sharing_a_limiter_stays_under_a_low_org_limit(harness: Ha
 
 
 async def test_a_concurrent_burst_over_the_org_limit_converges(harness: Harness) -> None:
+    harness.emulator.control.set_behaviour(rate_limit_headers=True)  # off by default since issue 10 (R8)
     harness.emulator.control.seed(
         {"clients": [{"id": "burst-client", "secret": "burst-secret", "rateLimitPerMinute": 20}]}
     )

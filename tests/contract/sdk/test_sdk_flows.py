@@ -1,14 +1,28 @@
-"""The official SDK walks flows, versions and actions against the emulator and understands every answer."""
+"""The official SDK walks flows, versions and actions against the emulator and understands every answer.
+
+Each test runs on both profiles (see conftest); where the profiles differ by design (draft ids, the POST's
+operation id, a deleted flow's status), the test states what each profile answers.
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable
 
 import httpx
 import PureCloudPlatformClientV2 as sdk
 import pytest
 from PureCloudPlatformClientV2.rest import ApiException
 
-from tests.contract.sdk.conftest import assert_known_enums
+from tests.contract.sdk.conftest import (
+    SECONDS_BETWEEN_POLLS,
+    assert_known_enums,
+    operation_done,
+    wait_for_flow,
+)
 from tests.support.emulator import EmulatorHandle
+
+DRAFT_ID = re.compile(r"^saved_version_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 IVR_CONFIGURATION = {
     "inboundCall": {
@@ -35,13 +49,27 @@ def new_flow(name: str, flow_type: str) -> sdk.Flow:
     return flow
 
 
-def wait_for_operation(architect: sdk.ArchitectApi, flow_id: str, polls: int = 10) -> sdk.Flow:
-    for _ in range(polls):
-        flow = architect.get_flow(flow_id)
-        assert_known_enums(flow)
-        if flow.current_operation is not None and flow.current_operation.complete:
-            return flow
-    raise AssertionError(f"operation on {flow_id} did not complete in {polls} polls")
+def checked_in(version: str) -> Callable[[sdk.Flow], bool]:
+    def done(flow: sdk.Flow) -> bool:
+        return operation_done("CHECKIN")(flow) and flow.checked_in_version.id == version
+
+    return done
+
+
+def published(version: str) -> Callable[[sdk.Flow], bool]:
+    def done(flow: sdk.Flow) -> bool:
+        return operation_done("PUBLISH")(flow) and flow.published_version.id == version
+
+    return done
+
+
+def assert_draft_id(emulator: EmulatorHandle, draft: sdk.FlowVersion, numbered: str) -> None:
+    """A new draft is `numbered` on the ideal profile and `saved_version_<uuid>` on the realistic one."""
+    assert draft.type == "SAVE"
+    if emulator.profile == "ideal":
+        assert draft.id == numbered
+    else:
+        assert DRAFT_ID.match(draft.id), draft.id
 
 
 def test_lists_demo_flows_filtered_by_lower_case_type(architect: sdk.ArchitectApi) -> None:
@@ -93,49 +121,82 @@ def test_seeded_flow_reports_published_and_checked_in_versions(
     assert [v.id for v in versions.entities] == ["1.0", "2.0", "3.0"]
 
 
-def test_create_version_checkin_and_publish_a_chosen_version(architect: sdk.ArchitectApi) -> None:
+def test_create_version_checkin_and_publish_a_chosen_version(
+    architect: sdk.ArchitectApi, emulator: EmulatorHandle
+) -> None:
     created = architect.post_flows(new_flow("Contract IVR", "INBOUNDCALL"))
     assert_known_enums(created)
     assert created.locked_client is not None
     draft = architect.post_flow_versions(created.id, IVR_CONFIGURATION)
     assert_known_enums(draft)
-    assert (draft.id, draft.type) == ("1.0", "SAVE")
-    assert architect.get_flow(created.id).saved_version.id == "1.0"
+    assert_draft_id(emulator, draft, "1.0")
+    assert architect.get_flow(created.id).saved_version.id == draft.id
 
     checkin = architect.post_flows_actions_checkin(created.id)
     assert_known_enums(checkin)
     assert (checkin.action_name, checkin.action_status, checkin.complete) == ("CHECKIN", "STARTED", False)
-    flow = wait_for_operation(architect, created.id)
+    flow = wait_for_flow(architect, emulator, created.id, checked_in("1.0"))
     assert flow.current_operation.action_status == "SUCCESS"
-    assert flow.checked_in_version.id == "1.0" and flow.saved_version is None and flow.locked_client is None
+    assert flow.saved_version is None and flow.locked_client is None
 
     architect.post_flow_versions(created.id, IVR_CONFIGURATION)
     architect.post_flows_actions_checkin(created.id)
-    wait_for_operation(architect, created.id)
+    wait_for_flow(architect, emulator, created.id, checked_in("2.0"))
 
     publish = architect.post_flows_actions_publish(created.id, version="1.0")
     assert_known_enums(publish)
     assert (publish.action_name, publish.complete) == ("PUBLISH", False)
-    flow = wait_for_operation(architect, created.id)
-    assert flow.current_operation.id == publish.id
+    flow = wait_for_flow(architect, emulator, created.id, published("1.0"))
+    same_id = flow.current_operation.id == publish.id
+    assert same_id is (emulator.profile == "ideal"), "realistic: the flow shows another operation id (R2)"
+    assert flow.current_operation.client.id == emulator.client_id, "ownership is checkable by client"
     assert flow.current_operation.action_status == "SUCCESS"
-    assert flow.published_version.id == "1.0"
     assert flow.checked_in_version.id == "2.0"
     assert architect.get_flow_version(created.id, "1.0").type == "PUBLISH"
     assert architect.get_flow_version_configuration(created.id, "1.0") == IVR_CONFIGURATION
     assert architect.get_flow_latestconfiguration(created.id) == IVR_CONFIGURATION
 
 
+def test_check_in_keeps_a_numbered_draft_id_and_renumbers_a_saved_version_one(
+    architect: sdk.ArchitectApi, emulator: EmulatorHandle
+) -> None:
+    flow_id = emulator.flow_id("Billing IVR")
+    draft = architect.post_flow_versions(flow_id, IVR_CONFIGURATION)
+    architect.post_flows_actions_checkin(flow_id)
+    flow = wait_for_flow(architect, emulator, flow_id, checked_in("3.0"))
+    assert flow.saved_version is None
+    if emulator.profile == "ideal":
+        assert architect.get_flow_version(flow_id, draft.id).id == "3.0"
+    else:
+        with pytest.raises(ApiException) as gone:
+            architect.get_flow_version(flow_id, draft.id)
+        assert gone.value.status == 404
+    assert [v.id for v in architect.get_flow_versions(flow_id).entities] == ["1.0", "2.0", "3.0"]
+
+
 def test_publish_waits_the_configured_number_of_polls(
     architect: sdk.ArchitectApi, emulator: EmulatorHandle
 ) -> None:
-    emulator.control.set_transition_mode("polls", polls=3)
+    """A publish rule of 3 polls wins over the realistic timing; there, the first two reads are stale."""
+    emulator.control.set_transition_mode("polls", rules=[{"kind": "publish", "mode": "polls", "polls": 3}])
     flow_id = emulator.flow_id("Support IVR")
     architect.post_flows_actions_publish(flow_id, version="3.0")
-    seen = [architect.get_flow(flow_id) for _ in range(3)]
-    assert [f.current_operation.complete for f in seen] == [False, False, True]
-    statuses = [f.current_operation.action_status for f in seen]
-    assert statuses == ["PENDING_GENERATION", "PENDING_BACKEND_NOTIFICATION", "SUCCESS"]
+    seen = []
+    for _ in range(3):
+        seen.append(architect.get_flow(flow_id))
+        emulator.control.advance_clock(SECONDS_BETWEEN_POLLS)
+    statuses = [f.current_operation.action_status if f.current_operation else None for f in seen]
+    assert (
+        statuses
+        == {
+            "ideal": ["PENDING_GENERATION", "PENDING_BACKEND_NOTIFICATION", "SUCCESS"],
+            "realistic": [
+                None,
+                None,
+                "SUCCESS",
+            ],  # the seeded flow had no operation yet: a stale read shows none
+        }[emulator.profile]
+    )
     assert [f.published_version.id for f in seen] == ["2.0", "2.0", "3.0"]
 
 
@@ -145,11 +206,22 @@ def test_injected_publish_failure_shows_on_current_operation(
     flow_id = emulator.flow_id("Support IVR")
     emulator.control.fail_operation(flow_id, version="3.0", error_message="Queue Sales is not ready")
     architect.post_flows_actions_publish(flow_id, version="3.0")
-    flow = wait_for_operation(architect, flow_id)
+    flow = wait_for_flow(architect, emulator, flow_id, operation_done("PUBLISH"))
     operation = flow.current_operation
     assert (operation.action_status, operation.error_message) == ("FAILURE", "Queue Sales is not ready")
     assert operation.error_code and operation.error_details
     assert flow.published_version.id == "2.0"
+
+
+def test_someone_elses_failed_publish_shows_their_client(
+    architect: sdk.ArchitectApi, emulator: EmulatorHandle
+) -> None:
+    flow_id = emulator.flow_id("Support IVR")
+    emulator.control.publish_as(flow_id, client_id="architect-ui", version="3.0", result="FAILURE")
+    flow = wait_for_flow(architect, emulator, flow_id, operation_done("PUBLISH"))
+    operation = flow.current_operation
+    assert (operation.action_status, operation.client.id) == ("FAILURE", "architect-ui")
+    assert operation.client.id != emulator.client_id and flow.published_version.id == "2.0"
 
 
 def test_refusing_older_publish_is_a_400_the_client_can_fall_back_from(
@@ -162,11 +234,33 @@ def test_refusing_older_publish_is_a_400_the_client_can_fall_back_from(
     assert refused.value.status == 400
     configuration = architect.get_flow_version_configuration(flow_id, "1.0")
     restored = architect.post_flow_versions(flow_id, configuration)
-    assert restored.id == "4.0"
+    assert_draft_id(emulator, restored, "4.0")
     architect.post_flows_actions_checkin(flow_id)
-    wait_for_operation(architect, flow_id)
+    wait_for_flow(architect, emulator, flow_id, checked_in("4.0"))
     architect.post_flows_actions_publish(flow_id, version="4.0")
-    assert wait_for_operation(architect, flow_id).published_version.id == "4.0"
+    assert wait_for_flow(architect, emulator, flow_id, published("4.0")).published_version.id == "4.0"
+
+
+@pytest.mark.parametrize("older", ["accept", "ignore"])
+def test_an_older_publish_the_org_accepts_or_ignores_answers_an_operation(
+    architect: sdk.ArchitectApi, emulator: EmulatorHandle, older: str
+) -> None:
+    emulator.control.set_behaviour(older_version_publish=older)
+    flow_id = emulator.flow_id("Support IVR")
+    operation = architect.post_flows_actions_publish(flow_id, version="1.0")
+    assert_known_enums(operation)
+    assert (operation.action_name, operation.action_status, operation.complete) == (
+        "PUBLISH",
+        "STARTED",
+        False,
+    )
+    if older == "accept":
+        assert wait_for_flow(architect, emulator, flow_id, published("1.0")).published_version.id == "1.0"
+    else:
+        for _ in range(10):
+            emulator.control.advance_clock(SECONDS_BETWEEN_POLLS)
+            flow = architect.get_flow(flow_id)
+            assert (flow.current_operation, flow.published_version.id) == (None, "2.0")
 
 
 def test_a_flow_locked_by_another_client_refuses_changes_with_409(
@@ -207,7 +301,7 @@ def test_checkout_revert_deactivate_update_and_delete(
     architect.delete_flow(flow_id)
     with pytest.raises(ApiException) as gone:
         architect.get_flow(flow_id)
-    assert gone.value.status == 404
+    assert gone.value.status == {"ideal": 404, "realistic": 410}[emulator.profile]
     assert architect.get_flow(flow_id, deleted=True).deleted is True
 
 

@@ -50,7 +50,10 @@ def test_token_response_and_oauth_errors(emulator: EmulatorHandle) -> None:
         assert (grant.status_code, grant.json()["error"]) == (400, "unsupported_grant_type")
 
 
-def test_rate_and_correlation_headers_on_normal_responses(http: httpx.Client) -> None:
+def test_rate_and_correlation_headers_on_normal_responses(
+    emulator: EmulatorHandle, http: httpx.Client
+) -> None:
+    emulator.control.set_behaviour(rate_limit_headers=True)  # off by default since issue 10 (R8)
     first = http.get("/api/v2/flows")
     second = http.get("/api/v2/flows")
     assert first.headers["inin-ratelimit-allowed"] == "300"

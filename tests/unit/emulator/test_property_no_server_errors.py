@@ -48,6 +48,8 @@ TEMPLATES = [
     "/api/v2/architect/dependencytracking/types",
     "/api/v2/architect/dependencytracking/types/{id}",
     "/api/v2/analytics/flows/aggregates/query",
+    "/api/v2/organizations/me",
+    "/api/v2/authorization/products",
     "/_uploads/{id}",
     "/_downloads/{id}",
     "/oauth/token",
@@ -92,23 +94,34 @@ bodies = st.one_of(
 )
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[TestClient]:
+@pytest.fixture(scope="module", params=["ideal", "realistic"])
+def client(request: pytest.FixtureRequest) -> Iterator[TestClient]:
     seed = demo_seed()
     seed["clients"][0]["rateLimitPerMinute"] = 1_000_000
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with TestClient(create_app(seed), raise_server_exceptions=True) as test_client:
+        with TestClient(create_app(seed, profile=request.param), raise_server_exceptions=True) as test_client:
             yield test_client
 
 
+TOKENS: dict[int, str] = {}  # per client: the realistic profile rate-limits the token endpoint
+
+
 def token(client: TestClient) -> str:
+    """A live token for the demo client, reused while it still works."""
+    cached = TOKENS.get(id(client), "")
+    if (
+        cached
+        and client.get("/api/v2/organizations/me", headers={"Authorization": f"Bearer {cached}"}).is_success
+    ):
+        return cached
     response = client.post(
         "/oauth/token",
         auth=("flowrelease-demo", "flowrelease-demo-secret"),
         data={"grant_type": "client_credentials"},
     )
-    return str(response.json()["access_token"])
+    TOKENS[id(client)] = str(response.json()["access_token"])
+    return TOKENS[id(client)]
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -150,6 +163,7 @@ CONTROL_PATHS = [
     "/_emulator/faults", "/_emulator/faults/{id}", "/_emulator/operation-faults", "/_emulator/settings",
     "/_emulator/transitions", "/_emulator/analytics", "/_emulator/validation-warnings",
     "/_emulator/flows/{id}/lock", "/_emulator/requests", "/_emulator/clock", "/_emulator/clock/advance",
+    "/_emulator/behaviour", "/_emulator/flows/{id}/publish-as",
 ]  # fmt: skip
 control_bodies = st.one_of(
     bodies,
@@ -171,6 +185,18 @@ control_bodies = st.one_of(
             "flows": json_values,
             "resources": json_values,
             "randomSeed": json_values,
+            "profile": st.sampled_from(["ideal", "realistic", "kind"]) | json_values,
+            "empty": json_values,
+            "seed": json_values,
+            "readLag": json_values,
+            "timing": json_values,
+            "draftIds": st.sampled_from(["numbered", "savedVersionUuid"]) | json_values,
+            "validateJobs": st.sampled_from([404, 403, 501, "available"]) | json_values,
+            "tokenRateLimitPerMinute": json_values,
+            "deletedFlowStatus": st.sampled_from([404, 410]) | json_values,
+            "clientId": json_values,
+            "result": st.sampled_from(["SUCCESS", "FAILURE"]) | json_values,
+            "organization": json_values,
         },
     ).map(lambda v: json.dumps(v).encode()),
 )

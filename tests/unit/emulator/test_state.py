@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from flowrelease.emulator.clock import ManualClock
@@ -127,7 +129,7 @@ def test_operation_fault_fails_the_publish_and_keeps_the_published_version(org: 
 
 
 def test_refusing_older_publishes_only_refuses_older_versions(org: Org) -> None:
-    org.faults.refuse_older_publish = True
+    org.behaviour = replace(org.behaviour, older_version_publish="refuse")
     flow_id = support(org)
     with pytest.raises(ApiError) as older:
         org.publish(flow_id, "flowrelease-demo", "1.0")

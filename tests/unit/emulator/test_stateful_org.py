@@ -1,7 +1,10 @@
 """A hypothesis state machine drives valid and invalid API call sequences and checks the org's invariants.
 
+Machines start on either profile (ideal or realistic) and may switch single knobs (read lag, draft ids,
+older/missing-version publishes, registered polls, operation ids) between steps; someone else may publish.
 After every step: no 5xx; a flow's publishedVersion is a PUBLISH version, its checkedInVersion is not a draft,
-its savedVersion is its only SAVE version, and an in-flight operation is shown as not complete.
+its savedVersion is its only SAVE version, checked-in versions are numbered `N.0` without duplicates, and an
+in-flight operation is shown as not complete.
 """
 
 from __future__ import annotations
@@ -27,10 +30,13 @@ ACTIONS = ["checkout", "checkin", "publish", "revert", "unlock", "deactivate"]
 
 
 class OrgMachine(RuleBasedStateMachine):
-    @initialize(mode=st.sampled_from(["immediate", "polls", "seconds"]))
-    def start(self, mode: str) -> None:
+    @initialize(
+        mode=st.sampled_from(["immediate", "polls", "seconds"]),
+        profile=st.sampled_from(["ideal", "realistic"]),
+    )
+    def start(self, mode: str, profile: str) -> None:
         self.clock = ManualClock()
-        app = create_app(demo_seed(), self.clock)
+        app = create_app(demo_seed(), self.clock, profile=profile)
         self.runtime: EmulatorRuntime = getattr(app, "runtime")  # noqa: B009 - typed attribute of the gateway
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -123,6 +129,41 @@ class OrgMachine(RuleBasedStateMachine):
             f"/_emulator/flows/{self.flow_ids[index % len(self.flow_ids)]}/lock", json={"clientId": "ui"}
         )
 
+    @rule(
+        knob=st.sampled_from(
+            [
+                {"readLag": {"reads": 2, "seconds": 1.5}},
+                {"readLag": {"reads": 0, "seconds": 0}},
+                {"draftIds": "savedVersionUuid"},
+                {"draftIds": "numbered"},
+                {"olderVersionPublish": "ignore"},
+                {"olderVersionPublish": "refuse"},
+                {"missingVersionPublish": "ignore"},
+                {"jobRegisteredPolls": 2},
+                {"operationIdMismatch": True},
+                {"messagelessFailures": True},
+                {"validateJobs": 404},
+                {"deletedFlowStatus": 410},
+                {"timing": None},
+                {"profile": "realistic"},
+                {"profile": "ideal"},
+            ]
+        )
+    )
+    def change_a_knob(self, knob: dict[str, Any]) -> None:
+        assert self.client.put("/_emulator/behaviour", json=knob).status_code == 200
+
+    @rule(
+        index=st.integers(0, 20),
+        version=st.sampled_from(["", "1.0", "2.0", "4.0"]),
+        result=st.sampled_from(["SUCCESS", "FAILURE"]),
+    )
+    def someone_else_publishes(self, index: int, version: str, result: str) -> None:
+        flow_id = self.flow_ids[index % len(self.flow_ids)]
+        body = {"clientId": "architect-ui", "version": version, "result": result}
+        response = self.client.post(f"/_emulator/flows/{flow_id}/publish-as", json=body)
+        assert response.status_code in {200, 400, 404, 409}, response.text
+
     @rule(seconds=st.sampled_from([1, 5, 11]))
     def time_passes(self, seconds: int) -> None:
         self.clock.advance(seconds)
@@ -140,6 +181,10 @@ class OrgMachine(RuleBasedStateMachine):
                 assert flow.versions[flow.published_version_id].type == "PUBLISH"
             if flow.checked_in_version_id:
                 assert flow.versions[flow.checked_in_version_id].type != "SAVE"
+            numbered = [v for v in flow.versions.values() if v.type != "SAVE"]
+            assert all(v.id == f"{v.number}.0" for v in numbered), flow
+            assert len({v.number for v in numbered}) == len(numbered)
+            assert all(v.number < flow.next_version_number for v in numbered)
             if flow.pending is not None:
                 assert (
                     flow.current_operation is flow.pending.operation and not flow.current_operation.complete

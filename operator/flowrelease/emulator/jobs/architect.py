@@ -2,7 +2,10 @@
 
 The document is checked (`archy`) when it arrives; the result lands when the job's progress completes. A
 Success creates or updates the flow by name and type, adds a checked-in version, publishes it and records
-the flow id on the job; a Failure carries Error messages saying what to fix.
+the flow id on the job; a Failure carries Error messages saying what to fix (none at all under
+`messagelessFailures`). Under `jobRegisteredPolls` the job still says `Registered` for that many GETs after
+the upload. A Success is a POST-like change of the flow: reads of it lag behind (R1, see `readlag`); a flow
+the job created is not visible at all until the lag is over.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 
 from flowrelease.emulator.archy import ArchyFlow, ArchyRejected, parse_archy
 from flowrelease.emulator.jobs.lifecycle import Job, Jobs
+from flowrelease.emulator.readlag import snapshot
 from flowrelease.emulator.wire import ApiError
 
 UPLOAD_TOKEN_HEADER = "x-amz-meta-upload-token"  # noqa: S105 - a header name
@@ -25,6 +29,7 @@ class ArchitectJob(Job):
     upload_token: str = ""
     flow_id: str = ""
     parsed: ArchyFlow | None = None
+    uploaded: bool = False
 
 
 class ArchitectJobs(Jobs[ArchitectJob]):
@@ -53,9 +58,11 @@ class ArchitectJobs(Jobs[ArchitectJob]):
                 f"The upload must carry every header from the job's `headers` (Content-Type and "
                 f"{UPLOAD_TOKEN_HEADER}).",
             )
-        if job.status != "Registered":
+        if job.uploaded:
             raise ApiError(409, "conflict", f"Job '{job_id}' already received its file.")
-        job.status = "Started"
+        job.uploaded = True
+        job.registered_polls = self.org.behaviour.job_registered_polls
+        job.status = "Registered" if job.registered_polls else "Started"
         try:
             job.parsed = parse_archy(body.decode("utf-8", errors="replace"), self.org)
             job.messages = [self.message(m.type, m.text) for m in job.parsed.warnings]
@@ -65,20 +72,22 @@ class ArchitectJobs(Jobs[ArchitectJob]):
         self.begin(job)
 
     def finish(self, job: ArchitectJob) -> None:
+        withhold = self.org.behaviour.messageless_failures
         if job.parsed is None:
-            job.status = "Failure"
+            job.fail(withhold_messages=withhold)
             return
         try:
             job.flow_id = self._publish_document(job.parsed, job.client_id)
             job.status = "Success"
         except ApiError as error:
             job.messages.append(self.message("Error", error.message))
-            job.status = "Failure"
+            job.fail(withhold_messages=withhold)
 
     def _publish_document(self, parsed: ArchyFlow, client_id: str) -> str:
         org = self.org
         existing = [f for f in org.flows_named(parsed.name) if f.type == parsed.flow_type]
         division = org.division_named(parsed.division) or org.home_division()
+        before = snapshot(existing[0] if existing else None)
         if existing:
             flow = existing[0]
             if flow.lock is not None and flow.lock.client_id != client_id:
@@ -106,4 +115,5 @@ class ArchitectJobs(Jobs[ArchitectJob]):
             flow.saved_version_id = ""
         version = org.add_version(flow, parsed.document, client_id, "CHECKIN")
         org.publish_now(flow, version, client_id)
+        org.lag_reads(flow.id, before)
         return flow.id

@@ -1,7 +1,9 @@
 """What every job shares: its record, messages, and the lifecycle Registered → Started → Success/Failure.
 
 A job gets a `Progress` when its work starts (registration, or the upload for an Architect job). A GET of the
-job counts as a poll; `seconds`-mode jobs are also finished by `settle` once their time has come.
+job counts as a poll; `seconds`-mode jobs are also finished by `settle` once their time has come. A job can
+be held `Registered` for its first `registered_polls` GETs after its work started (R6): it cannot finish
+before they were served. `messages_withheld` (R6, message-less failures) renders no `messages` at all.
 """
 
 from __future__ import annotations
@@ -33,6 +35,14 @@ class Job:
     status: str = "Registered"
     messages: list[JobMessage] = field(default_factory=list)
     progress: Progress | None = None
+    registered_polls: int = 0
+    messages_withheld: bool = False
+
+    def fail(self, *, withhold_messages: bool) -> None:
+        self.status = "Failure"
+        if withhold_messages:
+            self.messages = []
+            self.messages_withheld = True
 
 
 JobT = TypeVar("JobT", bound=Job)
@@ -55,8 +65,8 @@ class Jobs(ABC, Generic[JobT]):
     def begin(self, job: JobT) -> None:
         """Start the job's work: it finishes now, on a later poll, or when its time comes."""
         now = self.org.clock.now()
-        job.progress = self.org.transitions.mode_for(self.kind).start(now)
-        if job.progress.due(now):
+        job.progress = self.org.transition_for(self.kind).start(now)
+        if job.progress.due(now) and not job.registered_polls:
             self.finish(job)
         elif job.progress.mode.mode == "seconds":
             self._timed.add(job.id)
@@ -66,7 +76,10 @@ class Jobs(ABC, Generic[JobT]):
         if job is None:
             raise not_found(self.label, job_id)
         if observe and job.progress is not None and job.status not in FINAL:
-            if job.progress.poll(self.org.clock.now()):
+            if job.registered_polls:
+                job.registered_polls -= 1
+                job.status = "Registered"
+            elif job.progress.poll(self.org.clock.now()):
                 self.finish(job)
             else:
                 job.status = "Started"
@@ -76,6 +89,8 @@ class Jobs(ABC, Generic[JobT]):
         now = self.org.clock.now()
         for job_id in sorted(self._timed):
             job = self.jobs[job_id]
+            if job.registered_polls:
+                continue
             if job.status not in FINAL and job.progress is not None and job.progress.due(now):
                 self.finish(job)
             if job.status in FINAL:

@@ -1,5 +1,7 @@
 """Validate jobs: check existing flow versions — an Error for every reference whose resource was deleted or
-never existed, plus the Warnings set on the control plane. Any Error makes the job a Failure."""
+never existed, plus the Warnings set on the control plane. Any Error makes the job a Failure (carrying no
+messages under `messagelessFailures`). Where the org does not offer this preview API (`validateJobs` 404,
+403 or 501, R7) registering and reading a validate job answer that status."""
 
 from __future__ import annotations
 
@@ -11,6 +13,12 @@ from flowrelease.emulator.jobs.lifecycle import Job, Jobs
 from flowrelease.emulator.jobs.targets import flow_targets, resolve_target, still_there
 from flowrelease.emulator.wire import ApiError
 
+UNAVAILABLE: dict[int, tuple[str, str]] = {
+    404: ("not.found", "No resource matches {method} /api/v2/flows/validate/jobs in this org."),
+    403: ("missing.permissions", "This org's OAuth client is not allowed to use Architect validate jobs."),
+    501: ("not.implemented", "Architect validate jobs are not available in this org."),
+}
+
 
 @dataclass
 class ValidateJob(Job):
@@ -21,7 +29,19 @@ class ValidateJobs(Jobs[ValidateJob]):
     kind = "validate_job"
     label = "Validate job"
 
+    def require_service(self, method: str) -> None:
+        """Raise the status `validateJobs` names when this org does not offer validate jobs (R7)."""
+        status = self.org.behaviour.validate_jobs
+        if status != "available":
+            code, message = UNAVAILABLE[status]
+            raise ApiError(status, code, message.format(method=method))
+
+    def get(self, job_id: str, *, observe: bool) -> ValidateJob:
+        self.require_service("GET")
+        return super().get(job_id, observe=observe)
+
     def register(self, body: object) -> ValidateJob:
+        self.require_service("POST")
         targets = flow_targets(body, "RegisterArchitectValidateJob")
         job = ValidateJob(id=str(uuid.uuid4()))
         for reference, _ in targets:
@@ -47,4 +67,7 @@ class ValidateJobs(Jobs[ValidateJob]):
             for key in ((flow_id, ""), (flow_id, version_id)):
                 for text in self.org.validation_warnings.get(key, []):
                     job.messages.append(self.message("Warning", f"{flow.name} v{version.id}: {text}"))
-        job.status = "Failure" if any(m.type == "Error" for m in job.messages) else "Success"
+        if any(m.type == "Error" for m in job.messages):
+            job.fail(withhold_messages=self.org.behaviour.messageless_failures)
+        else:
+            job.status = "Success"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fnmatch
 import uuid
 from collections.abc import Callable
-from functools import partial
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,11 +12,13 @@ from starlette.routing import Route
 
 from flowrelease.emulator.model import Flow, Operation
 from flowrelease.emulator.paging import listing, parse_page
+from flowrelease.emulator.readlag import FlowView
 from flowrelease.emulator.render import flow_json, operation_json, version_json
 from flowrelease.emulator.routes.parsing import json_object, query_bool, query_list, read_json
 from flowrelease.emulator.runtime import caller_of, runtime_of
+from flowrelease.emulator.state import Org
 from flowrelease.emulator.vocabulary import LIST_FILTER_TYPES
-from flowrelease.emulator.wire import bad_request, json_response, parse_iso_datetime
+from flowrelease.emulator.wire import JsonObject, bad_request, json_response, parse_iso_datetime
 
 SORT_FIELDS = ("id", "name", "type", "description")
 
@@ -102,6 +103,10 @@ def _sorted(request: Request, flows: list[Flow]) -> list[Flow]:
     return sorted(flows, key=lambda f: (str(getattr(f, sort_by)).lower(), f.id), reverse=sort_order == "desc")
 
 
+def _render(org: Org) -> Callable[[tuple[Flow, FlowView]], JsonObject]:
+    return lambda shown: flow_json(org, *shown)
+
+
 def _echoed_filters(request: Request) -> list[tuple[str, str]]:
     return [(k, v) for k, v in request.query_params.multi_items() if k not in {"pageSize", "pageNumber"}]
 
@@ -109,9 +114,10 @@ def _echoed_filters(request: Request) -> list[tuple[str, str]]:
 async def list_flows(request: Request) -> Response:
     runtime = runtime_of(request)
     page = parse_page(request.query_params)
-    flows = _filtered_flows(request)
-    render = partial(flow_json, runtime.org)
-    return json_response(listing(flows, page, "/api/v2/flows", _echoed_filters(request), render))
+    shown = runtime.org.read_flows(_filtered_flows(request))
+    return json_response(
+        listing(shown, page, "/api/v2/flows", _echoed_filters(request), _render(runtime.org))
+    )
 
 
 async def lookup_flows(request: Request) -> Response:
@@ -122,8 +128,10 @@ async def lookup_flows(request: Request) -> Response:
     if not wanted:
         raise bad_request("The query parameter 'id' is required.", field="id")
     flows = _sorted(request, [f for f in runtime.org.visible_flows(include_deleted=False) if f.id in wanted])
-    render = partial(flow_json, runtime.org)
-    return json_response(listing(flows, page, "/api/v2/flows/lookup", _echoed_filters(request), render))
+    shown = runtime.org.read_flows(flows)
+    return json_response(
+        listing(shown, page, "/api/v2/flows/lookup", _echoed_filters(request), _render(runtime.org))
+    )
 
 
 async def delete_flows(request: Request) -> Response:
@@ -163,9 +171,10 @@ async def create_flow(request: Request) -> Response:
 
 async def get_flow(request: Request) -> Response:
     runtime = runtime_of(request)
-    flow = runtime.org.flow(request.path_params["flow_id"], include_deleted=query_bool(request, "deleted"))
-    runtime.org.observe_flow(flow)
-    return json_response(flow_json(runtime.org, flow))
+    flow, view = runtime.org.read_flow(
+        request.path_params["flow_id"], include_deleted=query_bool(request, "deleted")
+    )
+    return json_response(flow_json(runtime.org, flow, view))
 
 
 async def update_flow(request: Request) -> Response:

@@ -53,7 +53,7 @@ async def get_architect_job(request: Request) -> Response:
     payload: JsonObject = {"id": job.id, "status": job.status, "command": "Publish"}
     if job.flow_id:
         payload["flow"] = {"id": job.flow_id, "selfUri": f"/api/v2/flows/{job.flow_id}"}
-    if wants_messages:
+    if wants_messages and not job.messages_withheld:
         payload["messages"] = [m.as_json() for m in job.messages]
     payload["selfUri"] = f"/api/v2/flows/jobs/{job.id}"
     return json_response(payload)
@@ -93,7 +93,7 @@ async def get_export_job(request: Request) -> Response:
     payload: JsonObject = {"id": job.id, "status": job.status, "command": "Export"}
     if job.status == "Success":
         payload["downloadUrl"] = f"{_base_url(request)}/_downloads/{job.id}?signature={job.download_token}"
-    if wants_messages:
+    if wants_messages and not job.messages_withheld:
         payload["messages"] = [m.as_json() for m in job.messages]
     payload["selfUri"] = _job_uri("export", job.id)
     return json_response(payload)
@@ -123,7 +123,7 @@ async def get_validate_job(request: Request) -> Response:
     wants_messages = _wants_messages(request)
     job = runtime.jobs.validations.get(request.path_params["job_id"], observe=True)
     payload: JsonObject = {"id": job.id, "status": job.status, "command": "Validate"}
-    if wants_messages:
+    if wants_messages and not job.messages_withheld:
         payload["messages"] = [m.as_json() for m in job.messages]
     payload["selfUri"] = _job_uri("validate", job.id)
     return json_response(payload)

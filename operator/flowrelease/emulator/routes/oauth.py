@@ -1,4 +1,5 @@
-"""`POST /oauth/token`: the client-credentials grant (Basic auth, form `grant_type=client_credentials`)."""
+"""`POST /oauth/token`: the client-credentials grant (Basic auth, form `grant_type=client_credentials`),
+rate-limited per client id under `tokenRateLimitPerMinute`."""
 
 from __future__ import annotations
 
@@ -19,12 +20,16 @@ async def issue_token(request: Request) -> Response:
     grant_type = parse_qs(raw).get("grant_type", [""])[0]
     try:
         issued = runtime.tokens.issue(
-            runtime.org.clients, request.headers.get("authorization", ""), grant_type
+            runtime.org.clients,
+            request.headers.get("authorization", ""),
+            grant_type,
+            limit_per_minute=runtime.org.behaviour.token_rate_limit_per_minute,
         )
     except OAuthError as error:
         return json_response(
             {"error": error.error, "description": error.description, "error_description": error.description},
             error.status,
+            error.headers,
         )
     request.scope.setdefault("state", {})["client_id"] = runtime.tokens.client_for(issued.access_token) or ""
     return json_response(
