@@ -7,8 +7,10 @@ step and says it in words. Nothing is written: no Genesys call with a side effec
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
@@ -19,6 +21,7 @@ from flowrelease.engine.archy_source import prepare_source
 from flowrelease.engine.observing import observe
 from flowrelease.engine.planner import desired_version, plan
 from flowrelease.engine.ports import FlowApi, FlowApiError
+from flowrelease.gitops import GitArtifactStore
 from flowrelease.local.emulated import aimed_at
 from flowrelease.local.inputs import Inputs
 from flowrelease.local.preflight import PreflightRelease, preflight
@@ -140,15 +143,18 @@ async def plan_all(inputs: Inputs, store: JsonFileStatusStore, *, emulator_url: 
     now = datetime.now(UTC)
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
         clients = GenesysClients(http)
-        await preflight(
-            [
-                PreflightRelease(
-                    resolved, aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release
-                )
-                for resolved in inputs.releases
-            ],
-            clients,
-        )
+        with tempfile.TemporaryDirectory(prefix="flowrelease-plan-") as scratch:
+            await preflight(
+                [
+                    PreflightRelease(
+                        resolved,
+                        aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release,
+                    )
+                    for resolved in inputs.releases
+                ],
+                clients,
+                GitArtifactStore(Path(scratch)),
+            )
 
         async def one(resolved: ResolvedRelease) -> PlannedRelease:
             release = aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release
