@@ -17,6 +17,7 @@ from flowrelease.api.models import FlowRelease, FlowReleaseStatus, ValidationMes
 from flowrelease.engine import steps as S
 from flowrelease.engine.bounds import CONFLICT_RETRY_SECONDS
 from flowrelease.engine.evidence import parse_time, snapshot
+from flowrelease.engine.export_target import export_target_problem
 from flowrelease.engine.judgement import Rejection, check_dependencies, check_version
 from flowrelease.engine.locks import describe_holder
 from flowrelease.engine.outcome import OutcomeKind, ReleaseEvent
@@ -61,6 +62,8 @@ class Effects:
         match step:
             case S.ForceUnlock():
                 return await self._force_unlock(step, status, _need(flow))
+            case S.CheckExportTarget():
+                return await self._check_export_target(status)
             case S.Validate():
                 return await self._validate(step.version, status, _need(flow))
             case S.StartPublish():
@@ -128,6 +131,23 @@ class Effects:
             "Warning", "LockBroken", f"Broke the lock held by {holder} (lockPolicy ForceUnlock)"
         )
         return Folded(status, (event,), details={"lock_broken": holder}, stale=True)
+
+    async def _check_export_target(self, status: FlowReleaseStatus) -> Folded:
+        """Read-only: the ArtifactStore checks spec.export.git; what it found is a fact for the planner."""
+        store = self.artifacts
+        target = self.release.spec.export.git if self.release.spec.export else None
+        assert store is not None and target is not None, "the planner checks only with a store and a target"
+        try:
+            await store.check_target(target, self.git_credentials)
+        except ArtifactStoreError as error:
+            problem = export_target_problem(error)
+            failed = self.folder.export_target_failed(status, problem.message, permanent=problem.permanent)
+            return Folded(
+                failed,
+                audit="failed" if problem.permanent else "error",
+                details={"export_target": problem.message, "permanent": problem.permanent},
+            )
+        return Folded(self.folder.export_target_checked(status), details={"export_target": "ok"})
 
     async def _validate(self, version: str, status: FlowReleaseStatus, flow: FlowState) -> Folded:
         """The gate's own checks, cheapest first (the first rejection ends it); then the validate job."""
