@@ -44,6 +44,13 @@ REFUSALS = (InvalidRequest, Conflict, NotFound)
 """What Genesys answers when it will not do a side effect: recorded for the planner, never retried blindly."""
 
 
+@dataclass(frozen=True)
+class GateChecked:
+    status: FlowReleaseStatus
+    """With the dependency hash (and, when they passed, the gate's notes) recorded."""
+    rejection: Rejection | None
+
+
 @dataclass
 class Effects:
     """Side effects for one release pass."""
@@ -149,17 +156,18 @@ class Effects:
             )
         return Folded(self.folder.export_target_checked(status), details={"export_target": "ok"})
 
-    async def _validate(self, version: str, status: FlowReleaseStatus, flow: FlowState) -> Folded:
-        """The gate's own checks, cheapest first (the first rejection ends it); then the validate job."""
+    async def gate_checks(self, version: str, status: FlowReleaseStatus, flow: FlowState) -> GateChecked:
+        """Read-only: the gate's own checks of `version`, cheapest first (the first rejection ends them):
+        checked in, dependencies present and pinned. `flowrelease plan` runs these alone."""
         info = await self.api.get_version(flow.id, version)
         rejection = check_version(flow.name, version, info)
         if rejection is not None:
-            return self._reject(status, rejection)
+            return GateChecked(status, rejection)
         report = await self.api.consumed_resources(flow.id, version, flow.type)
         dependency_hash, rejection = check_dependencies(report, self.release.spec.release.dependency_hash)
         status = status.model_copy(update={"dependency_hash": dependency_hash})
         if rejection is not None:
-            return self._reject(status, rejection)
+            return GateChecked(status, rejection)
         notes = []
         if not report.build_operational:
             notes.append(
@@ -169,6 +177,15 @@ class Effects:
                 )
             )
         checked = self.folder.gate_checked(status, dependency_hash=dependency_hash, notes=notes)
+        return GateChecked(checked, None)
+
+    async def _validate(self, version: str, status: FlowReleaseStatus, flow: FlowState) -> Folded:
+        """The gate's own checks (the first rejection ends it); then the validate job."""
+        gate = await self.gate_checks(version, status, flow)
+        if gate.rejection is not None:
+            return self._reject(gate.status, gate.rejection)
+        checked = gate.status
+        dependency_hash = checked.dependency_hash
         try:
             job_id = await self.api.start_validate(flow.id, version)
         except Unavailable as unavailable:
