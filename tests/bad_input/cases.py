@@ -689,7 +689,7 @@ CASES: list[Case] = [
         ),
         "spec.export.git.url",
         "failed: the remote is unreachable (network, DNS or timeout)",
-        not_apiserver="needs the network (operator: next round)",
+        not_apiserver="needs the network (in a cluster the engine holds it: ExportTargetUnreachable)",
     ),
     Case(
         "export-repository-missing",
@@ -697,7 +697,7 @@ CASES: list[Case] = [
         release(G + F + V + '  export: {git: {url: "$missing_repo", path: flows/x}}\n'),
         "spec.export.git.url",
         "failed: the repository does not exist, or is not visible to these credentials",
-        not_apiserver="needs the network (operator: next round)",
+        not_apiserver="needs the network (in a cluster the engine holds it: ExportTargetInvalid)",
     ),
     # ----------------------------------------------------------------- held by the engine (exit 1)
     Case(
