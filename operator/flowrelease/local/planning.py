@@ -4,7 +4,7 @@ After the same preflight as `sync`, each release gets the engine's read-only pas
 observe, plan and fold as a reconcile would, running only the checks that read — the Git export target,
 the version checked in and its dependencies, the Archy source) and its first writing step is said in words,
 `blocked: <reason>` when a check refused. Nothing is written: no Genesys call with a side effect, no state
-file, no audit, no commit. `plan_exit_code` is what a pipeline gates on.
+file, no audit, no commit. `outcomes.plan_exit_code` turns the actions into the exit code.
 """
 
 from __future__ import annotations
