@@ -69,6 +69,8 @@ SOURCE_INVALID: Final = "SourceInvalid"
 IMPORT_FAILED: Final = "ImportFailed"
 VALIDATION_FAILED: Final = "ValidationFailed"
 VALIDATION_SERVICE_UNAVAILABLE: Final = "ValidationServiceUnavailable"
+EXPORT_TARGET_INVALID: Final = "ExportTargetInvalid"
+EXPORT_TARGET_UNREACHABLE: Final = "ExportTargetUnreachable"
 
 # release failures
 PUBLISH_FAILED: Final = "PublishFailed"
@@ -112,6 +114,8 @@ FAILURE_REASONS: Final = frozenset(
         VALIDATION_ERRORS,
         VALIDATION_WARNINGS,
         VALIDATION_SERVICE_UNAVAILABLE,
+        EXPORT_TARGET_INVALID,
+        EXPORT_TARGET_UNREACHABLE,
         SOURCE_INVALID,
         IMPORT_FAILED,
         PUBLISH_FAILED,

@@ -417,6 +417,22 @@ class ExportFailure(_Wire):
     """Latest failure."""
 
 
+class ExportTargetCheck(_Wire):
+    """`spec.export.git` checked (read-only: the URL, branch, path, Secret and `git ls-remote`) before the
+    first side effect of the attempt; cleared when a new attempt starts."""
+
+    checked_at: str = ""
+    """When the target answered; "" while it has not."""
+    message: str = ""
+    """Why it did not (`<field>: <what is wrong>`)."""
+    permanent: bool = False
+    """Retrying cannot help: validation fails. Otherwise the check is retried with backoff."""
+    since: str = ""
+    """First failure of this check."""
+    at: str = ""
+    """Latest failure."""
+
+
 class ValidationMessage(_Wire):
     type: str
     text: str
@@ -476,6 +492,7 @@ class FlowReleaseStatus(_Wire):
     published_operation_id: str = ""
     """The Genesys operation id (mode A) or Architect job id (mode B) that made publishedVersion live."""
     export_failure: ExportFailure | None = None
+    export_check: ExportTargetCheck | None = None
     dependency_hash: str = ""
     source_digest: str = ""
     """Mode B: sha256 of the substituted Archy YAML last published (or failed), for idempotence."""

@@ -17,6 +17,7 @@ from flowrelease.api.models import FlowRelease, FlowReleaseStatus, ValidationMes
 from flowrelease.engine import steps as S
 from flowrelease.engine.bounds import CONFLICT_RETRY_SECONDS
 from flowrelease.engine.evidence import parse_time, snapshot
+from flowrelease.engine.export_target import export_target_problem
 from flowrelease.engine.judgement import Rejection, check_dependencies, check_version
 from flowrelease.engine.locks import describe_holder
 from flowrelease.engine.outcome import OutcomeKind, ReleaseEvent
@@ -43,6 +44,13 @@ REFUSALS = (InvalidRequest, Conflict, NotFound)
 """What Genesys answers when it will not do a side effect: recorded for the planner, never retried blindly."""
 
 
+@dataclass(frozen=True)
+class GateChecked:
+    status: FlowReleaseStatus
+    """With the dependency hash (and, when they passed, the gate's notes) recorded."""
+    rejection: Rejection | None
+
+
 @dataclass
 class Effects:
     """Side effects for one release pass."""
@@ -61,6 +69,8 @@ class Effects:
         match step:
             case S.ForceUnlock():
                 return await self._force_unlock(step, status, _need(flow))
+            case S.CheckExportTarget():
+                return await self._check_export_target(status)
             case S.Validate():
                 return await self._validate(step.version, status, _need(flow))
             case S.StartPublish():
@@ -129,17 +139,35 @@ class Effects:
         )
         return Folded(status, (event,), details={"lock_broken": holder}, stale=True)
 
-    async def _validate(self, version: str, status: FlowReleaseStatus, flow: FlowState) -> Folded:
-        """The gate's own checks, cheapest first (the first rejection ends it); then the validate job."""
+    async def _check_export_target(self, status: FlowReleaseStatus) -> Folded:
+        """Read-only: the ArtifactStore checks spec.export.git; what it found is a fact for the planner."""
+        store = self.artifacts
+        target = self.release.spec.export.git if self.release.spec.export else None
+        assert store is not None and target is not None, "the planner checks only with a store and a target"
+        try:
+            await store.check_target(target, self.git_credentials)
+        except ArtifactStoreError as error:
+            problem = export_target_problem(error)
+            failed = self.folder.export_target_failed(status, problem.message, permanent=problem.permanent)
+            return Folded(
+                failed,
+                audit="failed" if problem.permanent else "error",
+                details={"export_target": problem.message, "permanent": problem.permanent},
+            )
+        return Folded(self.folder.export_target_checked(status), details={"export_target": "ok"})
+
+    async def gate_checks(self, version: str, status: FlowReleaseStatus, flow: FlowState) -> GateChecked:
+        """Read-only: the gate's own checks of `version`, cheapest first (the first rejection ends them):
+        checked in, dependencies present and pinned. `flowrelease plan` runs these alone."""
         info = await self.api.get_version(flow.id, version)
         rejection = check_version(flow.name, version, info)
         if rejection is not None:
-            return self._reject(status, rejection)
+            return GateChecked(status, rejection)
         report = await self.api.consumed_resources(flow.id, version, flow.type)
         dependency_hash, rejection = check_dependencies(report, self.release.spec.release.dependency_hash)
         status = status.model_copy(update={"dependency_hash": dependency_hash})
         if rejection is not None:
-            return self._reject(status, rejection)
+            return GateChecked(status, rejection)
         notes = []
         if not report.build_operational:
             notes.append(
@@ -149,6 +177,15 @@ class Effects:
                 )
             )
         checked = self.folder.gate_checked(status, dependency_hash=dependency_hash, notes=notes)
+        return GateChecked(checked, None)
+
+    async def _validate(self, version: str, status: FlowReleaseStatus, flow: FlowState) -> Folded:
+        """The gate's own checks (the first rejection ends it); then the validate job."""
+        gate = await self.gate_checks(version, status, flow)
+        if gate.rejection is not None:
+            return self._reject(gate.status, gate.rejection)
+        checked = gate.status
+        dependency_hash = checked.dependency_hash
         try:
             job_id = await self.api.start_validate(flow.id, version)
         except Unavailable as unavailable:

@@ -33,6 +33,7 @@ from flowrelease.engine.archy_source import PreparedSource, SourceProblem
 from flowrelease.engine.bounds import (
     EXPORT_JOB_TIMEOUT_SECONDS,
     VALIDATE_JOB_TIMEOUT_SECONDS,
+    export_check_retry_delay,
     export_retry_delay,
 )
 from flowrelease.engine.evidence import parse_time
@@ -45,6 +46,7 @@ from flowrelease.engine.rollback_routes import plan_rollback, rollback_step
 from flowrelease.engine.situation import Situation
 from flowrelease.engine.steps import (
     BeginAttempt,
+    CheckExportTarget,
     ExportJobFailed,
     FailValidation,
     MarkReady,
@@ -208,6 +210,9 @@ def _before_publish(situation: Situation, desired: str | None) -> Step:
             )
         if isinstance(source, SourceProblem):
             return FailValidation(C.SOURCE_INVALID, source.message)
+        checking = _export_target(situation)
+        if checking is not None:
+            return checking
         if flow is not None:
             locked = lock_step(spec, status, flow, now)
             if locked is not None:
@@ -220,6 +225,9 @@ def _before_publish(situation: Situation, desired: str | None) -> Step:
     if flow.published_version == desired:
         verified = _verified(status, desired)
         return SkipPublish(desired, verified, f"version {desired} is already live: nothing to publish")
+    checking = _export_target(situation)
+    if checking is not None:
+        return checking
     locked = lock_step(spec, status, flow, now)
     if locked is not None:
         return locked
@@ -238,6 +246,42 @@ def _before_publish(situation: Situation, desired: str | None) -> Step:
                 f"first (timeout {spec.publish.timeout_seconds}s)",
             )
     return StartPublish(desired, flow.published_version or "", f"version {desired} passed validation")
+
+
+def _export_target(situation: Situation) -> Step | None:
+    """Before the attempt's first side effect (unlock, validate job, publish, import): the Git export target,
+    checked once. A permanent refusal fails validation (nothing is published); a remote that does not
+    answer is checked again with backoff, for at most publish.timeoutSeconds from the attempt's start."""
+    spec, status, now = situation.spec, situation.status, situation.now
+    if spec.export is None or spec.export.git is None or not situation.observation.can_export:
+        return None
+    check = status.export_check
+    if check is not None and check.checked_at:
+        return None
+    if check is None:
+        return CheckExportTarget("check spec.export.git before anything is published")
+    if check.permanent:
+        return FailValidation(C.EXPORT_TARGET_INVALID, check.message)
+    timeout = spec.publish.timeout_seconds
+    waited = (now - attempt_started(status, now)).total_seconds()
+    if waited >= timeout:
+        return FailValidation(
+            C.EXPORT_TARGET_UNREACHABLE,
+            f"the export target could not be checked for {int(waited)}s, longer than "
+            f"spec.publish.timeoutSeconds ({timeout}s); check the remote and the network, then request a "
+            f"reconcile: {check.message}",
+        )
+    failing_for = situation.since(check.since) - situation.since(check.at)
+    retry_at = situation.later(check.at, export_check_retry_delay(failing_for))
+    wait = (parse_time(retry_at) - now).total_seconds()
+    if wait > 0:
+        return Wait(
+            min(wait, timeout - waited),
+            C.RETRYING,
+            f"Checking the export target before publishing failed; retrying at {retry_at} (nothing was "
+            f"published): {check.message}",
+        )
+    return CheckExportTarget("check spec.export.git again before anything is published")
 
 
 def _gate(situation: Situation, desired: str) -> Step:

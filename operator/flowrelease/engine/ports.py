@@ -228,9 +228,12 @@ class ArtifactStoreError(Exception):
     A transient error (the default) is retried with backoff; a `permanent` one (a rejected credential, an
     unusable target) stalls the release with the reason until the spec changes or a reconcile is requested.
     Subclasses may set `permanent = True` as a class attribute, or pass `permanent=` when raising.
+    `field` names the spec field to fix (`spec.export.git.secretRef`, `.path`, ...), "" when it is the
+    remote itself (`spec.export.git.url`).
     """
 
     permanent: bool = False
+    field: str = ""
 
     def __init__(self, *args: object, permanent: bool | None = None) -> None:
         super().__init__(*args)
@@ -351,6 +354,11 @@ class ArtifactStore(Protocol):
         provenance: ArtifactProvenance,
     ) -> StoredArtifact:
         """Write, commit and push; no commit when nothing changed. Raises ArtifactStoreError."""
+        ...
+
+    async def check_target(self, target: GitExport, credentials: Mapping[str, str]) -> None:
+        """Read-only: raise the ArtifactStoreError an export to `target` would meet, as far as can be told
+        without writing (the URL, branch, path and credentials; the remote answering with them)."""
         ...
 
 

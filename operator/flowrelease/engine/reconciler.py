@@ -20,7 +20,7 @@ from datetime import datetime
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.engine import steps as S
-from flowrelease.engine.archy_source import PreparedSource, SourceProblem, prepare_source
+from flowrelease.engine.archy_source import PreparedSource, SourceProblem, release_source
 from flowrelease.engine.audit_trail import action_of, describe
 from flowrelease.engine.effects import Effects
 from flowrelease.engine.error_fold import fold_error
@@ -121,16 +121,7 @@ class _Pass:
         self.requested_at = requested_at
         self.events: list[ReleaseEvent] = []
         self.observation = S.Observation(flow=None)
-        self.source: PreparedSource | SourceProblem | None = None
-        spec = release.spec
-        if spec.source is not None and source_yaml is not None:
-            ref = spec.source.config_map_ref
-            self.source = prepare_source(
-                source_yaml,
-                spec.source.substitutions,
-                spec.flow,
-                origin=f"spec.source (ConfigMap '{ref.name}' key '{ref.key}')",
-            )
+        self.source: PreparedSource | SourceProblem | None = release_source(release.spec, source_yaml)
         self.effects = Effects(
             api=engine.flow_api,
             release=release,

@@ -20,6 +20,7 @@ from flowrelease.api.models import (
     Condition,
     ConditionStatus,
     ExportFailure,
+    ExportTargetCheck,
     FlowIdentity,
     FlowReleaseStatus,
     HistoryEntry,
@@ -199,6 +200,7 @@ class Folder:
                 "rollback": None,
                 "job": None,
                 "export_failure": None,
+                "export_check": None,
                 "conditions": self._working(conditions, C.PROGRESSING, text),
             }
         )
@@ -220,6 +222,19 @@ class Folder:
         """The gate's own checks passed; `notes` are warnings to keep for the final summary."""
         summary = ValidationSummary(warnings=len(notes), messages=notes)
         return status.model_copy(update={"dependency_hash": dependency_hash, "validation": summary})
+
+    def export_target_checked(self, status: FlowReleaseStatus) -> FlowReleaseStatus:
+        """The export target answered: it is not checked again in this attempt."""
+        return status.model_copy(update={"export_check": ExportTargetCheck(checked_at=timestamp(self.now))})
+
+    def export_target_failed(
+        self, status: FlowReleaseStatus, message: str, *, permanent: bool
+    ) -> FlowReleaseStatus:
+        """The export target did not answer, or refused: a fact for the planner (fail or retry)."""
+        previous = status.export_check
+        since = previous.since if previous is not None and previous.since else timestamp(self.now)
+        check = ExportTargetCheck(message=message, permanent=permanent, since=since, at=timestamp(self.now))
+        return status.model_copy(update={"export_check": check})
 
     def job_started(
         self, status: FlowReleaseStatus, *, kind: JobKind, version: str, job_id: str, unavailable: str = ""

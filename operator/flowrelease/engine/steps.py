@@ -260,6 +260,15 @@ class ForceUnlock:
 
 
 @dataclass(frozen=True)
+class CheckExportTarget:
+    """Read-only: can `spec.export.git` be written with its Secret (URL, branch, path, credentials, the
+    remote answering)? Checked before the attempt's first side effect, so a target that would refuse the
+    export stops the release before anything goes live."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class Validate:
     """The mode A gate's own checks (version checked in, dependencies present and pinned), then register
     the validate job (or record that the service is unavailable)."""
@@ -381,6 +390,7 @@ Step = (
     | ExportJobFailed
     | StallExport
     | ForceUnlock
+    | CheckExportTarget
     | Validate
     | StartPublish
     | ResendOperation
@@ -397,6 +407,7 @@ Step = (
 PASS_ENDING = (Suspend, Stall, Wait, Settled)
 SIDE_EFFECTS = (
     ForceUnlock,
+    CheckExportTarget,
     Validate,
     StartPublish,
     ResendOperation,

@@ -119,3 +119,6 @@ class StatusFirstArtifactStore(ArtifactStore):
     ) -> StoredArtifact:
         await self._statuses.flush_current()
         return await self._inner.store(target, credentials, flow, provenance)
+
+    async def check_target(self, target: GitExport, credentials: Mapping[str, str]) -> None:
+        await self._inner.check_target(target, credentials)  # a read (git ls-remote): nothing to flush first

@@ -77,6 +77,24 @@ def exit_code(results: list[ReleaseResult]) -> int:
     return 0 if all(result.ok for result in results) else 1
 
 
+PLAN_NOTHING_TO_DO = 0
+PLAN_BLOCKED = 1
+PLAN_CHANGES_PENDING = 3
+SETTLED_PLAN_ACTIONS = frozenset({"nothing", "suspended"})
+BLOCKED_PLAN_ACTIONS = frozenset({"blocked", "error"})
+
+
+def plan_exit_code(actions: list[str]) -> int:
+    """`flowrelease plan`: 1 when any release is blocked or cannot be observed (sync would end failed), else
+    3 when any would change something (publish, import, resume, verify, export, roll back, wait, report
+    drift), else 0 (nothing to do: every release settled or suspended). Bad input (2) is decided earlier."""
+    if any(action in BLOCKED_PLAN_ACTIONS for action in actions):
+        return PLAN_BLOCKED
+    if all(action in SETTLED_PLAN_ACTIONS for action in actions):
+        return PLAN_NOTHING_TO_DO
+    return PLAN_CHANGES_PENDING
+
+
 def summary_counts(results: list[ReleaseResult]) -> dict[str, int]:
     """How many releases are ready, suspended and neither (failed, stalled, timed out, errors)."""
     ready = sum(1 for result in results if result.kind is ResultKind.READY)

@@ -62,7 +62,9 @@ async def run_sync(
             for resolved in inputs.releases
         ]
         flows = await preflight(
-            [PreflightRelease(resolved, release) for resolved, release in aimed], wiring.clients
+            [PreflightRelease(resolved, release) for resolved, release in aimed],
+            wiring.clients,
+            wiring.artifacts,
         )
         try:
             wiring.open_audit_log()

@@ -18,6 +18,7 @@ import pytest
 from flowrelease.api import conditions as C
 from flowrelease.api.models import (
     ExportFailure,
+    ExportTargetCheck,
     FlowReleaseSpec,
     FlowReleaseStatus,
     JobRecord,
@@ -60,6 +61,11 @@ PREPARED = PreparedSource(
 BAKE = VerifyStage(name="bake", bake_seconds=600, max_failure_ratio=0.05, min_samples=20)
 CANARY = {"stages": [{"name": "bake", "bakeSeconds": 600, "maxFailureRatio": 0.05, "minSamples": 20}]}
 GIT = {"git": {"url": "file:///tmp/flows.git", "path": "flows/ivr"}}
+CHECKED = ExportTargetCheck(checked_at=ago(1))
+REFUSED = "spec.export.git.secretRef: git ls-remote https://git.example.com/f.git failed: the remote refused the credentials"
+UNREACHABLE = (
+    "spec.export.git.url: git ls-remote https://git.example.com/f.git failed: the remote is unreachable"
+)
 LOCK_FAIL = (
     "flow 'Support IVR' is locked by user 'Jane' (u-9); ask them to check it in or unlock it, or set "
     "spec.publish.lockPolicy to Wait or ForceUnlock"
@@ -226,6 +232,57 @@ CASES: list[Case] = [
          S.ForceUnlock(locked_by(), "flow is locked by user 'Jane' (u-9); lockPolicy ForceUnlock breaks the lock")),
     Case("lock-self", "our own lock does not block", spec(), VALIDATING, obs(flow(lock=locked_by(is_self=True))),
          S.Validate("3.0", "check version 3.0 before publishing it")),
+    # ---------------------------------------------------------------- Validating: the export target, checked first
+    Case("export-target-first", "with a Git export, the target is checked before the first side effect",
+         spec(export=GIT), VALIDATING, obs(flow(), can_export=True),
+         S.CheckExportTarget("check spec.export.git before anything is published")),
+    Case("export-target-before-unlock", "checked before breaking a lock, too: unlocking is a side effect",
+         spec(export=GIT, publish={"lockPolicy": "ForceUnlock"}), VALIDATING, obs(flow(lock=locked_by()), can_export=True),
+         S.CheckExportTarget("check spec.export.git before anything is published")),
+    Case("export-target-before-import", "mode B: after the source's own checks, before the import",
+         spec(source=SOURCE, export=GIT), status(Phase.VALIDATING, desired_version="", source_digest="sha256:new",
+                                                 conditions=[reconciling(30)]),
+         obs(flow(), source=PREPARED, can_export=True),
+         S.CheckExportTarget("check spec.export.git before anything is published")),
+    Case("export-target-source-problem-first", "a broken source fails before Git is asked anything",
+         spec(source=SOURCE, export=GIT), status(Phase.VALIDATING, desired_version="", source_digest="sha256:bad"),
+         obs(flow(), source=SourceProblem("sha256:bad", "spec.source: bad"), can_export=True),
+         S.FailValidation(C.SOURCE_INVALID, "spec.source: bad")),
+    Case("export-target-not-when-live", "already live: nothing will be published, the export reports its own errors",
+         spec(export=GIT), VALIDATING, obs(flow(published="3.0"), can_export=True),
+         S.SkipPublish("3.0", False, "version 3.0 is already live: nothing to publish")),
+    Case("export-target-no-store", "no artifact store: nothing to check (Exported=False says why later)",
+         spec(export=GIT), VALIDATING, obs(flow()), S.Validate("3.0", "check version 3.0 before publishing it")),
+    Case("export-target-answered", "checked once per attempt: then the gate goes on",
+         spec(export=GIT), status(Phase.VALIDATING, conditions=[reconciling(30)], export_check=CHECKED),
+         obs(flow(), can_export=True), S.Validate("3.0", "check version 3.0 before publishing it")),
+    Case("export-target-permanent", "a target that refuses (token, repository, URL) fails validation: nothing published",
+         spec(export=GIT), status(Phase.VALIDATING, conditions=[reconciling(30)],
+                                  export_check=ExportTargetCheck(message=REFUSED, permanent=True, since=ago(1), at=ago(1))),
+         obs(flow(), can_export=True), S.FailValidation(C.EXPORT_TARGET_INVALID, REFUSED)),
+    Case("export-target-retry-wait", "a remote that does not answer is checked again after a backoff",
+         spec(export=GIT), status(Phase.VALIDATING, conditions=[reconciling(30)],
+                                  export_check=ExportTargetCheck(message=UNREACHABLE, since=ago(12), at=ago(2))),
+         obs(flow(), can_export=True),
+         S.Wait(8.0, C.RETRYING, "Checking the export target before publishing failed; retrying at "
+                f"{ago(-8)} (nothing was published): {UNREACHABLE}")),
+    Case("export-target-retry", "the backoff is over: check again",
+         spec(export=GIT), status(Phase.VALIDATING, conditions=[reconciling(30)],
+                                  export_check=ExportTargetCheck(message=UNREACHABLE, since=ago(20), at=ago(10))),
+         obs(flow(), can_export=True), S.CheckExportTarget("check spec.export.git again before anything is published")),
+    Case("export-target-retry-cut", "the last wait is cut to the publish timeout",
+         spec(export=GIT, publish={"timeoutSeconds": 33}), status(Phase.VALIDATING, conditions=[reconciling(30)],
+                                  export_check=ExportTargetCheck(message=UNREACHABLE, since=ago(20), at=ago(1))),
+         obs(flow(), can_export=True),
+         S.Wait(3.0, C.RETRYING, "Checking the export target before publishing failed; retrying at "
+                f"{ago(-18)} (nothing was published): {UNREACHABLE}")),
+    Case("export-target-timeout", "unreachable for the whole publish timeout → ValidationFailed, nothing published",
+         spec(export=GIT, publish={"timeoutSeconds": 30}), status(Phase.VALIDATING, conditions=[reconciling(30)],
+                                  export_check=ExportTargetCheck(message=UNREACHABLE, since=ago(25), at=ago(1))),
+         obs(flow(), can_export=True),
+         S.FailValidation(C.EXPORT_TARGET_UNREACHABLE, "the export target could not be checked for 30s, longer than "
+                          "spec.publish.timeoutSeconds (30s); check the remote and the network, then request a "
+                          f"reconcile: {UNREACHABLE}")),
     # ---------------------------------------------------------------- Validating: the validate job, polled here
     Case("validate-job-running", "the validate job is polled through the planner, never slept on in the client",
          spec(), validating_job(), obs(flow(), recorded_job=JobState("v-1", "Started")),

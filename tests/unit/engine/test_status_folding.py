@@ -8,6 +8,7 @@ from flowrelease.api import conditions as C
 from flowrelease.api.models import (
     HISTORY_LIMIT,
     ExportFailure,
+    ExportTargetCheck,
     FlowReleaseStatus,
     HistoryEntry,
     JobRecord,
@@ -313,6 +314,25 @@ def test_a_permanent_export_failure_stalls_with_the_version_live() -> None:
     assert stalled.phase is Phase.FAILED and stalled.published_version == "3.0"
     assert types(stalled)[C.STALLED] == ("True", C.EXPORT_FAILED)
     assert types(stalled)[C.EXPORTED] == ("False", C.EXPORT_FAILED)
+
+
+def test_the_export_target_check_keeps_when_it_began_failing_and_a_new_attempt_forgets_it() -> None:
+    validating = status(Phase.VALIDATING)
+    failed = folder().export_target_failed(validating, "spec.export.git.url: down", permanent=False)
+    again = folder(20).export_target_failed(failed, "spec.export.git.url: still down", permanent=False)
+    answered = folder(30).export_target_checked(again)
+    begun = folder(40).begin_attempt(
+        answered, version="4.0", source_digest="", requested_at="", message="Releasing version 4.0"
+    )
+
+    assert again.export_check == ExportTargetCheck(
+        message="spec.export.git.url: still down",
+        since=timestamp(NOW),
+        at=timestamp(NOW + timedelta(seconds=20)),
+    )
+    assert again.phase is Phase.VALIDATING and again.conditions == validating.conditions
+    assert answered.export_check == ExportTargetCheck(checked_at=timestamp(NOW + timedelta(seconds=30)))
+    assert begun.export_check is None, "every attempt checks the target again before its first side effect"
 
 
 def test_every_write_carries_the_generation_it_handled() -> None:
