@@ -8,6 +8,9 @@ if [[ -x scripts/build-control-plane.sh ]]; then
   bash scripts/build-control-plane.sh
 fi
 bash scripts/build-health-eval.sh
+# helm (chart tests) and promtool + prometheus (monitoring tests), from the Go module proxy, cached.
+bash scripts/build-helm.sh >/dev/null
+bash scripts/build-prometheus.sh >/dev/null
 ruff check operator tests benchmarks
 ruff format --check operator tests benchmarks
 mypy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from flowrelease.audit.metrics import (
@@ -9,6 +10,7 @@ from flowrelease.audit.metrics import (
     ReleaseMetrics,
     default_metrics,
     genesys_request_observer,
+    rate_limit_sleep,
 )
 from flowrelease.engine.ports import AuditEvent
 
@@ -104,3 +106,90 @@ def test_metrics_live_on_their_own_registry_and_render_as_text() -> None:
 def test_the_default_metrics_are_shared() -> None:
     assert default_metrics() is default_metrics()
     assert MetricsAuditSink().metrics is default_metrics()
+
+
+def phased(
+    step: str, phase: str, outcome: str = "ok", release: str = "cc/a", action: str = "verify"
+) -> AuditEvent:
+    base = event(action, outcome, step=step)
+    return AuditEvent(**{**base.__dict__, "release": release, "details": {"step": step, "phase": phase}})
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_judged_stages_count_as_pass_or_breach_verdicts() -> None:
+    metrics = ReleaseMetrics()
+    sink = MetricsAuditSink(metrics)
+    sink.emit(phased("JudgeVerifyStage", "Verifying"))
+    sink.emit(phased("JudgeVerifyStage", "Verifying"))
+    sink.emit(phased("JudgeVerifyStage", "RollingBack", outcome="failed"))
+    sink.emit(phased("StartVerifyStage", "Verifying"))  # starting a stage is no verdict
+    assert value(metrics, "flowrelease_verification_verdicts_total", {"verdict": "pass"}) == 2
+    assert value(metrics, "flowrelease_verification_verdicts_total", {"verdict": "breach"}) == 1
+
+
+def test_time_to_ready_runs_from_the_attempt_to_ready_and_skips_attempts_it_did_not_see_start() -> None:
+    clock = FakeMonotonic()
+    metrics = ReleaseMetrics(monotonic=clock)
+    sink = MetricsAuditSink(metrics)
+    sink.emit(phased("BeginAttempt", "Validating", action="observe"))
+    clock.now += 42.0
+    sink.emit(phased("MarkReady", "Ready", action="export"))
+    sink.emit(phased("MarkReady", "Ready", release="cc/b", action="export"))  # began before a restart
+    assert value(metrics, "flowrelease_time_to_ready_seconds_count") == 1
+    assert value(metrics, "flowrelease_time_to_ready_seconds_sum") == 42.0
+    assert value(metrics, "flowrelease_time_to_ready_seconds_bucket", {"le": "60.0"}) == 1
+    assert value(metrics, "flowrelease_time_to_ready_seconds_bucket", {"le": "30.0"}) == 0
+
+
+def test_releases_are_counted_by_their_last_phase_with_the_age_of_the_oldest_in_each() -> None:
+    clock = FakeMonotonic()
+    metrics = ReleaseMetrics(monotonic=clock)
+    sink = MetricsAuditSink(metrics)
+    sink.emit(phased("StartPublish", "Publishing", release="cc/a", action="publish"))
+    clock.now += 100.0
+    sink.emit(phased("StartPublish", "Publishing", release="cc/b", action="publish"))
+    sink.emit(phased("MarkReady", "Ready", release="cc/c", action="export"))
+    clock.now += 50.0
+    sink.emit(phased("Wait", "Publishing", release="cc/a", action="poll"))  # same phase: age keeps running
+    sink.emit(phased("Odd", "NoSuchPhase", release="cc/d"))
+
+    def phase(name: str, metric: str = "flowrelease_releases_by_phase") -> float:
+        return value(metrics, metric, {"phase": name})
+
+    assert (phase("Publishing"), phase("Ready"), phase("Verifying"), phase("Unknown")) == (2, 1, 0, 1)
+    assert phase("Publishing", "flowrelease_release_phase_age_max_seconds") == 150.0
+    assert phase("Ready", "flowrelease_release_phase_age_max_seconds") == 50.0
+    assert phase("Verifying", "flowrelease_release_phase_age_max_seconds") == 0.0
+    sink.emit(phased("MarkReady", "Ready", release="cc/a", action="export"))
+    assert (phase("Publishing"), phase("Ready")) == (1, 2)
+    assert phase("Publishing", "flowrelease_release_phase_age_max_seconds") == 50.0
+
+
+async def test_the_rate_limiters_waits_are_observed_through_the_sleep_it_is_given() -> None:
+    from flowrelease.genesys.ratelimit import RateLimiter
+
+    metrics = ReleaseMetrics()
+    clock = FakeMonotonic()
+
+    async def advance(seconds: float) -> None:
+        clock.now += seconds
+
+    limiter = RateLimiter(60.0, clock=clock, sleep=rate_limit_sleep(metrics, sleep=advance))
+    waited = [await limiter.acquire() for _ in range(62)]  # a burst of 60, then one slot a second
+    assert waited[:60] == [0.0] * 60 and waited[60] == pytest.approx(1.0) and waited[61] == pytest.approx(1.0)
+    assert value(metrics, "flowrelease_genesys_rate_limit_wait_seconds_count") == 2
+    assert value(metrics, "flowrelease_genesys_rate_limit_wait_seconds_sum") == pytest.approx(2.0)
+    assert value(metrics, "flowrelease_genesys_rate_limit_wait_seconds_bucket", {"le": "1.0"}) == 2
+
+
+async def test_a_zero_sleep_is_no_wait() -> None:
+    metrics = ReleaseMetrics()
+    await rate_limit_sleep(metrics)(0.0)
+    assert value(metrics, "flowrelease_genesys_rate_limit_wait_seconds_count") == 0
