@@ -196,6 +196,11 @@ class Timeout(Transient):
 class ArtifactStoreError(Exception):
     """Exporting or committing the artifact failed; the release stays published and export is retried."""
 
+    def __init__(self, message: str = "", *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        """True when retrying cannot help until someone fixes something (credentials, branch protection)."""
+
 
 # ------------------------------------------------------------------------------------- ports
 

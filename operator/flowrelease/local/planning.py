@@ -20,6 +20,7 @@ from flowrelease.engine.planner import desired_version, plan
 from flowrelease.engine.ports import FlowApi, FlowApiError, FlowState, JobState
 from flowrelease.local.emulated import aimed_at
 from flowrelease.local.inputs import Inputs
+from flowrelease.local.preflight import PreflightRelease, preflight
 from flowrelease.local.state_store import JsonFileStatusStore, spec_digest
 from flowrelease.local.wiring import HTTP_TIMEOUT, GenesysClients
 
@@ -140,10 +141,20 @@ def describe(
 
 
 async def plan_all(inputs: Inputs, store: JsonFileStatusStore, *, emulator_url: str) -> list[PlannedRelease]:
-    """The plan for every release, observed concurrently; an error observing one is its plan."""
+    """The plan for every release, observed concurrently; an error observing one is its plan. Raises
+    PreflightFailed for what would block sync before it starts (the same read-only checks)."""
     now = datetime.now(UTC)
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
         clients = GenesysClients(http)
+        await preflight(
+            [
+                PreflightRelease(
+                    resolved, aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release
+                )
+                for resolved in inputs.releases
+            ],
+            clients,
+        )
 
         async def one(resolved: ResolvedRelease) -> PlannedRelease:
             release = aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release
