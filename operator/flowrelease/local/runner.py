@@ -75,11 +75,14 @@ class ReleaseRunner:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         metrics: ReleaseMetrics | None = None,
+        on_job_start: Callable[[], None] = lambda: None,
+        on_job_end: Callable[[], None] = lambda: None,
     ) -> None:
         self.reporter = reporter
         self.metrics = metrics or ReleaseMetrics()
         self.monotonic = monotonic
         self.sleep = sleep
+        self.on_job_start, self.on_job_end = on_job_start, on_job_end
         self.deadline = monotonic() + timeout
         self.timeout = timeout
         self.semaphore = asyncio.Semaphore(max(1, concurrency))
@@ -90,8 +93,12 @@ class ReleaseRunner:
     async def _bounded(self, job: ReleaseJob) -> ReleaseResult:
         async with self.semaphore:
             self.reporter.started(job.key, job.flow_label)
-            with self.metrics.tracking_in_flight():
-                result = await self.run(job)
+            self.on_job_start()
+            try:
+                with self.metrics.tracking_in_flight():
+                    result = await self.run(job)
+            finally:
+                self.on_job_end()
             self.metrics.record_result(result.phase)
             self.reporter.finished(result)
             return result
