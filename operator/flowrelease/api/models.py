@@ -152,6 +152,10 @@ class ReleaseInfo(_Spec):
 
 class ValidationPolicy(_Spec):
     fail_on_warnings: bool = False
+    require_validate_job: bool = False
+    """Fail validation when the Architect validate job (a preview API) is unavailable to this org/client
+    (404/403/501) or does not finish; by default the release continues on the other checks with a
+    `ValidationServiceUnavailable` warning."""
 
 
 class PublishPolicy(_Spec):
@@ -489,21 +493,107 @@ class FlowIdentity(_Wire):
     """UPPER-case Flow.type as Genesys returns it, e.g. INBOUNDCALL."""
 
 
-OperationKind = Literal["publish", "rollback", "restore", "import"]
+OperationKind = Literal["publish", "import", "rollback", "restore", "checkin", "reimport"]
+"""publish/import: the release itself; rollback: publishing a version during a rollback; restore: saving the
+last good configuration as a new draft; checkin: checking that draft in; reimport: importing the last good
+export through an Architect job."""
+
+RollbackRoute = Literal["republish", "restore", "reimport"]
+ROLLBACK_ROUTES: tuple[RollbackRoute, ...] = get_args(RollbackRoute)
+"""The rollback routes, in the order they are tried."""
+
+RouteResult = Literal["refused", "ignored", "failed", "timedOut"]
+
+
+class OperationSnapshot(_Wire):
+    """Flow.currentOperation as read when an intent was recorded: an operation with this id is not ours."""
+
+    id: str = ""
+    action: str = ""
+    status: str = ""
+
+
+class Refusal(_Wire):
+    """Genesys refused the side effect (HTTP 400/404/409): the planner decides what comes next."""
+
+    status: int = 0
+    code: str = ""
+    message: str = ""
+    at: str = ""
 
 
 class OperationRecord(_Wire):
     """In-flight work, persisted before its side effect so a restart resumes instead of repeating it."""
 
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
+
     kind: OperationKind
     id: str = ""
-    """Genesys operation id (publish/rollback/restore) or Architect job id (import); empty until known."""
+    """The Operation id the POST answered with (publish/rollback/checkin) or the Architect job id
+    (import/reimport); empty until known. The id shown later on flow.currentOperation may differ (R2)."""
     version: str = ""
-    """The version being published; for `restore`, the old version whose configuration is restored."""
+    """publish/rollback: the version being published; restore/reimport: the last good version whose
+    configuration is restored; checkin: the draft being checked in."""
     started_at: str = ""
-    polls: int = 0
+    """When the intent was recorded: publish.timeoutSeconds counts from here."""
+    posted_at: str = ""
+    """When Genesys acknowledged the side effect (POST answered, YAML upload accepted); empty until then."""
+    prior_operation: OperationSnapshot | None = None
+    """flow.currentOperation when the intent was recorded."""
+    prior_version: str = ""
+    """What the side effect changes, as it was at intent time: publishedVersion (publish, rollback, import,
+    reimport), checkedInVersion (checkin) or savedVersion (restore)."""
+    refused: Refusal | None = None
+    completed_at: str = ""
+    """import/reimport: when the Architect job was first seen Success (reads may lag behind it)."""
+
+
+class RouteAttempt(_Wire):
+    route: RollbackRoute
+    result: RouteResult
+    message: str = ""
+
+
+class RollbackRecord(_Wire):
+    """The rollback in progress (or done): the route being tried and the version ids it produced."""
+
+    route: RollbackRoute = "republish"
+    target_version: str = ""
+    """The last good version whose configuration is restored (the old id)."""
+    draft_version: str = ""
+    """restore: the draft `POST /flows/{id}/versions` returned (saved_version_<uuid> on real orgs)."""
     restored_version: str = ""
-    """`restore` only: the new version created from the old configuration, once created."""
+    """The version live after the rollback (the new id): the target for republish, the checkedInVersion the
+    org reported after our check-in for restore, the publishedVersion after the job for reimport."""
+    route_started_at: str = ""
+    left: list[RouteAttempt] = Field(default_factory=list)
+    """Routes tried and left, in order, with why."""
+
+
+JobKind = Literal["validate", "export"]
+
+
+class JobRecord(_Wire):
+    """An Architect job that changes nothing (validate, export), polled across passes by the planner."""
+
+    kind: JobKind
+    id: str = ""
+    version: str = ""
+    started_at: str = ""
+    unavailable: str = ""
+    """validate: why the validate service could not be used (HTTP 404/403/501); the job did not run."""
+
+
+class ExportFailure(_Wire):
+    """The export of `version` failed: retried with backoff, or stalled when `permanent`."""
+
+    version: str = ""
+    message: str = ""
+    permanent: bool = False
+    since: str = ""
+    """First failure of this export."""
+    at: str = ""
+    """Latest failure."""
 
 
 class ValidationMessage(_Wire):
@@ -521,7 +611,10 @@ class VerificationProgress(_Wire):
     stage: str = ""
     started_at: str = ""
     samples: int = 0
+    failed: int = 0
     failure_ratio: float = 0.0
+    sampled_at: str = ""
+    """When the stage's flow outcomes were read after it baked; the planner judges them."""
 
 
 class ArtifactRecord(_Wire):
@@ -546,6 +639,9 @@ class FlowReleaseStatus(_Wire):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
 
     observed_generation: int | None = None
+    """The generation the engine handled when it wrote this status (every write, errors included)."""
+    attempt_generation: int | None = None
+    """The generation the current attempt started for; a different generation starts a new attempt."""
     phase: Phase = Phase.PENDING
     conditions: list[Condition] = Field(default_factory=list)
     flow: FlowIdentity | None = None
@@ -554,6 +650,11 @@ class FlowReleaseStatus(_Wire):
     last_good_version: str = ""
     failed_version: str = ""
     operation: OperationRecord | None = None
+    rollback: RollbackRecord | None = None
+    job: JobRecord | None = None
+    published_operation_id: str = ""
+    """The Genesys operation id (mode A) or Architect job id (mode B) that made publishedVersion live."""
+    export_failure: ExportFailure | None = None
     dependency_hash: str = ""
     source_digest: str = ""
     """Mode B: sha256 of the substituted Archy YAML last published (or failed), for idempotence."""

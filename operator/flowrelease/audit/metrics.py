@@ -5,6 +5,9 @@
     flowrelease_step_duration_seconds{action,outcome}        one observation per engine step (audit event)
     flowrelease_validation_errors_total                      validations that failed
     flowrelease_rollbacks_total{result}                      finished rollbacks: succeeded or failed
+    flowrelease_rollback_routes_total{route,result}          rollback routes ended: succeeded, refused,
+                                                             ignored, failed, timedOut
+    flowrelease_validation_service_unavailable_total         releases validated without the validate job
     flowrelease_genesys_requests_total{method,route,status}  every HTTP response from Genesys
     flowrelease_verification_verdicts_total{verdict}         judged bake stages: pass or breach
     flowrelease_time_to_ready_seconds                        from a release attempt's start to Ready
@@ -13,8 +16,9 @@
     flowrelease_genesys_rate_limit_wait_seconds              client-side waits for a rate-limit slot
 
 `MetricsAuditSink` derives the step, validation, rollback, verdict, time-to-Ready and phase metrics from
-AuditEvents; the shells record release results and in-flight counts; `genesys_request_observer()` is the
-GenesysClient's `on_response`; `rate_limit_sleep()` is the `sleep` of a RateLimiterRegistry.
+AuditEvents — from their typed `milestone` (and `rollback_route`/`route_result`), never from step names; the
+shells record release results and in-flight counts; `genesys_request_observer()` is the GenesysClient's
+`on_response`; `rate_limit_sleep()` is the `sleep` of a RateLimiterRegistry.
 """
 
 from __future__ import annotations
@@ -28,11 +32,11 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from flowrelease.engine.ports import AuditEvent
+from flowrelease.engine.ports import AuditEvent, Milestone
 
 STEP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
-ROLLBACK_RESULTS = {"RollbackSucceeded": "succeeded", "RollbackFailed": "failed"}
-"""The engine's step names (AuditEvent.details["step"]) that end a rollback, and the result they mean."""
+ROLLBACK_RESULTS = {Milestone.ROLLBACK_SUCCEEDED: "succeeded", Milestone.ROLLBACK_FAILED: "failed"}
+"""The milestones that end a rollback, and the `result` label they count under."""
 READY_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0)
 WAIT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 PHASES = (
@@ -116,6 +120,17 @@ class ReleaseMetrics:
             ["result"],
             registry=self.registry,
         )
+        self.rollback_routes = Counter(
+            "flowrelease_rollback_routes",
+            "Rollback routes that ended, by route and result.",
+            ["route", "result"],
+            registry=self.registry,
+        )
+        self.validation_service_unavailable = Counter(
+            "flowrelease_validation_service_unavailable",
+            "Releases validated without the Architect validate job (the service was unavailable).",
+            registry=self.registry,
+        )
         self.genesys_requests = Counter(
             "flowrelease_genesys_requests",
             "HTTP responses from Genesys Cloud by method, route template and status code.",
@@ -145,18 +160,27 @@ class ReleaseMetrics:
 
     def observe_step(self, event: AuditEvent) -> None:
         self.step_seconds.labels(event.action, event.outcome).observe(max(event.latency_ms, 0.0) / 1000.0)
-        if event.action == "validate" and event.outcome == "failed":
+        milestone = event.milestone
+        if milestone is Milestone.VALIDATION_FAILED:
             self.validation_errors.inc()
-        step = str(event.details.get("step", ""))
-        result = ROLLBACK_RESULTS.get(step)
+        elif milestone is Milestone.VALIDATION_SERVICE_UNAVAILABLE:
+            self.validation_service_unavailable.inc()
+        elif milestone is Milestone.ROLLBACK_ROUTE_LEFT and event.rollback_route:
+            self.rollback_routes.labels(event.rollback_route, event.route_result).inc()
+        elif milestone is Milestone.STAGE_PASSED:
+            self.verification_verdicts.labels("pass").inc()
+        elif milestone is Milestone.STAGE_BREACHED:
+            self.verification_verdicts.labels("breach").inc()
+        elif milestone is Milestone.ATTEMPT_STARTED:
+            self._attempt_started[event.release] = self._monotonic()
+        elif milestone is Milestone.READY and event.release in self._attempt_started:
+            self.time_to_ready.observe(self._monotonic() - self._attempt_started.pop(event.release))
+        result = ROLLBACK_RESULTS.get(milestone) if milestone is not None else None
         if result is not None:
             self.rollbacks.labels(result).inc()
-        if step == "JudgeVerifyStage":
-            self.verification_verdicts.labels("breach" if event.outcome == "failed" else "pass").inc()
-        if step == "BeginAttempt":
-            self._attempt_started[event.release] = self._monotonic()
-        elif step == "MarkReady" and event.release in self._attempt_started:
-            self.time_to_ready.observe(self._monotonic() - self._attempt_started.pop(event.release))
+            if event.rollback_route:
+                route_result = "succeeded" if result == "succeeded" else event.route_result or "failed"
+                self.rollback_routes.labels(event.rollback_route, route_result).inc()
         phase = event.details.get("phase")
         if isinstance(phase, str):
             self.phases.saw(event.release, phase)

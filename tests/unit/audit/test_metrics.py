@@ -12,10 +12,18 @@ from flowrelease.audit.metrics import (
     genesys_request_observer,
     rate_limit_sleep,
 )
-from flowrelease.engine.ports import AuditEvent
+from flowrelease.engine.ports import AuditEvent, Milestone
 
 
-def event(action: str, outcome: str, latency_ms: float = 250.0, step: str = "") -> AuditEvent:
+def event(
+    action: str,
+    outcome: str,
+    latency_ms: float = 250.0,
+    step: str = "",
+    milestone: Milestone | None = None,
+    route: str = "",
+    result: str = "",
+) -> AuditEvent:
     return AuditEvent(
         timestamp="2026-11-28T01:00:00Z",
         release="cc/a",
@@ -28,6 +36,9 @@ def event(action: str, outcome: str, latency_ms: float = 250.0, step: str = "") 
         attempt=1,
         validation_error_rate=0.0,
         details={"step": step} if step else {},
+        milestone=milestone,
+        rollback_route=route,
+        route_result=result,
     )
 
 
@@ -51,22 +62,62 @@ def test_steps_become_latency_observations_by_action_and_outcome() -> None:
     )
 
 
-def test_failed_validations_and_finished_rollbacks_are_counted() -> None:
+def test_failed_validations_and_finished_rollbacks_are_counted_from_typed_milestones() -> None:
     metrics = ReleaseMetrics()
     sink = MetricsAuditSink(metrics)
-    for action, outcome, step in [
-        ("validate", "failed", "FailValidation"),
-        ("validate", "ok", "Validate"),
-        ("validate", "failed", "Validate"),
-        ("rollback", "ok", "StartRollback"),
-        ("poll", "waiting", "Wait"),
-        ("rollback", "ok", "RollbackSucceeded"),
-        ("rollback", "failed", "RollbackFailed"),
+    for action, outcome, step, milestone, route, result in [
+        ("validate", "failed", "FailValidation", Milestone.VALIDATION_FAILED, "", ""),
+        ("validate", "ok", "Validate", None, "", ""),
+        ("validate", "failed", "Validate", Milestone.VALIDATION_FAILED, "", ""),
+        ("rollback", "failed", "StartRollback", Milestone.ROLLBACK_STARTED, "republish", ""),
+        ("poll", "waiting", "Wait", None, "", ""),
+        ("rollback", "failed", "LeaveRoute", Milestone.ROLLBACK_ROUTE_LEFT, "republish", "ignored"),
+        ("rollback", "ok", "RollbackSucceeded", Milestone.ROLLBACK_SUCCEEDED, "restore", ""),
+        ("rollback", "failed", "LeaveRoute", Milestone.ROLLBACK_FAILED, "reimport", "refused"),
+        ("validate", "ok", "PassValidation", Milestone.VALIDATION_SERVICE_UNAVAILABLE, "", ""),
+        # a step NAME alone counts for nothing: only the typed milestone does
+        ("rollback", "ok", "RollbackSucceeded", None, "", ""),
     ]:
-        sink.emit(event(action, outcome, step=step))
+        sink.emit(event(action, outcome, step=step, milestone=milestone, route=route, result=result))
     assert value(metrics, "flowrelease_validation_errors_total") == 2
     assert value(metrics, "flowrelease_rollbacks_total", {"result": "succeeded"}) == 1
     assert value(metrics, "flowrelease_rollbacks_total", {"result": "failed"}) == 1
+    routes = {
+        (route, result): value(
+            metrics, "flowrelease_rollback_routes_total", {"route": route, "result": result}
+        )
+        for route, result in [("republish", "ignored"), ("restore", "succeeded"), ("reimport", "refused")]
+    }
+    assert routes == {("republish", "ignored"): 1, ("restore", "succeeded"): 1, ("reimport", "refused"): 1}
+    assert value(metrics, "flowrelease_validation_service_unavailable_total") == 1
+
+
+def test_every_existing_metric_name_and_label_set_is_kept() -> None:
+    """Prometheus rules and dashboards are written against these; renaming one is a breaking change."""
+    metrics = ReleaseMetrics()
+    sink = MetricsAuditSink(metrics)
+    sink.emit(event("validate", "failed", milestone=Milestone.VALIDATION_FAILED))
+    sink.emit(event("rollback", "ok", milestone=Milestone.ROLLBACK_SUCCEEDED, route="republish"))
+    metrics.record_result("Ready")
+    metrics.observe_genesys_response("GET", "/api/v2/flows/{flowId}", 200)
+    labels = {
+        sample.name: sorted(sample.labels)
+        for family in metrics.registry.collect()
+        for sample in family.samples
+        if not sample.name.endswith(("_bucket", "_created"))
+    }
+    assert {name: labels[name] for name in KEPT} == KEPT
+
+
+KEPT = {
+    "flowrelease_releases_total": ["result"],
+    "flowrelease_releases_in_flight": [],
+    "flowrelease_step_duration_seconds_count": ["action", "outcome"],
+    "flowrelease_step_duration_seconds_sum": ["action", "outcome"],
+    "flowrelease_validation_errors_total": [],
+    "flowrelease_rollbacks_total": ["result"],
+    "flowrelease_genesys_requests_total": ["method", "route", "status"],
+}
 
 
 def test_genesys_responses_are_counted_by_method_route_and_status() -> None:
@@ -109,10 +160,16 @@ def test_the_default_metrics_are_shared() -> None:
 
 
 def phased(
-    step: str, phase: str, outcome: str = "ok", release: str = "cc/a", action: str = "verify"
+    step: str,
+    phase: str,
+    outcome: str = "ok",
+    release: str = "cc/a",
+    action: str = "verify",
+    milestone: Milestone | None = None,
 ) -> AuditEvent:
     base = event(action, outcome, step=step)
-    return AuditEvent(**{**base.__dict__, "release": release, "details": {"step": step, "phase": phase}})
+    details = {"step": step, "phase": phase}
+    return AuditEvent(**{**base.__dict__, "release": release, "details": details, "milestone": milestone})
 
 
 class FakeMonotonic:
@@ -126,10 +183,11 @@ class FakeMonotonic:
 def test_judged_stages_count_as_pass_or_breach_verdicts() -> None:
     metrics = ReleaseMetrics()
     sink = MetricsAuditSink(metrics)
-    sink.emit(phased("JudgeVerifyStage", "Verifying"))
-    sink.emit(phased("JudgeVerifyStage", "Verifying"))
-    sink.emit(phased("JudgeVerifyStage", "RollingBack", outcome="failed"))
+    sink.emit(phased("PassVerifyStage", "Verifying", milestone=Milestone.STAGE_PASSED))
+    sink.emit(phased("PassVerifyStage", "Verifying", milestone=Milestone.STAGE_PASSED))
+    sink.emit(phased("StartRollback", "RollingBack", outcome="failed", milestone=Milestone.STAGE_BREACHED))
     sink.emit(phased("StartVerifyStage", "Verifying"))  # starting a stage is no verdict
+    sink.emit(phased("JudgeVerifyStage", "Verifying"))  # a step name alone counts nothing
     assert value(metrics, "flowrelease_verification_verdicts_total", {"verdict": "pass"}) == 2
     assert value(metrics, "flowrelease_verification_verdicts_total", {"verdict": "breach"}) == 1
 
@@ -138,10 +196,11 @@ def test_time_to_ready_runs_from_the_attempt_to_ready_and_skips_attempts_it_did_
     clock = FakeMonotonic()
     metrics = ReleaseMetrics(monotonic=clock)
     sink = MetricsAuditSink(metrics)
-    sink.emit(phased("BeginAttempt", "Validating", action="observe"))
+    sink.emit(phased("BeginAttempt", "Validating", action="observe", milestone=Milestone.ATTEMPT_STARTED))
     clock.now += 42.0
-    sink.emit(phased("MarkReady", "Ready", action="export"))
-    sink.emit(phased("MarkReady", "Ready", release="cc/b", action="export"))  # began before a restart
+    sink.emit(phased("MarkReady", "Ready", action="export", milestone=Milestone.READY))
+    # began before a restart:
+    sink.emit(phased("MarkReady", "Ready", release="cc/b", action="export", milestone=Milestone.READY))
     assert value(metrics, "flowrelease_time_to_ready_seconds_count") == 1
     assert value(metrics, "flowrelease_time_to_ready_seconds_sum") == 42.0
     assert value(metrics, "flowrelease_time_to_ready_seconds_bucket", {"le": "60.0"}) == 1
