@@ -607,14 +607,74 @@ class ValidationSummary(_Wire):
     messages: list[ValidationMessage] = Field(default_factory=list)
 
 
+SignalState = Literal["healthy", "breached", "insufficient"]
+CheckKindName = Literal["http", "prometheus"]
+StageVerdictName = Literal["passed", "passedNotJudged", "breached", "checkFailed", "insufficientData"]
+
+
+class SignalRecord(_Wire):
+    """One signal as judged: what was measured, the value, the threshold, the samples and the verdict."""
+
+    signal: str
+    measured: str = ""
+    value: float | None = None
+    threshold: str = ""
+    samples: int = 0
+    verdict: SignalState = "insufficient"
+    message: str = ""
+
+
+class CheckRecord(_Wire):
+    """The latest attempt of an external check in the current stage (what it read, never a secret)."""
+
+    name: str
+    kind: CheckKindName = "http"
+    attempts: int = 0
+    last_attempt_at: str = ""
+    target: str = ""
+    """What was asked: `GET https://monitor.example.com/ivr` (no query string or user info)."""
+    http_status: int | None = None
+    value: float | None = None
+    error: str = ""
+    threshold: str = ""
+    passed: bool = False
+    message: str = ""
+
+
+class StageRecord(_Wire):
+    """A judged verify stage: its verdict in words, on how many samples, and every signal and check."""
+
+    name: str
+    verdict: StageVerdictName
+    message: str = ""
+    version: str = ""
+    window_seconds: int = 0
+    entries: int = 0
+    judged_at: str = ""
+    signals: list[SignalRecord] = Field(default_factory=list)
+    checks: list[CheckRecord] = Field(default_factory=list)
+
+
 class VerificationProgress(_Wire):
     stage: str = ""
     started_at: str = ""
+    window_seconds: int = 0
+    """The stage's window as it stands: bakeSeconds, grown by Extend (0 before the stage starts)."""
     samples: int = 0
+    """Entries (nFlow) of the released version in the window."""
+    outcomes: int = 0
     failed: int = 0
+    """Failed flow outcomes (nFlowOutcomeFailed)."""
     failure_ratio: float = 0.0
+    """failed / outcomes (0 without outcomes)."""
+    exits: int = 0
+    disconnects: int = 0
     sampled_at: str = ""
-    """When the stage's flow outcomes were read after it baked; the planner judges them."""
+    """When the window's aggregates were read (after it closed and settled); the planner judges them."""
+    checks: list[CheckRecord] = Field(default_factory=list)
+    """This stage's external checks so far."""
+    stages: list[StageRecord] = Field(default_factory=list)
+    """The stages of this attempt judged so far, in order."""
 
 
 class ArtifactRecord(_Wire):

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.audit.metrics import ReleaseMetrics
+from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.outcome import Outcome, OutcomeKind
 from flowrelease.local.outcomes import ReleaseResult, ResultKind, result_from, status_message
 from flowrelease.local.progress import ProgressReporter
@@ -42,6 +43,7 @@ class Reconciling(Protocol):
         git_credentials: Mapping[str, str] | None = None,
         requested_at: str = "",
         source_yaml: str | None = None,
+        checks: CheckProbe | None = None,
     ) -> Outcome: ...
 
 
@@ -54,6 +56,7 @@ class ReleaseJob:
     git_credentials: Mapping[str, str] | None = None
     source_yaml: str | None = None
     requested_at: str = ""
+    checks: CheckProbe | None = None
 
     @property
     def key(self) -> str:
@@ -114,6 +117,7 @@ class ReleaseRunner:
                     git_credentials=job.git_credentials,
                     requested_at=job.requested_at,
                     source_yaml=job.source_yaml,
+                    checks=job.checks,
                 )
             except Exception as error:
                 logger.exception("reconciling %s failed unexpectedly", job.key)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from flowrelease.checks import ExternalCheckProbe
 from flowrelease.local.emulated import aimed_at
 from flowrelease.local.inputs import BadInput, Inputs
 from flowrelease.local.outcomes import ReleaseResult
@@ -97,6 +98,7 @@ async def run_sync(
                 git_credentials=resolved.git_credentials,
                 source_yaml=resolved.source_yaml,
                 requested_at=settings.requested_at,
+                checks=ExternalCheckProbe(wiring.http, inputs.check_secrets.get(resolved.key)),
             )
             for (resolved, release), generation in zip(aimed, generations, strict=True)
         ]
