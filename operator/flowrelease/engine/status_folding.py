@@ -481,9 +481,14 @@ class Folder:
     ) -> FlowReleaseStatus:
         version = status.published_version
         text = message or f"Version {version} has no verify stages"
-        conditions = self._set(status.conditions, C.HEALTHY, "True", reason, text)
         judged = status.verification.stages if status.verification else []
         unjudged = [s.name for s in judged if s.verdict == "passedNotJudged"]
+        if unjudged:  # passed on too few samples: nobody may call it healthy
+            conditions = self._set(
+                status.conditions, C.HEALTHY, "Unknown", C.NOT_JUDGED, f"Version {version} was not judged"
+            )
+        else:
+            conditions = self._set(status.conditions, C.HEALTHY, "True", reason, text)
         verified: tuple[ConditionStatus, str, str]
         if reason == C.NO_VERIFY_STAGES:
             verified = ("False", C.NOT_JUDGED, f"Version {version} is not verified: it has no verify stages")
