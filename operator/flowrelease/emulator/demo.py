@@ -25,8 +25,8 @@ FIXTURE_SUBSTITUTIONS: dict[str, str] = {
 
 # Healthy traffic (see `traffic`): 1 % of interactions fail, a few callers hang up. Support IVR sets a flow
 # outcome in every version; Billing IVR sets none; an in-queue flow cannot.
-SUPPORT_TRAFFIC = {"entriesPerMinute": 6, "failureRatio": 0.01, "abandonRatio": 0.02, "flowSeconds": 45}
-BILLING_TRAFFIC = {"entriesPerMinute": 4, "failureRatio": 0.01, "abandonRatio": 0.03, "flowSeconds": 30}
+SUPPORT_TRAFFIC = {"entriesPerMinute": 10, "failureRatio": 0.01, "abandonRatio": 0.02, "flowSeconds": 45}
+BILLING_TRAFFIC = {"entriesPerMinute": 6, "failureRatio": 0.01, "abandonRatio": 0.03, "flowSeconds": 30}
 IN_QUEUE_TRAFFIC = {"entriesPerMinute": 3, "failureRatio": 0.0, "abandonRatio": 0.05, "flowSeconds": 120}
 SUPPORT_OUTCOME = "Caller Routed"
 
