@@ -1,7 +1,9 @@
 """One instant query of a `prometheus` check: `GET <url>/api/v1/query?query=…`, its single value.
 
 A scalar result, or a vector of exactly one sample, gives the value; an empty vector (no data), several
-samples, a matrix or string result, or an error answer give a reading with the reason.
+samples, a matrix or string result, or an error answer give a reading with the reason — and a non-2xx answer
+always names its HTTP status (Prometheus answers 400 bad_data, 422 execution, 503 timeout/unavailable; an
+auth proxy in front of it 401/403).
 """
 
 from __future__ import annotations
@@ -90,4 +92,7 @@ async def read_prometheus(
         status = response.status_code
         return CheckReading(target, status=status, error=f"HTTP {status}, not a Prometheus API answer")
     value, why_not = value_of(body)
+    if not response.is_success:  # Prometheus' own errors are 400/422/503; a proxy in front adds 401/403/5xx
+        why_not = f"HTTP {response.status_code}: {why_not or 'not a success'}"
+        value = None
     return CheckReading(target, status=response.status_code, value=value, error=why_not)

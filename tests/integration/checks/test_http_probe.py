@@ -89,7 +89,31 @@ SCENARIOS = {
     "redirect-not-followed": Scenario(
         {"status": 302, "headers": {"Location": "/login"}}, {}, False, "status 302, expected 2xx"
     ),
+    "unauthorized": Scenario({"status": 401, "body": {"error": "token expired"}}, {}, False,
+                             "status 401, expected 2xx"),
+    "forbidden": Scenario({"status": 403, "body": {"error": "scope"}}, {}, False, "status 403, expected 2xx"),
+    "no-such-check": Scenario({"status": 404}, {}, False, "status 404, expected 2xx"),
+    "rate-limited": Scenario({"status": 429, "headers": {"Retry-After": "5"}}, {}, False,
+                             "status 429, expected 2xx"),
+    "server-error": Scenario({"status": 500, "raw": b"Internal Server Error", "content_type": "text/plain"},
+                             {}, False, "status 500, expected 2xx"),
+    "bad-gateway": Scenario({"status": 502}, {}, False, "status 502, expected 2xx"),
+    "forbidden-with-a-passing-value": Scenario(
+        {"status": 403, "body": {"lastRun": {"passRate": 1.0}}},
+        {"jsonPath": "lastRun.passRate", "min": 0.99},
+        False,
+        "status 403, expected 2xx",
+    ),
+    "2xx-not-listed": Scenario({"status": 200}, {"expectStatus": [204]}, False, "status 200, expected 204"),
     "listed-status": Scenario({"status": 202}, {"expectStatus": [202]}, True, "status 202"),
+    "path-missing": Scenario(
+        {"status": 200, "body": {"lastRun": {}}}, {"jsonPath": "lastRun.passRate", "min": 0.99}, False,
+        "lastRun has no key 'passRate' (its keys: none)",
+    ),
+    "value-too-high": Scenario(
+        {"status": 200, "body": {"errors": 12}}, {"jsonPath": "errors", "max": 3}, False,
+        "errors = 12, outside value ≤ 3",
+    ),
     "rate-too-low": Scenario(
         {"status": 200, "body": {"lastRun": {"passRate": 0.8}}},
         {"jsonPath": "lastRun.passRate", "min": 0.99},
@@ -132,6 +156,31 @@ async def test_a_slow_server_times_out_and_a_closed_port_is_refused(
     closed = VerifyCheck.model_validate({"name": "gone", "http": {"url": "http://127.0.0.1:9/health"}})
     refused = judge_check(closed, await probe.read(closed))
     assert not refused.passed and refused.message.endswith("could not connect after at most 10 s")
+
+
+async def test_a_server_that_hangs_up_without_answering_fails_the_check(
+    health_server: HealthServer, probe: ExternalCheckProbe
+) -> None:
+    health_server.answer("/ivr", 200, {}, drop=True)
+    spec = check(health_server)
+    verdict = judge_check(spec, await probe.read(spec))
+    assert not verdict.passed, verdict.message
+    assert verdict.message.endswith(
+        "the server broke the HTTP protocol (closed the connection?) after at most 10 s"
+    )
+
+
+async def test_a_timeout_names_no_secret_even_when_the_url_holds_one(
+    health_server: HealthServer, probe: ExternalCheckProbe
+) -> None:
+    health_server.answer("/slow", 200, {}, delay_seconds=3)
+    spec = check(
+        health_server, "/slow?key=" + TOKEN, timeoutSeconds=1, bearerTokenSecretRef={"name": "monitor-token"}
+    )
+    reading = await probe.read(spec)
+    verdict = judge_check(spec, reading)
+    assert not verdict.passed and reading.error == "timed out after at most 1 s" and reading.status is None
+    assert_no_secret(reading.target, reading.error, verdict.message, repr(reading))
 
 
 async def test_a_secret_that_was_not_loaded_fails_the_check_naming_it(
