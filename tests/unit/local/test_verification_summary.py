@@ -24,7 +24,9 @@ def stage(name: str, verdict: StageVerdictName, entries: int, checks: int = 0) -
 
 
 def status(verified: tuple[ConditionStatus, str] | None, *stages: StageRecord) -> FlowReleaseStatus:
-    conditions = [] if verified is None else [Condition(type=C.VERIFIED, status=verified[0], reason=verified[1])]
+    conditions = []
+    if verified is not None:
+        conditions = [Condition(type=C.VERIFIED, status=verified[0], reason=verified[1])]
     return FlowReleaseStatus(conditions=conditions, verification=VerificationProgress(stages=list(stages)))
 
 
