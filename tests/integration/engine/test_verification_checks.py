@@ -148,3 +148,89 @@ async def test_passing_checks_and_healthy_traffic_verify_the_release(
     assert conditions_of(outcome.status)[C.VERIFIED] == ("True", C.STAGES_PASSED)
     (judged,) = outcome.status.verification.stages if outcome.status.verification else []
     assert [(c.name, c.passed) for c in judged.checks] == [("health", True), ("errors", True)]
+
+
+async def test_a_check_target_that_never_answers_in_time_fails_the_stage_after_its_retries(
+    checked: Harness, health_server: HealthServer
+) -> None:
+    health_server.answer("/health", 200, {}, delay_seconds=3)
+    check = {
+        "name": "health",
+        "retries": 1,
+        "http": {"url": f"{health_server.base_url}/health", "timeoutSeconds": 1},
+    }
+
+    outcome = await checked.drive(checked.release(verify={"stages": [{**QUICK, "checks": [check]}]}))
+
+    assert outcome.status.phase is Phase.ROLLED_BACK, outcome.message
+    assert conditions_of(outcome.status)[C.VERIFIED] == ("False", C.CHECK_FAILED)
+    (judged,) = outcome.status.verification.stages if outcome.status.verification else []
+    (record,) = judged.checks
+    assert (record.attempts, record.passed, record.http_status) == (2, False, None)
+    assert record.error == "timed out after at most 1 s" and len(health_server.requests) == 2
+    assert judged.message.endswith(
+        "health' failed: GET " + health_server.base_url + "/health: timed out after at most 1 s"
+    )
+
+
+async def test_a_check_target_that_recovers_within_the_retries_passes_the_stage(
+    checked: Harness, health_server: HealthServer
+) -> None:
+    path = "/api/checks/support-ivr"
+    health_server.answer_next(path, 503, {"message": "warming up"})
+    health_server.answer_next(path, 401, {"message": "token not propagated yet"})
+    health_server.answer(path, 200, {"lastRun": {"passRate": 1.0}})
+    check = {
+        "name": "synthetic-call",
+        "retries": 2,
+        "http": {"url": health_server.base_url + path, "jsonPath": "lastRun.passRate", "min": 0.99},
+    }
+
+    outcome = await checked.drive(checked.release(verify={"stages": [{**QUICK, "checks": [check]}]}))
+
+    assert outcome.kind is OutcomeKind.READY and outcome.status.published_version == "3.0", outcome.message
+    assert conditions_of(outcome.status)[C.VERIFIED] == ("True", C.STAGES_PASSED)
+    (judged,) = outcome.status.verification.stages if outcome.status.verification else []
+    (record,) = judged.checks
+    assert (record.attempts, record.passed, record.http_status, record.value) == (3, True, 200, 1.0)
+    attempts = [e.details["passed"] for e in checked.audit.events if "attempt" in e.details]
+    assert attempts == [False, False, True], "one audit event per attempt"
+
+
+async def test_a_prometheus_query_that_errors_fails_the_stage_and_rolls_back(
+    checked: Harness, prometheus_scraping: PrometheusHandle
+) -> None:
+    check = {
+        "name": "data-action-errors",
+        "retries": 0,
+        "prometheus": {"url": prometheus_scraping.url, "query": "sum(rate(ivr_errors_total[5m]", "max": 0.05},
+    }
+
+    outcome = await checked.drive(checked.release(verify={"stages": [{**QUICK, "checks": [check]}]}))
+
+    assert outcome.status.phase is Phase.ROLLED_BACK, outcome.message
+    (judged,) = outcome.status.verification.stages if outcome.status.verification else []
+    (record,) = judged.checks
+    assert not record.passed and record.http_status == 400 and record.value is None
+    assert record.error.startswith("HTTP 400: Prometheus answered bad_data: "), record.error
+
+
+async def test_a_prometheus_query_with_no_data_fails_the_stage_rather_than_passing_it(
+    checked: Harness, prometheus_scraping: PrometheusHandle
+) -> None:
+    check = {
+        "name": "data-action-errors",
+        "retries": 0,
+        "prometheus": {
+            "url": prometheus_scraping.url,
+            "query": "max(ivr_metric_nobody_exports)",
+            "max": 0.05,
+        },
+    }
+
+    outcome = await checked.drive(checked.release(verify={"stages": [{**QUICK, "checks": [check]}]}))
+
+    assert outcome.status.phase is Phase.ROLLED_BACK, outcome.message
+    assert conditions_of(outcome.status)[C.VERIFIED] == ("False", C.CHECK_FAILED)
+    (judged,) = outcome.status.verification.stages if outcome.status.verification else []
+    assert judged.checks[0].error == "no data: the query matched no series"
