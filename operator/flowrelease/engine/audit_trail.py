@@ -42,7 +42,14 @@ def action_of(step: S.Step | None, status: FlowReleaseStatus) -> str:
             return "publish"
         case S.StartImport() | S.ImportJobSucceeded() | S.ImportSucceeded():
             return "import"
-        case S.StartVerifyStage() | S.SampleVerifyStage() | S.PassVerifyStage() | S.VerificationPassed():
+        case (
+            S.StartVerifyStage()
+            | S.SampleVerifyStage()
+            | S.RunCheck()
+            | S.PassVerifyStage()
+            | S.ExtendVerifyStage()
+            | S.VerificationPassed()
+        ):
             return "verify"
         case (
             S.StartRollback()

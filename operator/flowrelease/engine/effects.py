@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from flowrelease.api import conditions as C
-from flowrelease.api.models import FlowRelease, FlowReleaseStatus, ValidationMessage
+from flowrelease.api.models import CheckRecord, FlowRelease, FlowReleaseStatus, ValidationMessage
 from flowrelease.engine import steps as S
 from flowrelease.engine.bounds import CONFLICT_RETRY_SECONDS
+from flowrelease.engine.checks import CheckProbe, CheckReading, judge_check, kind_of
 from flowrelease.engine.evidence import parse_time, snapshot
 from flowrelease.engine.export_target import export_target_problem
 from flowrelease.engine.judgement import Rejection, check_dependencies, check_version
@@ -61,6 +63,8 @@ class Effects:
     save: Save
     artifacts: ArtifactStore | None
     git_credentials: Mapping[str, str]
+    checks: CheckProbe | None = None
+    """Runs the external checks of verify stages (None: a check fails saying it cannot run)."""
     unlocked: bool = False
     """A lock was broken in this pass: a lock still shown after it (a lagging read) is waited out."""
 
@@ -90,6 +94,8 @@ class Effects:
                 return await self._import(step, status, flow)
             case S.SampleVerifyStage():
                 return await self._sample(step, status, _need(flow))
+            case S.RunCheck():
+                return await self._run_check(step, status)
             case S.StartRollbackPublish():
                 current = _need(flow)
                 intended = self.folder.rollback_publish_intended(
@@ -338,16 +344,55 @@ class Effects:
         progress = status.verification
         now = self.folder.now
         since = parse_time(progress.started_at) if progress and progress.started_at else now
-        sample = await self.api.flow_health(flow.id, since, now)
-        sampled = self.folder.stage_sampled(status, step.stage, sample)
+        until = min(since + timedelta(seconds=step.window_seconds), now)
+        version = status.published_version
+        sample = await self.api.flow_version_sample(flow.id, version, since, until)
+        sampled = self.folder.stage_sampled(status, step.stage, step.window_seconds, sample)
         return Folded(
             sampled,
             details={
                 "stage": step.stage.name,
-                "samples": sample.outcomes,
-                "failed": sample.failed,
-                "failure_ratio": round(sample.failure_ratio, 6),
+                "version": version,
+                "window_seconds": step.window_seconds,
+                "entries": sample.entries,
+                "outcomes": sample.outcomes,
+                "failed_outcomes": sample.failed_outcomes,
+                "exits": sample.exits,
+                "disconnects": sample.disconnects,
             },
+        )
+
+    async def _run_check(self, step: S.RunCheck, status: FlowReleaseStatus) -> Folded:
+        check = step.check
+        if self.checks is None:
+            reading = CheckReading(check.name, error="external checks are not available to this engine")
+        else:
+            reading = await self.checks.read(check)
+        verdict = judge_check(check, reading)  # for the audit line only; the planner judges again
+        record = CheckRecord(
+            name=check.name,
+            kind=kind_of(check),
+            attempts=step.attempt,
+            target=reading.target,
+            http_status=reading.status,
+            value=verdict.value,
+            error=reading.error,
+            threshold=verdict.threshold,
+            passed=verdict.passed,
+            message=verdict.message,
+        )
+        return Folded(
+            self.folder.check_attempted(status, record),
+            details={
+                "stage": step.stage.name,
+                "check": check.name,
+                "kind": record.kind,
+                "attempt": step.attempt,
+                "passed": verdict.passed,
+                "value": verdict.value,
+                "message": verdict.message,
+            },
+            milestone=Milestone.CHECK_ATTEMPTED,
         )
 
     # -- export ---------------------------------------------------------------------------------------------

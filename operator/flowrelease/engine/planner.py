@@ -38,10 +38,10 @@ from flowrelease.engine.bounds import (
 )
 from flowrelease.engine.evidence import parse_time
 from flowrelease.engine.in_flight import resume
-from flowrelease.engine.judgement import check_job, judge_health, summarize_job
+from flowrelease.engine.judgement import check_job, summarize_job
 from flowrelease.engine.locks import attempt_started, attempt_started_at, lock_step
 from flowrelease.engine.poll_schedule import PollSchedule
-from flowrelease.engine.ports import HealthSample, JobState, ServiceUnavailable
+from flowrelease.engine.ports import JobState, ServiceUnavailable
 from flowrelease.engine.rollback_routes import plan_rollback, rollback_step
 from flowrelease.engine.situation import Situation
 from flowrelease.engine.steps import (
@@ -52,11 +52,9 @@ from flowrelease.engine.steps import (
     MarkReady,
     Observation,
     PassValidation,
-    PassVerifyStage,
     ReleaseFailed,
     ReportDrift,
     ResolveFlow,
-    SampleVerifyStage,
     Settled,
     SkipPublish,
     Stall,
@@ -64,14 +62,13 @@ from flowrelease.engine.steps import (
     StartExportJob,
     StartImport,
     StartPublish,
-    StartVerifyStage,
     Step,
     StoreArtifact,
     Suspend,
     Validate,
-    VerificationPassed,
     Wait,
 )
+from flowrelease.engine.verify_plan import plan_verify
 
 __all__ = ["parse_time", "plan", "rollback_step"]
 
@@ -120,7 +117,7 @@ def plan(
     if status.phase in (Phase.VALIDATING, Phase.PUBLISHING):
         return _before_publish(situation, desired)
     if status.phase is Phase.VERIFYING:
-        return _verify(situation)
+        return plan_verify(situation)
     if status.phase is Phase.EXPORTING:
         return _export(situation)
     if status.phase is Phase.READY:
@@ -366,36 +363,6 @@ def _verified(status: FlowReleaseStatus, version: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------------- verify
-
-
-def _verify(situation: Situation) -> Step:
-    spec, status = situation.spec, situation.status
-    stages = spec.verify.stages
-    if not stages:
-        return VerificationPassed(C.NO_VERIFY_STAGES)
-    progress = status.verification
-    names = [stage.name for stage in stages]
-    if progress is None or not progress.started_at or progress.stage not in names:
-        return StartVerifyStage(stages[0], "first verify stage")
-    index = names.index(progress.stage)
-    stage = stages[index]
-    version = status.published_version
-    if progress.sampled_at:
-        sample = HealthSample(outcomes=progress.samples, failed=progress.failed)
-        verdict = judge_health(stage, sample, version)
-        if verdict.breach:
-            return rollback_step(spec, status, C.HEALTH_BREACH, verdict.message)
-        following = stages[index + 1] if index + 1 < len(stages) else None
-        return PassVerifyStage(stage, following, verdict.message)
-    baked = situation.since(progress.started_at)
-    if baked < stage.bake_seconds:
-        until = situation.later(progress.started_at, stage.bake_seconds)
-        return Wait(
-            stage.bake_seconds - baked,
-            C.BAKING,
-            f"Baking version {version} in stage '{stage.name}' for {stage.bake_seconds}s, until {until}",
-        )
-    return SampleVerifyStage(stage, f"stage '{stage.name}' baked for {stage.bake_seconds}s")
 
 
 def next_stage_name(spec: FlowReleaseSpec, current: str) -> str:

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Literal, Protocol
 
 from flowrelease.api.models import FlowReleaseStatus, GitExport
+from flowrelease.engine.verification import VersionSample
 
 # --------------------------------------------------------------------------------- Genesys values
 
@@ -123,20 +124,6 @@ class ServiceUnavailable:
     status: int
     """The HTTP status: 404, 403 or 501."""
     message: str
-
-
-@dataclass(frozen=True)
-class HealthSample:
-    """Flow outcomes over a window, from /api/v2/analytics/flows/aggregates/query."""
-
-    outcomes: int
-    """nFlowOutcome"""
-    failed: int
-    """nFlowOutcomeFailed"""
-
-    @property
-    def failure_ratio(self) -> float:
-        return self.failed / self.outcomes if self.outcomes else 0.0
 
 
 @dataclass(frozen=True)
@@ -305,7 +292,12 @@ class FlowApi(Protocol):
         """GET /flows/jobs/{id}?expand=messages."""
         ...
 
-    async def flow_health(self, flow_id: str, since: datetime, until: datetime) -> HealthSample: ...
+    async def flow_version_sample(
+        self, flow_id: str, version: str, since: datetime, until: datetime
+    ) -> VersionSample:
+        """Flow aggregates of ONE version of the flow over [since, until): POST
+        /api/v2/analytics/flows/aggregates/query filtered on flowId AND flowVersion (genesys-api.md §9)."""
+        ...
 
     async def start_export(self, flow_id: str, version_id: str) -> str:
         """POST /flows/export/jobs for one version as Archy YAML: the job id."""
@@ -383,6 +375,11 @@ class Milestone(StrEnum):
     ATTEMPT_STARTED = "AttemptStarted"
     STAGE_PASSED = "StagePassed"
     STAGE_BREACHED = "StageBreached"
+    """A verify stage failed: a signal breached, a check failed or too few samples (see the reason)."""
+    STAGE_NOT_JUDGED = "StageNotJudged"
+    """Passed without judgement (onInsufficientData: Pass)."""
+    STAGE_EXTENDED = "StageExtended"
+    CHECK_ATTEMPTED = "CheckAttempted"
     READY = "Ready"
 
 

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flowrelease.api.models import FlowIdentity, RollbackRoute, RouteResult, ValidationSummary, VerifyStage
+from flowrelease.api.models import (
+    FlowIdentity,
+    RollbackRoute,
+    RouteResult,
+    StageRecord,
+    ValidationSummary,
+    VerifyCheck,
+    VerifyStage,
+)
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
 from flowrelease.engine.ports import FlowState, JobState, LockHolder, ServiceUnavailable
 
@@ -155,9 +163,22 @@ class StartVerifyStage:
 
 @dataclass(frozen=True)
 class PassVerifyStage:
+    """The stage was judged healthy (or passed not judged, under onInsufficientData: Pass)."""
+
     stage: VerifyStage
     next_stage: VerifyStage | None
     message: str
+    record: StageRecord | None = None
+
+
+@dataclass(frozen=True)
+class ExtendVerifyStage:
+    """Too few samples under onInsufficientData: Extend — the window grows and the stage bakes on."""
+
+    stage: VerifyStage
+    extend_seconds: int
+    message: str
+    record: StageRecord
 
 
 @dataclass(frozen=True)
@@ -172,6 +193,8 @@ class StartRollback:
     target: str
     failure_reason: str
     message: str
+    stage_record: StageRecord | None = None
+    """When a verify stage failed: its judgement, kept in status.verification.stages."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +204,7 @@ class NoRollback:
     reason: str
     failure_reason: str
     message: str
+    stage_record: StageRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -305,9 +329,21 @@ class StartImport:
 
 @dataclass(frozen=True)
 class SampleVerifyStage:
-    """Read the flow outcomes of a baked stage; the planner judges them."""
+    """Read the flow aggregates of the published version over the stage's window (which has closed and
+    settled); the planner judges them."""
 
     stage: VerifyStage
+    window_seconds: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunCheck:
+    """One attempt of an external check of the stage (through the CheckProbe); the planner judges it."""
+
+    stage: VerifyStage
+    check: VerifyCheck
+    attempt: int
     reason: str
 
 
@@ -377,6 +413,7 @@ Step = (
     | ImportSucceeded
     | StartVerifyStage
     | PassVerifyStage
+    | ExtendVerifyStage
     | VerificationPassed
     | StartRollback
     | NoRollback
@@ -396,6 +433,7 @@ Step = (
     | ResendOperation
     | StartImport
     | SampleVerifyStage
+    | RunCheck
     | StartRollbackPublish
     | StartRestore
     | StartCheckin
@@ -413,6 +451,7 @@ SIDE_EFFECTS = (
     ResendOperation,
     StartImport,
     SampleVerifyStage,
+    RunCheck,
     StartRollbackPublish,
     StartRestore,
     StartCheckin,

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -38,9 +39,13 @@ from flowrelease.local.outcomes import (
 from flowrelease.local.planning import plan_all
 from flowrelease.local.preflight import PreflightFailed
 from flowrelease.local.progress import results_table
+from flowrelease.local.simulated_time import SimulatedTime
 from flowrelease.local.state_store import DEFAULT_STATE_PATH
 from flowrelease.local.sync_run import SyncSettings, console_for, run_sync
 from flowrelease.local.wiring import install_redaction
+
+if TYPE_CHECKING:
+    from flowrelease.emulator.server import EmulatorServer
 
 EXIT_READY = 0
 EXIT_FAILED = 1
@@ -170,8 +175,12 @@ def sync_command(
             _report_bad_input(error, output)
             sys.exit(EXIT_BAD_INPUT)
         try:
-            with _emulator_if(emulator) as base_url:
-                results = asyncio.run(run_sync(inputs, store, settings, emulator_url=base_url))
+            with _emulator_if(emulator) as server:
+                base_url = server.base_url if server is not None else ""
+                simulated = SimulatedTime(server.runtime.clock) if server is not None else None
+                results = asyncio.run(
+                    run_sync(inputs, store, settings, emulator_url=base_url, simulated=simulated)
+                )
         except KeyboardInterrupt:
             click.echo("interrupted; the state file holds every step so far: rerun sync to resume", err=True)
             sys.exit(EXIT_INTERRUPTED)
@@ -188,16 +197,16 @@ def sync_command(
 
 
 @contextmanager
-def _emulator_if(wanted: bool) -> Iterator[str]:
-    """The base URL of a demo emulator started for this run ("" when not wanted); stopped on exit."""
+def _emulator_if(wanted: bool) -> Iterator[EmulatorServer | None]:
+    """A demo emulator started for this run (None when not wanted); stopped on exit."""
     if not wanted:
-        yield ""
+        yield None
         return
     from flowrelease.local.emulated import start_demo_emulator
 
     server = start_demo_emulator()
     try:
-        yield server.base_url
+        yield server
     finally:
         server.stop()
 
@@ -261,7 +270,8 @@ def plan_command(
             _report_bad_input(error, output)
             sys.exit(EXIT_BAD_INPUT)
         try:
-            with _emulator_if(emulator) as base_url:
+            with _emulator_if(emulator) as server:
+                base_url = server.base_url if server is not None else ""
                 planned = asyncio.run(plan_all(inputs, store, emulator_url=base_url))
         except PreflightFailed as error:
             _report_bad_input(_preflight_input(error), output)

@@ -18,8 +18,9 @@ from flowrelease.api.models import (
     ValidationSummary,
     VerifyStage,
 )
-from flowrelease.engine.ports import HealthSample, StoredArtifact
+from flowrelease.engine.ports import StoredArtifact
 from flowrelease.engine.status_folding import Folder, set_condition, timestamp, validation_error_rate
+from flowrelease.engine.verification import VersionSample
 from tests.unit.engine.builders import NOW, PRIOR, cond, status
 
 STAGE = VerifyStage(name="bake", bake_seconds=60, max_failure_ratio=0.05, min_samples=10)
@@ -146,16 +147,23 @@ def test_published_reaches_ready_only_through_verification() -> None:
     assert published.published_operation_id == "op-1" and published.operation is None
 
     baking = fold.stage_started(published, STAGE)
-    sampled = folder(60).stage_sampled(baking, STAGE, HealthSample(outcomes=50, failed=1))
+    sample = VersionSample(entries=55, outcomes=50, failed_outcomes=1, exits=52, disconnects=3)
+    sampled = folder(60).stage_sampled(baking, STAGE, 60, sample)
     passed = folder(61).stage_passed(sampled, None)
     ready = folder(62).ready(passed)
 
     assert sampled.verification is not None and (
         sampled.verification.samples,
+        sampled.verification.outcomes,
         sampled.verification.failed,
         sampled.verification.failure_ratio,
+        sampled.verification.exits,
+        sampled.verification.disconnects,
+        sampled.verification.window_seconds,
         sampled.verification.sampled_at,
-    ) == (50, 1, 0.02, timestamp(NOW + timedelta(seconds=60)))
+    ) == (55, 50, 1, 0.02, 52, 3, 60, timestamp(NOW + timedelta(seconds=60)))
+    assert types(baking)[C.VERIFIED] == ("Unknown", C.VERIFYING)
+    assert types(passed)[C.VERIFIED] == ("True", C.STAGES_PASSED)
     assert passed.phase is Phase.EXPORTING
     assert ready.phase is Phase.READY
     assert types(ready)[C.READY] == ("True", C.SUCCEEDED)
