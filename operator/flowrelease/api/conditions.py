@@ -69,6 +69,10 @@ SOURCE_INVALID: Final = "SourceInvalid"
 IMPORT_FAILED: Final = "ImportFailed"
 VALIDATION_FAILED: Final = "ValidationFailed"
 VALIDATION_SERVICE_UNAVAILABLE: Final = "ValidationServiceUnavailable"
+FLOW_IDENTITY_MISMATCH: Final = "FlowIdentityMismatch"
+
+# ownership (Stalled, phase Pending, nothing published; lifts by itself when the owner goes)
+FLOW_CONFLICT: Final = "FlowConflict"
 
 # release failures
 PUBLISH_FAILED: Final = "PublishFailed"
@@ -112,6 +116,7 @@ FAILURE_REASONS: Final = frozenset(
         VALIDATION_ERRORS,
         VALIDATION_WARNINGS,
         VALIDATION_SERVICE_UNAVAILABLE,
+        FLOW_IDENTITY_MISMATCH,
         SOURCE_INVALID,
         IMPORT_FAILED,
         PUBLISH_FAILED,
