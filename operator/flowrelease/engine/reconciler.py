@@ -239,6 +239,7 @@ class _Pass:
             after=after,
             message=message,
             events=tuple(self.events),
+            poll=folded.jitter,
         )
 
     # -- audit ------------------------------------------------------------------------------------------
