@@ -1,6 +1,5 @@
-"""Bad input the apiserver cannot judge, in a cluster: the operator must hold it before publishing, as sync
-does. The operator's preflight comes in a later round, so these are xfail(strict): they fail today (the
-operator publishes) and will pass, and then must lose their mark, once it holds them.
+"""Bad input the apiserver cannot judge, in a cluster: the operator holds it before publishing, as sync
+does (sync refuses both cases outright; in a cluster the oldest release of a flow owns it).
 
 They run the real operator (`flowrelease operator`) against the real apiserver and the loopback emulator,
 through the end-to-end harness of tests/e2e.
@@ -28,9 +27,7 @@ from tests.support.emulator import EmulatorHandle
 
 pytestmark = [pytest.mark.kube, pytest.mark.timeout(180)]
 PUBLISH = "/api/v2/flows/actions/publish"
-OPERATOR_PREFLIGHT = (
-    "the operator's preflight (one FlowRelease per flow by id, export remotes) is the next round"
-)
+OPERATOR_PREFLIGHT = "the operator does not check an export remote before publishing yet (sync does)"
 
 
 def settles(
@@ -48,26 +45,40 @@ def settles(
     return releases
 
 
-@pytest.mark.xfail(strict=True, reason=OPERATOR_PREFLIGHT)
-def test_a_release_by_name_and_one_by_id_of_one_flow_are_held_in_a_cluster(
+def test_a_release_by_name_and_one_by_id_of_one_flow_have_one_owner_in_a_cluster(
     cluster: Cluster,  # noqa: F811
     emulator: EmulatorHandle,
     genesys_client: GenesysClientCreds,  # noqa: F811
     start_operator: Callable[..., Any],  # noqa: F811
 ) -> None:
+    """sync refuses both (one folder, one run); in a cluster the oldest owns the flow (creationTimestamp,
+    then namespace/name: issue 16) and the other is held, naming it, without a publish of its own."""
     cluster.apply_credentials(genesys_client)
     start_operator(cluster.namespace)
     by_name = release_manifest("by-name", environment=emulator.base_url, version="3.0")
-    by_id = release_manifest("by-id", environment=emulator.base_url, version="3.0")
+    by_id = release_manifest("by-id", environment=emulator.base_url, version="1.0")
     by_id["spec"]["flow"] = {"id": emulator.flow_id("Support IVR")}
     cluster.apply(by_name)
     cluster.apply(by_id)
+    created = {name: cluster.release(name)["metadata"] for name in ("by-name", "by-id")}
+    owner, held = sorted(created, key=lambda n: (created[n]["creationTimestamp"], created[n]["namespace"], n))
 
-    releases = settles(cluster, emulator, ["by-name", "by-id"])
+    held_back = cluster.wait_release(
+        held,
+        lambda o: condition(o, "Stalled").get("reason") == "FlowConflict",
+        timeout=60,
+        what="Stalled FlowConflict",
+    )
+    cluster.wait_release(
+        owner, lambda o: condition(o, "Ready").get("status") == "True", timeout=60, what="Ready"
+    )
+    time.sleep(3)  # a fight would publish again within seconds
 
-    assert emulator.control.request_count(method="POST", path=PUBLISH) == 0
-    for obj in releases.values():
-        assert condition(obj, "Stalled").get("reason") == "FlowConflict", obj.get("status")
+    stalled = condition(held_back, "Stalled")
+    assert f"{cluster.namespace}/{owner}" in stalled["message"], stalled["message"]
+    wanted = {"by-name": "3.0", "by-id": "1.0"}
+    posted = [str(r.get("query", "")) for r in emulator.control.request_log(method="POST", path=PUBLISH)]
+    assert len(posted) == 1 and f"version={wanted[owner]}" in posted[0], posted
 
 
 @pytest.mark.xfail(strict=True, reason=OPERATOR_PREFLIGHT)
