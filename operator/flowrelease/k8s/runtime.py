@@ -25,6 +25,7 @@ from flowrelease.audit import (
     ReleaseMetrics,
     SecretRedactor,
 )
+from flowrelease.audit.metrics import rate_limit_sleep
 from flowrelease.audit.redaction import RedactingLogFilter
 from flowrelease.engine.clock import SystemClock
 from flowrelease.engine.ports import AuditSink, Clock, FlowApi
@@ -139,7 +140,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
         http=http,
         engines=EngineCache(
             http,
-            RateLimiterRegistry(config.genesys_rate_limit),
+            RateLimiterRegistry(config.genesys_rate_limit, sleep=rate_limit_sleep(metrics)),
             build_engine,
             on_response=metrics.observe_genesys_response,
         ),

@@ -80,3 +80,15 @@ def test_client_keys_compare_secrets_without_holding_them() -> None:
         key.secret_digest
         != ClientKeys().key_for("https://api.mypurecloud.com", "c", "very-secret-value").secret_digest
     )
+
+
+async def test_sync_records_every_rate_limit_wait_in_its_metrics() -> None:
+    from flowrelease.audit.metrics import ReleaseMetrics
+
+    metrics = ReleaseMetrics()
+    async with httpx.AsyncClient() as http:
+        limiter = GenesysClients(http, metrics).limiters.for_target("mypurecloud.com", "c")
+        limiter.pause(0.05)  # as after a 429 with Retry-After
+        await limiter.acquire()
+    waited = metrics.registry.get_sample_value("flowrelease_genesys_rate_limit_wait_seconds_sum")
+    assert waited is not None and waited >= 0.05, "every wait goes through rate_limit_sleep"
