@@ -27,7 +27,6 @@ from tests.support.emulator import EmulatorHandle
 
 pytestmark = [pytest.mark.kube, pytest.mark.timeout(180)]
 PUBLISH = "/api/v2/flows/actions/publish"
-OPERATOR_PREFLIGHT = "the operator does not check an export remote before publishing yet (sync does)"
 
 
 def settles(
@@ -81,7 +80,6 @@ def test_a_release_by_name_and_one_by_id_of_one_flow_have_one_owner_in_a_cluster
     assert len(posted) == 1 and f"version={wanted[owner]}" in posted[0], posted
 
 
-@pytest.mark.xfail(strict=True, reason=OPERATOR_PREFLIGHT)
 def test_an_unreachable_export_remote_is_held_before_publishing_in_a_cluster(
     cluster: Cluster,  # noqa: F811
     emulator: EmulatorHandle,
@@ -101,4 +99,7 @@ def test_an_unreachable_export_remote_is_held_before_publishing_in_a_cluster(
     releases = settles(cluster, emulator, ["unreachable"])
 
     assert emulator.control.request_count(method="POST", path=PUBLISH) == 0
-    assert condition(releases["unreachable"], "Stalled").get("status") == "True"
+    stalled = condition(releases["unreachable"], "Stalled")
+    assert (stalled.get("status"), stalled.get("reason")) == ("True", "ExportUnavailable"), stalled
+    assert stalled["message"].startswith("spec.export.git.url: "), stalled["message"]
+    assert "nothing was published" in stalled["message"], stalled["message"]

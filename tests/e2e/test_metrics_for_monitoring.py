@@ -111,10 +111,16 @@ def scraped(
             stages=STAGE,
         )
     )
-    missing = {"url": (tmp_path / "no-such-repo.git").as_uri(), "branch": "main", "path": "flows/billing"}
+    # A remote that answers (the operator checks that before an attempt) but refuses every push.
+    protected = tmp_path / "protected.git"
+    subprocess.run(["git", "init", "--bare", "-q", str(protected)], check=True)
+    hook = protected / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'main is protected' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    refused = {"url": protected.as_uri(), "branch": "main", "path": "flows/billing"}
     cluster.apply(
         release_manifest(
-            "no-export", environment=emulator.base_url, version="2.0", flow_name="Billing IVR", export=missing
+            "no-export", environment=emulator.base_url, version="2.0", flow_name="Billing IVR", export=refused
         )
     )
     cluster.wait_release("good", is_ready, timeout=120, what="Ready=True")

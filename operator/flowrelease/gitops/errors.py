@@ -78,3 +78,34 @@ class GitPushRejected(ArtifactStoreError):
 
 class GitCommandFailed(ArtifactStoreError):
     pass
+
+
+_SECRET_PROBLEMS = (
+    GitAuthenticationFailed,
+    GitAuthorizationFailed,
+    GitCertificateRejected,
+    GitHostKeyRejected,
+    InvalidGitCredentials,
+)
+_FIELDS = ("spec.export.git.branch", "spec.export.git.path", "spec.export.git.url")
+
+
+def export_field(error: ArtifactStoreError) -> str:
+    """The spec field an export error is about (what sync's preflight and the operator name)."""
+    message = str(error)
+    for field in _FIELDS:
+        if message.startswith(field):
+            return field
+    if isinstance(error, UnsafeExportPath):
+        return "spec.export.git.path"
+    if isinstance(error, _SECRET_PROBLEMS):
+        return "spec.export.git.secretRef"
+    return "spec.export.git.url"
+
+
+def export_detail(error: ArtifactStoreError) -> str:
+    """The error's message without the field it starts with."""
+    message = str(error)
+    for field in _FIELDS:
+        message = message.removeprefix(field + " ")
+    return message

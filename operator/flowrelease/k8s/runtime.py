@@ -78,6 +78,8 @@ class Runtime:
     """--max-concurrent, work in flight first."""
     budget: RequestBudget = field(default_factory=RequestBudget)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    git: GitArtifactStore | None = None
+    """The export store itself (not status-first): the shell checks export remotes with it."""
     claims_index: ClaimIndex | None = None
     """kopf's index of which FlowReleases claim which flow (set when kopf hands it to a handler)."""
     _log_filters: list[tuple[logging.Handler, logging.Filter]] = field(default_factory=list)
@@ -115,7 +117,8 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
     config.git_workdir.mkdir(parents=True, exist_ok=True)
     api = await KubeApi.connect(reporting_instance=settings.posting.reporting_instance)
     statuses = KubeStatusStore(api, redact=redactor.redact)
-    artifacts = StatusFirstArtifactStore(GitArtifactStore(config.git_workdir), statuses)
+    git = GitArtifactStore(config.git_workdir)
+    artifacts = StatusFirstArtifactStore(git, statuses)
     clock = SystemClock()
 
     runtime: Runtime | None = None
@@ -150,6 +153,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
         redactor=redactor,
         clock=clock,
         slots=PrioritySlots(config.max_concurrent),
+        git=git,
     )
     runtime._log_filters.extend(_install_log_filters(redactor))
     if config.metrics_port:

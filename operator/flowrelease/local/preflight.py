@@ -23,23 +23,8 @@ from flowrelease.api.models import KIND, FlowRelease, GitExport
 from flowrelease.engine.judgement import identity_mismatch
 from flowrelease.engine.ports import ArtifactStoreError, FlowApi, FlowApiError, FlowState
 from flowrelease.gitops import check_remote
-from flowrelease.gitops.errors import (
-    GitAuthenticationFailed,
-    GitAuthorizationFailed,
-    GitCertificateRejected,
-    GitHostKeyRejected,
-    InvalidGitCredentials,
-    UnsafeExportPath,
-)
+from flowrelease.gitops.errors import export_detail, export_field
 from flowrelease.local.wiring import GenesysClients, org_of
-
-_SECRET_PROBLEMS = (
-    GitAuthenticationFailed,
-    GitAuthorizationFailed,
-    GitCertificateRejected,
-    GitHostKeyRejected,
-    InvalidGitCredentials,
-)
 
 
 @dataclass(frozen=True)
@@ -82,22 +67,8 @@ async def preflight(releases: Sequence[PreflightRelease], clients: GenesysClient
 # ------------------------------------------------------------------------------------------- Git
 
 
-def _export_field(error: ArtifactStoreError) -> str:
-    message = str(error)
-    for field in ("spec.export.git.branch", "spec.export.git.path", "spec.export.git.url"):
-        if message.startswith(field):
-            return field
-    if isinstance(error, UnsafeExportPath):
-        return "spec.export.git.path"
-    if isinstance(error, _SECRET_PROBLEMS):
-        return "spec.export.git.secretRef"
-    return "spec.export.git.url"
-
-
 def _export_fix(error: ArtifactStoreError) -> str:
-    message = str(error)
-    for field in ("spec.export.git.branch ", "spec.export.git.path ", "spec.export.git.url "):
-        message = message.removeprefix(field)
+    message = export_detail(error)
     if error.permanent:
         return f"{message}; nothing was published"
     return f"{message}; nothing was published: rerun sync once the remote answers"
@@ -125,7 +96,7 @@ async def _export_targets(releases: Sequence[PreflightRelease]) -> list[Manifest
         try:
             await check_remote(target, credentials)
         except ArtifactStoreError as error:
-            return [item.problem(_export_field(error), _export_fix(error)) for item in checks[key]]
+            return [item.problem(export_field(error), _export_fix(error)) for item in checks[key]]
         return []
 
     found = await asyncio.gather(*(one(key) for key in checks))
