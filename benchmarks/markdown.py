@@ -146,7 +146,10 @@ def operator_comparison_markdown(before: Mapping[str, Any], after: Mapping[str, 
         count = new_size.get("rollout", {}).get("releases", "?")
         headers += [f"{count}: before", f"{count}: after"]
         columns += [operator_rows(old_size), operator_rows(new_size)]
-    table = [[figure, *(column[i][1] for column in columns)] for i, (figure, _) in enumerate(columns[0])]
+    shared = min(len(column) for column in columns) if columns else 0  # a run without a baseline has fewer
+    table = [
+        [figure, *(column[i][1] for column in columns)] for i, (figure, _) in enumerate(columns[0][:shared])
+    ]
     lines = [
         _operator_title(after),
         f"Before: `{before['command']}` ({machine_line(before['machine'])}).",
