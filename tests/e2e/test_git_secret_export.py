@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Cluster, GenesysClientCreds, is_ready, release_manifest
+from tests.e2e.conftest import Cluster, GenesysClientCreds, condition, is_ready, release_manifest
 from tests.support.emulator import EmulatorHandle
 from tests.support.git_http import GitHttpServer
 
@@ -65,13 +65,17 @@ def test_export_over_https_uses_the_git_secret_with_its_private_ca(
     assert git_http_server.password not in visible
 
 
-def test_wrong_git_password_keeps_the_version_live_and_reports_exported_false(
+def test_a_wrong_git_password_is_held_before_publishing_then_a_fixed_secret_releases_it(
     cluster: Cluster,
     emulator: EmulatorHandle,
     genesys_client: GenesysClientCreds,
     git_http_server: GitHttpServer,
     start_operator,
 ) -> None:
+    """The operator checks the export remote with the Secret before an attempt publishes (as sync does):
+    a rejected password holds the release with nothing published; once the Secret is fixed, a requested
+    reconcile publishes once and exports. (An export that fails after the publish keeps the version live:
+    tests/e2e/test_metrics_for_monitoring.py, a remote refusing the push.)"""
     git_http_server.create_repo("flows.git")
     wrong_password = "wrong-" + git_http_server.password
     cluster.apply_credentials(genesys_client)
@@ -79,17 +83,25 @@ def test_wrong_git_password_keeps_the_version_live_and_reports_exported_false(
     operator = start_operator(cluster.namespace)
     cluster.apply(_release_exporting_to(git_http_server, emulator))
 
-    def export_failed(obj: dict[str, Any]) -> bool:
-        conditions = {c["type"]: c for c in obj.get("status", {}).get("conditions", [])}
-        return conditions.get("Exported", {}).get("status") == "False" and bool(
-            obj.get("status", {}).get("publishedVersion") == "3.0"
-        )
+    def held(obj: dict[str, Any]) -> bool:
+        stalled = condition(obj, "Stalled")
+        return stalled.get("status") == "True" and stalled.get("reason") == "ExportUnavailable"
 
-    obj = cluster.wait_release("support-ivr", export_failed, timeout=90, what="Exported=False, 3.0 live")
-
+    obj = cluster.wait_release("support-ivr", held, timeout=90, what="Stalled ExportUnavailable")
+    assert condition(obj, "Stalled")["message"].startswith("spec.export.git.secretRef: ")
+    assert "nothing was published" in condition(obj, "Stalled")["message"]
     publishes = emulator.control.request_log(method="POST", path="/api/v2/flows/actions/publish")
-    assert len(publishes) == 1, "a Git failure must not roll back or republish"
+    assert publishes == [], "held before the publish"
     assert git_http_server.denied() >= 1
     visible = json.dumps(obj) + json.dumps(cluster.events("support-ivr")) + operator.logs()
     assert wrong_password not in visible
     assert git_http_server.password not in visible
+
+    cluster.apply(_git_secret("flows-git", git_http_server, git_http_server.password))
+    cluster.kube.kubectl(
+        "annotate", "fr", "support-ivr", "-n", cluster.namespace,
+        "reconcile.flowrelease.io/requestedAt=2026-12-01T00:00:00Z", "--overwrite",
+    )  # fmt: skip
+    cluster.wait_release("support-ivr", is_ready, timeout=90, what="Ready after the Secret was fixed")
+    publishes = emulator.control.request_log(method="POST", path="/api/v2/flows/actions/publish")
+    assert len(publishes) == 1
