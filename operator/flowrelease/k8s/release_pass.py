@@ -15,7 +15,6 @@ waiting a few seconds: see status_store.py.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections.abc import Mapping
@@ -27,11 +26,10 @@ from pydantic import ValidationError
 
 from flowrelease.api.errors import field_path, fix_for
 from flowrelease.api.models import REQUESTED_AT_ANNOTATION, FlowRelease, FlowReleaseStatus, Phase
+from flowrelease.checks import ExternalCheckProbe
 from flowrelease.engine.outcome import Outcome, OutcomeKind, ReleaseEvent
-from flowrelease.engine.ports import ArtifactStoreError
 from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import RateLimiter, UnknownEnvironment
-from flowrelease.gitops.errors import export_detail, export_field
 from flowrelease.k8s import shell_status
 from flowrelease.k8s.events import post_release_events
 from flowrelease.k8s.kube_api import ObjectRef
@@ -45,8 +43,6 @@ logger = logging.getLogger(__name__)
 
 REFERENCE_RETRY_S = 15.0
 """How soon a release whose Secret/ConfigMap is missing looks again."""
-EXPORT_RECHECK_S = 60.0
-"""How soon a release whose export remote did not answer (a network failure) looks again."""
 INLINE_WAIT_MAX_S = 2.0
 """With --peering (kopf drives every pass): waits up to this long are slept inside the handler."""
 STATUS_DEFER_S = 5.0
@@ -99,6 +95,7 @@ class Prepared:
     engine: ReleaseReconciler
     limiter: RateLimiter
     """The request budget of the release's org + OAuth client (new starts leave some to work in flight)."""
+    checks: ExternalCheckProbe
 
 
 @dataclass(frozen=True)
@@ -250,47 +247,8 @@ async def _prepare(
         )
         reason = shell_status.UNKNOWN_ENVIRONMENT
         return await _stall(store, key, status, generation, reason, message, now), None
-    problem = await _export_remote_problem(runtime, release, inputs, status)
-    if problem is not None:
-        message, permanent = problem
-        reason = shell_status.EXPORT_UNAVAILABLE
-        stalled = await _stall(store, key, status, generation, reason, message, now)
-        return (stalled if permanent else _with_after(stalled, EXPORT_RECHECK_S)), None
-    return None, Prepared(release=release, inputs=inputs, engine=engine, limiter=limiter)
-
-
-def needs_export_check(release: FlowRelease, status: FlowReleaseStatus) -> bool:
-    """Before an attempt at this spec has begun (so before its publish), as sync checks before any write;
-    not for drift checks, polls or a suspended release."""
-    export = release.spec.export
-    if export is None or export.git is None or release.spec.suspend:
-        return False
-    return shell_status.for_engine(status).attempt_generation != release.metadata.generation
-
-
-async def _export_remote_problem(
-    runtime: Runtime, release: FlowRelease, inputs: ReleaseInputs, status: FlowReleaseStatus
-) -> tuple[str, bool] | None:
-    """(message naming the field and the fix, permanent?) when the export remote does not answer."""
-    export = release.spec.export
-    if runtime.git is None or export is None or export.git is None or not needs_export_check(release, status):
-        return None
-    try:
-        await runtime.git.check_remote(export.git, dict(inputs.git_credentials or {}))
-    except ArtifactStoreError as error:
-        field, detail = export_field(error), runtime.redactor.redact(export_detail(error))
-        if error.permanent:
-            return f"{field}: {detail}; nothing was published: fix it, then change the spec", True
-        return (
-            f"{field}: {detail}; nothing was published: the operator looks again in "
-            f"{EXPORT_RECHECK_S:g} s, or at once when the spec changes",
-            False,
-        )
-    return None
-
-
-def _with_after(outcome: Outcome, after: float) -> Outcome:
-    return dataclasses.replace(outcome, after=after)
+    checks = ExternalCheckProbe(runtime.http, inputs.check_secrets)
+    return None, Prepared(release=release, inputs=inputs, engine=engine, limiter=limiter, checks=checks)
 
 
 async def _run_engine(prepared: Prepared, status: FlowReleaseStatus) -> Outcome:
@@ -302,6 +260,7 @@ async def _run_engine(prepared: Prepared, status: FlowReleaseStatus) -> Outcome:
         git_credentials=prepared.inputs.git_credentials,
         requested_at=release.metadata.annotations.get(REQUESTED_AT_ANNOTATION, ""),
         source_yaml=prepared.inputs.source_yaml,
+        checks=prepared.checks,
     )
 
 

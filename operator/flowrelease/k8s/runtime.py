@@ -78,8 +78,6 @@ class Runtime:
     """--max-concurrent, work in flight first."""
     budget: RequestBudget = field(default_factory=RequestBudget)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
-    git: GitArtifactStore | None = None
-    """The export store itself (not status-first): the shell checks export remotes with it."""
     claims_index: ClaimIndex | None = None
     """kopf's index of which FlowReleases claim which flow (set when kopf hands it to a handler)."""
     _log_filters: list[tuple[logging.Handler, logging.Filter]] = field(default_factory=list)
@@ -117,8 +115,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
     config.git_workdir.mkdir(parents=True, exist_ok=True)
     api = await KubeApi.connect(reporting_instance=settings.posting.reporting_instance)
     statuses = KubeStatusStore(api, redact=redactor.redact)
-    git = GitArtifactStore(config.git_workdir)
-    artifacts = StatusFirstArtifactStore(git, statuses)
+    artifacts = StatusFirstArtifactStore(GitArtifactStore(config.git_workdir), statuses)
     clock = SystemClock()
 
     runtime: Runtime | None = None
@@ -153,7 +150,6 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
         redactor=redactor,
         clock=clock,
         slots=PrioritySlots(config.max_concurrent),
-        git=git,
     )
     runtime._log_filters.extend(_install_log_filters(redactor))
     if config.metrics_port:

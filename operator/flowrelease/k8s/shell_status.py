@@ -6,9 +6,6 @@
 - The object does not parse as a FlowRelease (the CRD's schema and CEL rules catch most mistakes; this is
   what they cannot): Stalled, phase Failed, the message names the field and the fix. Not retried until the
   spec changes.
-- The Git export target does not answer `git ls-remote` with its credentials, before an attempt would
-  publish (as `sync`'s preflight checks): Stalled like an invalid spec, reason ExportUnavailable; a network
-  failure is looked at again, a rejected credential or an unusable target waits for a change.
 - A referenced Secret or ConfigMap is missing or incomplete: Ready=False and Reconciling=True with the
   reason, phase unchanged; retried, because creating the object is all it takes.
 
@@ -31,10 +28,7 @@ ACCEPTED = "Accepted"
 INVALID_SPEC = "InvalidSpec"
 REFERENCE_UNAVAILABLE = "ReferenceUnavailable"
 UNKNOWN_ENVIRONMENT = "UnknownEnvironment"
-EXPORT_UNAVAILABLE = "ExportUnavailable"
-SHELL_REASONS = frozenset(
-    {ACCEPTED, INVALID_SPEC, REFERENCE_UNAVAILABLE, UNKNOWN_ENVIRONMENT, EXPORT_UNAVAILABLE}
-)
+SHELL_REASONS = frozenset({ACCEPTED, INVALID_SPEC, REFERENCE_UNAVAILABLE, UNKNOWN_ENVIRONMENT})
 
 
 def _stamp(now: datetime) -> str:

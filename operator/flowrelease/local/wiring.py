@@ -26,6 +26,7 @@ from flowrelease.audit.metrics import (
 )
 from flowrelease.audit.redaction import SecretRedactor
 from flowrelease.engine.clock import SystemClock
+from flowrelease.engine.ports import Clock
 from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import GenesysClient, RateLimiterRegistry, UnknownEnvironment, resolve_base_url
 from flowrelease.gitops import GitArtifactStore
@@ -116,6 +117,7 @@ class SyncWiring:
         git_workdir: Path,
         redactor: SecretRedactor,
         metrics: ReleaseMetrics | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.statuses = statuses
         self.redactor = redactor
@@ -123,7 +125,7 @@ class SyncWiring:
         self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
         self.clients = GenesysClients(self.http, self.metrics)
         self.artifacts = GitArtifactStore(git_workdir)
-        self.clock = SystemClock()
+        self.clock: Clock = clock or SystemClock()
         self._audit_log = audit_log
         self._audit_file: JsonLinesAuditSink | None = None
         self._audit: FanoutAuditSink | None = None

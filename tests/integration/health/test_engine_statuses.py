@@ -147,7 +147,6 @@ async def operator_statuses(harness: Harness, written: Written) -> None:
         (shell_status.REFERENCE_UNAVAILABLE, shell_status.waiting_for_reference),
         (shell_status.INVALID_SPEC, shell_status.invalid_spec),
         (shell_status.UNKNOWN_ENVIRONMENT, shell_status.invalid_spec),
-        (shell_status.EXPORT_UNAVAILABLE, shell_status.invalid_spec),
     ):
         for base in (FlowReleaseStatus(), ready):
             written.add(
