@@ -203,9 +203,9 @@ def baked(
 SOAK = VerifyStage(name="soak", bake_seconds=300, max_failure_ratio=0.05, min_samples=20)
 TWO_STAGES = {"stages": [CANARY["stages"][0], {"name": "soak", "bakeSeconds": 300, "minSamples": 20}]}
 CHECK = {"name": "synthetic", "retries": 2, "http": {"url": "https://m.example.com/ivr"}}
-CHECKED = {"stages": [{**CANARY["stages"][0], "checks": [CHECK]}]}
+VERIFY_WITH_CHECK = {"stages": [{**CANARY["stages"][0], "checks": [CHECK]}]}
 CHECKED_STAGE = FlowReleaseSpec.model_validate(
-    {"genesys": {"environment": "x"}, "flow": {"id": "f"}, "version": "3.0", "verify": CHECKED}
+    {"genesys": {"environment": "x"}, "flow": {"id": "f"}, "version": "3.0", "verify": VERIFY_WITH_CHECK}
 ).verify.stages[0]
 P = "stage 'bake', version 3.0: "
 BREACH_30 = P + "outcomeFailureRatio 0.300 > 0.05: 30 of 100 flow outcomes failed"
@@ -784,11 +784,11 @@ CASES: list[Case] = [
          S.ExtendVerifyStage(BAKE, 600, QUIET_5 + "; baking 600 s longer (up to maxBakeSeconds 1800)",
                              record("insufficientData", QUIET_5 + "; baking 600 s longer (up to maxBakeSeconds "
                                     "1800)", SIGNALS_5))),
-    Case("verify-check-first-attempt", "analytics healthy, a check not tried yet → run it", spec(verify=CHECKED),
+    Case("verify-check-first-attempt", "analytics healthy, a check not tried yet → run it", spec(verify=VERIFY_WITH_CHECK),
          status(Phase.VERIFYING, published_version="3.0", verification=baked(100, 1)), obs(flow(published="3.0")),
          S.RunCheck(CHECKED_STAGE, CHECKED_STAGE.checks[0], 1, "check 'synthetic' of stage 'bake'")),
     Case("verify-check-failed-rolls-back", "the check failed on its last attempt → roll back (CheckFailed)",
-         spec(verify=CHECKED),
+         spec(verify=VERIFY_WITH_CHECK),
          status(Phase.VERIFYING, published_version="3.0", verification=baked(100, 1, checks=[check_record(3, 503)])),
          obs(flow(published="3.0")),
          S.StartRollback("2.0", C.CHECK_FAILED, CHECK_FAILED_MSG,
