@@ -187,7 +187,7 @@ def test_a_channel_expires_unless_resubscribed_and_its_socket_closes(loopback: L
         assert gone.status_code == 404 and gone.json()["code"] == "not.found"
         with pytest.raises(InvalidStatus) as refused, connect(socket.channel["connectUri"], open_timeout=5):
             pass
-        assert refused.value.response.status_code == 404
+        assert refused.value.response.status_code == 403
 
 
 def test_the_control_plane_closes_sockets_with_a_warning_and_expires_channels(

@@ -1,7 +1,8 @@
 """The WebSocket at a channel's `connectUri` (`/channels/{channelId}`): events out, pings answered.
 
 No bearer token: as in Genesys, knowing the channel id is enough. An unknown or expired channel (or the
-service switched off) refuses the upgrade with a 404 `ErrorBody`. Once open, the socket sends what the hub
+service switched off) refuses the upgrade (HTTP 403; a client must treat any refusal as "the channel is
+gone", as clients of the real service do with its 401). Once open, the socket sends what the hub
 queues (events, closing warnings), a `channel.metadata` heartbeat every `heartbeatSeconds`, and answers the
 client's `{"message": "ping"}` with a `pong`; other client messages are ignored.
 """
@@ -16,12 +17,8 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from flowrelease.emulator.notifications import events
-from flowrelease.emulator.notifications.channels import channel_not_found
 from flowrelease.emulator.notifications.hub import Closing, Connection, NotificationHub
 from flowrelease.emulator.runtime import EmulatorRuntime
-from flowrelease.emulator.wire import error_response
-
-DENIAL_EXTENSION = "websocket.http.response"
 
 
 def _hub(websocket: WebSocket) -> NotificationHub:
@@ -35,10 +32,7 @@ async def channel_socket(websocket: WebSocket) -> None:
     channel_id = websocket.path_params["channel_id"]
     connection = hub.attach(channel_id)
     if connection is None:
-        if DENIAL_EXTENSION in websocket.scope.get("extensions", {}):
-            await websocket.send_denial_response(error_response(channel_not_found(channel_id), ""))
-        else:
-            await websocket.close(code=1008)
+        await websocket.close(code=1008)  # before accept: the server answers the upgrade with HTTP 403
         return
     try:
         await websocket.accept()
