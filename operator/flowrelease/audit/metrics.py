@@ -6,6 +6,8 @@
     flowrelease_validation_errors_total                      validations that failed
     flowrelease_rollbacks_total{result}                      finished rollbacks: succeeded or failed
     flowrelease_genesys_requests_total{method,route,status}  every HTTP response from Genesys
+    flowrelease_notifications_live                           1 while flow notifications arrive, else 0
+    flowrelease_notification_fallbacks_total                 times notifications became unavailable (poll)
 
 `MetricsAuditSink` derives the step, validation and rollback metrics from AuditEvents; the shells record
 release results and in-flight counts; `genesys_request_observer()` is the GenesysClient's `on_response`.
@@ -58,6 +60,23 @@ class ReleaseMetrics:
             ["method", "route", "status"],
             registry=self.registry,
         )
+
+        self.notifications_live = Gauge(
+            "flowrelease_notifications_live",
+            "1 while v2.flows notifications arrive for the OAuth clients in use, 0 while releases only poll.",
+            registry=self.registry,
+        )
+        self.notification_fallbacks = Counter(
+            "flowrelease_notification_fallbacks",
+            "Times flow notifications became unavailable and releases fell back to polling.",
+            registry=self.registry,
+        )
+
+    def observe_notifications(self, live: bool, *, unavailable: bool) -> None:
+        """A `FlowNotifications` state change (its `on_state`)."""
+        self.notifications_live.set(1 if live else 0)
+        if unavailable:
+            self.notification_fallbacks.inc()
 
     def observe_step(self, event: AuditEvent) -> None:
         self.step_seconds.labels(event.action, event.outcome).observe(max(event.latency_ms, 0.0) / 1000.0)

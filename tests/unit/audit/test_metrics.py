@@ -104,3 +104,20 @@ def test_metrics_live_on_their_own_registry_and_render_as_text() -> None:
 def test_the_default_metrics_are_shared() -> None:
     assert default_metrics() is default_metrics()
     assert MetricsAuditSink().metrics is default_metrics()
+
+
+def test_notification_state_changes_set_the_live_gauge_and_count_fallbacks() -> None:
+    metrics = ReleaseMetrics()
+    value = metrics.registry.get_sample_value
+    metrics.observe_notifications(True, unavailable=False)
+    assert (value("flowrelease_notifications_live"), value("flowrelease_notification_fallbacks_total")) == (
+        1,
+        0,
+    )
+    metrics.observe_notifications(False, unavailable=False)  # reconnecting: not a fallback
+    assert (value("flowrelease_notifications_live"), value("flowrelease_notification_fallbacks_total")) == (
+        0,
+        0,
+    )
+    metrics.observe_notifications(False, unavailable=True)
+    assert value("flowrelease_notification_fallbacks_total") == 1
