@@ -166,6 +166,10 @@ class FlowNotifications:
 
     # -- what releases call ------------------------------------------------------------------------------
 
+    def now(self) -> float:
+        """This object's clock (monotonic seconds), which `noticed_at` is read on."""
+        return self._clock()
+
     @property
     def state(self) -> NotificationState:
         return self._state

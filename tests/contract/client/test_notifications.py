@@ -21,6 +21,7 @@ from flowrelease.genesys import GenesysClient, routes
 from flowrelease.genesys.flow_events import FlowNotice
 from flowrelease.genesys.notifications import FlowNotifications, NotificationState
 from flowrelease.genesys.transport import Call
+from flowrelease.genesys.wakeups import Pushed, ReleaseWakeups
 from tests.support.emulator import EmulatorHandle
 
 WAIT = 10.0
@@ -276,3 +277,29 @@ async def test_a_channel_is_resubscribed_before_it_expires(rig: Rig) -> None:
     hub = await rig.hub()
     assert [c["id"] for c in hub["channels"]] == [channel] and notifications.reconnects == 0
     assert "channels_expired" not in hub["counters"]
+
+
+async def test_a_release_wakeup_returns_early_on_its_event_and_is_kept_when_no_one_waits(rig: Rig) -> None:
+    client = rig.client()
+    wakeups = ReleaseWakeups()
+    hints = wakeups.hints_for(rig.notifications(client))
+    flow_id = rig.emulator.flow_id("Support IVR")
+    assert await hints.watch("cc/support", flow_id)
+    assert hints.pushed(flow_id) == Pushed(live=True)
+    await client.publish_version(flow_id, "3.0")
+    started = asyncio.get_running_loop().time()
+    assert await wakeups.wait("cc/support", 30.0) is True
+    assert asyncio.get_running_loop().time() - started < 5, "woken by the event, not the 30 s timeout"
+    pushed = hints.pushed(flow_id)
+    assert pushed.live and pushed.noticed_seconds_ago is not None and pushed.noticed_seconds_ago < 5
+    assert await wakeups.wait("cc/support", 0.2) is False, "the wake-up was consumed"
+
+    billing = rig.emulator.flow_id("Billing IVR")
+    assert await hints.watch("cc/billing", billing)
+    await client.publish_version(billing, "1.0")
+    await until(lambda: hints.pushed(billing).noticed_seconds_ago is not None, "billing's event")
+    assert await wakeups.wait("cc/billing", 0.0) is True, "a wake-up no one waited for is kept"
+
+    hints.unwatch("cc/billing", billing)
+    await client.publish_version(billing, "2.0")
+    assert await wakeups.wait("cc/billing", 1.0) is False, "unwatched: its events wake it no more"
