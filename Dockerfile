@@ -1,4 +1,4 @@
-# flowrelease operator image: `docker build -t ghcr.io/flowrelease/flowrelease:0.1.0 .`
+# flowrelease operator image (this project publishes none): `docker build -t <your-registry>/flowrelease:0.1.0 .`
 # Stage 1 builds the flowrelease wheel and installs it with its dependencies into a venv; stage 2 copies only
 # that venv onto the same pinned base, adds git + ssh (GitPython shells out to them) and runs as uid 10001.
 # deploy/deployment.yaml overrides CMD with the same operator arguments (see docs/kubernetes.md).

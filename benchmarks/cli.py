@@ -1,4 +1,5 @@
-"""`python -m benchmarks [--quick] [--scenario single|fleet|startup] [--json PATH]`: run, print, save."""
+"""`python -m benchmarks [--quick] [--scenario single|fleet|startup|image] [--json PATH]`: run, print,
+save."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from benchmarks.markdown import render_markdown
 from benchmarks.settings import FULL, QUICK, Settings
 from benchmarks.table import render
 
-SCENARIOS = ("single", "fleet", "startup")
+SCENARIOS = ("single", "fleet", "startup", "image")
 DEFAULT_JSON = Path(__file__).parent / "results" / "latest.json"
 
 
@@ -38,7 +39,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})"
     )
-    parser.add_argument("--repetitions", type=int, help="override the repetitions of single and startup")
+    parser.add_argument(
+        "--repetitions", type=int, help="override the repetitions of single, startup and image"
+    )
     parser.add_argument(
         "--publish-seconds", type=float, action="append", help="single: publish duration (repeatable)"
     )
@@ -61,6 +64,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.repetitions:
         changes["single_repetitions"] = args.repetitions
         changes["startup_repetitions"] = args.repetitions
+        changes["image_repetitions"] = args.repetitions
     if args.publish_seconds:
         changes["publish_seconds"] = tuple(args.publish_seconds)
     if args.fleet_size:
@@ -120,6 +124,10 @@ def run_scenario(name: str, settings: Settings, console: Console) -> dict[str, A
         from benchmarks.scenarios.fleet import run_fleet
 
         return run_fleet(settings, log=console.log)
+    if name == "image":
+        from benchmarks.scenarios.image import run_image
+
+        return run_image(repetitions=settings.image_repetitions, cold_build=settings.image_cold_build)
     from benchmarks.scenarios.startup import run_startup
 
     return run_startup(repetitions=settings.startup_repetitions)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from benchmarks.machine import machine_line
-from benchmarks.table import SINGLE_FIGURES, fmt, fmt_ratio
+from benchmarks.table import SINGLE_FIGURES, fmt, fmt_ratio, image_rows
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 1) -> str:
@@ -25,6 +25,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         parts.append(fleet_markdown(scenarios["fleet"]))
     if "startup" in scenarios:
         parts.append(startup_markdown(scenarios["startup"]))
+    if "image" in scenarios:
+        parts.append(image_markdown(scenarios["image"]))
     return "\n\n".join(parts) + "\n"
 
 
@@ -102,3 +104,11 @@ def startup_markdown(startup: Mapping[str, Any]) -> str:
     ]
     title = f"**Startup** — medians of {startup['repetitions']} runs; ratios against `{startup['baseline']}`."
     return title + "\n\n" + _table(headers, rows)
+
+
+def image_markdown(image: Mapping[str, Any]) -> str:
+    title = (
+        "**Image** — the Dockerfile built with podman and run as the Deployment; "
+        f"medians of {image.get('repetitions', 0)} starts."
+    )
+    return title + "\n\n" + _table(["figure", "value"], [list(row) for row in image_rows(image)])

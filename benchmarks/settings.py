@@ -19,6 +19,9 @@ class Settings:
     fleet_max_concurrent: int = 16
     """Reconcile passes at once in the engine process: the operator's `--max-concurrent` default."""
     startup_repetitions: int = 7
+    image_repetitions: int = 5
+    image_cold_build: bool = True
+    """Image: also time a `podman build --no-cache` (minutes: every layer, pip and apt included)."""
 
 
 FULL = Settings()
@@ -29,4 +32,6 @@ QUICK = Settings(
     fleet_publish_seconds=1.0,
     fleet_seed_flows=5,
     startup_repetitions=1,
+    image_repetitions=1,
+    image_cold_build=False,
 )

@@ -37,6 +37,8 @@ def render(results: Mapping[str, Any], console: Console) -> None:
         console.print(fleet_table(scenarios["fleet"]))
     if "startup" in scenarios:
         console.print(startup_table(scenarios["startup"]))
+    if "image" in scenarios:
+        console.print(image_table(scenarios["image"]))
 
 
 SINGLE_FIGURES: Sequence[tuple[str, str, int]] = (
@@ -130,4 +132,44 @@ def startup_table(startup: Mapping[str, Any]) -> Table:
             fmt_ratio(row["rss_ratio"]),
             fmt(row["failures"]),
         )
+    return table
+
+
+def image_rows(image: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(figure, value) rows of the image scenario, shared by the terminal and Markdown tables."""
+    if "skipped" in image:
+        return [("skipped", str(image["skipped"]))]
+    rows = [
+        ("image size MiB (base stand-in)", f"{fmt(image['image_mib'], 1)} ({fmt(image['base_mib'], 1)})"),
+        ("layers", fmt(image["layers"])),
+        ("base image ready s (built or loaded from cache)", fmt(image["base_seconds"], 1)),
+    ]
+    rows += [(f"podman build s ({build['kind']})", fmt(build["seconds"], 1)) for build in image["builds"]]
+    rows += [
+        ("start to readiness s: container", fmt(image["start_seconds_median"], 2)),
+        ("start to readiness s: host process (baseline)", fmt(image["host_start_seconds_median"], 2)),
+        ("start ratio container / host", fmt_ratio(image["start_ratio"])),
+        (
+            f"SIGTERM to exit s: container (grace {image['grace_seconds']} s)",
+            fmt(image["stop_seconds_median"], 2),
+        ),
+        ("SIGTERM to exit s: host process", fmt(image["host_stop_seconds_median"], 2)),
+        ("failures", fmt(image["failures"])),
+    ]
+    return rows
+
+
+def image_table(image: Mapping[str, Any]) -> Table:
+    repetitions = image.get("repetitions", 0)
+    table = Table(
+        title=(
+            "Image — the Dockerfile built with podman and run as the Deployment; "
+            f"medians of {repetitions} starts"
+        ),
+        title_justify="left",
+    )
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for row in image_rows(image):
+        table.add_row(*row)
     return table

@@ -12,17 +12,17 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-TITLES = {"single": "Single promotion", "fleet": "Fleet", "startup": "Startup"}
+TITLES = {"single": "Single promotion", "fleet": "Fleet", "startup": "Startup", "image": "Image"}
 
 
-def run_benchmark(scenario: str, tmp_path: Path) -> dict[str, Any]:
+def run_benchmark(scenario: str, tmp_path: Path, timeout: float = 120) -> dict[str, Any]:
     out = tmp_path / f"{scenario}.json"
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--scenario", scenario, "--json", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
@@ -87,3 +87,24 @@ def test_startup_measures_each_command_against_python_itself(tmp_path: Path) -> 
         assert row["wall_seconds_median"] > 0, name
         assert row["max_rss_mib_median"] > 1, name
     assert rows["python -c pass"]["wall_ratio"] == 1.0
+
+
+@pytest.mark.image
+@pytest.mark.kube
+@pytest.mark.timeout(1200)
+def test_the_image_is_built_measured_and_started_like_the_deployment(tmp_path: Path) -> None:
+    from tests.support.kube import find_kube_bins, skip_or_fail_without_binaries
+    from tests.support.podman import missing_tools, skip_or_fail_without_podman
+
+    if missing_tools():
+        skip_or_fail_without_podman(missing_tools())
+    if find_kube_bins()[0] is None:
+        skip_or_fail_without_binaries(find_kube_bins()[1])
+    image = run_benchmark("image", tmp_path, timeout=1100)
+
+    assert "skipped" not in image, image
+    assert image["failures"] == 0
+    assert image["image_mib"] > image["base_mib"] > 0
+    assert [build["kind"] for build in image["builds"]] == ["layers cached"]
+    assert image["start_seconds_median"] > 0 and image["host_start_seconds_median"] > 0
+    assert 0 < image["stop_seconds_median"] < image["grace_seconds"]

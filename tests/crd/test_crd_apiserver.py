@@ -124,7 +124,7 @@ def test_defaults_fill_in_every_policy_the_user_left_out(
 
     spec = kube_cluster.kubectl_json("get", "fr", "defaults", "-n", kube_namespace)["spec"]
     assert spec["publish"] == {"timeoutSeconds": 900, "lockPolicy": "Fail"}
-    assert spec["validation"] == {"failOnWarnings": False}
+    assert spec["validation"] == {"failOnWarnings": False, "requireValidateJob": False}
     assert spec["rollback"] == {"strategy": "PreviousVersion"}
     assert spec["driftPolicy"] == "Enforce"
     assert spec["suspend"] is False

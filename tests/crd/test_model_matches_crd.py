@@ -1,9 +1,11 @@
 """The pydantic model (flowrelease.api.models) and the CRD schema describe the same resource.
 
 Structure is compared field by field in both directions, for spec and status: names (camelCase aliases),
-types, enums, required-ness, defaults, string minimums and numeric bounds (CEL `self > 0`-style rules in the
-CRD). Cross-field rules cannot be compared structurally, so they are compared by behaviour: the model must
-accept every manifest the apiserver accepts and reject every one it rejects.
+types, enums, required-ness, defaults and every single-field rule, which the CRD states in OpenAPI keywords
+(`minLength`, `maxLength`, `pattern`, `minimum`, `maximum`, `maxItems`) and never in CEL. Cross-field rules
+cannot be compared structurally, so they are compared by behaviour: the model must accept every manifest the
+apiserver accepts and reject every one it rejects (and tests/crd/test_crd_derived_cases.py derives a
+violation of every keyword and proves both refuse it).
 """
 
 from __future__ import annotations
@@ -62,37 +64,56 @@ def _describe(annotation: Any) -> tuple[str, Any]:
     raise AssertionError(f"no CRD mapping for {annotation!r}")
 
 
-def _expected_rules(field: pydantic.fields.FieldInfo) -> set[str]:
-    """The CEL rules a numeric constraint of the model corresponds to in the CRD."""
-    rules = set()
-    for constraint in field.metadata:
-        if isinstance(constraint, annotated_types.Gt):
-            rules.add(f"self > {constraint.gt}")
+KEYWORDS = ("minLength", "maxLength", "pattern", "minimum", "maximum", "maxItems")
+
+
+def _constraints(field: pydantic.fields.FieldInfo, openapi_type: str) -> dict[str, Any]:
+    """The model's constraints on a field, as the OpenAPI keywords the CRD must state."""
+    found: dict[str, Any] = {}
+    metadata = list(field.metadata)
+    annotation = _strip_optional(field.annotation)
+    if get_origin(annotation) is typing.Annotated:  # `Annotated[str, Field(...)] | None`
+        metadata += [m for m in get_args(annotation)[1:] if not isinstance(m, pydantic.fields.FieldInfo)]
+        for inner in get_args(annotation)[1:]:
+            if isinstance(inner, pydantic.fields.FieldInfo):
+                metadata += inner.metadata
+    for constraint in metadata:
+        if isinstance(constraint, annotated_types.MinLen) and constraint.min_length:
+            found["minLength"] = constraint.min_length
+        elif isinstance(constraint, annotated_types.MaxLen):
+            found["maxItems" if openapi_type == "array" else "maxLength"] = constraint.max_length
+        elif isinstance(constraint, annotated_types.Gt):
+            # Only integers have exclusive bounds in the model: > n is minimum n + 1.
+            assert openapi_type == "integer", f"exclusive bound on a {openapi_type}"
+            found["minimum"] = constraint.gt + 1
         elif isinstance(constraint, annotated_types.Ge):
-            rules.add(f"self >= {constraint.ge}")
-        elif isinstance(constraint, annotated_types.Lt):
-            rules.add(f"self < {constraint.lt}")
+            found["minimum"] = constraint.ge
         elif isinstance(constraint, annotated_types.Le):
-            rules.add(f"self <= {constraint.le}")
-    return rules
+            found["maximum"] = constraint.le
+        elif getattr(constraint, "pattern", None):
+            found["pattern"] = constraint.pattern
+    return found
 
 
-def _cel_bounds(schema: dict[str, Any]) -> set[str]:
-    """`self > 0`-style comparisons in a property's own CEL rules (conjunctions split)."""
-    bounds = set()
+def _keywords(prop: dict[str, Any]) -> dict[str, Any]:
+    return {key: prop[key] for key in KEYWORDS if key in prop}
+
+
+def _cel_bounds(schema: dict[str, Any]) -> list[str]:
+    """Single-field comparisons (`self > 0`, `size(self) < 5`) in a property's own CEL rules: there must be
+    none, because offline validators skip CEL."""
+    bounds = []
     for validation in schema.get("x-kubernetes-validations", []):
         for part in validation["rule"].split("&&"):
             part = part.strip()
-            if part.startswith("self ") and part.split()[1] in {">", ">=", "<", "<="}:
-                bounds.add(part)
+            if part.split(" ")[0] in {"self", "size(self)"} and part.split()[1:2] in (
+                [">"],
+                [">="],
+                ["<"],
+                ["<="],
+            ):
+                bounds.append(part)
     return bounds
-
-
-def _min_length(field: pydantic.fields.FieldInfo) -> int | None:
-    for constraint in field.metadata:
-        if isinstance(constraint, annotated_types.MinLen):
-            return int(constraint.min_length)
-    return None
 
 
 def _model_default(field: pydantic.fields.FieldInfo) -> Any:
@@ -126,10 +147,11 @@ def _compare(model: type[BaseModel], schema: dict[str, Any], path: str, *, defau
         if field.is_required() != (name in required):
             problems.append(f"{where}: required in the {'model' if field.is_required() else 'CRD'} only")
         problems += _compare_type(field.annotation, prop, where, defaults=defaults)
-        if prop.get("type") == "string" and (_min_length(field) or 0) != prop.get("minLength", 0):
-            problems.append(f"{where}: minLength model={_min_length(field)} CRD={prop.get('minLength')}")
-        if prop.get("type") in {"integer", "number"} and _expected_rules(field) != _cel_bounds(prop):
-            problems.append(f"{where}: bounds model={_expected_rules(field)} CRD={_cel_bounds(prop)}")
+        model_keywords = _constraints(field, str(prop.get("type")))
+        if _keywords(prop) != model_keywords:
+            problems.append(f"{where}: keywords model={model_keywords} CRD={_keywords(prop)}")
+        if _cel_bounds(prop):
+            problems.append(f"{where}: bounds in CEL {_cel_bounds(prop)}; state them as OpenAPI keywords")
         if defaults:
             crd_default = prop.get("default")
             model_default = _model_default(field)
@@ -183,9 +205,11 @@ def test_comparison_reports_every_kind_of_disagreement() -> None:
     spec["properties"]["publish"]["properties"]["timeoutSeconds"]["default"] = 60
     spec["properties"]["verify"]["properties"]["stages"]["items"]["required"] = ["name"]
     spec["properties"]["suspend"]["type"] = "string"
-    spec["properties"]["verify"]["properties"]["stages"]["items"]["properties"]["minSamples"][
-        "x-kubernetes-validations"
-    ] = []
+    del spec["properties"]["verify"]["properties"]["stages"]["items"]["properties"]["minSamples"]["minimum"]
+    spec["properties"]["export"]["properties"]["git"]["properties"]["path"]["pattern"] = "^.*$"
+    spec["properties"]["publish"]["properties"]["timeoutSeconds"]["x-kubernetes-validations"] = [
+        {"rule": "self > 0", "message": "positive"}
+    ]
 
     problems = "\n".join(
         _compare(models.FlowReleaseSpec, spec, "spec", defaults=True)
@@ -198,9 +222,19 @@ def test_comparison_reports_every_kind_of_disagreement() -> None:
         "spec.publish.timeoutSeconds: default model=900 CRD=60",
         "spec.verify.stages[].bakeSeconds: required in the model only",
         "spec.suspend: boolean in the model, string in the CRD",
-        "spec.verify.stages[].minSamples: bounds",
+        "spec.verify.stages[].minSamples: keywords",
+        "spec.export.git.path: keywords",
+        "spec.publish.timeoutSeconds: bounds in CEL",
     ):
         assert expected in problems
+
+
+def test_metadata_name_rules_are_the_models() -> None:
+    """The apiserver requires a name itself, so the CRD states only its format."""
+    name = crd_schema()["properties"]["metadata"]["properties"]["name"]
+    model = _constraints(models.ObjectMeta.model_fields["name"], "string")
+    assert model.pop("minLength") == 1
+    assert _keywords(name) == model
 
 
 def test_crd_names_match_the_model_constants() -> None:

@@ -109,8 +109,9 @@ def test_apply_publishes_exports_and_reports_ready(
 
     # kopf's bookkeeping is in flowrelease.io annotations, never in .status; no finalizer is added.
     assert set(status) <= {
-        "observedGeneration", "phase", "conditions", "flow", "desiredVersion", "publishedVersion",
-        "lastGoodVersion", "failedVersion", "operation", "dependencyHash", "sourceDigest", "validation",
+        "observedGeneration", "attemptGeneration", "phase", "conditions", "flow", "desiredVersion",
+        "publishedVersion", "lastGoodVersion", "failedVersion", "operation", "rollback", "job",
+        "publishedOperationId", "exportFailure", "dependencyHash", "sourceDigest", "validation",
         "verification", "artifact", "history", "lastHandledReconcileAt",
     }  # fmt: skip
     assert not obj["metadata"].get("finalizers")

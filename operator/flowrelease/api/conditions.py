@@ -43,6 +43,7 @@ BAKING: Final = "Baking"
 EXPORTING: Final = "Exporting"
 ROLLING_BACK: Final = "RollingBack"
 RESTORING: Final = "RestoringPreviousVersion"
+REIMPORTING: Final = "ReimportingPreviousVersion"
 WAITING_FOR_LOCK: Final = "WaitingForLock"
 RETRYING: Final = "RetryingAfterError"
 
@@ -67,10 +68,13 @@ VALIDATION_WARNINGS: Final = "ValidationWarnings"
 SOURCE_INVALID: Final = "SourceInvalid"
 IMPORT_FAILED: Final = "ImportFailed"
 VALIDATION_FAILED: Final = "ValidationFailed"
+VALIDATION_SERVICE_UNAVAILABLE: Final = "ValidationServiceUnavailable"
 
 # release failures
 PUBLISH_FAILED: Final = "PublishFailed"
 PUBLISH_TIMED_OUT: Final = "PublishTimedOut"
+PUBLISH_IGNORED: Final = "PublishIgnored"
+IMPORT_NOT_PUBLISHED: Final = "ImportNotPublished"
 IMPORT_TIMED_OUT: Final = "ImportTimedOut"
 HEALTH_BREACH: Final = "HealthBreach"
 ROLLBACK_SUCCEEDED: Final = "RollbackSucceeded"
@@ -107,11 +111,15 @@ FAILURE_REASONS: Final = frozenset(
         DEPENDENCY_HASH_MISMATCH,
         VALIDATION_ERRORS,
         VALIDATION_WARNINGS,
+        VALIDATION_SERVICE_UNAVAILABLE,
         SOURCE_INVALID,
         IMPORT_FAILED,
         PUBLISH_FAILED,
         PUBLISH_TIMED_OUT,
+        PUBLISH_IGNORED,
         IMPORT_TIMED_OUT,
+        IMPORT_NOT_PUBLISHED,
+        EXPORT_FAILED,
         HEALTH_BREACH,
         ROLLBACK_FAILED,
         ROLLBACK_DISABLED,
@@ -126,17 +134,7 @@ FAILURE_REASONS: Final = frozenset(
 
 
 def published_message(version: str, operation_id: str) -> str:
-    """The `Published` condition's message; `operation_of_published` reads the operation id back."""
+    """The `Published` condition's message (for people; the id is in `status.publishedOperationId`)."""
     if operation_id:
         return f"Version {version} is live (operation {operation_id})."
     return f"Version {version} is live."
-
-
-def operation_of_published(message: str) -> str:
-    """The operation id a `published_message` carries, or ""."""
-    marker = "(operation "
-    start = message.find(marker)
-    if start < 0:
-        return ""
-    end = message.find(")", start)
-    return message[start + len(marker) : end] if end > start else ""

@@ -90,6 +90,42 @@ _EXAMPLES: dict[str, str] = {
 }
 
 
+_NAME_RULE = "lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"
+_PATTERN_FIXES: dict[str, str] = {
+    "metadata.name": f"must be a Kubernetes object name: {_NAME_RULE}, e.g. support-ivr",
+    "metadata.namespace": (
+        "must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a "
+        "letter or digit, e.g. contact-center"
+    ),
+    "spec.genesys.credentialsSecretRef.name": f"must be a Secret name: {_NAME_RULE}, e.g. genesys-prod",
+    "spec.export.git.secretRef.name": f"must be a Secret name: {_NAME_RULE}, e.g. flows-git",
+    "spec.source.configMapRef.name": f"must be a ConfigMap name: {_NAME_RULE}, e.g. support-ivr-flow",
+    "spec.source.configMapRef.key": "must be a ConfigMap key: letters, digits, '-', '_', '.', e.g. flow.yaml",
+    "spec.export.git.path": (
+        "must be a relative folder inside the repository: no leading '/', no '..' or other folder starting "
+        "with '.', each folder name of letters, digits, '.', '_' and '-', e.g. flows/support-ivr"
+    ),
+    "spec.export.git.branch": (
+        "must be a Git branch name of letters, digits, '_', '+' and '-', with '.' and '/' only between them "
+        "(no '..', no leading '-' or '.'), e.g. main or releases/prod"
+    ),
+    "spec.version": 'must not be empty; give a version id such as "12.0"',
+    "spec.release.dependencyHash": (
+        "must be sha256: and 64 lower-case hex digits (copy status.dependencyHash), or empty for no pin"
+    ),
+}
+"""What a value must look like, per field (list indices left out), when it does not match its pattern."""
+_UNQUOTED_HINT = "not a string; write it without quotes"
+
+
+def pattern_fix(path: str, value: object) -> str:
+    """The fix for a value of the field at dotted `path` that does not match the field's pattern."""
+    fix = _PATTERN_FIXES.get(re.sub(r"\[\d+\]", "", path), "has the wrong format")
+    if path == "spec.version":
+        return fix
+    return f"{fix} (got {_shown(value)})"
+
+
 def field_path(loc: Sequence[str | int]) -> str:
     """`('spec', 'verify', 'stages', 0, 'bakeSeconds')` -> `spec.verify.stages[0].bakeSeconds`."""
     path = ""
@@ -206,17 +242,42 @@ def _with_example(fix: str, loc: Sequence[str | int]) -> str:
     return f"{fix}, e.g. {example}" if example else fix
 
 
+_SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)$")
+
+
+def _parsed_path(head: str) -> tuple[str | int, ...] | None:
+    """`verify.stages[1].name` -> ('verify', 'stages', 1, 'name'); None when `head` is not a field path."""
+    parts: list[str | int] = []
+    for segment in head.split("."):
+        match = _SEGMENT.match(segment)
+        if match is None:
+            return None
+        parts.append(match.group(1))
+        parts.extend(int(index) for index in re.findall(r"\[(\d+)\]", match.group(2)))
+    return tuple(parts)
+
+
 def _refined_field(loc: Sequence[str | int], message: str) -> tuple[str | int, ...]:
     """A model-level check names its field first (`flow.type is required ...`): point at that field."""
-    head = message.split(" ", 1)[0]
-    segments = head.split(".")
-    if len(segments) < 2 or not all(segment.isidentifier() for segment in segments):
+    segments = _parsed_path(message.split(" ", 1)[0])
+    if segments is None or len(segments) < 2:
         return tuple(loc)
     if loc and segments[0] == loc[0]:
-        return tuple(segments)
+        return segments
     if loc and segments[0] == loc[-1]:
         return (*loc, *segments[1:])
     return tuple(loc)
+
+
+_BOOLEAN_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "1", "0"})
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def fix_for(root: type[BaseModel], error: ErrorDetails, document: object) -> tuple[str, str]:
@@ -246,15 +307,31 @@ def fix_for(root: type[BaseModel], error: ErrorDetails, document: object) -> tup
         return field_path(loc), f"{fix} (got {_shown(value)})"
     if kind == "string_too_short":
         return field_path(loc), _with_example("must not be empty", loc)
+    if kind == "string_too_long":
+        limit = ctx.get("max_length", "")
+        return field_path(loc), f"must be at most {limit} characters (got {len(str(value))})"
+    if kind == "too_long":
+        limit = ctx.get("max_length", "")
+        return field_path(loc), f"must have at most {limit} items (got {ctx.get('actual_length', '')})"
+    if kind == "string_pattern_mismatch":
+        return field_path(loc), pattern_fix(field_path(loc), value)
     if kind == "string_type":
         if isinstance(value, int | float) and not isinstance(value, bool):
             return field_path(loc), f'must be a string; quote it in YAML: "{value}"'
         return field_path(loc), f"{_with_example('must be a string', loc)} (got {_shown(value)})"
     if kind in {"int_parsing", "int_type", "int_from_float"}:
-        return field_path(loc), f"{_with_example('must be a whole number', loc)} (got {_shown(value)})"
+        what = "must be a whole number"
+        if isinstance(value, str) and _looks_numeric(value):
+            what += f", {_UNQUOTED_HINT}"
+        return field_path(loc), f"{_with_example(what, loc)} (got {_shown(value)})"
     if kind in {"float_parsing", "float_type"}:
-        return field_path(loc), f"{_with_example('must be a number', loc)} (got {_shown(value)})"
+        what = "must be a number"
+        if isinstance(value, str) and _looks_numeric(value):
+            what += f", {_UNQUOTED_HINT}"
+        return field_path(loc), f"{_with_example(what, loc)} (got {_shown(value)})"
     if kind in {"bool_parsing", "bool_type"}:
+        if isinstance(value, str) and value.strip().lower() in _BOOLEAN_WORDS:
+            return field_path(loc), f"must be true or false, {_UNQUOTED_HINT} (got {_shown(value)})"
         return field_path(loc), f"must be true or false (got {_shown(value)})"
     if kind in {"dict_type", "model_type", "model_attributes_type"}:
         return field_path(loc), f"{_with_example('must be a mapping', loc)} (got {_shown(value)})"

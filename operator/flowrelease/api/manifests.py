@@ -17,15 +17,27 @@ import base64
 import binascii
 import difflib
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
-from flowrelease.api.errors import ManifestError, ManifestProblem, problems_from_validation
-from flowrelease.api.models import API_VERSION, GROUP, KIND, FlowRelease
+from flowrelease.api.errors import ManifestError, ManifestProblem, pattern_fix, problems_from_validation
+from flowrelease.api.models import (
+    API_VERSION,
+    CONFIG_KEY_MAX,
+    CONFIG_KEY_PATTERN,
+    DNS_LABEL_MAX,
+    DNS_LABEL_PATTERN,
+    DNS_SUBDOMAIN_MAX,
+    DNS_SUBDOMAIN_PATTERN,
+    GROUP,
+    KIND,
+    FlowRelease,
+)
+from flowrelease.api.yaml_documents import YamlDocument, YamlSyntaxError, read_documents
 
 logger = logging.getLogger(__name__)
 
@@ -130,21 +142,15 @@ def _yaml_files_under(folder: Path) -> Iterator[Path]:
             yield entry
 
 
-def _documents(path: Path) -> tuple[list[object], list[ManifestProblem]]:
+def _documents(path: Path) -> tuple[list[YamlDocument], list[ManifestProblem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         return [], [ManifestProblem(file=str(path), fix=f"cannot read the file: {error}")]
     try:
-        return list(yaml.safe_load_all(text)), []
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        reason = error.problem or error.context or "invalid YAML"
-        fix = f"YAML syntax error at {where}: {reason}; check the indentation and quoting there"
-        return [], [ManifestProblem(file=str(path), fix=fix)]
-    except yaml.YAMLError as error:
-        return [], [ManifestProblem(file=str(path), fix=f"YAML syntax error: {error}")]
+        return read_documents(text), []
+    except YamlSyntaxError as error:
+        return [], [ManifestProblem(file=str(path), fix=str(error))]
 
 
 def _identity(document: Mapping[str, object]) -> tuple[str, str, str]:
@@ -156,6 +162,13 @@ def _identity(document: Mapping[str, object]) -> tuple[str, str, str]:
         namespace = str(metadata.get("namespace") or "default")
         name = str(metadata.get("name") or "<unnamed>")
     return str(kind), namespace, name
+
+
+def _resource(document: object) -> str:
+    if not isinstance(document, Mapping):
+        return ""
+    kind, namespace, name = _identity(document)
+    return f"{kind} {namespace}/{name}"
 
 
 class _Loader:
@@ -170,8 +183,17 @@ class _Loader:
         documents, problems = _documents(path)
         self.problems.extend(problems)
         for index, document in enumerate(documents, start=1):
-            if document is not None:
-                self.load_document(document, Origin(str(path), index))
+            origin = Origin(str(path), index)
+            if document.duplicates:
+                for duplicate in document.duplicates:
+                    lines = f"lines {duplicate.first_line} and {duplicate.line}"
+                    fix = (
+                        f"given twice ({lines}); YAML would silently keep only the last one, so delete the "
+                        "line you do not mean"
+                    )
+                    self._problem(origin, _resource(document.value), duplicate.path, fix)
+            elif document.value is not None:
+                self.load_document(document.value, origin)
 
     def load_document(self, document: object, origin: Origin) -> None:
         if not isinstance(document, Mapping):
@@ -226,6 +248,8 @@ class _Loader:
         if not isinstance(metadata, Mapping) or not metadata.get("name"):
             self._problem(origin, resource, "metadata.name", f"missing; every {kind} needs a name")
             return
+        if not self._kubernetes_names(metadata, origin, resource):
+            return
         data = self._string_data(document, origin, kind, resource)
         if data is None:
             return
@@ -236,6 +260,30 @@ class _Loader:
             self._problem(origin, resource, "metadata.name", fix)
             return
         store[(namespace, name)] = LoadedData(kind, namespace, name, data, origin)
+
+    def _kubernetes_names(self, metadata: Mapping[str, object], origin: Origin, resource: str) -> bool:
+        """The Secret's or ConfigMap's name and namespace are names the apiserver would accept."""
+        ok = True
+        for key, pattern, limit in (
+            ("name", DNS_SUBDOMAIN_PATTERN, DNS_SUBDOMAIN_MAX),
+            ("namespace", DNS_LABEL_PATTERN, DNS_LABEL_MAX),
+        ):
+            value = metadata.get(key)
+            if value is None and key == "namespace":
+                continue
+            path = f"metadata.{key}"
+            if not isinstance(value, str):
+                self._problem(origin, resource, path, f'must be a string; quote it in YAML: "{value}"')
+                ok = False
+            elif len(value) > limit:
+                self._problem(
+                    origin, resource, path, f"must be at most {limit} characters (got {len(value)})"
+                )
+                ok = False
+            elif not re.search(pattern, value):
+                self._problem(origin, resource, path, pattern_fix(path, value))
+                ok = False
+        return ok
 
     def _string_data(
         self, document: Mapping[str, object], origin: Origin, kind: str, resource: str
@@ -251,7 +299,18 @@ class _Loader:
                 continue
             for key, value in values.items():
                 path = f"{section}.{key}"
-                if not isinstance(value, str):
+                if (
+                    not isinstance(key, str)
+                    or len(key) > CONFIG_KEY_MAX
+                    or not re.search(CONFIG_KEY_PATTERN, key)
+                ):
+                    fix = (
+                        f"{_shown_key(key)} is not a valid key; keys may hold only letters, digits, '-', '_' "
+                        f"and '.' (at most {CONFIG_KEY_MAX} characters), e.g. flow.yaml"
+                    )
+                    self._problem(origin, resource, section, fix)
+                    ok = False
+                elif not isinstance(value, str):
                     self._problem(origin, resource, path, f'must be a string; quote it in YAML: "{value}"')
                     ok = False
                 elif kind == "Secret" and section == "data":
@@ -274,6 +333,10 @@ class _Loader:
                 file=origin.file, document=origin.document, resource=resource, field=field_path, fix=fix
             )
         )
+
+
+def _shown_key(key: object) -> str:
+    return repr(key) if isinstance(key, str) else f"{key!r} ({type(key).__name__}, quote it)"
 
 
 def _base64_text(value: str) -> str | None:
@@ -313,31 +376,48 @@ def resolve_releases(manifests: ManifestSet, environ: Mapping[str, str]) -> list
     return resolved
 
 
+def normalised_environment(environment: str) -> str:
+    """The org an environment names, for comparing releases (`mypurecloud.com/` is `MyPureCloud.com`)."""
+    return environment.strip().lower().rstrip("/")
+
+
 def _shared_flows(releases: Iterable[LoadedRelease]) -> list[ManifestProblem]:
-    """Two releases of one flow would undo each other's publishes on every run: refuse the second."""
-    owners: dict[tuple[str, ...], LoadedRelease] = {}
-    problems = []
+    """Two releases of one flow would undo each other's publishes on every run: refuse both, naming both.
+
+    Static: the same flow id, or the same type and name. `sync` also compares the flow ids Genesys reports
+    for names (`local.preflight`), which catches a release by name and another by id of one flow."""
+    owners: dict[tuple[str, ...], list[LoadedRelease]] = {}
     for loaded in releases:
         spec = loaded.release.spec
-        target = spec.genesys.environment.strip().lower().rstrip("/")
+        target = normalised_environment(spec.genesys.environment)
         flow = ("id", spec.flow.id) if spec.flow.id else ("name", spec.flow.type or "", spec.flow.name)
-        first = owners.setdefault((target, *flow), loaded)
-        if first is not loaded:
-            fix = (
-                f"FlowRelease {first.release.key} from {first.origin} already releases this flow; "
-                "one flow needs exactly one FlowRelease"
-            )
-            field_path = "spec.flow.id" if spec.flow.id else "spec.flow.name"
+        owners.setdefault((target, *flow), []).append(loaded)
+    problems = []
+    for group in owners.values():
+        for loaded in group if len(group) > 1 else ():
+            others = [other for other in group if other is not loaded]
+            field_path = "spec.flow.id" if loaded.release.spec.flow.id else "spec.flow.name"
             problems.append(
                 ManifestProblem(
                     file=loaded.origin.file,
                     document=loaded.origin.document,
                     resource=f"{KIND} {loaded.release.key}",
                     field=field_path,
-                    fix=fix,
+                    fix=one_flow_one_release_fix(
+                        [(other.release.key, str(other.origin)) for other in others]
+                    ),
                 )
             )
     return problems
+
+
+def one_flow_one_release_fix(others: Iterable[tuple[str, str]]) -> str:
+    """The fix for a release whose flow `others` ((namespace/name, origin) pairs) also release."""
+    named = "; ".join(f"FlowRelease {key} from {origin}" for key, origin in others)
+    return (
+        f"the same flow is also released by {named}; one flow needs exactly one FlowRelease, so remove or "
+        "retarget all but one of them"
+    )
 
 
 class _ReleaseResolver:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Literal, get_args
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 GROUP = "flowrelease.io"
@@ -60,28 +61,75 @@ class _Wire(BaseModel):
     )
 
 
+class _Spec(_Wire):
+    """What users write: strict types, as the apiserver applies them — `"900"` is not a number, `"yes"` and
+    `"false"` are not booleans. (Status is read back from JSON the engine wrote, so it stays lax.)"""
+
+    model_config = ConfigDict(strict=True)
+
+
+# ------------------------------------------------------------------------------------------ formats
+# Each pattern is also in the CRD (tests/crd proves they are the same), so offline validators, the
+# apiserver and `flowrelease sync` refuse the same values. RE2-compatible: no lookarounds.
+
+DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+"""RFC 1123 subdomain: names of FlowReleases, Secrets and ConfigMaps."""
+DNS_SUBDOMAIN_MAX = 253
+DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+"""RFC 1123 label: namespace names."""
+DNS_LABEL_MAX = 63
+CONFIG_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
+"""A key of a ConfigMap's (or Secret's) data."""
+CONFIG_KEY_MAX = 253
+EXPORT_PATH_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*/?$"
+"""A relative folder: no leading `/`, no `..`, `.git` or other dot-folders, no `//`, plain characters."""
+EXPORT_PATH_MAX = 512
+_BRANCH_WORD = r"[A-Za-z0-9_][A-Za-z0-9_+-]*"
+BRANCH_PATTERN = rf"^{_BRANCH_WORD}(\.{_BRANCH_WORD})*(/{_BRANCH_WORD}(\.{_BRANCH_WORD})*)*$"
+"""A branch `git check-ref-format --branch` accepts, in plain characters (GitExport adds `.lock`)."""
+BRANCH_MAX = 255
+DEPENDENCY_HASH_PATTERN = r"^(sha256:[0-9a-f]{64})?$"
+VERSION_PATTERN = r"\S"
+"""Unanchored, as JSON Schema patterns are: the version holds at least one non-blank character."""
+VERSION_MAX = 64
+LABEL_MAX = 256
+STAGE_NAME_MAX = 63
+URL_MAX = 2048
+
+
+def _integral_float(value: object) -> object:
+    """`900.0` is the number 900 to the apiserver (JSON has one number type); `900.5` and `"900"` are not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_integral_float)]
+KubeName = Annotated[str, Field(min_length=1, max_length=DNS_SUBDOMAIN_MAX, pattern=DNS_SUBDOMAIN_PATTERN)]
+
+
 # --------------------------------------------------------------------------------------------- spec
 
 
-class SecretRef(_Wire):
-    name: Annotated[str, Field(min_length=1)]
+class SecretRef(_Spec):
+    name: KubeName
 
 
-class ConfigMapKeyRef(_Wire):
-    name: Annotated[str, Field(min_length=1)]
-    key: Annotated[str, Field(min_length=1)]
+class ConfigMapKeyRef(_Spec):
+    name: KubeName
+    key: Annotated[str, Field(min_length=1, max_length=CONFIG_KEY_MAX, pattern=CONFIG_KEY_PATTERN)]
 
 
-class GenesysTarget(_Wire):
-    environment: Annotated[str, Field(min_length=1)]
+class GenesysTarget(_Spec):
+    environment: Annotated[str, Field(min_length=1, max_length=253)]
     """A region domain such as `mypurecloud.com`, or a base URL (`http://127.0.0.1:8080`)."""
     credentials_secret_ref: SecretRef | None = None
 
 
-class FlowSelector(_Wire):
+class FlowSelector(_Spec):
     type: FlowType | None = None
-    name: str = ""
-    id: str = ""
+    name: Annotated[str, Field(max_length=256)] = ""
+    id: Annotated[str, Field(max_length=128)] = ""
 
     @model_validator(mode="after")
     def _name_or_id(self) -> FlowSelector:
@@ -92,67 +140,108 @@ class FlowSelector(_Wire):
         return self
 
 
-class FlowSource(_Wire):
+class FlowSource(_Spec):
     config_map_ref: ConfigMapKeyRef
     substitutions: dict[str, str] = Field(default_factory=dict)
 
 
-class ReleaseInfo(_Wire):
-    label: str = ""
-    dependency_hash: str = ""
+class ReleaseInfo(_Spec):
+    label: Annotated[str, Field(max_length=LABEL_MAX)] = ""
+    dependency_hash: Annotated[str, Field(pattern=DEPENDENCY_HASH_PATTERN)] = ""
 
 
-class ValidationPolicy(_Wire):
+class ValidationPolicy(_Spec):
     fail_on_warnings: bool = False
+    require_validate_job: bool = False
+    """Fail validation when the Architect validate job (a preview API) is unavailable to this org/client
+    (404/403/501) or does not finish; by default the release continues on the other checks with a
+    `ValidationServiceUnavailable` warning."""
 
 
-class PublishPolicy(_Wire):
-    timeout_seconds: Annotated[int, Field(gt=0)] = 900
+class PublishPolicy(_Spec):
+    timeout_seconds: Annotated[WholeNumber, Field(gt=0)] = 900
     lock_policy: LockPolicy = "Fail"
 
 
-class VerifyStage(_Wire):
-    name: Annotated[str, Field(min_length=1)]
-    bake_seconds: Annotated[int, Field(gt=0)]
+class VerifyStage(_Spec):
+    name: Annotated[str, Field(min_length=1, max_length=STAGE_NAME_MAX)]
+    bake_seconds: Annotated[WholeNumber, Field(gt=0)]
     max_failure_ratio: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
-    min_samples: Annotated[int, Field(ge=0)] = 0
+    min_samples: Annotated[WholeNumber, Field(ge=0)] = 0
 
 
-class VerifyPolicy(_Wire):
-    stages: list[VerifyStage] = Field(default_factory=list)
+class VerifyPolicy(_Spec):
+    stages: Annotated[list[VerifyStage], Field(max_length=16)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _distinct_stage_names(self) -> VerifyPolicy:
+        first: dict[str, int] = {}
+        for index, stage in enumerate(self.stages):
+            earlier = first.setdefault(stage.name, index)
+            if earlier != index:
+                raise ValueError(
+                    f"verify.stages[{index}].name repeats {stage.name!r}, the name of "
+                    f"spec.verify.stages[{earlier}]; give each stage its own name"
+                )
+        return self
 
 
-class RollbackPolicy(_Wire):
+class RollbackPolicy(_Spec):
     strategy: RollbackStrategy = "PreviousVersion"
 
 
 GIT_URL_PREFIXES = ("https://", "ssh://", "git@", "file://")
 
 
-class GitExport(_Wire):
-    url: Annotated[str, Field(min_length=1, max_length=2048)]
-    branch: Annotated[str, Field(min_length=1)] = "main"
-    path: Annotated[str, Field(min_length=1)]
+def url_without_password(url: str) -> str | None:
+    """`url` with an embedded password masked (`https://user:***@host/...`); None when it embeds none."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return None
+    if password is None or parts.hostname is None:
+        return None
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+
+
+class GitExport(_Spec):
+    url: Annotated[str, Field(min_length=1, max_length=URL_MAX)]
+    branch: Annotated[str, Field(min_length=1, max_length=BRANCH_MAX, pattern=BRANCH_PATTERN)] = "main"
+    path: Annotated[str, Field(min_length=1, max_length=EXPORT_PATH_MAX, pattern=EXPORT_PATH_PATTERN)]
     secret_ref: SecretRef | None = None
 
     @model_validator(mode="after")
-    def _known_scheme(self) -> GitExport:
+    def _usable_url_and_branch(self) -> GitExport:
         if not self.url.startswith(GIT_URL_PREFIXES):
             raise ValueError(
                 "spec.export.git.url must be an https://, ssh://, git@host:path or file:// URL "
                 "(plain http:// would send Git credentials unencrypted)"
             )
+        masked = url_without_password(self.url)
+        if masked is not None:
+            raise ValueError(
+                f"spec.export.git.url embeds a password ({masked}); remove it from the URL and put the "
+                "credentials in the Secret named by spec.export.git.secretRef (keys username and password, "
+                "or token)"
+            )
+        if any(part.endswith(".lock") for part in self.branch.split("/")):
+            raise ValueError(
+                "spec.export.git.branch has a part ending in .lock, which Git reserves for its lock files; "
+                "choose another branch name, e.g. main or releases/prod"
+            )
         return self
 
 
-class ExportPolicy(_Wire):
+class ExportPolicy(_Spec):
     git: GitExport | None = None
 
 
-class FlowReleaseSpec(_Wire):
+class FlowReleaseSpec(_Spec):
     genesys: GenesysTarget
     flow: FlowSelector
-    version: str | None = None
+    version: Annotated[str, Field(max_length=VERSION_MAX, pattern=VERSION_PATTERN)] | None = None
     source: FlowSource | None = None
     release: ReleaseInfo = Field(default_factory=ReleaseInfo)
     validation: ValidationPolicy = Field(default_factory=ValidationPolicy)
@@ -170,18 +259,20 @@ class FlowReleaseSpec(_Wire):
                 "set exactly one of spec.version (promote an existing checked-in version) "
                 "or spec.source (publish Archy YAML from a ConfigMap)"
             )
-        if self.version is not None and not self.version.strip():
-            raise ValueError('spec.version must not be empty; give a version id such as "12.0"')
         return self
 
 
 class ObjectMeta(BaseModel):
     """The subset of Kubernetes metadata flowrelease reads; other fields are kept, not validated."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow", frozen=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="allow", frozen=True, strict=True
+    )
 
-    name: Annotated[str, Field(min_length=1)]
-    namespace: str = "default"
+    name: KubeName
+    namespace: Annotated[str, Field(min_length=1, max_length=DNS_LABEL_MAX, pattern=DNS_LABEL_PATTERN)] = (
+        "default"
+    )
     generation: int = 1
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
@@ -223,21 +314,107 @@ class FlowIdentity(_Wire):
     """UPPER-case Flow.type as Genesys returns it, e.g. INBOUNDCALL."""
 
 
-OperationKind = Literal["publish", "rollback", "restore", "import"]
+OperationKind = Literal["publish", "import", "rollback", "restore", "checkin", "reimport"]
+"""publish/import: the release itself; rollback: publishing a version during a rollback; restore: saving the
+last good configuration as a new draft; checkin: checking that draft in; reimport: importing the last good
+export through an Architect job."""
+
+RollbackRoute = Literal["republish", "restore", "reimport"]
+ROLLBACK_ROUTES: tuple[RollbackRoute, ...] = get_args(RollbackRoute)
+"""The rollback routes, in the order they are tried."""
+
+RouteResult = Literal["refused", "ignored", "failed", "timedOut"]
+
+
+class OperationSnapshot(_Wire):
+    """Flow.currentOperation as read when an intent was recorded: an operation with this id is not ours."""
+
+    id: str = ""
+    action: str = ""
+    status: str = ""
+
+
+class Refusal(_Wire):
+    """Genesys refused the side effect (HTTP 400/404/409): the planner decides what comes next."""
+
+    status: int = 0
+    code: str = ""
+    message: str = ""
+    at: str = ""
 
 
 class OperationRecord(_Wire):
     """In-flight work, persisted before its side effect so a restart resumes instead of repeating it."""
 
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
+
     kind: OperationKind
     id: str = ""
-    """Genesys operation id (publish/rollback/restore) or Architect job id (import); empty until known."""
+    """The Operation id the POST answered with (publish/rollback/checkin) or the Architect job id
+    (import/reimport); empty until known. The id shown later on flow.currentOperation may differ (R2)."""
     version: str = ""
-    """The version being published; for `restore`, the old version whose configuration is restored."""
+    """publish/rollback: the version being published; restore/reimport: the last good version whose
+    configuration is restored; checkin: the draft being checked in."""
     started_at: str = ""
-    polls: int = 0
+    """When the intent was recorded: publish.timeoutSeconds counts from here."""
+    posted_at: str = ""
+    """When Genesys acknowledged the side effect (POST answered, YAML upload accepted); empty until then."""
+    prior_operation: OperationSnapshot | None = None
+    """flow.currentOperation when the intent was recorded."""
+    prior_version: str = ""
+    """What the side effect changes, as it was at intent time: publishedVersion (publish, rollback, import,
+    reimport), checkedInVersion (checkin) or savedVersion (restore)."""
+    refused: Refusal | None = None
+    completed_at: str = ""
+    """import/reimport: when the Architect job was first seen Success (reads may lag behind it)."""
+
+
+class RouteAttempt(_Wire):
+    route: RollbackRoute
+    result: RouteResult
+    message: str = ""
+
+
+class RollbackRecord(_Wire):
+    """The rollback in progress (or done): the route being tried and the version ids it produced."""
+
+    route: RollbackRoute = "republish"
+    target_version: str = ""
+    """The last good version whose configuration is restored (the old id)."""
+    draft_version: str = ""
+    """restore: the draft `POST /flows/{id}/versions` returned (saved_version_<uuid> on real orgs)."""
     restored_version: str = ""
-    """`restore` only: the new version created from the old configuration, once created."""
+    """The version live after the rollback (the new id): the target for republish, the checkedInVersion the
+    org reported after our check-in for restore, the publishedVersion after the job for reimport."""
+    route_started_at: str = ""
+    left: list[RouteAttempt] = Field(default_factory=list)
+    """Routes tried and left, in order, with why."""
+
+
+JobKind = Literal["validate", "export"]
+
+
+class JobRecord(_Wire):
+    """An Architect job that changes nothing (validate, export), polled across passes by the planner."""
+
+    kind: JobKind
+    id: str = ""
+    version: str = ""
+    started_at: str = ""
+    unavailable: str = ""
+    """validate: why the validate service could not be used (HTTP 404/403/501); the job did not run."""
+
+
+class ExportFailure(_Wire):
+    """The export of `version` failed: retried with backoff, or stalled when `permanent`."""
+
+    version: str = ""
+    message: str = ""
+    permanent: bool = False
+    since: str = ""
+    """First failure of this export."""
+    at: str = ""
+    """Latest failure."""
 
 
 class ValidationMessage(_Wire):
@@ -255,7 +432,10 @@ class VerificationProgress(_Wire):
     stage: str = ""
     started_at: str = ""
     samples: int = 0
+    failed: int = 0
     failure_ratio: float = 0.0
+    sampled_at: str = ""
+    """When the stage's flow outcomes were read after it baked; the planner judges them."""
 
 
 class ArtifactRecord(_Wire):
@@ -280,6 +460,9 @@ class FlowReleaseStatus(_Wire):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
 
     observed_generation: int | None = None
+    """The generation the engine handled when it wrote this status (every write, errors included)."""
+    attempt_generation: int | None = None
+    """The generation the current attempt started for; a different generation starts a new attempt."""
     phase: Phase = Phase.PENDING
     conditions: list[Condition] = Field(default_factory=list)
     flow: FlowIdentity | None = None
@@ -288,6 +471,11 @@ class FlowReleaseStatus(_Wire):
     last_good_version: str = ""
     failed_version: str = ""
     operation: OperationRecord | None = None
+    rollback: RollbackRecord | None = None
+    job: JobRecord | None = None
+    published_operation_id: str = ""
+    """The Genesys operation id (mode A) or Architect job id (mode B) that made publishedVersion live."""
+    export_failure: ExportFailure | None = None
     dependency_hash: str = ""
     source_digest: str = ""
     """Mode B: sha256 of the substituted Archy YAML last published (or failed), for idempotence."""

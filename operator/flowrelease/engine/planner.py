@@ -9,9 +9,10 @@ Order of decisions, each a rule of DESIGN §2:
 2. record which flow the release manages;
 3. a settled failure (ValidationFailed, RolledBack, Failed) stays stalled until the generation changes, the
    desired version/source changes, or a reconcile is requested (failedVersion is not retried: Flux #2285);
-4. an in-flight operation recorded in status is resumed, never repeated (crash safety);
-5. a new generation, request or desired version starts a new attempt (Validating);
-6. otherwise the phase decides: Validating → Publishing → Verifying → Exporting → Ready (+ drift).
+4. an in-flight side effect recorded in status is resumed, never repeated (`in_flight`, crash safety);
+5. a rollback in progress is finished first, route by route (`rollback_routes`);
+6. a new generation, request or desired version starts a new attempt (Validating);
+7. otherwise the phase decides: Validating → Publishing → Verifying → Exporting → Ready (+ drift).
 """
 
 from __future__ import annotations
@@ -24,50 +25,56 @@ from flowrelease.api.models import (
     FlowIdentity,
     FlowReleaseSpec,
     FlowReleaseStatus,
-    OperationRecord,
     Phase,
+    ValidationMessage,
+    ValidationSummary,
 )
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
+from flowrelease.engine.bounds import (
+    EXPORT_JOB_TIMEOUT_SECONDS,
+    VALIDATE_JOB_TIMEOUT_SECONDS,
+    export_retry_delay,
+)
+from flowrelease.engine.evidence import parse_time
+from flowrelease.engine.in_flight import resume
+from flowrelease.engine.judgement import check_job, judge_health, summarize_job
+from flowrelease.engine.locks import attempt_started, attempt_started_at, lock_step
 from flowrelease.engine.poll_schedule import PollSchedule
-from flowrelease.engine.ports import FlowState, LockHolder
+from flowrelease.engine.ports import HealthSample, JobState, ServiceUnavailable
+from flowrelease.engine.rollback_routes import plan_rollback, rollback_step
+from flowrelease.engine.situation import Situation
 from flowrelease.engine.steps import (
-    AdoptOperation,
     BeginAttempt,
-    CheckinRestored,
-    CreateRestoredVersion,
-    Export,
+    ExportJobFailed,
     FailValidation,
-    ForceUnlock,
-    ImportSucceeded,
-    JudgeVerifyStage,
     MarkReady,
-    NoRollback,
     Observation,
-    PostPublish,
-    PublishSucceeded,
+    PassValidation,
+    PassVerifyStage,
     ReleaseFailed,
     ReportDrift,
     ResolveFlow,
-    RollbackSucceeded,
+    SampleVerifyStage,
     Settled,
     SkipPublish,
     Stall,
+    StallExport,
+    StartExportJob,
     StartImport,
     StartPublish,
-    StartRollback,
     StartVerifyStage,
     Step,
+    StoreArtifact,
     Suspend,
     Validate,
     VerificationPassed,
     Wait,
 )
 
+__all__ = ["parse_time", "plan", "rollback_step"]
+
 SETTLED_FAILURES = frozenset({Phase.VALIDATION_FAILED, Phase.ROLLED_BACK, Phase.FAILED})
-LOCK_RECHECK_SECONDS = 10.0
-PUBLISH = "PUBLISH"
-FAILURE = "FAILURE"
-SUCCESS = "SUCCESS"
+FINISHED_JOB = frozenset({"Success", "Failure"})
 
 
 def plan(
@@ -93,23 +100,30 @@ def plan(
     fresh = _fresh_reason(spec, status, observation, generation, requested_at)
     if status.phase in SETTLED_FAILURES and not fresh:
         return _stay_stalled(status)
+    situation = Situation(spec, status, observation, now, schedule)
     if status.operation is not None:
-        return _resume(spec, status, observation, status.operation, now, schedule)
+        return resume(situation, status.operation)
+    if status.phase is Phase.ROLLING_BACK:
+        return plan_rollback(situation)
     if fresh or status.phase in (Phase.PENDING, Phase.SUSPENDED):
         return _begin(spec, status, observation, fresh or "first reconcile of this release")
 
     desired = desired_version(spec, status, observation)
+    if flow is None and status.phase in (Phase.VERIFYING, Phase.EXPORTING):
+        return ReleaseFailed(
+            C.FLOW_NOT_FOUND,
+            f"the flow was deleted (or is no longer found) while version {status.published_version} was "
+            f"{status.phase.value.lower()}; check spec.flow and the flow in Genesys Cloud",
+        )
     if status.phase in (Phase.VALIDATING, Phase.PUBLISHING):
-        return _before_publish(spec, status, observation, desired, now)
+        return _before_publish(situation, desired)
     if status.phase is Phase.VERIFYING:
-        return _verify(spec, status, observation, now)
+        return _verify(situation)
     if status.phase is Phase.EXPORTING:
-        return _export(spec, status, observation)
+        return _export(situation)
     if status.phase is Phase.READY:
         return _ready(spec, status, observation)
-    # RollingBack without an operation cannot happen (the operation is recorded with the phase);
-    # restart the attempt rather than guess.
-    return _begin(spec, status, observation, f"phase {status.phase.value} without an operation")
+    return _begin(spec, status, observation, f"phase {status.phase.value} has no next step; starting over")
 
 
 # ------------------------------------------------------------------------------------------- intent
@@ -137,7 +151,10 @@ def _fresh_reason(
     requested_at: str,
 ) -> str:
     """Why a new attempt is due, or "" when it is not."""
-    if status.observed_generation != generation:
+    handled = (
+        status.attempt_generation if status.attempt_generation is not None else status.observed_generation
+    )
+    if handled != generation:
         return f"generation {generation} not yet handled"
     if requested_at and requested_at != status.last_handled_reconcile_at:
         return f"reconcile requested at {requested_at}"
@@ -177,13 +194,8 @@ def _stay_stalled(status: FlowReleaseStatus) -> Stall:
 # --------------------------------------------------------------------------------- before publishing
 
 
-def _before_publish(
-    spec: FlowReleaseSpec,
-    status: FlowReleaseStatus,
-    observation: Observation,
-    desired: str | None,
-    now: datetime,
-) -> Step:
+def _before_publish(situation: Situation, desired: str | None) -> Step:
+    spec, status, observation, now = situation.spec, situation.status, situation.observation, situation.now
     flow = observation.flow
     if desired is None:
         source = observation.source
@@ -197,7 +209,7 @@ def _before_publish(
         if isinstance(source, SourceProblem):
             return FailValidation(C.SOURCE_INVALID, source.message)
         if flow is not None:
-            locked = _lock_step(spec, status, flow, now)
+            locked = lock_step(spec, status, flow, now)
             if locked is not None:
                 return locked
         assert isinstance(source, PreparedSource)
@@ -208,12 +220,91 @@ def _before_publish(
     if flow.published_version == desired:
         verified = _verified(status, desired)
         return SkipPublish(desired, verified, f"version {desired} is already live: nothing to publish")
-    locked = _lock_step(spec, status, flow, now)
+    locked = lock_step(spec, status, flow, now)
     if locked is not None:
         return locked
     if status.phase is Phase.VALIDATING:
-        return Validate(desired, f"check version {desired} before publishing it")
+        return _gate(situation, desired)
+    running = flow.current_operation
+    if running is not None and not running.complete:
+        waited = (now - attempt_started(status, now)).total_seconds()
+        if waited < spec.publish.timeout_seconds:
+            # Genesys refuses a publish while another operation runs (409); someone else's publish or
+            # check-in finishes in seconds, so wait for it rather than fail or stall on the conflict.
+            return situation.poll_wait(
+                attempt_started_at(status, now),
+                C.PUBLISHING,
+                f"Publishing version {desired}: waiting for {running.action_name} {running.id} to finish "
+                f"first (timeout {spec.publish.timeout_seconds}s)",
+            )
     return StartPublish(desired, flow.published_version or "", f"version {desired} passed validation")
+
+
+def _gate(situation: Situation, desired: str) -> Step:
+    """Validating: the gate's own checks run in `Validate`; then the validate job is polled and judged."""
+    status = situation.status
+    job = status.job
+    if job is None or job.kind != "validate" or job.version != desired:
+        return Validate(desired, f"check version {desired} before publishing it")
+    if job.unavailable:
+        return _without_validate_job(situation, desired, job.unavailable)
+    seen = situation.observation.recorded_job
+    if isinstance(seen, ServiceUnavailable):
+        return _without_validate_job(situation, desired, f"HTTP {seen.status}: {seen.message}")
+    if seen is None:
+        return Validate(desired, f"validate job {job.id} is gone; validating version {desired} again")
+    if seen.status in FINISHED_JOB:
+        summary = _with_job(status.validation, seen)
+        rejection = check_job(seen, summary, situation.spec.validation.fail_on_warnings)
+        if rejection is not None:
+            return FailValidation(rejection.reason, rejection.message, summary)
+        return PassValidation(desired, summary, f"Architect validate job {seen.id} reported no errors")
+    if situation.since(job.started_at) >= VALIDATE_JOB_TIMEOUT_SECONDS:
+        return _without_validate_job(
+            situation,
+            desired,
+            f"validate job {job.id} did not finish within {VALIDATE_JOB_TIMEOUT_SECONDS:g}s",
+        )
+    return situation.poll_wait(
+        job.started_at, C.VALIDATING, f"Validating version {desired}: validate job {job.id} is {seen.status}"
+    )
+
+
+def _with_job(before: ValidationSummary | None, job: JobState) -> ValidationSummary:
+    """The gate's own notes (kept in status.validation by Validate) plus what the job reported."""
+    found = summarize_job(job)
+    if before is None:
+        return found
+    return ValidationSummary(
+        errors=before.errors + found.errors,
+        warnings=before.warnings + found.warnings,
+        messages=[*before.messages, *found.messages],
+    )
+
+
+def _without_validate_job(situation: Situation, desired: str, why: str) -> Step:
+    """R7: the preview validate service is unavailable to this org or client."""
+    if situation.spec.validation.require_validate_job:
+        return FailValidation(
+            C.VALIDATION_SERVICE_UNAVAILABLE,
+            f"the Architect validate job could not be used ({why}) and spec.validation.requireValidateJob is "
+            "true; enable the validate API for this org and OAuth client (architect:jobValidate:create), or "
+            "set requireValidateJob to false to release on the other checks",
+        )
+    note = ValidationMessage(
+        type="Warning",
+        text=(
+            f"the Architect validate job could not be used ({why}); version {desired} was checked without it "
+            "(set spec.validation.requireValidateJob: true to require it)"
+        ),
+    )
+    before = situation.status.validation or ValidationSummary()
+    summary = before.model_copy(
+        update={"warnings": before.warnings + 1, "messages": [*before.messages, note]}
+    )
+    return PassValidation(
+        desired, summary, f"validated version {desired} without the validate job: {why}", unavailable=why
+    )
 
 
 def _flow_not_found(spec: FlowReleaseSpec) -> str:
@@ -230,272 +321,11 @@ def _verified(status: FlowReleaseStatus, version: str) -> bool:
     return status.published_version == version and healthy is not None and healthy.status == "True"
 
 
-def describe_holder(holder: LockHolder) -> str:
-    name = f"'{holder.name}' " if holder.name else ""
-    return f"{holder.kind} {name}({holder.id})"
-
-
-def attempt_started(status: FlowReleaseStatus, now: datetime) -> datetime:
-    """When the current attempt started: Reconciling turned True then (its lastTransitionTime)."""
-    reconciling = find_condition(status.conditions, C.RECONCILING)
-    if reconciling is not None and reconciling.status == "True" and reconciling.last_transition_time:
-        return parse_time(reconciling.last_transition_time)
-    return now
-
-
-def _lock_step(
-    spec: FlowReleaseSpec, status: FlowReleaseStatus, flow: FlowState, now: datetime
-) -> Step | None:
-    lock = flow.lock
-    if lock is None or lock.is_self:
-        return None
-    holder = describe_holder(lock)
-    policy = spec.publish.lock_policy
-    if policy == "ForceUnlock":
-        return ForceUnlock(lock, f"flow is locked by {holder}; lockPolicy ForceUnlock breaks the lock")
-    if policy == "Fail":
-        return FailValidation(
-            C.FLOW_LOCKED,
-            f"flow '{flow.name}' is locked by {holder}; ask them to check it in or unlock it, or set "
-            "spec.publish.lockPolicy to Wait or ForceUnlock",
-        )
-    timeout = spec.publish.timeout_seconds
-    waited = (now - attempt_started(status, now)).total_seconds()
-    if waited >= timeout:
-        return FailValidation(
-            C.LOCK_WAIT_TIMED_OUT,
-            f"flow '{flow.name}' stayed locked by {holder} for {int(waited)}s, longer than "
-            f"spec.publish.timeoutSeconds ({timeout}s); ask them to check it in",
-        )
-    return Wait(
-        min(LOCK_RECHECK_SECONDS, timeout - waited),
-        C.WAITING_FOR_LOCK,
-        f"Waiting for {holder} to release the lock on '{flow.name}' (lockPolicy Wait, timeout {timeout}s)",
-    )
-
-
-# ------------------------------------------------------------------------------------------- resume
-
-
-def _resume(
-    spec: FlowReleaseSpec,
-    status: FlowReleaseStatus,
-    observation: Observation,
-    op: OperationRecord,
-    now: datetime,
-    poll: PollSchedule,
-) -> Step:
-    if op.kind == "import":
-        return _resume_import(spec, observation, op, now, poll)
-    flow = observation.flow
-    if flow is None:
-        return ReleaseFailed(
-            C.FLOW_NOT_FOUND, f"the flow disappeared while its {op.kind} operation was in flight"
-        )
-    if op.kind == "restore":
-        return _resume_restore(spec, flow, op, now, poll)
-    if op.kind == "rollback":
-        return _resume_rollback(spec, flow, op, now, poll)
-    return _resume_publish(spec, status, flow, op, now, poll)
-
-
-def _elapsed(op: OperationRecord, now: datetime) -> float:
-    return (now - parse_time(op.started_at)).total_seconds() if op.started_at else 0.0
-
-
-def _poll_wait(
-    spec: FlowReleaseSpec, op: OperationRecord, now: datetime, poll: PollSchedule, what: str
-) -> Wait:
-    elapsed = _elapsed(op, now)
-    timeout = spec.publish.timeout_seconds
-    remaining = max(timeout - elapsed, 0.0)
-    after = min(poll.delay(op.polls, elapsed), max(remaining, poll.initial))
-    return Wait(
-        after,
-        C.PUBLISHING if op.kind == "publish" else C.ROLLING_BACK,
-        f"{what} (poll {op.polls + 1}, {int(elapsed)}s of {timeout}s)",
-        poll=True,
-    )
-
-
-def _resume_publish(
-    spec: FlowReleaseSpec,
-    status: FlowReleaseStatus,
-    flow: FlowState,
-    op: OperationRecord,
-    now: datetime,
-    poll: PollSchedule,
-) -> Step:
-    if flow.published_version == op.version:
-        return PublishSucceeded(op.version, op.id, f"publishedVersion is {op.version}")
-    current = flow.current_operation
-    if not op.id:
-        adoptable = current is not None and current.action_name == PUBLISH
-        if adoptable and current is not None and (not current.complete or current.action_status == FAILURE):
-            return AdoptOperation(
-                current.id,
-                "publish intent was recorded without an id; adopting the flow's PUBLISH operation",
-            )
-        return PostPublish(op.version, "publish intent recorded but not yet sent")
-    if current is not None and current.id == op.id and current.complete:
-        if current.action_status == SUCCESS:
-            return PublishSucceeded(op.version, op.id, f"operation {op.id} completed with SUCCESS")
-        detail = current.error_message or current.error_code or current.action_status
-        return rollback_step(
-            spec, status, C.PUBLISH_FAILED, f"publishing version {op.version} failed: {detail}"
-        )
-    if current is not None and current.id != op.id and current.complete:
-        return rollback_step(
-            spec,
-            status,
-            C.PUBLISH_FAILED,
-            f"publish operation {op.id} was superseded by {current.action_name} {current.id} and version "
-            f"{op.version} is not live",
-        )
-    if _elapsed(op, now) >= spec.publish.timeout_seconds:
-        return rollback_step(
-            spec,
-            status,
-            C.PUBLISH_TIMED_OUT,
-            f"publishing version {op.version} did not finish within spec.publish.timeoutSeconds "
-            f"({spec.publish.timeout_seconds}s)",
-        )
-    return _poll_wait(spec, op, now, poll, f"Publishing version {op.version}")
-
-
-def _resume_rollback(
-    spec: FlowReleaseSpec, flow: FlowState, op: OperationRecord, now: datetime, poll: PollSchedule
-) -> Step:
-    current = flow.current_operation
-    timed_out = _elapsed(op, now) >= spec.publish.timeout_seconds
-    busy = current is not None and not current.complete
-    if flow.published_version == op.version and not busy:
-        # Confirmed only when nothing is still running: a slow, timed-out publish could still land.
-        return RollbackSucceeded(op.version, "", f"publishedVersion is back at {op.version}")
-    if current is not None and op.id and current.id == op.id and current.complete:
-        if current.action_status == SUCCESS:
-            return RollbackSucceeded(op.version, "", f"rollback operation {op.id} completed with SUCCESS")
-        detail = current.error_message or current.error_code or current.action_status
-        return ReleaseFailed(C.ROLLBACK_FAILED, f"rolling back to version {op.version} failed: {detail}")
-    if timed_out:
-        return ReleaseFailed(
-            C.ROLLBACK_FAILED,
-            f"rolling back to version {op.version} did not finish within {spec.publish.timeout_seconds}s; "
-            f"publishedVersion is {flow.published_version or 'none'}",
-        )
-    if current is not None and not current.complete:
-        # Our rollback in flight, or the failed publish still running: wait until the flow is idle.
-        return _poll_wait(spec, op, now, poll, f"Rolling back to version {op.version}")
-    if op.id and current is not None and current.id == op.id:
-        return _poll_wait(spec, op, now, poll, f"Rolling back to version {op.version}")
-    return PostPublish(op.version, f"publish lastGoodVersion {op.version} to roll back")
-
-
-def _resume_restore(
-    spec: FlowReleaseSpec, flow: FlowState, op: OperationRecord, now: datetime, poll: PollSchedule
-) -> Step:
-    restored = op.restored_version
-    if not restored:
-        return CreateRestoredVersion(
-            op.version, f"Genesys refused publishing version {op.version}; restoring its configuration"
-        )
-    current = flow.current_operation
-    busy = current is not None and not current.complete
-    if flow.published_version == restored and not busy:
-        return RollbackSucceeded(restored, op.version, f"version {restored} (a copy of {op.version}) is live")
-    if _elapsed(op, now) >= spec.publish.timeout_seconds:
-        return ReleaseFailed(
-            C.ROLLBACK_FAILED,
-            f"restoring version {op.version} as version {restored} did not finish within "
-            f"{spec.publish.timeout_seconds}s",
-        )
-    if busy:
-        return _poll_wait(spec, op, now, poll, f"Restoring version {op.version} as {restored}")
-    if current is not None and op.id and current.id == op.id:
-        if current.action_status == FAILURE:
-            detail = current.error_message or current.error_code
-            return ReleaseFailed(
-                C.ROLLBACK_FAILED, f"{current.action_name} of restored version {restored} failed: {detail}"
-            )
-        if current.action_name == PUBLISH:
-            return RollbackSucceeded(
-                restored, op.version, f"publish of restored version {restored} succeeded"
-            )
-    if flow.checked_in_version == restored:
-        return PostPublish(restored, f"restored version {restored} is checked in; publish it")
-    if flow.saved_version == restored:
-        return CheckinRestored(restored, f"check in restored version {restored}")
-    return ReleaseFailed(
-        C.ROLLBACK_FAILED,
-        f"restored version {restored} is neither saved nor checked in any more; restore version "
-        f"{op.version} by hand",
-    )
-
-
-def _resume_import(
-    spec: FlowReleaseSpec, observation: Observation, op: OperationRecord, now: datetime, poll: PollSchedule
-) -> Step:
-    source = observation.source
-    job = observation.job
-    if job is None or job.status == "Registered":
-        if not isinstance(source, PreparedSource):
-            message = (
-                source.message if isinstance(source, SourceProblem) else "the Archy source is not available"
-            )
-            return FailValidation(C.SOURCE_INVALID, message)
-        flow = observation.flow
-        last_good = (flow.published_version or "") if flow is not None else ""
-        return StartImport(source, last_good, "the Architect job never received its file; importing again")
-    if job.status == "Failure":
-        texts = [m.text for m in job.messages] or ["no tracing messages available"]
-        return FailValidation(C.IMPORT_FAILED, "the Architect job failed: " + "; ".join(texts))
-    if job.status == "Success":
-        flow = observation.flow
-        if flow is not None and flow.published_version:
-            return ImportSucceeded(flow, flow.published_version, f"Architect job {job.id} succeeded")
-    if _elapsed(op, now) >= spec.publish.timeout_seconds:
-        return ReleaseFailed(
-            C.IMPORT_TIMED_OUT,
-            f"Architect job {job.id} did not finish within spec.publish.timeoutSeconds "
-            f"({spec.publish.timeout_seconds}s); check the job in Genesys before retrying",
-        )
-    return Wait(
-        min(poll.delay(op.polls, _elapsed(op, now)), spec.publish.timeout_seconds),
-        C.IMPORTING,
-        f"Waiting for Architect job {job.id} ({job.status})",
-        poll=True,
-    )
-
-
-# ----------------------------------------------------------------------------------------- rollback
-
-
-def rollback_step(
-    spec: FlowReleaseSpec, status: FlowReleaseStatus, failure_reason: str, message: str
-) -> StartRollback | NoRollback:
-    """What to do when the desired version failed after publishing started. Pure."""
-    if spec.rollback.strategy == "None":
-        return NoRollback(
-            C.ROLLBACK_DISABLED,
-            failure_reason,
-            f"{message}; spec.rollback.strategy is None, so nothing is rolled back",
-        )
-    target = status.last_good_version
-    if not target or target == status.desired_version:
-        return NoRollback(
-            C.NOTHING_TO_ROLL_BACK_TO,
-            failure_reason,
-            f"{message}; nothing to roll back to (no earlier published version)",
-        )
-    return StartRollback(target, failure_reason, message)
-
-
 # ------------------------------------------------------------------------------------------- verify
 
 
-def _verify(
-    spec: FlowReleaseSpec, status: FlowReleaseStatus, observation: Observation, now: datetime
-) -> Step:
+def _verify(situation: Situation) -> Step:
+    spec, status = situation.spec, situation.status
     stages = spec.verify.stages
     if not stages:
         return VerificationPassed(C.NO_VERIFY_STAGES)
@@ -503,16 +333,25 @@ def _verify(
     names = [stage.name for stage in stages]
     if progress is None or not progress.started_at or progress.stage not in names:
         return StartVerifyStage(stages[0], "first verify stage")
-    stage = stages[names.index(progress.stage)]
-    baked = (now - parse_time(progress.started_at)).total_seconds()
+    index = names.index(progress.stage)
+    stage = stages[index]
+    version = status.published_version
+    if progress.sampled_at:
+        sample = HealthSample(outcomes=progress.samples, failed=progress.failed)
+        verdict = judge_health(stage, sample, version)
+        if verdict.breach:
+            return rollback_step(spec, status, C.HEALTH_BREACH, verdict.message)
+        following = stages[index + 1] if index + 1 < len(stages) else None
+        return PassVerifyStage(stage, following, verdict.message)
+    baked = situation.since(progress.started_at)
     if baked < stage.bake_seconds:
+        until = situation.later(progress.started_at, stage.bake_seconds)
         return Wait(
             stage.bake_seconds - baked,
             C.BAKING,
-            f"Baking version {status.published_version} in stage '{stage.name}' "
-            f"({int(baked)}s of {stage.bake_seconds}s)",
+            f"Baking version {version} in stage '{stage.name}' for {stage.bake_seconds}s, until {until}",
         )
-    return JudgeVerifyStage(stage, f"stage '{stage.name}' baked for {stage.bake_seconds}s")
+    return SampleVerifyStage(stage, f"stage '{stage.name}' baked for {stage.bake_seconds}s")
 
 
 def next_stage_name(spec: FlowReleaseSpec, current: str) -> str:
@@ -531,10 +370,53 @@ def export_due(spec: FlowReleaseSpec, status: FlowReleaseStatus) -> bool:
     return status.artifact is None or status.artifact.version != status.published_version
 
 
-def _export(spec: FlowReleaseSpec, status: FlowReleaseStatus, observation: Observation) -> Step:
-    if export_due(spec, status) and observation.can_export:
-        return Export(status.published_version, "export what went live to git")
-    return MarkReady("verified" + (" and exported" if spec.export and spec.export.git else ""))
+def _export(situation: Situation) -> Step:
+    spec, status, observation = situation.spec, situation.status, situation.observation
+    if not export_due(spec, status) or not observation.can_export:
+        return MarkReady("verified" + (" and exported" if spec.export and spec.export.git else ""))
+    version = status.published_version
+    job = status.job
+    if job is not None and job.kind == "export" and job.version == version:
+        return _export_job(situation, version, job.id, job.started_at, job.unavailable)
+    failure = status.export_failure
+    if failure is not None and failure.version == version:
+        if failure.permanent:
+            return StallExport(failure.message)
+        failing_for = situation.since(failure.since) - situation.since(failure.at)
+        retry_at = situation.later(failure.at, export_retry_delay(failing_for))
+        wait = (parse_time(retry_at) - situation.now).total_seconds()
+        if wait > 0:
+            return Wait(
+                wait,
+                C.EXPORT_FAILED,
+                f"Export of version {version} failed; retrying at {retry_at} (the version stays live): "
+                f"{failure.message}",
+            )
+    return StartExportJob(version, "export what went live to git")
+
+
+def _export_job(situation: Situation, version: str, job_id: str, started_at: str, refused: str) -> Step:
+    if refused:
+        return ExportJobFailed(f"exporting version {version} was refused: {refused}")
+    seen = situation.observation.recorded_job
+    if not isinstance(seen, JobState):
+        return ExportJobFailed(f"the export job {job_id} of version {version} is gone")
+    if seen.status == "Success" and not seen.download_url:
+        return ExportJobFailed(f"the export job {job_id} of version {version} succeeded without downloadUrl")
+    if seen.status == "Success":
+        return StoreArtifact(version, seen.download_url, f"export job {job_id} succeeded")
+    if seen.status == "Failure":
+        texts = "; ".join(m.text for m in seen.messages if m.text) or "no messages"
+        throttled = " (Archy's internal rate limit)" if seen.throttled else ""
+        return ExportJobFailed(f"the export job {job_id} of version {version} failed{throttled}: {texts}")
+    if situation.since(started_at) >= EXPORT_JOB_TIMEOUT_SECONDS:
+        return ExportJobFailed(
+            f"the export job {job_id} of version {version} did not finish within "
+            f"{EXPORT_JOB_TIMEOUT_SECONDS:g}s"
+        )
+    return situation.poll_wait(
+        started_at, C.EXPORTING, f"Exporting version {version}: export job {job_id} is {seen.status}"
+    )
 
 
 def drift_message(observed: str | None, expected: str) -> str:
@@ -563,7 +445,3 @@ def _ready(spec: FlowReleaseSpec, status: FlowReleaseStatus, observation: Observ
 
 def find_condition(conditions: list[Condition], type_: str) -> Condition | None:
     return next((c for c in conditions if c.type == type_), None)
-
-
-def parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal, Protocol
 
 from flowrelease.api.models import FlowReleaseStatus, GitExport
@@ -43,6 +44,10 @@ class OperationState:
     complete: bool
     error_message: str = ""
     error_code: str = ""
+    client_id: str = ""
+    """Operation.client.id: the OAuth client that started it ("" when Genesys does not say)."""
+    is_self: bool = False
+    """True when `client_id` is the OAuth client flowrelease itself authenticates as."""
 
 
 @dataclass(frozen=True)
@@ -99,12 +104,25 @@ class JobMessage:
 
 @dataclass(frozen=True)
 class JobState:
-    """An Architect job (import or validate) as last read."""
+    """An Architect job (import, validate or export) as last read."""
 
     id: str
     status: Literal["Registered", "Started", "Success", "Failure"]
     flow_id: str = ""
     messages: tuple[JobMessage, ...] = ()
+    download_url: str = ""
+    """export: the signed URL of the exported YAML, once the job succeeded."""
+    throttled: bool = False
+    """export: the failure is Archy's internal rate limit (retried later, genesys-api.md §7)."""
+
+
+@dataclass(frozen=True)
+class ServiceUnavailable:
+    """An optional (preview) service answered that it is not available to this org or client."""
+
+    status: int
+    """The HTTP status: 404, 403 or 501."""
+    message: str
 
 
 @dataclass(frozen=True)
@@ -144,7 +162,10 @@ class FlowApiError(Exception):
      ├── PermissionDenied          a permission such as architect:flow:publish is missing (not retried)
      ├── NotFound                  the flow/version/job does not exist
      ├── Conflict                  locked / busy / state conflict (409)
+     │    └── Gone                 the flow was deleted (410)
      ├── InvalidRequest            Genesys refused the request as malformed (400) — a bug or bad input
+     ├── Unavailable               an optional service (the preview validate jobs) is not available here
+     │                             (404/403/501 on its endpoints)
      └── Transient                 worth retrying later: rate limited, 5xx, transport error, timeout
           ├── RateLimited          carries retry_after seconds
           └── Timeout
@@ -169,11 +190,19 @@ class NotFound(FlowApiError):
     pass
 
 
+class Gone(NotFound):
+    pass
+
+
 class Conflict(FlowApiError):
     pass
 
 
 class InvalidRequest(FlowApiError):
+    pass
+
+
+class Unavailable(FlowApiError):
     pass
 
 
@@ -194,7 +223,19 @@ class Timeout(Transient):
 
 
 class ArtifactStoreError(Exception):
-    """Exporting or committing the artifact failed; the release stays published and export is retried."""
+    """Exporting or committing the artifact failed; the release stays published.
+
+    A transient error (the default) is retried with backoff; a `permanent` one (a rejected credential, an
+    unusable target) stalls the release with the reason until the spec changes or a reconcile is requested.
+    Subclasses may set `permanent = True` as a class attribute, or pass `permanent=` when raising.
+    """
+
+    permanent: bool = False
+
+    def __init__(self, *args: object, permanent: bool | None = None) -> None:
+        super().__init__(*args)
+        if permanent is not None:
+            self.permanent = permanent
 
 
 # ------------------------------------------------------------------------------------- ports
@@ -209,9 +250,10 @@ class FlowTarget:
 
 
 class FlowApi(Protocol):
-    """The Genesys Cloud Architect operations the engine uses. Every method is safe to repeat except
-    `publish_version`, `start_import`/`upload_import` and `create_version`, which the engine guards with
-    status persisted before the call."""
+    """The Genesys Cloud Architect operations the engine uses, one request each (the engine polls, the
+    client never sleeps for a job). Every method is safe to repeat except `publish_version`, `checkin`,
+    `start_import`/`upload_import` and `create_version`, which the engine guards with status persisted
+    before the call."""
 
     async def find_flow(self, *, flow_id: str = "", name: str = "", flow_type: str = "") -> FlowState | None:
         """By id, or by exact name + lower-case type. None when no such flow exists."""
@@ -225,8 +267,13 @@ class FlowApi(Protocol):
         """All pages of dependency tracking's consumed resources for one flow version."""
         ...
 
-    async def validate(self, flow_id: str, version_id: str) -> JobState:
-        """Run the Architect validate job for a version and return its finished state."""
+    async def start_validate(self, flow_id: str, version_id: str) -> str:
+        """POST /flows/validate/jobs: the job id. Raises Unavailable when the (preview) service is not
+        available to this org or client (404/403/501)."""
+        ...
+
+    async def get_validate_job(self, job_id: str) -> JobState:
+        """GET /flows/validate/jobs/{id}?expand=messages. Raises Unavailable like start_validate."""
         ...
 
     async def unlock(self, flow_id: str) -> None: ...
@@ -257,8 +304,16 @@ class FlowApi(Protocol):
 
     async def flow_health(self, flow_id: str, since: datetime, until: datetime) -> HealthSample: ...
 
-    async def export_flow(self, flow_id: str, version_id: str) -> ExportedFlow:
-        """Export job (YAML, downloaded) + version configuration (JSON), with bounded retries."""
+    async def start_export(self, flow_id: str, version_id: str) -> str:
+        """POST /flows/export/jobs for one version as Archy YAML: the job id."""
+        ...
+
+    async def get_export_job(self, job_id: str) -> JobState:
+        """GET /flows/export/jobs/{id}?expand=messages (download_url once it succeeded)."""
+        ...
+
+    async def download_export(self, url: str) -> str:
+        """The exported YAML from the job's signed download URL (no bearer token)."""
         ...
 
 
@@ -305,6 +360,24 @@ class StatusStore(Protocol):
         ...
 
 
+class Milestone(StrEnum):
+    """What a step achieved, for metrics: typed, so nothing depends on step names."""
+
+    VALIDATION_FAILED = "ValidationFailed"
+    VALIDATION_SERVICE_UNAVAILABLE = "ValidationServiceUnavailable"
+    PUBLISHED = "Published"
+    ROLLBACK_STARTED = "RollbackStarted"
+    ROLLBACK_ROUTE_LEFT = "RollbackRouteLeft"
+    ROLLBACK_SUCCEEDED = "RollbackSucceeded"
+    ROLLBACK_FAILED = "RollbackFailed"
+    EXPORTED = "Exported"
+    EXPORT_FAILED = "ExportFailed"
+    ATTEMPT_STARTED = "AttemptStarted"
+    STAGE_PASSED = "StagePassed"
+    STAGE_BREACHED = "StageBreached"
+    READY = "Ready"
+
+
 @dataclass(frozen=True)
 class AuditEvent:
     timestamp: str
@@ -321,6 +394,11 @@ class AuditEvent:
     validation_error_rate: float
     operation_id: str = ""
     details: Mapping[str, object] = field(default_factory=dict)
+    milestone: Milestone | None = None
+    rollback_route: str = ""
+    """With a rollback milestone: the route (republish, restore, reimport)."""
+    route_result: str = ""
+    """With ROLLBACK_ROUTE_LEFT: why the route was left (refused, ignored, failed, timedOut)."""
 
 
 class AuditSink(Protocol):

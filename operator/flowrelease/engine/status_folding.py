@@ -19,18 +19,34 @@ from flowrelease.api.models import (
     ArtifactRecord,
     Condition,
     ConditionStatus,
+    ExportFailure,
     FlowIdentity,
     FlowReleaseStatus,
     HistoryEntry,
+    JobKind,
+    JobRecord,
     OperationKind,
     OperationRecord,
+    OperationSnapshot,
     Phase,
+    Refusal,
+    RollbackRecord,
+    RollbackRoute,
+    RouteAttempt,
+    RouteResult,
     ValidationMessage,
     ValidationSummary,
     VerificationProgress,
     VerifyStage,
 )
 from flowrelease.engine.ports import HealthSample, StoredArtifact
+
+ROUTE_REASONS: dict[RollbackRoute, str] = {
+    "republish": C.ROLLING_BACK,
+    "restore": C.RESTORING,
+    "reimport": C.REIMPORTING,
+}
+"""The Reconciling reason while a rollback route is being tried."""
 
 
 def timestamp(now: datetime) -> str:
@@ -121,8 +137,35 @@ class Folder:
         )
         return [*status.history, entry][-HISTORY_LIMIT:]
 
-    def _op(self, kind: OperationKind, version: str, **extra: str) -> OperationRecord:
-        return OperationRecord(kind=kind, version=version, started_at=timestamp(self.now), **extra)
+    def _op(
+        self,
+        kind: OperationKind,
+        version: str,
+        *,
+        prior_operation: OperationSnapshot | None = None,
+        prior_version: str = "",
+    ) -> OperationRecord:
+        return OperationRecord(
+            kind=kind,
+            version=version,
+            started_at=timestamp(self.now),
+            prior_operation=prior_operation,
+            prior_version=prior_version,
+        )
+
+    def _update_op(self, status: FlowReleaseStatus, **changes: object) -> FlowReleaseStatus:
+        assert status.operation is not None, "an operation is recorded before it is updated"
+        return status.model_copy(update={"operation": status.operation.model_copy(update=changes)})
+
+    def _update_rollback(self, status: FlowReleaseStatus, **changes: object) -> RollbackRecord:
+        record = status.rollback or RollbackRecord(target_version=status.last_good_version)
+        return record.model_copy(update=changes)
+
+    def stamp(self, status: FlowReleaseStatus) -> FlowReleaseStatus:
+        """Every status the engine writes says which generation it handled."""
+        if status.observed_generation == self.generation:
+            return status
+        return status.model_copy(update={"observed_generation": self.generation})
 
     # -- attempt ----------------------------------------------------------------------------------------
 
@@ -147,11 +190,15 @@ class Folder:
             update={
                 "phase": Phase.VALIDATING,
                 "observed_generation": self.generation,
+                "attempt_generation": self.generation,
                 "desired_version": version,
                 "source_digest": source_digest or status.source_digest,
                 "last_handled_reconcile_at": requested_at or status.last_handled_reconcile_at,
                 "verification": None,
                 "validation": None,
+                "rollback": None,
+                "job": None,
+                "export_failure": None,
                 "conditions": self._working(conditions, C.PROGRESSING, text),
             }
         )
@@ -160,25 +207,46 @@ class Folder:
         conditions = drop_conditions(status.conditions, C.RECONCILING)
         return status.model_copy(update={"phase": Phase.SUSPENDED, "conditions": conditions})
 
+    def waiting(self, status: FlowReleaseStatus, reason: str, message: str) -> FlowReleaseStatus:
+        """Reconciling says what is awaited. Same reason and message: the very same status."""
+        conditions = self._set(status.conditions, C.RECONCILING, "True", reason, message)
+        return status.model_copy(update={"conditions": conditions})
+
     # -- validation -------------------------------------------------------------------------------------
 
+    def gate_checked(
+        self, status: FlowReleaseStatus, *, dependency_hash: str, notes: list[ValidationMessage]
+    ) -> FlowReleaseStatus:
+        """The gate's own checks passed; `notes` are warnings to keep for the final summary."""
+        summary = ValidationSummary(warnings=len(notes), messages=notes)
+        return status.model_copy(update={"dependency_hash": dependency_hash, "validation": summary})
+
+    def job_started(
+        self, status: FlowReleaseStatus, *, kind: JobKind, version: str, job_id: str, unavailable: str = ""
+    ) -> FlowReleaseStatus:
+        job = JobRecord(
+            kind=kind, id=job_id, version=version, started_at=timestamp(self.now), unavailable=unavailable
+        )
+        return status.model_copy(update={"job": job})
+
     def validation_passed(
-        self, status: FlowReleaseStatus, *, version: str, summary: ValidationSummary, dependency_hash: str
+        self, status: FlowReleaseStatus, *, version: str, summary: ValidationSummary, unavailable: str = ""
     ) -> FlowReleaseStatus:
         warnings = f" with {summary.warnings} warning(s)" if summary.warnings else ""
-        conditions = self._set(
-            status.conditions, C.VALIDATED, "True", C.SUCCEEDED, f"Version {version} passed{warnings}"
-        )
+        if unavailable:
+            reason = C.VALIDATION_SERVICE_UNAVAILABLE
+            text = (
+                f"Version {version} passed{warnings}; the Architect validate job was not available: "
+                f"{unavailable}"
+            )
+        else:
+            reason, text = C.SUCCEEDED, f"Version {version} passed{warnings}"
+        conditions = self._set(status.conditions, C.VALIDATED, "True", reason, text)
         conditions = self._working(
             conditions, C.PUBLISHING, f"Publishing version {version} (timeout {self.timeout}s)"
         )
         return status.model_copy(
-            update={
-                "phase": Phase.PUBLISHING,
-                "validation": summary,
-                "dependency_hash": dependency_hash,
-                "conditions": conditions,
-            }
+            update={"phase": Phase.PUBLISHING, "validation": summary, "job": None, "conditions": conditions}
         )
 
     def validation_failed(
@@ -198,6 +266,7 @@ class Folder:
             update={
                 "phase": Phase.VALIDATION_FAILED,
                 "operation": None,
+                "job": None,
                 "validation": summary
                 or ValidationSummary(errors=1, messages=[ValidationMessage(type="Error", text=message)]),
                 "history": self._history(status, version, Phase.VALIDATION_FAILED.value, message),
@@ -208,54 +277,77 @@ class Folder:
     # -- publish ----------------------------------------------------------------------------------------
 
     def publish_intended(
-        self, status: FlowReleaseStatus, *, version: str, last_good: str
+        self,
+        status: FlowReleaseStatus,
+        *,
+        version: str,
+        last_good: str,
+        prior_operation: OperationSnapshot | None,
     ) -> FlowReleaseStatus:
         """Before POST publish: lastGoodVersion and the intended operation, so a restart resumes it."""
         conditions = self._working(
             status.conditions, C.PUBLISHING, f"Publishing version {version} (timeout {self.timeout}s)"
         )
+        op = self._op("publish", version, prior_operation=prior_operation, prior_version=last_good)
         return status.model_copy(
             update={
                 "phase": Phase.PUBLISHING,
                 "last_good_version": last_good or status.last_good_version,
-                "operation": self._op("publish", version),
+                "operation": op,
                 "conditions": conditions,
             }
         )
 
-    def import_intended(self, status: FlowReleaseStatus, *, digest: str, last_good: str) -> FlowReleaseStatus:
+    def import_intended(
+        self,
+        status: FlowReleaseStatus,
+        *,
+        digest: str,
+        last_good: str,
+        prior_operation: OperationSnapshot | None,
+    ) -> FlowReleaseStatus:
         conditions = self._working(
             status.conditions,
             C.IMPORTING,
             f"Importing and publishing the Archy source through an Architect job (timeout {self.timeout}s)",
         )
+        op = self._op("import", "", prior_operation=prior_operation, prior_version=last_good)
         return status.model_copy(
             update={
                 "phase": Phase.PUBLISHING,
                 "source_digest": digest,
                 "last_good_version": last_good or status.last_good_version,
-                "operation": self._op("import", ""),
+                "operation": op,
                 "conditions": conditions,
             }
         )
 
-    def operation_id(self, status: FlowReleaseStatus, operation_id: str) -> FlowReleaseStatus:
-        assert status.operation is not None
-        return status.model_copy(
-            update={"operation": status.operation.model_copy(update={"id": operation_id})}
+    def operation_registered(self, status: FlowReleaseStatus, operation_id: str) -> FlowReleaseStatus:
+        """The Architect job exists (its id is known) but has not received its file yet."""
+        return self._update_op(status, id=operation_id)
+
+    def operation_posted(self, status: FlowReleaseStatus, operation_id: str) -> FlowReleaseStatus:
+        """Genesys acknowledged the side effect (its id is `operation_id`, "" to keep the recorded one)."""
+        op = status.operation
+        assert op is not None
+        return self._update_op(status, id=operation_id or op.id, posted_at=timestamp(self.now), refused=None)
+
+    def operation_adopted(self, status: FlowReleaseStatus, operation_id: str) -> FlowReleaseStatus:
+        """A restart found the operation our unacknowledged POST started: it was posted."""
+        op = status.operation
+        assert op is not None
+        return self._update_op(
+            status, id=op.id or operation_id, posted_at=op.posted_at or timestamp(self.now)
         )
 
-    def polled(self, status: FlowReleaseStatus, message: str) -> FlowReleaseStatus:
-        op = status.operation
-        updated = op.model_copy(update={"polls": op.polls + 1}) if op is not None else None
-        reconciling = condition(status, C.RECONCILING)
-        reason = reconciling.reason if reconciling else C.PROGRESSING
-        conditions = self._set(status.conditions, C.RECONCILING, "True", reason, message)
-        return status.model_copy(update={"operation": updated, "conditions": conditions})
+    def operation_refused(
+        self, status: FlowReleaseStatus, *, http_status: int, code: str, message: str
+    ) -> FlowReleaseStatus:
+        refusal = Refusal(status=http_status, code=code, message=message, at=timestamp(self.now))
+        return self._update_op(status, refused=refusal)
 
-    def waiting(self, status: FlowReleaseStatus, reason: str, message: str) -> FlowReleaseStatus:
-        conditions = self._set(status.conditions, C.RECONCILING, "True", reason, message)
-        return status.model_copy(update={"conditions": conditions})
+    def import_job_succeeded(self, status: FlowReleaseStatus) -> FlowReleaseStatus:
+        return self._update_op(status, completed_at=timestamp(self.now))
 
     def published(
         self, status: FlowReleaseStatus, *, version: str, operation_id: str, reason: str = C.SUCCEEDED
@@ -269,6 +361,7 @@ class Folder:
                 "phase": Phase.VERIFYING,
                 "operation": None,
                 "published_version": version,
+                "published_operation_id": operation_id,
                 "verification": None,
                 "conditions": conditions,
             }
@@ -277,10 +370,7 @@ class Folder:
     def skipped_publish(
         self, status: FlowReleaseStatus, *, version: str, verified: bool
     ) -> FlowReleaseStatus:
-        previous = condition(status, C.PUBLISHED)
-        operation_id = (
-            C.operation_of_published(previous.message) if previous and previous.status == "True" else ""
-        )
+        operation_id = status.published_operation_id if status.published_version == version else ""
         folded = self.published(
             status, version=version, operation_id=operation_id, reason=C.ALREADY_PUBLISHED
         )
@@ -311,18 +401,25 @@ class Folder:
         progress = VerificationProgress(stage=stage.name, started_at=timestamp(self.now))
         return status.model_copy(update={"verification": progress, "conditions": conditions})
 
-    def stage_passed(
-        self,
-        status: FlowReleaseStatus,
-        stage: VerifyStage,
-        sample: HealthSample,
-        next_stage: VerifyStage | None,
+    def stage_sampled(
+        self, status: FlowReleaseStatus, stage: VerifyStage, sample: HealthSample
     ) -> FlowReleaseStatus:
-        judged = status.model_copy(update={"verification": _progress(status, stage, sample)})
+        started = status.verification.started_at if status.verification else ""
+        progress = VerificationProgress(
+            stage=stage.name,
+            started_at=started,
+            samples=sample.outcomes,
+            failed=sample.failed,
+            failure_ratio=round(sample.failure_ratio, 6),
+            sampled_at=timestamp(self.now),
+        )
+        return status.model_copy(update={"verification": progress})
+
+    def stage_passed(self, status: FlowReleaseStatus, next_stage: VerifyStage | None) -> FlowReleaseStatus:
         if next_stage is not None:
-            return self.stage_started(judged, next_stage)
+            return self.stage_started(status, next_stage)
         return self.verification_passed(
-            judged, C.STAGES_PASSED, f"Version {status.published_version} passed every verify stage"
+            status, C.STAGES_PASSED, f"Version {status.published_version} passed every verify stage"
         )
 
     def verification_passed(
@@ -333,71 +430,147 @@ class Folder:
         conditions = self._working(conditions, C.EXPORTING, f"Version {status.published_version} is verified")
         return status.model_copy(update={"phase": Phase.EXPORTING, "conditions": conditions})
 
-    def health_breach(
-        self, status: FlowReleaseStatus, stage: VerifyStage, sample: HealthSample, message: str
-    ) -> FlowReleaseStatus:
-        conditions = self._set(status.conditions, C.HEALTHY, "False", C.HEALTH_BREACH, message)
-        return status.model_copy(
-            update={"verification": _progress(status, stage, sample), "conditions": conditions}
-        )
-
     # -- rollback ---------------------------------------------------------------------------------------
+
+    def _failure_conditions(
+        self, conditions: list[Condition], failure_reason: str, message: str
+    ) -> list[Condition]:
+        if failure_reason == C.HEALTH_BREACH:
+            return self._set(conditions, C.HEALTHY, "False", C.HEALTH_BREACH, message)
+        return self._set(conditions, C.PUBLISHED, "False", failure_reason, message)
 
     def rollback_started(
         self, status: FlowReleaseStatus, *, target: str, failure_reason: str, message: str
     ) -> FlowReleaseStatus:
-        conditions = status.conditions
-        if failure_reason != C.HEALTH_BREACH:
-            conditions = self._set(conditions, C.PUBLISHED, "False", failure_reason, message)
+        conditions = self._failure_conditions(status.conditions, failure_reason, message)
         conditions = self._set(
             conditions,
             C.RECONCILING,
             "True",
             C.ROLLING_BACK,
-            f"Rolling back to version {target} (timeout {self.timeout}s): {message}",
+            f"Rolling back to version {target} (timeout {self.timeout}s per route): {message}",
         )
         conditions = self._set(conditions, C.READY, "False", failure_reason, message)
+        record = RollbackRecord(
+            route="republish", target_version=target, route_started_at=timestamp(self.now)
+        )
         return status.model_copy(
             update={
                 "phase": Phase.ROLLING_BACK,
                 "failed_version": status.desired_version,
-                "operation": self._op("rollback", target),
+                "operation": None,
+                "job": None,
+                "rollback": record,
                 "conditions": conditions,
             }
         )
 
-    def restore_intended(
-        self, status: FlowReleaseStatus, *, old_version: str, refusal: str
+    def route_left(
+        self,
+        status: FlowReleaseStatus,
+        *,
+        route: RollbackRoute,
+        result: RouteResult,
+        message: str,
+        next_route: RollbackRoute,
     ) -> FlowReleaseStatus:
-        conditions = self._set(
-            status.conditions,
-            C.RECONCILING,
-            "True",
-            C.RESTORING,
-            f"Genesys refused publishing version {old_version} ({refusal}); restoring its configuration as a "
-            f"new version (timeout {self.timeout}s)",
+        """`route` did not restore the version: record why and start `next_route` afresh."""
+        current = self._update_rollback(status)
+        record = current.model_copy(
+            update={
+                "route": next_route,
+                "route_started_at": timestamp(self.now),
+                "left": [*current.left, RouteAttempt(route=route, result=result, message=message)],
+            }
         )
+        target = record.target_version
+        text = (
+            f"Rolling back to version {target} by route {next_route} (timeout {self.timeout}s per route); "
+            f"route {route} {_result_words(result)}: {message}"
+        )
+        conditions = self._set(status.conditions, C.RECONCILING, "True", ROUTE_REASONS[next_route], text)
         return status.model_copy(
-            update={"operation": self._op("restore", old_version), "conditions": conditions}
+            update={"operation": None, "job": None, "rollback": record, "conditions": conditions}
         )
 
-    def restored_version(self, status: FlowReleaseStatus, version: str) -> FlowReleaseStatus:
-        assert status.operation is not None
-        op = status.operation.model_copy(update={"restored_version": version, "id": ""})
+    def rollback_failed(
+        self, status: FlowReleaseStatus, *, route: RollbackRoute, result: RouteResult, message: str
+    ) -> FlowReleaseStatus:
+        """The last route did not restore the version either."""
+        current = self._update_rollback(status)
+        left = [*current.left, RouteAttempt(route=route, result=result, message=message)]
+        record = current.model_copy(update={"left": left})
+        tried = "; ".join(f"{a.route} {_result_words(a.result)} ({a.message})" for a in left)
+        text = (
+            f"rolling back to version {record.target_version} failed on every route: {tried}; publish "
+            f"version {record.target_version} (or a copy of it) by hand"
+        )
+        return self.release_failed(
+            status.model_copy(update={"rollback": record}), reason=C.ROLLBACK_FAILED, message=text
+        )
+
+    def rollback_publish_intended(
+        self,
+        status: FlowReleaseStatus,
+        *,
+        version: str,
+        prior_operation: OperationSnapshot | None,
+        prior_published: str,
+    ) -> FlowReleaseStatus:
+        op = self._op("rollback", version, prior_operation=prior_operation, prior_version=prior_published)
         return status.model_copy(update={"operation": op})
 
-    def rolled_back(
-        self, status: FlowReleaseStatus, *, version: str, restored_from: str
+    def restore_intended(
+        self, status: FlowReleaseStatus, *, old_version: str, prior_saved: str
     ) -> FlowReleaseStatus:
+        return status.model_copy(
+            update={"operation": self._op("restore", old_version, prior_version=prior_saved)}
+        )
+
+    def draft_recorded(self, status: FlowReleaseStatus, draft: str) -> FlowReleaseStatus:
+        record = self._update_rollback(status, draft_version=draft)
+        return status.model_copy(update={"operation": None, "rollback": record})
+
+    def checkin_intended(
+        self,
+        status: FlowReleaseStatus,
+        *,
+        draft: str,
+        prior_operation: OperationSnapshot | None,
+        prior_checked_in: str,
+    ) -> FlowReleaseStatus:
+        op = self._op("checkin", draft, prior_operation=prior_operation, prior_version=prior_checked_in)
+        return status.model_copy(update={"operation": op})
+
+    def checkin_succeeded(self, status: FlowReleaseStatus, restored: str) -> FlowReleaseStatus:
+        record = self._update_rollback(status, restored_version=restored)
+        return status.model_copy(update={"operation": None, "rollback": record})
+
+    def reimport_intended(
+        self,
+        status: FlowReleaseStatus,
+        *,
+        old_version: str,
+        prior_operation: OperationSnapshot | None,
+        prior_published: str,
+    ) -> FlowReleaseStatus:
+        op = self._op("reimport", old_version, prior_operation=prior_operation, prior_version=prior_published)
+        return status.model_copy(update={"operation": op, "job": None})
+
+    def rolled_back(
+        self, status: FlowReleaseStatus, *, version: str, route: RollbackRoute
+    ) -> FlowReleaseStatus:
+        record = self._update_rollback(status, route=route, restored_version=version)
         ready = condition(status, C.READY)
         cause = f"{ready.reason}: {ready.message}" if ready and ready.reason else "the release failed"
-        copy = f" (a copy of version {restored_from})" if restored_from else ""
+        copied = route != "republish" and record.target_version and record.target_version != version
+        copy = f" (a copy of version {record.target_version}, route {route})" if copied else ""
         message = (
             f"Version {status.failed_version} failed ({cause}); version {version}{copy} is live again. "
             f"Version {status.failed_version} is not retried until the spec changes or a reconcile is "
             "requested."
         )
-        reason = C.RESTORE_SUCCEEDED if restored_from else C.ROLLBACK_SUCCEEDED
+        reason = C.RESTORE_SUCCEEDED if copied else C.ROLLBACK_SUCCEEDED
         conditions = self._set(status.conditions, C.ROLLED_BACK, "True", reason, message)
         conditions = self._set(
             conditions, C.PUBLISHED, "False", C.ROLLED_BACK, f"Version {status.failed_version} is not live"
@@ -407,7 +580,10 @@ class Folder:
             update={
                 "phase": Phase.ROLLED_BACK,
                 "published_version": version,
+                "published_operation_id": "",
                 "operation": None,
+                "job": None,
+                "rollback": record,
                 "history": self._history(status, status.failed_version, Phase.ROLLED_BACK.value, message),
                 "conditions": conditions,
             }
@@ -416,9 +592,7 @@ class Folder:
     def no_rollback(
         self, status: FlowReleaseStatus, *, reason: str, failure_reason: str, message: str, live: str | None
     ) -> FlowReleaseStatus:
-        conditions = status.conditions
-        if failure_reason != C.HEALTH_BREACH:
-            conditions = self._set(conditions, C.PUBLISHED, "False", failure_reason, message)
+        conditions = self._failure_conditions(status.conditions, failure_reason, message)
         conditions = self._settled_failure(conditions, reason, message)
         return status.model_copy(
             update={
@@ -426,6 +600,7 @@ class Folder:
                 "failed_version": status.desired_version,
                 "published_version": live if live is not None else status.published_version,
                 "operation": None,
+                "job": None,
                 "history": self._history(status, status.desired_version, Phase.FAILED.value, message),
                 "conditions": conditions,
             }
@@ -438,22 +613,27 @@ class Folder:
             update={
                 "phase": Phase.FAILED,
                 "operation": None,
+                "job": None,
                 "history": self._history(status, version, Phase.FAILED.value, message),
                 "conditions": conditions,
             }
         )
 
-    def permanent_error(self, status: FlowReleaseStatus, *, reason: str, message: str) -> FlowReleaseStatus:
-        """A permanent Genesys error (auth, permission, bad request): stalled; keeps in-flight work."""
+    def permanent_error(
+        self, status: FlowReleaseStatus, *, reason: str, message: str, drop_operation: bool = False
+    ) -> FlowReleaseStatus:
+        """A permanent Genesys error (auth, permission, bad request): stalled. In-flight work is kept for
+        a later resume unless `drop_operation` (its side effect was refused, so nothing is in flight)."""
         conditions = self._settled_failure(status.conditions, reason, message)
         version = status.desired_version or "(Archy source)"
-        return status.model_copy(
-            update={
-                "phase": Phase.FAILED,
-                "history": self._history(status, version, Phase.FAILED.value, message),
-                "conditions": conditions,
-            }
-        )
+        update: dict[str, object] = {
+            "phase": Phase.FAILED,
+            "history": self._history(status, version, Phase.FAILED.value, message),
+            "conditions": conditions,
+        }
+        if drop_operation:
+            update["operation"] = None
+        return status.model_copy(update=update)
 
     # -- export, ready, drift ---------------------------------------------------------------------------
 
@@ -471,19 +651,38 @@ class Folder:
         artifact = ArtifactRecord(
             path=stored.path, commit=stored.commit, exported_at=timestamp(self.now), version=version
         )
-        return status.model_copy(update={"artifact": artifact, "conditions": conditions})
-
-    def export_failed(self, status: FlowReleaseStatus, message: str, retry_after: float) -> FlowReleaseStatus:
-        conditions = self._set(status.conditions, C.EXPORTED, "False", C.EXPORT_FAILED, message)
-        conditions = self._set(
-            conditions,
-            C.RECONCILING,
-            "True",
-            C.EXPORT_FAILED,
-            f"Export of version {status.published_version} failed; retrying in {int(retry_after)}s "
-            f"(the version stays live): {message}",
+        return status.model_copy(
+            update={"artifact": artifact, "job": None, "export_failure": None, "conditions": conditions}
         )
-        return status.model_copy(update={"conditions": conditions})
+
+    def export_failed(
+        self, status: FlowReleaseStatus, message: str, *, permanent: bool = False
+    ) -> FlowReleaseStatus:
+        version = status.published_version
+        previous = status.export_failure
+        since = (
+            previous.since if previous is not None and previous.version == version else timestamp(self.now)
+        )
+        failure = ExportFailure(
+            version=version, message=message, permanent=permanent, since=since, at=timestamp(self.now)
+        )
+        conditions = self._set(status.conditions, C.EXPORTED, "False", C.EXPORT_FAILED, message)
+        return status.model_copy(update={"export_failure": failure, "job": None, "conditions": conditions})
+
+    def export_stalled(self, status: FlowReleaseStatus, message: str) -> FlowReleaseStatus:
+        text = (
+            f"Export of version {status.published_version} failed and will not succeed by retrying (the "
+            f"version stays live): {message}; fix it, then request a reconcile"
+        )
+        conditions = self._settled_failure(status.conditions, C.EXPORT_FAILED, text)
+        return status.model_copy(
+            update={
+                "phase": Phase.FAILED,
+                "job": None,
+                "history": self._history(status, status.published_version, Phase.FAILED.value, text),
+                "conditions": conditions,
+            }
+        )
 
     def export_unavailable(self, status: FlowReleaseStatus) -> FlowReleaseStatus:
         conditions = self._set(
@@ -520,14 +719,13 @@ class Folder:
         return status.model_copy(update={"conditions": conditions})
 
 
-def _progress(status: FlowReleaseStatus, stage: VerifyStage, sample: HealthSample) -> VerificationProgress:
-    started = status.verification.started_at if status.verification else ""
-    return VerificationProgress(
-        stage=stage.name,
-        started_at=started,
-        samples=sample.outcomes,
-        failure_ratio=round(sample.failure_ratio, 6),
-    )
+def _result_words(result: RouteResult) -> str:
+    return {
+        "refused": "was refused",
+        "ignored": "was ignored",
+        "failed": "failed",
+        "timedOut": "timed out",
+    }[result]
 
 
 def validation_error_rate(status: FlowReleaseStatus) -> float:

@@ -2,16 +2,19 @@
 
 Observation is what the orchestrator read before planning. A Step is what the planner decided; the
 orchestrator executes exactly one, persists the status, observes again and asks the planner again.
-Steps that end a pass (`Wait`, `Settled`, `Stall`, `Suspend`) do nothing in Genesys.
+
+- Pass-ending steps (`Wait`, `Settled`, `Stall`, `Suspend`) do nothing in Genesys.
+- Status-only steps record a decision in the status (`step_fold.fold_step`, pure).
+- Side-effect steps talk to Genesys or Git (`effects.py`); each records its intent in the status first.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flowrelease.api.models import FlowIdentity, VerifyStage
+from flowrelease.api.models import FlowIdentity, RollbackRoute, RouteResult, ValidationSummary, VerifyStage
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
-from flowrelease.engine.ports import FlowState, JobState, LockHolder
+from flowrelease.engine.ports import FlowState, JobState, LockHolder, ServiceUnavailable
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,9 @@ class Observation:
     source: PreparedSource | SourceProblem | None = None
     """Mode B: the substituted, locally checked Archy document."""
     job: JobState | None = None
-    """Mode B: the Architect job of the in-flight import, when one is recorded."""
+    """The Architect job of the in-flight import or re-import (`status.operation`), when one is recorded."""
+    recorded_job: JobState | ServiceUnavailable | None = None
+    """The validate or export job recorded in `status.job`, as Genesys reports it now."""
     can_export: bool = False
     """An ArtifactStore was given to the engine."""
 
@@ -46,7 +51,7 @@ class Stall:
 
 @dataclass(frozen=True)
 class Wait:
-    """Come back after `after` seconds. `poll` counts one poll of the in-flight operation."""
+    """Come back after `after` seconds. `poll`: a look at in-flight work (jittered, counted in audit)."""
 
     after: float
     reason: str
@@ -87,6 +92,19 @@ class FailValidation:
     reason: str
     """A conditions reason such as FlowLocked or VersionNotCheckedIn."""
     message: str
+    summary: ValidationSummary | None = None
+    """What the validate job reported, when it was the one that refused."""
+
+
+@dataclass(frozen=True)
+class PassValidation:
+    """The gate passed (the validate job was clean, or unavailable and not required)."""
+
+    version: str
+    summary: ValidationSummary
+    reason: str
+    unavailable: str = ""
+    """Why the validate job could not be used; non-empty means a ValidationServiceUnavailable warning."""
 
 
 @dataclass(frozen=True)
@@ -108,9 +126,24 @@ class PublishSucceeded:
 
 @dataclass(frozen=True)
 class AdoptOperation:
-    """An intent was persisted but its id was not: take the in-flight operation on the flow as ours."""
+    """An intent was persisted but its acknowledgement was not: take the flow's operation (demonstrably
+    ours: our client, not the one there at intent time) as the one our POST started."""
 
     operation_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportJobSucceeded:
+    """The Architect job reports Success; reads of the flow may still lag behind it (R1)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportSucceeded:
+    flow: FlowIdentity
+    version: str
     reason: str
 
 
@@ -121,13 +154,20 @@ class StartVerifyStage:
 
 
 @dataclass(frozen=True)
+class PassVerifyStage:
+    stage: VerifyStage
+    next_stage: VerifyStage | None
+    message: str
+
+
+@dataclass(frozen=True)
 class VerificationPassed:
     reason: str
 
 
 @dataclass(frozen=True)
 class StartRollback:
-    """Record the failure (failedVersion) and publish lastGoodVersion."""
+    """Record the failure (failedVersion) and start the first rollback route towards `target`."""
 
     target: str
     failure_reason: str
@@ -144,26 +184,44 @@ class NoRollback:
 
 
 @dataclass(frozen=True)
+class LeaveRoute:
+    """A rollback route was refused, ignored, failed or timed out: take `next_route` (None: none left)."""
+
+    route: RollbackRoute
+    result: RouteResult
+    message: str
+    next_route: RollbackRoute | None
+
+
+@dataclass(frozen=True)
+class AdoptDraft:
+    """restore: a restart finds the draft our POST created on the flow (its savedVersion changed)."""
+
+    draft: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CheckinSucceeded:
+    """restore: our check-in is visible; the restored version is what the org reports as checked in."""
+
+    restored: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class RollbackSucceeded:
     version: str
-    restored_from: str
-    """For a restore: the old version whose configuration is now live as `version`."""
+    route: RollbackRoute
     reason: str
 
 
 @dataclass(frozen=True)
 class ReleaseFailed:
-    """A permanent failure after something may have been published (rollback failed, import timed out)."""
+    """A permanent failure (rollback failed, publish refused or ignored, import timed out)."""
 
     reason: str
     message: str
-
-
-@dataclass(frozen=True)
-class ImportSucceeded:
-    flow: FlowState
-    version: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -178,6 +236,20 @@ class ReportDrift:
     message: str
 
 
+@dataclass(frozen=True)
+class ExportJobFailed:
+    """The export job failed or did not finish: an export failure, retried with backoff."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class StallExport:
+    """A permanent export error: Exported=False and Stalled; the version stays live."""
+
+    message: str
+
+
 # ---------------------------------------------------------------------------------- side-effect steps
 
 
@@ -189,7 +261,8 @@ class ForceUnlock:
 
 @dataclass(frozen=True)
 class Validate:
-    """Run the mode A gate: version checked in, dependencies present (and pinned), validate job clean."""
+    """The mode A gate's own checks (version checked in, dependencies present and pinned), then register
+    the validate job (or record that the service is unavailable)."""
 
     version: str
     reason: str
@@ -205,10 +278,10 @@ class StartPublish:
 
 
 @dataclass(frozen=True)
-class PostPublish:
-    """POST publish for the operation already recorded in status (resume, rollback or restore)."""
+class ResendOperation:
+    """Send the side effect of the intent already in `status.operation` again: there was an observation
+    and a wait since, and it showed the first never reached Genesys (or was refused with 409 and waited)."""
 
-    version: str
     reason: str
 
 
@@ -222,28 +295,60 @@ class StartImport:
 
 
 @dataclass(frozen=True)
-class JudgeVerifyStage:
+class SampleVerifyStage:
+    """Read the flow outcomes of a baked stage; the planner judges them."""
+
     stage: VerifyStage
     reason: str
 
 
 @dataclass(frozen=True)
-class CreateRestoredVersion:
-    """Rollback fallback: save the old version's configuration as a new version."""
+class StartRollbackPublish:
+    """Rollback: record the intent, then POST publish of `version` (the last good or the restored one)."""
+
+    version: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class StartRestore:
+    """Rollback route restore: record the intent, read the last good configuration, POST it as a draft."""
 
     old_version: str
     reason: str
 
 
 @dataclass(frozen=True)
-class CheckinRestored:
+class StartCheckin:
+    """Rollback route restore: record the intent, then check the draft in."""
+
+    draft: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class StartExportJob:
+    """Register an export job of `version` (for Git, or as the re-import route's source)."""
+
     version: str
     reason: str
 
 
 @dataclass(frozen=True)
-class Export:
+class StartReimport:
+    """Rollback route reimport: record the intent, download the exported YAML, import it as a new version."""
+
     version: str
+    download_url: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class StoreArtifact:
+    """Download the exported YAML and the version configuration and commit them to Git."""
+
+    version: str
+    download_url: str
     reason: str
 
 
@@ -255,27 +360,53 @@ Step = (
     | ResolveFlow
     | BeginAttempt
     | FailValidation
+    | PassValidation
     | SkipPublish
     | PublishSucceeded
     | AdoptOperation
+    | ImportJobSucceeded
+    | ImportSucceeded
     | StartVerifyStage
+    | PassVerifyStage
     | VerificationPassed
     | StartRollback
     | NoRollback
+    | LeaveRoute
+    | AdoptDraft
+    | CheckinSucceeded
     | RollbackSucceeded
     | ReleaseFailed
-    | ImportSucceeded
     | MarkReady
     | ReportDrift
+    | ExportJobFailed
+    | StallExport
     | ForceUnlock
     | Validate
     | StartPublish
-    | PostPublish
+    | ResendOperation
     | StartImport
-    | JudgeVerifyStage
-    | CreateRestoredVersion
-    | CheckinRestored
-    | Export
+    | SampleVerifyStage
+    | StartRollbackPublish
+    | StartRestore
+    | StartCheckin
+    | StartExportJob
+    | StartReimport
+    | StoreArtifact
 )
 
 PASS_ENDING = (Suspend, Stall, Wait, Settled)
+SIDE_EFFECTS = (
+    ForceUnlock,
+    Validate,
+    StartPublish,
+    ResendOperation,
+    StartImport,
+    SampleVerifyStage,
+    StartRollbackPublish,
+    StartRestore,
+    StartCheckin,
+    StartExportJob,
+    StartReimport,
+    StoreArtifact,
+)
+"""Steps that read or change Genesys or Git; every other step is a pure fold of the status."""

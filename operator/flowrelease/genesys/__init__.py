@@ -5,7 +5,7 @@
 Nothing here raises an httpx exception; errors are the typed tree in `flowrelease.genesys.errors`.
 """
 
-from flowrelease.genesys.backoff import JobPollSchedule, RetryPolicy
+from flowrelease.genesys.backoff import RetryPolicy
 from flowrelease.genesys.client import GenesysClient
 from flowrelease.genesys.errors import (
     GenesysAuthenticationFailed,
@@ -14,12 +14,13 @@ from flowrelease.genesys.errors import (
     GenesysConflict,
     GenesysErrorInfo,
     GenesysForbidden,
-    GenesysJobFailed,
+    GenesysGone,
     GenesysNotFound,
     GenesysRateLimited,
     GenesysServerError,
     GenesysTimeout,
     GenesysTransportError,
+    GenesysUnavailable,
 )
 from flowrelease.genesys.ratelimit import RateLimiter, RateLimiterRegistry
 from flowrelease.genesys.regions import UnknownEnvironment, login_url, resolve_base_url
@@ -32,13 +33,13 @@ __all__ = [
     "GenesysConflict",
     "GenesysErrorInfo",
     "GenesysForbidden",
-    "GenesysJobFailed",
+    "GenesysGone",
     "GenesysNotFound",
     "GenesysRateLimited",
     "GenesysServerError",
     "GenesysTimeout",
     "GenesysTransportError",
-    "JobPollSchedule",
+    "GenesysUnavailable",
     "RateLimiter",
     "RateLimiterRegistry",
     "RetryPolicy",

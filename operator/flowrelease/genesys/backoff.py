@@ -39,22 +39,3 @@ class RetryPolicy:
             if seconds >= 0:
                 return min(seconds, self.retry_after_cap)
         return self.retry_after_default
-
-
-@dataclass(frozen=True)
-class JobPollSchedule:
-    """Waits between polls of an asynchronous Genesys job: start small, grow, cap; bounded in total."""
-
-    first: float = 0.5
-    factor: float = 1.5
-    cap: float = 5.0
-    max_total_seconds: float = 120.0
-
-    def delays(self) -> list[float]:
-        waits: list[float] = []
-        delay, total = self.first, 0.0
-        while total + delay <= self.max_total_seconds:
-            waits.append(delay)
-            total += delay
-            delay = min(self.cap, delay * self.factor)
-        return waits

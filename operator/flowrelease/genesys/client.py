@@ -7,6 +7,9 @@ stale `currentOperation`, a `publishedVersion` that already changed); the engine
 Publishing is not blindly retried: publish, check-in, import-job registration, new versions and the YAML
 upload are never replayed after a 5xx, a read timeout or a broken connection (the request may have reached
 Genesys). They surface as `Transient`, and the engine observes the flow before it acts again.
+
+Architect jobs (validate, export, import) are one request per method: register, read, download. The engine
+polls them through its planner; nothing here sleeps for a job.
 """
 
 from __future__ import annotations
@@ -22,23 +25,25 @@ import httpx
 from flowrelease.engine.ports import (
     Dependency,
     DependencyReport,
-    ExportedFlow,
+    FlowApiError,
     FlowState,
     HealthSample,
     JobState,
     NotFound,
     OperationState,
+    PermissionDenied,
+    Unavailable,
     VersionInfo,
 )
 from flowrelease.genesys import routes, wire
-from flowrelease.genesys.backoff import JobPollSchedule, RetryPolicy
+from flowrelease.genesys.backoff import RetryPolicy
 from flowrelease.genesys.errors import (
     GenesysBadRequest,
     GenesysBadResponse,
     GenesysConflict,
+    GenesysErrorInfo,
+    GenesysUnavailable,
 )
-from flowrelease.genesys.export import export_yaml
-from flowrelease.genesys.jobs import run_job
 from flowrelease.genesys.ratelimit import RateLimiter
 from flowrelease.genesys.transport import Call, GenesysTransport, OnResponse
 
@@ -61,16 +66,9 @@ class GenesysClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         retry: RetryPolicy | None = None,
-        job_polls: JobPollSchedule | None = None,
-        export_polls: JobPollSchedule | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self._sleep = sleep
         self._client_id = client_id
-        self._job_polls = job_polls or JobPollSchedule()
-        self._export_polls = export_polls or JobPollSchedule(
-            first=0.5, factor=1.5, cap=2.0, max_total_seconds=90.0
-        )
         self._transport = GenesysTransport(
             http,
             base_url=base_url,
@@ -225,9 +223,8 @@ class GenesysClient:
         body = await self._json(self._action(routes.PUBLISH, flow_id, purpose, version_id))
         return self._operation(body, purpose)
 
-    @staticmethod
-    def _operation(body: object, purpose: str) -> OperationState:
-        operation = wire.operation_state(body)
+    def _operation(self, body: object, purpose: str) -> OperationState:
+        operation = wire.operation_state(body, self._client_id)
         if operation is None:
             raise GenesysBadResponse(f"{purpose}: Genesys accepted the request but returned no Operation")
         return operation
@@ -271,21 +268,45 @@ class GenesysClient:
 
     # ------------------------------------------------------------------------ architect jobs
 
-    async def validate(self, flow_id: str, version_id: str) -> JobState:
+    async def start_validate(self, flow_id: str, version_id: str) -> str:
         purpose = f"validating version {version_id} of flow {flow_id}"
-        _, body = await run_job(
-            self._transport,
-            Call(
-                routes.REGISTER_VALIDATE,
-                purpose=purpose,
-                json={"flows": [{"flow": {"id": flow_id, "version": version_id}}]},
-            ),
-            routes.GET_VALIDATE,
-            kind="validate",
-            schedule=self._job_polls,
-            sleep=self._sleep,
+        call = Call(
+            routes.REGISTER_VALIDATE,
+            purpose=purpose,
+            json={"flows": [{"flow": {"id": flow_id, "version": version_id}}]},
         )
-        return wire.job_state(body, flow_id=flow_id)
+        body = await self._optional(call, "the validate job service")
+        return self._job_id(body, purpose, "validate")
+
+    async def get_validate_job(self, job_id: str) -> JobState:
+        call = self._job_call(routes.GET_VALIDATE, f"reading validate job {job_id}", job_id)
+        return wire.job_state(await self._optional(call, "the validate job service"))
+
+    async def _optional(self, call: Call, service: str) -> object:
+        """A request to a preview service: 404, 403 and 501 mean it is not available here (R7)."""
+        try:
+            return await self._json(call)
+        except Unavailable:
+            raise
+        except (NotFound, PermissionDenied) as refused:
+            raise _unavailable(refused, service) from refused
+
+    @staticmethod
+    def _job_id(body: object, purpose: str, kind: str) -> str:
+        job_id = wire.job_state(body).id
+        if not job_id:
+            raise GenesysBadResponse(f"{purpose} failed: Genesys registered the {kind} job without an id")
+        return job_id
+
+    @staticmethod
+    def _job_call(route: routes.Route, purpose: str, job_id: str) -> Call:
+        return Call(
+            route,
+            purpose=purpose,
+            path_params={"jobId": job_id},
+            params={"expand": "messages"},
+            not_found_hint=f"job {job_id} does not exist (jobs expire; a new one is needed)",
+        )
 
     async def start_import(self) -> tuple[str, str, Mapping[str, str]]:
         body = await self._json(Call(routes.REGISTER_IMPORT, purpose="registering an Architect import job"))
@@ -308,16 +329,8 @@ class GenesysClient:
         )
 
     async def get_job(self, job_id: str) -> JobState:
-        body = await self._json(
-            Call(
-                routes.GET_IMPORT,
-                purpose=f"reading Architect job {job_id}",
-                path_params={"jobId": job_id},
-                params={"expand": "messages"},
-                not_found_hint=f"Architect job {job_id} does not exist (jobs expire; a new one is needed)",
-            )
-        )
-        return wire.job_state(body)
+        call = self._job_call(routes.GET_IMPORT, f"reading Architect job {job_id}", job_id)
+        return wire.job_state(await self._json(call))
 
     # ----------------------------------------------------------------------------- analytics
 
@@ -341,20 +354,38 @@ class GenesysClient:
 
     # -------------------------------------------------------------------------------- export
 
-    async def export_flow(self, flow_id: str, version_id: str) -> ExportedFlow:
-        yaml_text = await export_yaml(
-            self._transport, flow_id, version_id, schedule=self._export_polls, sleep=self._sleep
+    async def start_export(self, flow_id: str, version_id: str) -> str:
+        purpose = f"exporting version {version_id} of flow {flow_id}"
+        body = await self._json(
+            Call(
+                routes.REGISTER_EXPORT,
+                purpose=purpose,
+                json={"flows": [{"flow": {"id": flow_id, "version": version_id}, "exportType": "Yaml"}]},
+                not_found_hint=f"flow {flow_id} or its version {version_id} does not exist",
+            )
         )
-        flow = await self.get_flow(flow_id)
-        configuration = await self.version_configuration(flow_id, version_id)
-        return ExportedFlow(
-            flow_id=flow_id,
-            flow_name=flow.name,
-            flow_type=flow.type,
-            version=version_id,
-            yaml=yaml_text,
-            configuration=configuration,
+        return self._job_id(body, purpose, "export")
+
+    async def get_export_job(self, job_id: str) -> JobState:
+        call = self._job_call(routes.GET_EXPORT, f"reading export job {job_id}", job_id)
+        return wire.job_state(await self._json(call))
+
+    async def download_export(self, url: str) -> str:
+        response = await self._transport.send(
+            Call(routes.DOWNLOAD_EXPORT, purpose="downloading an exported flow's YAML", url=url)
         )
+        return response.text
+
+
+def _unavailable(refused: FlowApiError, service: str) -> GenesysUnavailable:
+    error = GenesysUnavailable(
+        f"{service} is not available to this org or OAuth client: {refused.message}",
+        status=refused.status,
+        code=refused.code,
+    )
+    if isinstance(refused, GenesysErrorInfo):
+        error.route, error.correlation_id = refused.route, refused.correlation_id
+    return error
 
 
 def _utc(moment: datetime) -> datetime:

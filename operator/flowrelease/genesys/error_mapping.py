@@ -20,11 +20,13 @@ from flowrelease.genesys.errors import (
     GenesysConflict,
     GenesysErrorInfo,
     GenesysForbidden,
+    GenesysGone,
     GenesysNotFound,
     GenesysRateLimited,
     GenesysServerError,
     GenesysTimeout,
     GenesysTransportError,
+    GenesysUnavailable,
 )
 from flowrelease.genesys.routes import TOKEN, Route, permission_phrase
 
@@ -93,6 +95,15 @@ def error_for_reply(
             f"Client Credentials grant.{said}"
         )
         return _attach(GenesysAuthenticationFailed(scrub(text), status=status, code=reply.code), route, "")
+    if route == TOKEN and status == 429:
+        wait = f" after {retry_after:g} s" if retry_after else ""
+        text = (
+            f"{purpose} failed: the Genesys login service rate-limits token requests for OAuth client "
+            f"{client_id!r} and kept answering 429; flowrelease will ask again{wait}. Many processes "
+            f"starting at once with one OAuth client cause this.{said}"
+        )
+        limited = GenesysRateLimited(scrub(text), status=status, code=reply.code, retry_after=retry_after)
+        return _attach(limited, route, "")
     error: FlowApiError
     if status in (401, 403) and not route.permissions:
         hint = "the signed URL was refused (it may have expired); flowrelease starts a new job next time"
@@ -110,6 +121,12 @@ def error_for_reply(
     elif status == 404:
         hint = not_found_hint or "it does not exist (check spec.flow and the version)"
         error = GenesysNotFound(scrub(f"{purpose} failed: {hint}.{said}"), status=status, code=reply.code)
+    elif status == 410:
+        hint = "it was deleted in Genesys Cloud (HTTP 410 Gone)"
+        error = GenesysGone(scrub(f"{purpose} failed: {hint}.{said}"), status=status, code=reply.code)
+    elif status == 501:
+        hint = "Genesys does not implement this API for this org (HTTP 501 Not Implemented)"
+        error = GenesysUnavailable(scrub(f"{purpose} failed: {hint}.{said}"), status=status, code=reply.code)
     elif status == 409:
         hint = (
             "the flow is locked or busy (someone may be editing it in Architect, or another operation is "

@@ -11,17 +11,20 @@ operator should do. Messages never contain the client secret or a token.
      ├── PermissionDenied
      │    └── GenesysForbidden                     403: names the missing permission
      ├── NotFound
-     │    └── GenesysNotFound                      404
+     │    ├── GenesysNotFound                      404
+     │    └── Gone
+     │         └── GenesysGone                     410: the flow was deleted
      ├── Conflict
      │    └── GenesysConflict                      409: locked or busy flow, ambiguous name
      ├── InvalidRequest
      │    └── GenesysBadRequest                    400 and other 4xx; bad arguments
+     ├── Unavailable
+     │    └── GenesysUnavailable                   501, or 404/403 of an optional (preview) service
      └── Transient
           ├── GenesysServerError                   5xx after bounded retries (at once if unsafe to replay)
           ├── GenesysTransportError                connection refused/reset, DNS, protocol
           ├── GenesysBadResponse                   a 2xx whose body is not the JSON Genesys documents
-          ├── GenesysJobFailed                     an export job failed (the engine retries the export later)
-          ├── RateLimited
+               ├── RateLimited
           │    └── GenesysRateLimited              429 still there after bounded waits; carries retry_after
           └── Timeout
                └── GenesysTimeout                  request timed out, or a job did not finish in its bound
@@ -32,12 +35,14 @@ from __future__ import annotations
 from flowrelease.engine.ports import (
     AuthenticationFailed,
     Conflict,
+    Gone,
     InvalidRequest,
     NotFound,
     PermissionDenied,
     RateLimited,
     Timeout,
     Transient,
+    Unavailable,
 )
 
 
@@ -60,11 +65,19 @@ class GenesysNotFound(GenesysErrorInfo, NotFound):
     pass
 
 
+class GenesysGone(GenesysErrorInfo, Gone):
+    pass
+
+
 class GenesysConflict(GenesysErrorInfo, Conflict):
     pass
 
 
 class GenesysBadRequest(GenesysErrorInfo, InvalidRequest):
+    pass
+
+
+class GenesysUnavailable(GenesysErrorInfo, Unavailable):
     pass
 
 
@@ -78,11 +91,6 @@ class GenesysTransportError(GenesysErrorInfo, Transient):
 
 class GenesysBadResponse(GenesysErrorInfo, Transient):
     pass
-
-
-class GenesysJobFailed(GenesysErrorInfo, Transient):
-    archy_throttled: bool = False
-    """True when the failure text is Archy's internal-429 signature (genesys-api.md §7)."""
 
 
 class GenesysRateLimited(GenesysErrorInfo, RateLimited):

@@ -4,14 +4,18 @@ Genesys limits requests per OAuth client per minute (300 by default, genesys-api
 releases on one client must share one budget, so `RateLimiterRegistry.for_target(environment, client_id)`
 returns the same `RateLimiter` for the same org and client.
 
-The limiter is a token bucket (capacity = the per-minute rate, refilled continuously) that also listens to
-the server:
-* `inin-ratelimit-allowed` / `-count` on any response: the rate never exceeds what the server allows, and
-  when the server's window is nearly used (90 %) the bucket holds no more tokens than the server has left, so
-  requests slow to the refill pace instead of running into 429s. `inin-ratelimit-reset` is not used to wait:
-  whether it means "window ends" or "bucket full again" is unverified (genesys-api.md §10.2), and waiting it
-  out could stall a fleet for a minute; the refill pace plus `Retry-After` on a 429 are enough;
-* a 429 with `Retry-After`: everyone sharing the limiter pauses until it has passed.
+The limiter relies on two things that real orgs provide:
+* its own token bucket (capacity = the per-minute rate, refilled continuously): the fleet never sends faster
+  than the configured rate;
+* a 429's `Retry-After` (Genesys answers 429 with it and the body `too.many.requests.retry.after`):
+  everyone sharing the limiter pauses until it has passed.
+
+Genesys removed the `inin-ratelimit-allowed` / `-count` / `-reset` headers from responses in 2021
+(genesys-realism.md §5, R8), so nothing depends on them. When a response still carries them (a proxy, an
+older region, the emulator's `rateLimitHeaders` knob) they are an optional hint that can only slow the
+limiter down: the rate never exceeds `-allowed`, and when the server's window is nearly used (90 %) the
+bucket holds no more tokens than the server has left. `-reset` is never waited on (what it means is
+unverified, genesys-api.md §10.2). `header_hints=False` ignores them altogether.
 
 Time is injected (`clock`, `sleep`) so tests are deterministic.
 """
@@ -39,9 +43,11 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        header_hints: bool = True,
     ) -> None:
         if rate_per_minute <= 0:
             raise ValueError(f"rate_per_minute must be positive, got {rate_per_minute!r}")
+        self._header_hints = header_hints
         self._configured = float(rate_per_minute)
         self._rate = self._configured
         self._capacity = max(1.0, self._configured)
@@ -87,8 +93,10 @@ class RateLimiter:
         self._tokens = 0.0
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Adapt to `inin-ratelimit-allowed` / `-count` from a response (missing or garbled headers are
-        ignored)."""
+        """Take `inin-ratelimit-allowed` / `-count` as a hint when a response still has them (missing or
+        garbled headers, the normal case since 2021, change nothing)."""
+        if not self._header_hints:
+            return
         allowed = _number(headers.get("inin-ratelimit-allowed"))
         if allowed is None or allowed <= 0:
             return
@@ -125,17 +133,21 @@ class RateLimiterRegistry:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        header_hints: bool = True,
     ) -> None:
         self._rate = rate_per_minute
         self._clock = clock
         self._sleep = sleep
+        self._header_hints = header_hints
         self._limiters: dict[tuple[str, str], RateLimiter] = {}
 
     def for_target(self, environment: str, client_id: str) -> RateLimiter:
         key = (_org_key(environment), client_id)
         limiter = self._limiters.get(key)
         if limiter is None:
-            limiter = RateLimiter(self._rate, clock=self._clock, sleep=self._sleep)
+            limiter = RateLimiter(
+                self._rate, clock=self._clock, sleep=self._sleep, header_hints=self._header_hints
+            )
             self._limiters[key] = limiter
         return limiter
 

@@ -9,7 +9,8 @@ sends, reports the response to `on_response`, and then decides:
   `GenesysAuthenticationFailed`.
 * 429 → wait `Retry-After` (integer seconds, clamped), pausing everyone on the same limiter, and try again.
   A 429 means Genesys did not act, so this is safe for every request.
-* 5xx, timeouts and broken connections → jittered exponential backoff, but only for requests that are safe
+* 5xx (but 501 Not Implemented), timeouts and broken connections → jittered exponential backoff, but only for
+  requests that are safe
   to repeat. Publish, check-in, import-job registration, new versions and the YAML upload are **not** replayed
   once the request may have reached Genesys (a 5xx, a read timeout, a reset connection): the error surfaces
   as `Transient` and the engine observes the flow before it acts again. Failures before anything was sent
@@ -48,6 +49,8 @@ logger = logging.getLogger("flowrelease.genesys")
 OnResponse = Callable[[str, str, int], None]
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _REDACTED = "[redacted]"
+NOT_IMPLEMENTED = 501
+"""Not a passing server error: the API does not exist here, so it is never retried."""
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,7 @@ class GenesysTransport:
                     else:
                         await self._sleep(retry_after)
                     continue
-            elif status >= 500 and call.route.replay_safe:
+            elif status >= 500 and status != NOT_IMPLEMENTED and call.route.replay_safe:
                 delay = policy.backoff(attempt, self._rng)
                 if self._may_wait(attempt, waited, delay):
                     self._log_retry(call, attempt, f"HTTP {status}", delay)

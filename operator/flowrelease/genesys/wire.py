@@ -20,6 +20,7 @@ from flowrelease.engine.ports import (
     OperationState,
     VersionInfo,
 )
+from flowrelease.genesys.jobs import archy_throttled
 
 JobStatus = Literal["Registered", "Started", "Success", "Failure"]
 _JOB_STATUSES: dict[str, JobStatus] = {
@@ -55,11 +56,14 @@ def _ref_id(fields: Mapping[str, object], key: str) -> str | None:
     return _text(_obj(fields.get(key)), "id") or None
 
 
-def operation_state(body: object) -> OperationState | None:
-    """An `Operation` (publish/check-in response, Flow.currentOperation); None when absent."""
+def operation_state(body: object, own_client_id: str = "") -> OperationState | None:
+    """An `Operation` (publish/check-in response, Flow.currentOperation); None when absent.
+
+    `client.id` says which OAuth client started it: with `own_client_id` it tells whether it is ours."""
     fields = _obj(body)
     if not fields:
         return None
+    client_id = _text(_obj(fields.get("client")), "id")
     return OperationState(
         id=_text(fields, "id"),
         action_name=_text(fields, "actionName").upper(),
@@ -67,6 +71,8 @@ def operation_state(body: object) -> OperationState | None:
         complete=_flag(fields, "complete"),
         error_message=_text(fields, "errorMessage"),
         error_code=_text(fields, "errorCode"),
+        client_id=client_id,
+        is_self=bool(client_id) and client_id == own_client_id,
     )
 
 
@@ -92,7 +98,7 @@ def flow_state(body: object, own_client_id: str) -> FlowState:
         checked_in_version=_ref_id(fields, "checkedInVersion"),
         saved_version=_ref_id(fields, "savedVersion"),
         lock=lock_holder(fields, own_client_id),
-        current_operation=operation_state(fields.get("currentOperation")),
+        current_operation=operation_state(fields.get("currentOperation"), own_client_id),
         deleted=_flag(fields, "deleted"),
     )
 
@@ -122,12 +128,18 @@ def job_messages(body: object) -> tuple[JobMessage, ...]:
 
 
 def job_state(body: object, *, flow_id: str = "") -> JobState:
+    """An Architect job (import, validate, export). For an export, `downloadUrl` once it succeeded, and
+    whether a failure is Archy's internal rate limit (genesys-api.md §7)."""
     fields = _obj(body)
+    messages = job_messages(fields)
+    status = job_status(fields.get("status"))
     return JobState(
         id=_text(fields, "id"),
-        status=job_status(fields.get("status")),
+        status=status,
         flow_id=_ref_id(fields, "flow") or flow_id,
-        messages=job_messages(fields),
+        messages=messages,
+        download_url=_text(fields, "downloadUrl"),
+        throttled=status == "Failure" and archy_throttled(m.text for m in messages),
     )
 
 

@@ -255,7 +255,8 @@ class WorkingClone:
                 return "behind"
             raise GitPushRejected(
                 f"git push {self.remote.url} refused the update of branch {branch}: "
-                f"{redact(summary, self._secrets)}; check branch protection rules and server hooks"
+                f"{redact(summary, self._secrets)}; check branch protection rules and server hooks",
+                permanent=True,
             )
         raise git_failure("push", self.remote, err, self._secrets)
 

@@ -162,6 +162,7 @@ def base_environment(askpass: Path) -> dict[str, str]:
         "http.lowSpeedTime": "30",
     }
     env = {
+        "LC_ALL": "C",  # git's messages in English: failures.py classifies them
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_ASKPASS": str(askpass),
         "GIT_CONFIG_NOSYSTEM": "1",

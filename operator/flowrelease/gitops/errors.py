@@ -1,18 +1,24 @@
 """What can go wrong writing an artifact to Git, as ArtifactStoreError subclasses the engine can report.
 
 ArtifactStoreError                    (engine port: the release stays published, export is retried later)
- ├── UnsafeExportPath                 spec.export.git.path escapes the repository or touches .git
- ├── InvalidGitTarget                 spec.export.git.url / branch unusable (embedded password, bad branch)
- ├── InvalidGitCredentials            the Secret's keys do not make a usable credential for this URL
+ ├── UnsafeExportPath                 spec.export.git.path escapes the repository or touches .git      [P]
+ ├── InvalidGitTarget                 spec.export.git.url / branch unusable (a password, a bad name) [P]
+ ├── InvalidGitCredentials            the Secret's keys do not make a usable credential for this URL   [P]
  ├── InvalidArtifact                  the exported flow cannot be written (empty YAML, non-JSON configuration)
- ├── GitAuthenticationFailed          the remote refused the credentials
- ├── GitHostKeyRejected               SSH host key unknown or changed (known_hosts)
- ├── GitCertificateRejected           HTTPS server certificate not trusted (ca.crt)
- ├── GitRemoteUnreachable             DNS, connection refused, timeout, no such repository
- ├── GitPushRejected                  rejected after the bounded fetch-rebase-retry, or refused by a hook
+ ├── GitAuthenticationFailed          the remote refused the credentials                               [P]
+ ├── GitAuthorizationFailed           the credentials are valid but may not read or write the repository [P]
+ ├── GitHostKeyRejected               SSH host key unknown or changed (known_hosts)                    [P]
+ ├── GitCertificateRejected           HTTPS server certificate not trusted (ca.crt)                    [P]
+ ├── GitRemoteUnreachable             DNS, connection refused, timeout
+ │    └── GitRepositoryNotFound       the server answers but has no such repository (or hides it)      [P]
+ ├── GitPushRejected                  refused by a hook or branch protection [P], or lost the race with
+ │                                    other writers after the bounded fetch-rebase-retry
  └── GitCommandFailed                 any other git failure (message carries git's scrubbed stderr)
 
-Every message names the repository by its clean URL (never with credentials) and says what to check.
+[P] marks errors raised with `permanent=True`: retrying cannot help until someone changes the Secret, the URL,
+the repository or its rules, so they are reported, not retried until the timeout. The rest are transient
+(network, timeouts, races). Every message names the repository by its clean URL (never with credentials)
+and says what to check.
 """
 
 from __future__ import annotations
@@ -20,15 +26,20 @@ from __future__ import annotations
 from flowrelease.engine.ports import ArtifactStoreError
 
 
-class UnsafeExportPath(ArtifactStoreError):
+class _Permanent(ArtifactStoreError):
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message, permanent=True)
+
+
+class UnsafeExportPath(_Permanent):
     pass
 
 
-class InvalidGitTarget(ArtifactStoreError):
+class InvalidGitTarget(_Permanent):
     pass
 
 
-class InvalidGitCredentials(ArtifactStoreError):
+class InvalidGitCredentials(_Permanent):
     pass
 
 
@@ -36,20 +47,29 @@ class InvalidArtifact(ArtifactStoreError):
     pass
 
 
-class GitAuthenticationFailed(ArtifactStoreError):
+class GitAuthenticationFailed(_Permanent):
     pass
 
 
-class GitHostKeyRejected(ArtifactStoreError):
+class GitAuthorizationFailed(_Permanent):
     pass
 
 
-class GitCertificateRejected(ArtifactStoreError):
+class GitHostKeyRejected(_Permanent):
+    pass
+
+
+class GitCertificateRejected(_Permanent):
     pass
 
 
 class GitRemoteUnreachable(ArtifactStoreError):
     pass
+
+
+class GitRepositoryNotFound(GitRemoteUnreachable):
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message, permanent=True)
 
 
 class GitPushRejected(ArtifactStoreError):

@@ -9,10 +9,12 @@ from __future__ import annotations
 from flowrelease.engine.ports import ArtifactStoreError
 from flowrelease.gitops.errors import (
     GitAuthenticationFailed,
+    GitAuthorizationFailed,
     GitCertificateRejected,
     GitCommandFailed,
     GitHostKeyRejected,
     GitRemoteUnreachable,
+    GitRepositoryNotFound,
 )
 from flowrelease.gitops.remote import Remote, redact
 
@@ -29,15 +31,23 @@ _AUTH_SIGNS = (
     "could not read password",
     "permission denied (publickey",
     "permission denied, please try again",
-    "access denied",
+    "http basic: access denied",
     "invalid username or password",
     "invalid credentials",
     "bad credentials",
     "returned error: 401",
-    "returned error: 403",
     "terminal prompts disabled",
 )
-_UNREACHABLE_SIGNS = (
+_AUTHORIZATION_SIGNS = (
+    "returned error: 403",
+    "access denied",
+    "not allowed to push",
+    "you are not allowed",
+    "write access to repository not granted",
+    "permission to ",  # GitHub: "Permission to org/repo.git denied to user."
+    "insufficient permission",
+)
+_NETWORK_SIGNS = (
     "could not resolve host",
     "could not resolve hostname",
     "connection refused",
@@ -45,17 +55,23 @@ _UNREACHABLE_SIGNS = (
     "connection timed out",
     "operation timed out",
     "timeout: the command",
+    "timed out",
     "network is unreachable",
     "no route to host",
     "connection reset",
+    "connection closed",
     "operation too slow",
+    "returned error: 5",
+    "the remote end hung up unexpectedly",
+)
+_NOT_FOUND_SIGNS = (
     "does not appear to be a git repository",
     "repository not found",
     "not found",
     "returned error: 404",
-    "could not read from remote repository",
-    "unable to access",
+    "no such repository",
 )
+_UNREACHABLE_SIGNS = ("could not read from remote repository", "unable to access")
 
 
 def git_failure(action: str, remote: Remote, stderr: str, secrets: tuple[str, ...]) -> ArtifactStoreError:
@@ -78,6 +94,22 @@ def git_failure(action: str, remote: Remote, stderr: str, secrets: tuple[str, ..
             f"{where} failed: the remote refused the credentials; check the Secret named by "
             "spec.export.git.secretRef (username+password or token for HTTPS, ssh-privatekey for SSH) and "
             f"that it may write to the repository (git: {said})"
+        )
+    if any(sign in lowered for sign in _AUTHORIZATION_SIGNS):
+        return GitAuthorizationFailed(
+            f"{where} failed: the remote accepted the credentials but does not let them write to the "
+            "repository; grant the token or deploy key of the Secret named by spec.export.git.secretRef "
+            f"write access (git: {said})"
+        )
+    if any(sign in lowered for sign in _NETWORK_SIGNS):
+        return GitRemoteUnreachable(
+            f"{where} failed: the remote is unreachable (network, DNS or timeout); this is retried, but "
+            f"check spec.export.git.url and the network if it persists (git: {said})"
+        )
+    if any(sign in lowered for sign in _NOT_FOUND_SIGNS):
+        return GitRepositoryNotFound(
+            f"{where} failed: the repository does not exist, or is not visible to these credentials; check "
+            f"spec.export.git.url and the Secret's access (git: {said})"
         )
     if any(sign in lowered for sign in _UNREACHABLE_SIGNS):
         return GitRemoteUnreachable(

@@ -10,10 +10,16 @@ Rendering is deterministic, so exporting the same flow twice yields the same byt
 `exportedAt`, `operationId` and release label describe the export that first wrote this content: when the
 flow files, the flow identity and the dependency hash are unchanged the artifact is left as it is (no commit),
 even if a later export carries a new time or operation id.
+
+Provenance never degrades: an export that does not know the dependency hash or the operation id (a `sync`
+in a fresh CI runner, with no state file, finds the version already live and publishes nothing) takes them
+from the artifact already there for the same flow version (`inherited_provenance`), so it neither commits
+again nor empties them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -103,6 +109,41 @@ def render_artifact(flow: ExportedFlow, provenance: ArtifactProvenance) -> dict[
         CONFIGURATION_FILE: render_json(dict(flow.configuration), what="version configuration"),
         METADATA_FILE: render_json(metadata(flow, provenance), what="release metadata"),
     }
+
+
+def parse_metadata(metadata_bytes: bytes | None) -> dict[str, object] | None:
+    """release.json as a mapping, or None when it is absent or not a JSON object."""
+    if metadata_bytes is None:
+        return None
+    try:
+        loaded = json.loads(metadata_bytes)
+    except ValueError:
+        return None
+    return loaded if isinstance(loaded, dict) else None
+
+
+def describes(metadata: Mapping[str, object] | None, flow_id: str, version: str) -> bool:
+    """Whether `metadata` (parsed release.json) is the artifact of this flow's `version`."""
+    if metadata is None or metadata.get("apiVersion") != METADATA_API_VERSION:
+        return False
+    exported = metadata.get("flow")
+    return isinstance(exported, dict) and (exported.get("id"), exported.get("version")) == (flow_id, version)
+
+
+def inherited_provenance(
+    flow: ExportedFlow, provenance: ArtifactProvenance, existing_metadata: bytes | None
+) -> ArtifactProvenance:
+    """`provenance`, with the dependency hash and operation id it lacks taken from the artifact already
+    written for the same flow version (never from another version's)."""
+    metadata = parse_metadata(existing_metadata)
+    if metadata is None or not describes(metadata, flow.flow_id, flow.version):
+        return provenance
+    inherited: dict[str, str] = {}
+    for attribute, key in (("dependency_hash", "dependencyHash"), ("operation_id", "operationId")):
+        value = metadata.get(key)
+        if not getattr(provenance, attribute) and isinstance(value, str) and value:
+            inherited[attribute] = value
+    return dataclasses.replace(provenance, **inherited) if inherited else provenance
 
 
 def _identity(metadata_bytes: bytes | None) -> object:

@@ -23,8 +23,9 @@ from flowrelease.api.models import GitExport
 from flowrelease.engine.ports import ArtifactProvenance, ExportedFlow, StoredArtifact
 from flowrelease.gitops.clone import Identity, WorkingClone
 from flowrelease.gitops.credentials import GitCredentials, git_environment, install_askpass, parse_credentials
-from flowrelease.gitops.layout import export_folder
+from flowrelease.gitops.layout import METADATA_FILE, export_folder, parse_metadata
 from flowrelease.gitops.remote import Remote, check_branch, parse_remote
+from flowrelease.gitops.remote_check import RemoteCheck, check_remote
 from flowrelease.gitops.writer import ArtifactWriter
 
 DEFAULT_AUTHOR_NAME = "flowrelease"
@@ -80,6 +81,62 @@ class GitArtifactStore:
         per_loop = self._locks.setdefault(asyncio.get_running_loop(), {})
         return per_loop.setdefault(key, asyncio.Lock())
 
+    @contextmanager
+    def _clone(self, remote: Remote, credentials: GitCredentials, key: str) -> Iterator[WorkingClone]:
+        """The prepared working clone of `remote`, held exclusively (across processes too) while in use."""
+        repos = self._workdir / "repos"
+        askpass = install_askpass(self._workdir)
+        with (
+            _exclusive(repos / f"{key}.lock"),
+            git_environment(
+                credentials, askpass=askpass, scratch_dir=self._scratch_dir, ssh_program=self._ssh_program
+            ) as env,
+        ):
+            clone = WorkingClone(
+                repos / key,
+                remote,
+                env,
+                identity=self._identity,
+                secrets=credentials.secrets(),
+                network_timeout=self._network_timeout,
+            )
+            clone.prepare()
+            yield clone
+
+    async def check_remote(self, target: GitExport, credentials: Mapping[str, str]) -> RemoteCheck:
+        """`remote_check.check_remote` with this store's workdir, scratch folder and ssh program."""
+        return await check_remote(
+            target,
+            credentials,
+            workdir=self._workdir,
+            scratch_dir=self._scratch_dir,
+            ssh_program=self._ssh_program,
+            network_timeout=self._network_timeout,
+        )
+
+    async def read_metadata(
+        self, target: GitExport, credentials: Mapping[str, str]
+    ) -> dict[str, object] | None:
+        """release.json as the remote branch holds it under `target.path` (None when there is none): what a
+        run without a state file rebuilds provenance from. Fetches into the working clone; pushes nothing."""
+        remote = parse_remote(target.url)
+        branch = check_branch(target.branch)
+        folder = export_folder(target.path)
+        git_credentials = parse_credentials(credentials, remote)
+        key = clone_key(remote)
+        async with self._lock(key):
+            return await asyncio.to_thread(
+                self._read_metadata_blocking, remote, branch, git_credentials, key, folder
+            )
+
+    def _read_metadata_blocking(
+        self, remote: Remote, branch: str, credentials: GitCredentials, key: str, folder: PurePosixPath
+    ) -> dict[str, object] | None:
+        with self._clone(remote, credentials, key) as clone:
+            if clone.sync(branch) is None:
+                return None
+            return parse_metadata(clone.read_files(folder, (METADATA_FILE,)).get(METADATA_FILE))
+
     async def store(
         self,
         target: GitExport,
@@ -107,23 +164,7 @@ class GitArtifactStore:
         flow: ExportedFlow,
         provenance: ArtifactProvenance,
     ) -> StoredArtifact:
-        repos = self._workdir / "repos"
-        askpass = install_askpass(self._workdir)
-        with (
-            _exclusive(repos / f"{key}.lock"),
-            git_environment(
-                credentials, askpass=askpass, scratch_dir=self._scratch_dir, ssh_program=self._ssh_program
-            ) as env,
-        ):
-            clone = WorkingClone(
-                repos / key,
-                remote,
-                env,
-                identity=self._identity,
-                secrets=credentials.secrets(),
-                network_timeout=self._network_timeout,
-            )
-            clone.prepare()
+        with self._clone(remote, credentials, key) as clone:
             writer = ArtifactWriter(
                 clone,
                 branch=branch,

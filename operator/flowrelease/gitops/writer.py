@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 from flowrelease.engine.ports import ArtifactProvenance, ExportedFlow, StoredArtifact
 from flowrelease.gitops.clone import WorkingClone
 from flowrelease.gitops.errors import GitPushRejected
-from flowrelease.gitops.layout import ARTIFACT_FILES, plan_artifact
+from flowrelease.gitops.layout import ARTIFACT_FILES, METADATA_FILE, inherited_provenance, plan_artifact
 from flowrelease.gitops.message import commit_message
 
 _logger = logging.getLogger("flowrelease.gitops")
@@ -41,7 +41,6 @@ class ArtifactWriter:
         self._flow = flow
         self._provenance = provenance
         self._max_push_attempts = max_push_attempts
-        self._message = commit_message(flow, provenance, folder)
         self._files: dict[str, bytes] = {}
 
     def run(self) -> StoredArtifact:
@@ -78,11 +77,13 @@ class ArtifactWriter:
     def _commit_on(self, base: str | None) -> bool:
         """Write the artifact over the checked-out `base`; True when that made a commit to push."""
         existing = self._clone.read_files(self._folder, ARTIFACT_FILES)
-        plan = plan_artifact(self._folder, self._flow, self._provenance, existing)
+        provenance = inherited_provenance(self._flow, self._provenance, existing.get(METADATA_FILE))
+        plan = plan_artifact(self._folder, self._flow, provenance, existing)
         self._files = dict(plan.files)
         if not plan.changed:
             return False
-        return self._clone.commit_files(self._folder, plan.files, self._message) is not None
+        message = commit_message(self._flow, provenance, self._folder)
+        return self._clone.commit_files(self._folder, plan.files, message) is not None
 
     def _folder_holds_the_artifact(self) -> bool:
         return self._clone.read_files(self._folder, ARTIFACT_FILES) == self._files

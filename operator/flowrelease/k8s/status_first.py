@@ -3,8 +3,8 @@
 `KubeStatusStore` writes a pass's status once, when the pass ends. The engine's promise that its intent is
 persisted before a side effect is kept here instead: each call that changes a Genesys flow (publish, unlock,
 create a version, check in or out, start or upload an import) and each git push first writes the pending
-status of the pass running in this task. Calls that only read, and the validation job (it changes nothing in
-the flow, and repeating it after a crash is harmless), go straight through.
+status of the pass running in this task. Calls that only read, and the validate and export jobs (they change
+nothing in the flow, and repeating them after a crash is harmless), go straight through.
 
 mypy checks both classes against the engine's Protocols, so a method added to a port cannot be forgotten.
 """
@@ -50,8 +50,11 @@ class StatusFirstFlowApi(FlowApi):
     async def consumed_resources(self, flow_id: str, version_id: str, flow_type: str) -> DependencyReport:
         return await self._inner.consumed_resources(flow_id, version_id, flow_type)
 
-    async def validate(self, flow_id: str, version_id: str) -> JobState:
-        return await self._inner.validate(flow_id, version_id)
+    async def start_validate(self, flow_id: str, version_id: str) -> str:
+        return await self._inner.start_validate(flow_id, version_id)
+
+    async def get_validate_job(self, job_id: str) -> JobState:
+        return await self._inner.get_validate_job(job_id)
 
     async def version_configuration(self, flow_id: str, version_id: str) -> Mapping[str, object]:
         return await self._inner.version_configuration(flow_id, version_id)
@@ -62,8 +65,14 @@ class StatusFirstFlowApi(FlowApi):
     async def flow_health(self, flow_id: str, since: datetime, until: datetime) -> HealthSample:
         return await self._inner.flow_health(flow_id, since, until)
 
-    async def export_flow(self, flow_id: str, version_id: str) -> ExportedFlow:
-        return await self._inner.export_flow(flow_id, version_id)
+    async def start_export(self, flow_id: str, version_id: str) -> str:
+        return await self._inner.start_export(flow_id, version_id)
+
+    async def get_export_job(self, job_id: str) -> JobState:
+        return await self._inner.get_export_job(job_id)
+
+    async def download_export(self, url: str) -> str:
+        return await self._inner.download_export(url)
 
     # -- side effects: the status first ---------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """`flowrelease sync` and `flowrelease plan`: the cluster-less shell over a folder of manifests.
 
 Exit codes: 0 every release Ready (or suspended), 1 any release failed, rolled back, stalled or timed out,
-2 bad input (manifests, state file, options). Only this module turns outcomes into exit codes.
+2 bad input (manifests, state file, options) or a failed preflight (an export remote refusing, a flow
+released twice): nothing was written or published. Only this module turns outcomes into exit codes.
 """
 
 from __future__ import annotations
@@ -18,9 +19,17 @@ from pathlib import Path
 import click
 
 from flowrelease.audit.redaction import SecretRedactor
-from flowrelease.local.inputs import EMULATOR_STATE_NAME, BadInput, load_inputs, open_store, sync_state_path
-from flowrelease.local.outcomes import ReleaseResult, exit_code
+from flowrelease.local.inputs import (
+    EMULATOR_STATE_NAME,
+    BadInput,
+    check_writable,
+    load_inputs,
+    open_store,
+    sync_state_path,
+)
+from flowrelease.local.outcomes import ReleaseResult, exit_code, overall_result, summary_counts
 from flowrelease.local.planning import plan_all
+from flowrelease.local.preflight import PreflightFailed
 from flowrelease.local.progress import results_table
 from flowrelease.local.state_store import DEFAULT_STATE_PATH
 from flowrelease.local.sync_run import SyncSettings, console_for, run_sync
@@ -31,6 +40,13 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 DEFAULT_TIMEOUT_SECONDS = 3600.0
+
+
+PREFLIGHT_BLOCKED = "blocked before any release started: nothing was published, imported or committed"
+
+
+def _preflight_input(error: PreflightFailed) -> BadInput:
+    return BadInput([*error.problems, PREFLIGHT_BLOCKED])
 
 
 def _report_bad_input(error: BadInput, output: str) -> None:
@@ -126,29 +142,38 @@ def sync_command(
     verbose: int,
 ) -> None:
     """Reconcile every FlowRelease under PATHS (files or folders of YAML) until each is settled."""
+    redactor = SecretRedactor()
+    log_handler = install_redaction(redactor, verbose)  # first: loading logs what it ignores (-vv)
     try:
-        inputs = load_inputs(paths, emulator=emulator)
-        state_path = sync_state_path(state, emulator)
-        store = open_store(state_path, inputs.redactor)
-    except BadInput as error:
-        _report_bad_input(error, output)
-        sys.exit(EXIT_BAD_INPUT)
-    settings = SyncSettings(
-        state_path=state_path,
-        audit_log=audit_log or state_path.parent / "audit.jsonl",
-        git_workdir=git_workdir or state_path.parent / "git",
-        output=output,
-        concurrency=concurrency,
-        timeout=timeout,
-        requested_at=_now_iso() if retry_failed else "",
-    )
-    log_handler = install_redaction(inputs.redactor, verbose)
-    try:
-        with _emulator_if(emulator) as base_url:
-            results = asyncio.run(run_sync(inputs, store, settings, emulator_url=base_url))
-    except KeyboardInterrupt:
-        click.echo("interrupted; the state file holds every step so far: rerun sync to resume", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        try:
+            inputs = load_inputs(paths, emulator=emulator, redactor=redactor)
+            state_path = sync_state_path(state, emulator)
+            settings = SyncSettings(
+                state_path=state_path,
+                audit_log=audit_log or state_path.parent / "audit.jsonl",
+                git_workdir=git_workdir or state_path.parent / "git",
+                output=output,
+                concurrency=concurrency,
+                timeout=timeout,
+                requested_at=_now_iso() if retry_failed else "",
+            )
+            check_writable(state=state_path, audit_log=settings.audit_log, git_workdir=settings.git_workdir)
+            store = open_store(state_path, inputs.redactor)
+        except BadInput as error:
+            _report_bad_input(error, output)
+            sys.exit(EXIT_BAD_INPUT)
+        try:
+            with _emulator_if(emulator) as base_url:
+                results = asyncio.run(run_sync(inputs, store, settings, emulator_url=base_url))
+        except KeyboardInterrupt:
+            click.echo("interrupted; the state file holds every step so far: rerun sync to resume", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except PreflightFailed as error:
+            _report_bad_input(_preflight_input(error), output)
+            sys.exit(EXIT_BAD_INPUT)
+        except BadInput as error:
+            _report_bad_input(error, output)
+            sys.exit(EXIT_BAD_INPUT)
     finally:
         logging.getLogger().removeHandler(log_handler)
     _print_results(results, settings, inputs.redactor, emulator_url=base_url)
@@ -173,10 +198,12 @@ def _emulator_if(wanted: bool) -> Iterator[str]:
 def _print_results(
     results: Sequence[ReleaseResult], settings: SyncSettings, redactor: SecretRedactor, *, emulator_url: str
 ) -> None:
+    counts = summary_counts(list(results))
     if settings.output == "json":
         summary = {
-            "result": "ready" if exit_code(list(results)) == EXIT_READY else "failed",
+            "result": overall_result(list(results)),
             "exitCode": exit_code(list(results)),
+            **counts,
             "releases": [result.to_json() for result in results],
             "stateFile": str(settings.state_path),
             "auditLog": str(settings.audit_log),
@@ -186,9 +213,9 @@ def _print_results(
         return
     console = console_for(stream_err=False)
     console.print(results_table(results, redactor))
-    ready = sum(1 for result in results if result.ok)
+    suspended = f", {counts['suspended']} suspended (spec.suspend: true)" if counts["suspended"] else ""
     console.print(
-        f"{ready}/{len(results)} releases ready. "
+        f"{counts['ready']}/{len(results)} releases ready{suspended}. "
         f"State: {settings.state_path}  Audit log: {settings.audit_log}",
         markup=False,
     )
@@ -212,19 +239,24 @@ def plan_command(
     paths: tuple[Path, ...], emulator: bool, state: Path | None, output: str, verbose: int
 ) -> None:
     """Show what sync would do for every FlowRelease under PATHS, changing nothing."""
+    redactor = SecretRedactor()
+    log_handler = install_redaction(redactor, verbose)
     try:
-        inputs = load_inputs(paths, emulator=emulator)
-        state_path = state or DEFAULT_STATE_PATH
-        if emulator and state is None:
-            state_path = DEFAULT_STATE_PATH.parent / "nonexistent-emulator-state.json"
-        store = open_store(state_path, inputs.redactor)
-    except BadInput as error:
-        _report_bad_input(error, output)
-        sys.exit(EXIT_BAD_INPUT)
-    log_handler = install_redaction(inputs.redactor, verbose)
-    try:
-        with _emulator_if(emulator) as base_url:
-            planned = asyncio.run(plan_all(inputs, store, emulator_url=base_url))
+        try:
+            inputs = load_inputs(paths, emulator=emulator, redactor=redactor)
+            state_path = state or DEFAULT_STATE_PATH
+            if emulator and state is None:
+                state_path = DEFAULT_STATE_PATH.parent / "nonexistent-emulator-state.json"
+            store = open_store(state_path, inputs.redactor)
+        except BadInput as error:
+            _report_bad_input(error, output)
+            sys.exit(EXIT_BAD_INPUT)
+        try:
+            with _emulator_if(emulator) as base_url:
+                planned = asyncio.run(plan_all(inputs, store, emulator_url=base_url))
+        except PreflightFailed as error:
+            _report_bad_input(_preflight_input(error), output)
+            sys.exit(EXIT_BAD_INPUT)
     finally:
         logging.getLogger().removeHandler(log_handler)
     if output == "json":

@@ -37,8 +37,9 @@ class Inputs:
     redactor: SecretRedactor
 
 
-def load_inputs(paths: Sequence[Path], *, emulator: bool) -> Inputs:
-    """Manifests read and resolved, environments checked, secrets registered; BadInput otherwise."""
+def load_inputs(paths: Sequence[Path], *, emulator: bool, redactor: SecretRedactor | None = None) -> Inputs:
+    """Manifests read and resolved, environments checked, secrets registered (in `redactor`, when given:
+    the one already scrubbing the log); BadInput otherwise."""
     try:
         manifests = load_manifests(paths)
     except ManifestError as error:
@@ -55,7 +56,8 @@ def load_inputs(paths: Sequence[Path], *, emulator: bool) -> Inputs:
         raise BadInput(error.problems) from error
     if not emulator:
         check_environments(releases)
-    redactor = SecretRedactor(secret_values(manifests, releases))
+    redactor = redactor if redactor is not None else SecretRedactor()
+    redactor.register(*secret_values(manifests, releases))
     return Inputs(manifests, releases, redactor)
 
 
@@ -87,6 +89,32 @@ def sync_state_path(state: Path | None, emulator: bool) -> Path:
         path.unlink(missing_ok=True)
         return path
     return DEFAULT_STATE_PATH
+
+
+def check_writable(**paths: Path) -> None:
+    """Each path (`--state`, `--audit-log`, `--git-workdir`) can be created or written, without creating
+    anything yet: the nearest existing folder must be a writable folder, an existing file writable."""
+    problems = []
+    for option, path in paths.items():
+        flag = "--" + option.replace("_", "-")
+        problem = _unwritable(path)
+        if problem:
+            problems.append(f"{flag} {path}: {problem}; pick another path")
+    if problems:
+        raise BadInput(problems)
+
+
+def _unwritable(path: Path) -> str:
+    if path.exists():
+        return "" if os.access(path, os.W_OK) else "is not writable"
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"cannot create it: {folder} is a file, not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot create it: folder {folder} is not writable"
+    return ""
 
 
 def open_store(path: Path, redactor: SecretRedactor) -> JsonFileStatusStore:

@@ -17,6 +17,8 @@ class ResultKind(StrEnum):
 
 
 OK_RESULTS = frozenset({ResultKind.READY, ResultKind.SUSPENDED})
+"""Not failures: exit 0. A suspended release did nothing because its spec says so; it is not Ready and is
+counted apart (`summary_counts`)."""
 
 
 @dataclass(frozen=True)
@@ -71,5 +73,20 @@ def result_from(
 
 
 def exit_code(results: list[ReleaseResult]) -> int:
-    """0 when every release is Ready (or deliberately suspended), 1 otherwise."""
+    """0 when every release is Ready or deliberately suspended, 1 otherwise."""
     return 0 if all(result.ok for result in results) else 1
+
+
+def summary_counts(results: list[ReleaseResult]) -> dict[str, int]:
+    """How many releases are ready, suspended and neither (failed, stalled, timed out, errors)."""
+    ready = sum(1 for result in results if result.kind is ResultKind.READY)
+    suspended = sum(1 for result in results if result.kind is ResultKind.SUSPENDED)
+    return {"ready": ready, "suspended": suspended, "failed": len(results) - ready - suspended}
+
+
+def overall_result(results: list[ReleaseResult]) -> str:
+    """`ready` (all Ready), `suspended` (none failed, some suspended) or `failed`."""
+    counts = summary_counts(results)
+    if counts["failed"]:
+        return "failed"
+    return "suspended" if counts["suspended"] else "ready"

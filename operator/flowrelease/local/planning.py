@@ -16,10 +16,12 @@ from flowrelease.api.manifests import ResolvedRelease
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.engine import steps as S
 from flowrelease.engine.archy_source import prepare_source
+from flowrelease.engine.observing import observe
 from flowrelease.engine.planner import desired_version, plan
-from flowrelease.engine.ports import FlowApi, FlowApiError, FlowState, JobState
+from flowrelease.engine.ports import FlowApi, FlowApiError
 from flowrelease.local.emulated import aimed_at
 from flowrelease.local.inputs import Inputs
+from flowrelease.local.preflight import PreflightRelease, preflight
 from flowrelease.local.state_store import JsonFileStatusStore, spec_digest
 from flowrelease.local.wiring import HTTP_TIMEOUT, GenesysClients
 
@@ -43,14 +45,6 @@ class PlannedRelease:
         }
 
 
-async def observe_flow(api: FlowApi, release: FlowRelease, status: FlowReleaseStatus) -> FlowState | None:
-    selector = release.spec.flow
-    flow_id = selector.id or (status.flow.id if status.flow else "")
-    if flow_id:
-        return await api.find_flow(flow_id=flow_id)
-    return await api.find_flow(name=selector.name, flow_type=selector.type or "")
-
-
 async def plan_release(
     api: FlowApi,
     release: FlowRelease,
@@ -62,17 +56,12 @@ async def plan_release(
     requested_at: str = "",
 ) -> PlannedRelease:
     spec = release.spec
-    flow = await observe_flow(api, release, status)
     source = None
     if spec.source is not None and source_yaml is not None:
         source = prepare_source(source_yaml, spec.source.substitutions, spec.flow)
-    job: JobState | None = None
-    operation = status.operation
-    if operation is not None and operation.kind == "import" and operation.id:
-        job = await api.get_job(operation.id)
-    observation = S.Observation(
-        flow=flow, source=source, job=job, can_export=spec.export is not None and spec.export.git is not None
-    )
+    can_export = spec.export is not None and spec.export.git is not None
+    observation = await observe(api, spec, status, source, can_export=can_export)
+    flow = observation.flow
     step = plan(spec, status, observation, now=now, generation=generation, requested_at=requested_at)
     published = (flow.published_version or "") if flow is not None else ""
     action, description = describe(step, release, status, observation)
@@ -113,18 +102,16 @@ def describe(
         return "nothing", f"no publish: {step.version} is already live; {rest} only"
     if isinstance(step, S.StartRollback):
         return "rollback", f"roll back to {step.target}: {step.message}"
-    if isinstance(step, S.NoRollback):
+    if isinstance(step, (S.NoRollback, S.ReleaseFailed, S.StallExport)):
         return "blocked", f"blocked: {step.message}"
-    if isinstance(
-        step, (S.AdoptOperation, S.PostPublish, S.PublishSucceeded, S.RollbackSucceeded, S.ImportSucceeded)
-    ):
-        return "resume", f"resume the operation in flight: {step.reason}"
-    if isinstance(step, (S.StartVerifyStage, S.JudgeVerifyStage, S.VerificationPassed)):
-        return "verify", f"verify {status.published_version or desired or ''}: {step.reason}".replace(
+    if status.operation is not None or status.phase.value == "RollingBack":
+        return "resume", f"resume the operation in flight: {_reason_of(step)}"
+    if isinstance(step, (S.StartVerifyStage, S.SampleVerifyStage, S.PassVerifyStage, S.VerificationPassed)):
+        return "verify", f"verify {status.published_version or desired or ''}: {_reason_of(step)}".replace(
             "  ", " "
         )
-    if isinstance(step, (S.Export, S.MarkReady)):
-        return "export", f"export {status.published_version} to git: {step.reason}"
+    if isinstance(step, (S.StartExportJob, S.StoreArtifact, S.ExportJobFailed, S.MarkReady)):
+        return "export", f"export {status.published_version} to git: {_reason_of(step)}"
     if spec.source is not None and desired is None:
         ref = spec.source.config_map_ref
         return (
@@ -136,14 +123,32 @@ def describe(
         return "nothing", f"no publish: {desired} is already live; verify and export only"
     if desired is not None:
         return "publish", f"publish {desired} (published now: {now_live})"
-    return "publish", f"{type(step).__name__}: {getattr(step, 'reason', '')}"
+    return "publish", f"{type(step).__name__}: {_reason_of(step)}"
+
+
+def _reason_of(step: S.Step) -> str:
+    for name in ("reason", "message"):
+        value = getattr(step, name, "")
+        if isinstance(value, str) and value:
+            return value
+    return type(step).__name__
 
 
 async def plan_all(inputs: Inputs, store: JsonFileStatusStore, *, emulator_url: str) -> list[PlannedRelease]:
-    """The plan for every release, observed concurrently; an error observing one is its plan."""
+    """The plan for every release, observed concurrently; an error observing one is its plan. Raises
+    PreflightFailed for what would block sync before it starts (the same read-only checks)."""
     now = datetime.now(UTC)
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
         clients = GenesysClients(http)
+        await preflight(
+            [
+                PreflightRelease(
+                    resolved, aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release
+                )
+                for resolved in inputs.releases
+            ],
+            clients,
+        )
 
         async def one(resolved: ResolvedRelease) -> PlannedRelease:
             release = aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release

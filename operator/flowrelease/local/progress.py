@@ -1,6 +1,9 @@
 """Showing sync progress: a live rich table on a terminal, one plain line per change otherwise.
 
-Every string shown passes through the SecretRedactor first.
+The live table is transient (erased when the run ends, before the final table is printed) and never taller
+than the terminal: rows are one line each, releases still in flight come first, and what does not fit is
+counted in a last row. A live region taller than the screen cannot be erased (its top has scrolled away),
+which left a second copy of the table behind. Every string shown passes through the SecretRedactor first.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from rich.text import Text
 from flowrelease.api.models import FlowReleaseStatus
 from flowrelease.audit.redaction import SecretRedactor
 from flowrelease.engine.outcome import ReleaseEvent
-from flowrelease.local.outcomes import ReleaseResult, status_message
+from flowrelease.local.outcomes import ReleaseResult, ResultKind, status_message
 
 COLUMNS = ("Release", "Flow", "Desired", "Published", "Phase", "Message")
 PHASE_STYLES = {
@@ -61,11 +64,24 @@ def _row_from(row: _Row, status: FlowReleaseStatus) -> _Row:
     )
 
 
-def _empty_table(title: str) -> Table:
+LIVE_TABLE_CHROME = 6
+"""Lines of the live table that are not release rows: title, three rules, header, and a spare line so the
+region never reaches the bottom of the screen."""
+
+
+def _empty_table(title: str, *, wrap: bool = True) -> Table:
     table = Table(title=title, title_justify="left")
     for column in COLUMNS:
-        table.add_column(column, overflow="fold")
+        if wrap:
+            table.add_column(column, overflow="fold")
+        else:
+            table.add_column(column, overflow="ellipsis", no_wrap=True)
     return table
+
+
+def version_and_phase(phase: str, desired: str) -> str:
+    """`Publishing 3.0`, or just the phase when there is no version to name (Suspended, Pending)."""
+    return f"{phase} {desired}" if desired else phase
 
 
 def results_table(results: Sequence[ReleaseResult], redactor: SecretRedactor) -> Table:
@@ -103,10 +119,13 @@ class PlainProgress:
         for event in events:
             self._say(release, f"{event.type} {event.reason}: {event.message}")
         if not events and (after.phase, after.message) != (before.phase, before.message):
-            version = after.desired or "?"
-            self._say(release, f"{after.phase} {version}: {after.message}".rstrip(": "))
+            head = version_and_phase(after.phase, after.desired)
+            self._say(release, f"{head}: {after.message}" if after.message else head)
 
     def finished(self, result: ReleaseResult) -> None:
+        if result.kind is ResultKind.SUSPENDED:
+            self._say(result.release, f"done: {result.phase} ({result.message or 'spec.suspend is true'})")
+            return
         self._say(result.release, f"done: {result.phase}" + ("" if result.ok else f" ({result.kind.value})"))
 
     def close(self) -> None:
@@ -120,14 +139,23 @@ class LiveProgress:
         self.console = console
         self.redactor = redactor
         self._rows: dict[str, _Row] = {}
+        self._done: set[str] = set()
         self._live = Live(self._table(), console=console, refresh_per_second=8, transient=True)
         self._live.start()
 
     def _table(self) -> Table:
-        table = _empty_table("flowrelease sync (in progress)")
-        for release, row in self._rows.items():
-            cells = [self.redactor.redact(cell) for cell in row.cells(release)]
+        table = _empty_table("flowrelease sync (in progress)", wrap=False)
+        in_flight = [release for release in self._rows if release not in self._done]
+        order = in_flight + [release for release in self._rows if release in self._done]
+        room = max(1, self.console.size.height - LIVE_TABLE_CHROME)
+        shown = order if len(order) <= room else order[: room - 1]
+        for release in shown:
+            cells = [self.redactor.redact(cell) for cell in self._rows[release].cells(release)]
             table.add_row(*cells[:4], Text(cells[4], style=PHASE_STYLES.get(cells[4], "cyan")), cells[5])
+        if len(shown) < len(order):
+            hidden = order[len(shown) :]
+            done = sum(1 for release in hidden if release in self._done)
+            table.add_row(f"… {len(hidden)} more", "", "", "", "", f"{done} of them done")
         return table
 
     def started(self, release: str, flow: str) -> None:
@@ -143,6 +171,7 @@ class LiveProgress:
         self._live.update(self._table(), refresh=True)
 
     def finished(self, result: ReleaseResult) -> None:
+        self._done.add(result.release)
         row = self._rows.get(result.release, _Row(result.flow))
         self._rows[result.release] = _Row(
             result.flow, result.desired, result.published, result.phase, result.message or row.message

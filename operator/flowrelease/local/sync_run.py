@@ -1,4 +1,5 @@
-"""One `flowrelease sync` run: wire the adapters, build a job per release, drive them all, report progress."""
+"""One `flowrelease sync` run: wire the adapters, check before writing, build a job per release, drive them
+all, report progress."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from pathlib import Path
 from rich.console import Console
 
 from flowrelease.local.emulated import aimed_at
-from flowrelease.local.inputs import Inputs
+from flowrelease.local.inputs import BadInput, Inputs
 from flowrelease.local.outcomes import ReleaseResult
+from flowrelease.local.preflight import PreflightRelease, preflight
 from flowrelease.local.progress import LiveProgress, PlainProgress, ProgressReporter
 from flowrelease.local.runner import ReleaseJob, ReleaseRunner
 from flowrelease.local.state_store import JsonFileStatusStore, spec_digest
+from flowrelease.local.stateless import rebuilt_status
 from flowrelease.local.wiring import SyncWiring
 
 
@@ -33,40 +36,63 @@ def console_for(stream_err: bool) -> Console:
     return Console(file=stream, width=None if stream.isatty() else 200, highlight=False)
 
 
+def reporter_for(settings: SyncSettings, inputs: Inputs) -> ProgressReporter:
+    if settings.output == "json":
+        return PlainProgress(console_for(stream_err=True), inputs.redactor)
+    if sys.stdout.isatty():
+        return LiveProgress(console_for(stream_err=False), inputs.redactor)
+    return PlainProgress(console_for(stream_err=False), inputs.redactor)
+
+
 async def run_sync(
     inputs: Inputs, store: JsonFileStatusStore, settings: SyncSettings, *, emulator_url: str
 ) -> list[ReleaseResult]:
-    """Every release driven to a settled state (or the timeout), with progress shown as it goes."""
-    reporter: ProgressReporter
-    if settings.output == "json":
-        reporter = PlainProgress(console_for(stream_err=True), inputs.redactor)
-    elif sys.stdout.isatty():
-        reporter = LiveProgress(console_for(stream_err=False), inputs.redactor)
-    else:
-        reporter = PlainProgress(console_for(stream_err=False), inputs.redactor)
+    """Every release driven to a settled state (or the timeout), with progress shown as it goes.
+
+    Raises PreflightFailed (nothing written, nothing published) when an export remote refuses or a flow is
+    released twice, and BadInput when the state file or audit log cannot be written."""
     async with SyncWiring(
         statuses=store,
         audit_log=settings.audit_log,
         git_workdir=settings.git_workdir,
         redactor=inputs.redactor,
     ) as wiring:
-        jobs = []
-        for resolved in inputs.releases:
-            generation = await store.track_spec(
-                resolved.key, spec_digest(resolved.release, resolved.source_yaml)
+        aimed = [
+            (resolved, aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release)
+            for resolved in inputs.releases
+        ]
+        flows = await preflight(
+            [PreflightRelease(resolved, release) for resolved, release in aimed], wiring.clients
+        )
+        try:
+            wiring.open_audit_log()
+            generations = []
+            for resolved, release in aimed:
+                remembered = store.has(resolved.key)
+                digest = spec_digest(resolved.release, resolved.source_yaml)
+                generations.append(await store.track_spec(resolved.key, digest))
+                if not remembered:  # a fresh runner: rebuild what Genesys and Git still know
+                    flow = flows.get(resolved.key)
+                    status = await rebuilt_status(release, flow, wiring.artifacts, resolved.git_credentials)
+                    if status is not None:
+                        await store.save(resolved.key, status)
+        except OSError as error:
+            raise BadInput(
+                [f"cannot write the state file or audit log: {error}; nothing was published"]
+            ) from error
+        jobs = [
+            ReleaseJob(
+                release=release,
+                reconciler=wiring.reconciler_for(release.spec.genesys.environment, resolved),
+                status=store.status(resolved.key),
+                generation=generation,
+                git_credentials=resolved.git_credentials,
+                source_yaml=resolved.source_yaml,
+                requested_at=settings.requested_at,
             )
-            release = aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release
-            jobs.append(
-                ReleaseJob(
-                    release=release,
-                    reconciler=wiring.reconciler_for(release.spec.genesys.environment, resolved),
-                    status=store.status(resolved.key),
-                    generation=generation,
-                    git_credentials=resolved.git_credentials,
-                    source_yaml=resolved.source_yaml,
-                    requested_at=settings.requested_at,
-                )
-            )
+            for (resolved, release), generation in zip(aimed, generations, strict=True)
+        ]
+        reporter = reporter_for(settings, inputs)
         runner = ReleaseRunner(
             reporter, timeout=settings.timeout, concurrency=settings.concurrency, metrics=wiring.metrics
         )

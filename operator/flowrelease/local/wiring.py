@@ -1,7 +1,8 @@
 """The composition root of `flowrelease sync`/`plan`: every adapter built once, here, and nowhere else.
 
-One httpx.AsyncClient, one RateLimiterRegistry, one GenesysClient per (environment, client id), one
-GitArtifactStore, the audit sinks, the state file and the SecretRedactor that every output goes through.
+One httpx.AsyncClient, one RateLimiterRegistry, one GenesysClient per (org, client id, client secret) and one
+rate limiter per (org, client id), one GitArtifactStore, the audit sinks, the state file and the
+SecretRedactor that every output goes through.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from types import TracebackType
 
 import httpx
 
+from flowrelease.api.client_keys import ClientKey, ClientKeys
 from flowrelease.api.manifests import CLIENT_ID_KEY, GenesysCredentials, ManifestSet, ResolvedRelease
 from flowrelease.audit.events import FanoutAuditSink, JsonLinesAuditSink
 from flowrelease.audit.metrics import MetricsAuditSink, ReleaseMetrics, genesys_request_observer
 from flowrelease.audit.redaction import SecretRedactor
 from flowrelease.engine.clock import SystemClock
 from flowrelease.engine.reconciler import ReleaseReconciler
-from flowrelease.genesys import GenesysClient, RateLimiterRegistry, resolve_base_url
+from flowrelease.genesys import GenesysClient, RateLimiterRegistry, UnknownEnvironment, resolve_base_url
 from flowrelease.gitops import GitArtifactStore
 from flowrelease.local.state_store import JsonFileStatusStore
 
@@ -59,17 +61,28 @@ def install_redaction(redactor: SecretRedactor, verbosity: int) -> logging.Handl
     return handler
 
 
+def org_of(environment: str) -> str:
+    """The org an environment names (its base URL), so `mypurecloud.com` and `us-east-1` share."""
+    try:
+        return resolve_base_url(environment).lower()
+    except UnknownEnvironment:
+        return environment.strip().lower()
+
+
 class GenesysClients:
-    """One GenesysClient per (environment, client id) on a shared HTTP client and rate-limiter registry."""
+    """One GenesysClient (and token) per (org, client id, client secret); one rate limiter per (org, client
+    id), since Genesys limits the OAuth client whatever secret it uses. A wrong secret therefore fails its
+    own release with AuthenticationFailed and never borrows another release's token."""
 
     def __init__(self, http: httpx.AsyncClient, metrics: ReleaseMetrics | None = None) -> None:
         self.http = http
         self.limiters = RateLimiterRegistry()
         self._observer = genesys_request_observer(metrics) if metrics is not None else None
-        self._clients: dict[tuple[str, str], GenesysClient] = {}
+        self._keys = ClientKeys()
+        self._clients: dict[ClientKey, GenesysClient] = {}
 
     def for_release(self, environment: str, credentials: GenesysCredentials) -> GenesysClient:
-        key = (environment, credentials.client_id)
+        key = self._keys.key_for(org_of(environment), credentials.client_id, credentials.client_secret)
         client = self._clients.get(key)
         if client is None:
             client = self._clients[key] = GenesysClient(
@@ -101,15 +114,23 @@ class SyncWiring:
         self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
         self.clients = GenesysClients(self.http, self.metrics)
         self.artifacts = GitArtifactStore(git_workdir)
-        self.audit_file = JsonLinesAuditSink(audit_log, redactor=redactor)
-        self.audit = FanoutAuditSink(self.audit_file, MetricsAuditSink(self.metrics))
         self.clock = SystemClock()
+        self._audit_log = audit_log
+        self._audit_file: JsonLinesAuditSink | None = None
+        self._audit: FanoutAuditSink | None = None
+
+    def open_audit_log(self) -> None:
+        """Create (or append to) the audit log: only once the preflight passed, so a refused run writes
+        nothing. Raises OSError when the file cannot be opened."""
+        self._audit_file = JsonLinesAuditSink(self._audit_log, redactor=self.redactor)
+        self._audit = FanoutAuditSink(self._audit_file, MetricsAuditSink(self.metrics))
 
     def reconciler_for(self, environment: str, resolved: ResolvedRelease) -> ReleaseReconciler:
+        assert self._audit is not None, "open_audit_log() first"
         return ReleaseReconciler(
             flow_api=self.clients.for_release(environment, resolved.credentials),
             statuses=self.statuses,
-            audit=self.audit,
+            audit=self._audit,
             clock=self.clock,
             artifacts=self.artifacts,
         )
@@ -121,4 +142,5 @@ class SyncWiring:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         await self.http.aclose()
-        self.audit_file.close()
+        if self._audit_file is not None:
+            self._audit_file.close()

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from flowrelease.emulator.control import AsyncEmulatorControl, ControlCalls
-from flowrelease.genesys import GenesysClient, JobPollSchedule, RateLimiter, RetryPolicy
+from flowrelease.genesys import GenesysClient, RateLimiter, RetryPolicy
 from tests.support.emulator import EmulatorHandle
 from tests.unit.genesys.virtual_time import VirtualTime
 
@@ -64,7 +64,6 @@ class Harness:
             sleep=self.time.sleep,
             clock=self.time.clock,
             retry=retry or RetryPolicy(max_attempts=6, max_wait_seconds=120.0),
-            job_polls=JobPollSchedule(first=0.5, factor=1.5, cap=5.0, max_total_seconds=60.0),
         )
 
     def limiter(self, rate_per_minute: float = 300) -> RateLimiter:

@@ -1,4 +1,7 @@
-"""Engine integration fixtures: a Harness per test on a freshly reset emulator."""
+"""Engine integration fixtures: a Harness per test on a freshly reset emulator on the REALISTIC profile
+(read lag, other operation ids, renumbered drafts, older publishes ignored, Registered jobs, validate jobs
+unavailable, publishes and jobs taking seconds of the emulator clock). A test that needs a kinder org sets
+the one knob it needs and says why."""
 
 from __future__ import annotations
 
@@ -12,11 +15,11 @@ from tests.support.emulator import EmulatorHandle
 
 
 @pytest.fixture
-async def harness(emulator: EmulatorHandle) -> AsyncIterator[Harness]:
+async def harness(realistic_emulator: EmulatorHandle) -> AsyncIterator[Harness]:
     timeline: list[tuple[str, ...]] = []
     async with httpx.AsyncClient(timeout=30.0) as http:
         yield Harness(
-            emulator=emulator,
+            emulator=realistic_emulator,
             http=http,
             clock=ManualClock(),
             statuses=RecordingStatusStore(timeline),

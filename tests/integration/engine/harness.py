@@ -147,10 +147,13 @@ class Harness:
         requested_at: str = "",
         git_credentials: dict[str, str] | None = None,
         max_passes: int = 200,
-        sync_emulator_clock: bool = False,
+        sync_emulator_clock: bool = True,
         on_outcome: Callable[[Outcome], None] | None = None,
+        until: Callable[[Outcome], bool] | None = None,
     ) -> Outcome:
-        """Call reconcile like a shell would, moving the clock by each WAITING `after`, until it settles."""
+        """Call reconcile like a shell would, moving the clock by each WAITING `after`, until it settles
+        (or until `until` says to stop, returning that outcome). The emulator's clock moves with the
+        engine's, so publishes and jobs that take seconds (R10) finish without the test sleeping."""
         current = status or FlowReleaseStatus()
         for _ in range(max_passes):
             outcome = await self.reconciler.reconcile(
@@ -165,7 +168,7 @@ class Harness:
             current = outcome.status
             if on_outcome is not None:
                 on_outcome(outcome)
-            if outcome.kind is not OutcomeKind.WAITING:
+            if outcome.kind is not OutcomeKind.WAITING or (until is not None and until(outcome)):
                 return outcome
             after = outcome.after or 0.0
             self.clock.advance(after)
@@ -189,6 +192,10 @@ class Harness:
 
     def events(self, action: str) -> list[AuditEvent]:
         return [event for event in self.audit.events if event.action == action]
+
+    def release_events(self) -> list[tuple[str, str]]:
+        """(type, reason) of every Kubernetes Event the passes asked for, in order."""
+        return [(e.type, e.reason) for outcome in self.outcomes for e in outcome.events]
 
 
 def fixture_text(name: str) -> str:

@@ -79,15 +79,15 @@ async def test_lock_policy_force_unlock_breaks_the_lock_and_audits_whose(harness
     assert outcome.kind is OutcomeKind.READY
     broken = [e for e in harness.audit.events if "lock_broken" in e.details]
     assert len(broken) == 1 and HOLDER in str(broken[0].details["lock_broken"])
-    assert any(e.reason == "LockBroken" and HOLDER in e.message for e in outcome.events)
+    assert any(e.reason == "LockBroken" and HOLDER in e.message for o in harness.outcomes for e in o.events)
     assert harness.emulator.control.request_count(method="POST", path="/api/v2/flows/actions/unlock") == 1
 
 
 async def test_drift_enforce_republishes_the_desired_version(harness: Harness) -> None:
     release = harness.release()
     ready = await harness.drive(release)
-    flow_id = harness.emulator.flow_id("Support IVR")
-    await harness.new_client().publish_version(flow_id, "2.0")
+    await someone_publishes(harness, "2.0")
+    harness.outcomes.clear()
 
     again = await harness.drive(release, ready.status)
 
@@ -95,14 +95,13 @@ async def test_drift_enforce_republishes_the_desired_version(harness: Harness) -
     assert harness.flow_state()["publishedVersion"] == "3.0"
     assert len(harness.publishes("3.0")) == 2
     assert again.status.last_good_version == "2.0"
-    assert [e.reason for e in again.events][:1] == ["Drifted"]
+    assert [reason for _, reason in harness.release_events()][:1] == ["Drifted"]
 
 
 async def test_drift_observe_reports_once_and_stays_ready(harness: Harness) -> None:
     release = harness.release(driftPolicy="Observe")
     ready = await harness.drive(release)
-    flow_id = harness.emulator.flow_id("Support IVR")
-    await harness.new_client().publish_version(flow_id, "1.0")
+    await someone_publishes(harness, "1.0")
 
     first = await harness.drive(release, ready.status)
     second = await harness.drive(release, first.status)
@@ -113,6 +112,19 @@ async def test_drift_observe_reports_once_and_stays_ready(harness: Harness) -> N
     assert drifted[:2] == ("True", C.DRIFT_DETECTED) and "publishedVersion is 1.0" in drifted[2]
     assert [e.reason for e in first.events] == ["Drifted"] and second.events == ()
     assert len(harness.publishes("3.0")) == 1
+
+
+async def someone_publishes(harness: Harness, version: str) -> None:
+    """Someone else (Architect UI) publishes `version`; the emulator clock moves until it is done and the
+    stale reads after it (R1: N reads AND T seconds) have been served to another reader."""
+    flow_id = harness.emulator.flow_id("Support IVR")
+    harness.emulator.control.publish_as(flow_id, client_id="architect-ui", version=version, result="SUCCESS")
+    harness.emulator.control.advance_clock(10)
+    harness.clock.advance(10)
+    reader = harness.new_client()
+    for _ in range(3):
+        await reader.get_flow(flow_id)
+    assert harness.flow_state()["publishedVersion"] == version
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
@@ -151,11 +163,15 @@ async def test_export_failure_keeps_the_release_published_and_retries(
 
     token = "ghp_export-token-never-shown"
     credentials = {"username": "bot", "password": token}
-    first = await harness.reconciler.reconcile(
-        release, FlowReleaseStatus(), generation=1, git_credentials=credentials
-    )
 
-    assert first.kind is OutcomeKind.WAITING and first.after == 15.0
+    def export_failed(outcome: Outcome) -> bool:
+        exported = next((c for c in outcome.status.conditions if c.type == C.EXPORTED), None)
+        return exported is not None and exported.status == "False"
+
+    first = await harness.drive(release, git_credentials=credentials, until=export_failed)
+
+    # 15 s from the failure (recorded to the second, as Kubernetes times are)
+    assert first.kind is OutcomeKind.WAITING and first.after is not None and 14.0 <= first.after <= 15.0
     shown = json.dumps(
         [first.status.to_wire(), [repr(e) for e in first.events], [repr(e) for e in harness.audit.events]]
     )
@@ -163,10 +179,17 @@ async def test_export_failure_keeps_the_release_published_and_retries(
     status = first.status
     assert (status.phase, status.published_version, status.failed_version) == (Phase.EXPORTING, "3.0", "")
     assert condition(status, C.EXPORTED)[:2] == ("False", C.EXPORT_FAILED)
-    assert [e.reason for e in first.events if e.type == "Warning"] == [C.EXPORT_FAILED]
+    assert C.EXPORT_FAILED in [reason for kind, reason in harness.release_events() if kind == "Warning"]
+    assert status.export_failure is not None and not status.export_failure.permanent
     harness.clock.advance(60)
-    second = await harness.reconciler.reconcile(release, status, generation=1, git_credentials=credentials)
-    assert second.kind is OutcomeKind.WAITING and second.after == 60.0
+    harness.emulator.control.advance_clock(60)
+    second = await harness.drive(
+        release,
+        status,
+        git_credentials=credentials,
+        until=lambda o: o.status.export_failure != status.export_failure,
+    )
+    assert second.kind is OutcomeKind.WAITING and second.after is not None and 59.0 <= second.after <= 63.0
     assert harness.publishes("2.0") == [] and harness.flow_state()["publishedVersion"] == "3.0"
 
 

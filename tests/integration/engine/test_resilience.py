@@ -8,7 +8,7 @@ import json
 import pytest
 
 from flowrelease.api import conditions as C
-from flowrelease.api.models import FlowReleaseStatus, Phase
+from flowrelease.api.models import Phase
 from flowrelease.engine.outcome import OutcomeKind
 from tests.integration.engine.harness import PUBLISH_PATH, Harness, SimulatedCrash
 
@@ -144,16 +144,19 @@ async def test_crash_after_the_post_before_its_id_was_saved_adopts_the_operation
 async def test_crash_while_polling_resumes_the_recorded_operation(harness: Harness) -> None:
     harness.emulator.control.set_transition_mode("polls", polls=4)
     release = harness.release()
-    first = await harness.reconciler.reconcile(release, FlowReleaseStatus(), generation=1)
+    first = await harness.drive(release, until=lambda o: o.status.operation is not None)
     assert first.kind is OutcomeKind.WAITING and first.status.operation is not None
+    before_restart = len(harness.audit.events)
 
     harness.reconciler = harness.new_reconciler()
     outcome = await harness.drive(release, harness.statuses.durable)
 
     assert outcome.kind is OutcomeKind.READY
     assert len(harness.publishes()) == 1
-    polls = [e for e in harness.audit.events if e.action == "poll"]
-    assert [e.attempt for e in polls] == list(range(1, len(polls) + 1))
+    polls = [e for e in harness.audit.events[before_restart:] if e.action == "poll"]
+    assert polls and [e.attempt for e in polls] == list(range(1, len(polls) + 1)), (
+        "each process counts its polls"
+    )
 
 
 async def test_a_conflict_on_publish_waits_under_lock_policy_wait(harness: Harness) -> None:
@@ -166,17 +169,32 @@ async def test_a_conflict_on_publish_waits_under_lock_policy_wait(harness: Harne
     assert len(successful_publishes(harness)) == 1
 
 
-async def test_a_conflict_on_publish_stalls_under_lock_policy_fail(harness: Harness) -> None:
+async def test_a_one_off_conflict_without_a_lock_is_waited_out_even_under_lock_policy_fail(
+    harness: Harness,
+) -> None:
+    """A 409 with no lock in sight is a busy flow (an operation a lagging read did not show yet): lockPolicy
+    is about locks, so the engine looks again and sends the publish once more."""
     harness.emulator.control.add_fault(
         path=PUBLISH_PATH, method="POST", status=409, count=1, message="Flow is busy"
     )
 
-    outcome = await harness.drive(harness.release())
+    outcome = await harness.drive(harness.release(publish={"lockPolicy": "Fail"}))
+
+    assert outcome.kind is OutcomeKind.READY, outcome.message
+    assert [len(harness.publishes()), len(successful_publishes(harness))] == [2, 1]
+
+
+async def test_a_conflict_that_never_ends_stalls_after_the_publish_timeout(harness: Harness) -> None:
+    harness.emulator.control.add_fault(path=PUBLISH_PATH, method="POST", status=409, message="Flow is busy")
+
+    outcome = await harness.drive(harness.release(publish={"timeoutSeconds": 30}))
 
     assert outcome.kind is OutcomeKind.STALLED
     assert outcome.status.operation is None and outcome.status.phase is Phase.FAILED
     stalled = next(c for c in outcome.status.conditions if c.type == C.STALLED)
     assert stalled.reason == C.CONFLICT and "Flow is busy" in stalled.message
+    assert 5 <= len(harness.publishes()) <= 8, "one POST per 5 s look, never two without a wait"
+    assert harness.flow_state()["publishedVersion"] == "2.0"
 
 
 async def test_a_conflict_while_reading_the_flow_stalls_instead_of_looping(harness: Harness) -> None:
@@ -188,3 +206,47 @@ async def test_a_conflict_while_reading_the_flow_stalls_instead_of_looping(harne
 
     assert outcome.kind is OutcomeKind.STALLED
     assert harness.audit.events[-1].action == "observe"
+
+
+async def test_every_status_written_carries_the_generation_it_handled(harness: Harness) -> None:
+    """Including the first pass failing on credentials and a suspended release (kstatus reads
+    observedGeneration to know the status is about the current spec)."""
+    wrong = type(harness.emulator)(
+        base_url=harness.emulator.base_url,
+        client_id=harness.emulator.client_id,
+        client_secret="wrong-secret",
+        control=harness.emulator.control,
+        server=harness.emulator.server,
+    )
+    real, harness.emulator = harness.emulator, wrong
+    harness.reconciler = harness.new_reconciler()
+    failed = await harness.drive(harness.release(generation=3))
+    assert failed.kind is OutcomeKind.STALLED and failed.status.observed_generation == 3
+
+    harness.emulator = real
+    harness.reconciler = harness.new_reconciler()
+    suspended = await harness.drive(harness.release(generation=4, suspend=True), failed.status)
+    assert suspended.kind is OutcomeKind.SUSPENDED and suspended.status.observed_generation == 4
+
+    resumed = await harness.drive(harness.release(generation=5), suspended.status)
+    assert resumed.kind is OutcomeKind.READY, resumed.message
+    generations = [s.observed_generation for s in harness.statuses.saves]
+    assert None not in generations and generations == sorted(generations)
+    assert {s.observed_generation for s in harness.statuses.saves} == {3, 4, 5}
+
+
+async def test_a_poll_that_learns_nothing_saves_an_identical_status(harness: Harness) -> None:
+    """A shell may skip writing an unchanged status: consecutive polls of a running publish save the very
+    same status (no poll counter, no elapsed time in it)."""
+    flow_id = harness.emulator.flow_id("Support IVR")
+    harness.emulator.control.set_transition_mode(
+        "polls", polls=1, rules=[{"kind": "publish", "flowId": flow_id, "mode": "seconds", "seconds": 120}]
+    )
+    await harness.drive(harness.release(), until=lambda o: len(harness.outcomes) >= 30)
+    polling = [
+        s.to_wire()
+        for s in harness.statuses.saves
+        if s.operation is not None and s.operation.posted_at and s.phase.value == "Publishing"
+    ]
+    assert len(polling) >= 10
+    assert polling[-1] == polling[-2] == polling[-5], "nothing new was learned, nothing changed"

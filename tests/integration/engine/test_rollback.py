@@ -1,5 +1,7 @@
-"""Failures after publishing starts: publish failure, health breach and timeout roll back to lastGoodVersion,
-confirmed by reading publishedVersion; the restore fallback when Genesys refuses an older version."""
+"""Failures after publishing starts: publish failure, health breach and timeout roll back to the last good
+configuration, confirmed by reading publishedVersion. On the realistic profile an older-version publish is
+answered 200 and ignored (R4), so the rollback takes the restore route; the knob is set where a test is
+about another reading (accept, refuse)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from flowrelease.engine.outcome import Outcome, OutcomeKind
 from tests.integration.engine.harness import Harness
 
 BAKE = {"stages": [{"name": "bake", "bakeSeconds": 120, "maxFailureRatio": 0.05, "minSamples": 20}]}
+RESTORED = "<a restored copy of 2.0>"
 
 
 def condition(status: FlowReleaseStatus, type_: str) -> tuple[str, str, str]:
@@ -19,6 +22,9 @@ def condition(status: FlowReleaseStatus, type_: str) -> tuple[str, str, str]:
 def assert_rolled_back(harness: Harness, outcome: Outcome, live: str, cause: str) -> None:
     assert outcome.kind is OutcomeKind.STALLED, outcome.message
     status = outcome.status
+    if live == RESTORED:
+        live = status.published_version
+        assert live not in ("2.0", "3.0"), "the last good configuration is live as a new version"
     assert (status.phase, status.published_version, status.failed_version) == (Phase.ROLLED_BACK, live, "3.0")
     assert status.operation is None
     assert condition(status, C.ROLLED_BACK)[0] == "True"
@@ -29,6 +35,8 @@ def assert_rolled_back(harness: Harness, outcome: Outcome, live: str, cause: str
     assert harness.flow_state()["publishedVersion"] == live
     assert status.history[-1].result == "RolledBack"
     assert "RolledBack" in [e.reason for e in outcome.events]
+    record = status.rollback
+    assert record is not None and record.restored_version == live and record.target_version == "2.0"
 
 
 async def test_publish_failure_rolls_back_and_is_not_retried(harness: Harness) -> None:
@@ -55,7 +63,8 @@ async def test_publish_failure_rolls_back_and_is_not_retried(harness: Harness) -
     assert retried.status.last_handled_reconcile_at == "2026-01-01T10:00:00Z"
 
 
-async def test_health_breach_in_a_verify_stage_rolls_back(harness: Harness) -> None:
+async def test_health_breach_rolls_back_by_republishing_where_the_org_accepts_it(harness: Harness) -> None:
+    harness.emulator.control.set_behaviour(older_version_publish="accept")
     flow_id = harness.emulator.flow_id("Support IVR")
     harness.emulator.control.set_analytics(flow_id, version="3.0", failure_ratio=0.3, samples=100)
 
@@ -66,15 +75,40 @@ async def test_health_breach_in_a_verify_stage_rolls_back(harness: Harness) -> N
     assert outcome.status.verification is not None
     assert (outcome.status.verification.samples, outcome.status.verification.failure_ratio) == (100, 0.3)
     assert [len(harness.publishes(v)) for v in ("3.0", "2.0")] == [1, 1]
-    assert [e.reason for e in outcome.events if e.type == "Warning"] == [
+    assert [reason for kind, reason in harness.release_events() if kind == "Warning"] == [
+        C.VALIDATION_SERVICE_UNAVAILABLE,
         "HealthBreach",
         "RollingBack",
         "RolledBack",
     ]
     steps = [(e.action, e.outcome, e.details["step"]) for e in harness.audit.events]
-    breach = steps.index(("verify", "failed", "JudgeVerifyStage"))
-    assert steps[breach + 1] == ("rollback", "failed", "StartRollback")
+    sampled = steps.index(("verify", "ok", "SampleVerifyStage"))
+    assert steps[sampled + 1] == ("rollback", "failed", "StartRollback"), "the planner judged the breach"
     assert steps[-1] == ("observe", "skipped", "Stall") and ("rollback", "ok", "RollbackSucceeded") in steps
+    assert outcome.status.rollback is not None
+    assert (outcome.status.rollback.route, outcome.status.rollback.restored_version) == ("republish", "2.0")
+
+
+async def test_health_breach_on_the_realistic_org_restores_the_configuration_as_a_new_version(
+    harness: Harness,
+) -> None:
+    """R4 ignore + R3: republishing 2.0 is answered 200 and changes nothing; within the grace the engine
+    takes the restore route, and the version live afterwards is whatever the org numbered the check-in."""
+    flow_id = harness.emulator.flow_id("Support IVR")
+    harness.emulator.control.set_analytics(flow_id, version="3.0", failure_ratio=0.3, samples=100)
+
+    outcome = await harness.drive(harness.release(verify=BAKE))
+
+    assert_rolled_back(harness, outcome, RESTORED, "failed 30 of 100 outcomes")
+    record = outcome.status.rollback
+    assert record is not None and record.draft_version.startswith("saved_version_")
+    assert [(a.route, a.result) for a in record.left] == [("republish", "ignored")]
+    assert [len(harness.publishes(v)) for v in ("3.0", "2.0", record.restored_version)] == [1, 1, 1]
+    assert harness.publishes(record.draft_version) == [], "the draft id is never published (R3, R5)"
+    client = harness.new_client()
+    assert await client.version_configuration(flow_id, record.restored_version) == (
+        await client.version_configuration(flow_id, "2.0")
+    )
 
 
 async def test_publish_timeout_rolls_back(harness: Harness) -> None:
@@ -92,11 +126,12 @@ async def test_publish_timeout_rolls_back(harness: Harness) -> None:
         harness.release(publish={"timeoutSeconds": 30}), sync_emulator_clock=True, on_outcome=org_recovers
     )
 
-    assert_rolled_back(harness, outcome, "2.0", "did not finish within spec.publish.timeoutSeconds (30s)")
-    polls = [o for o in harness.outcomes if o.status.phase is Phase.PUBLISHING]
+    assert_rolled_back(harness, outcome, RESTORED, "did not finish within spec.publish.timeoutSeconds (30s)")
+    polls = [o for o in harness.outcomes if o.status.phase is Phase.PUBLISHING and o.status.operation]
     assert 5 <= len(polls) <= 25
     waited = [o.after or 0.0 for o in polls]
     assert waited[0] < 1.0 and max(waited) <= 10.0 * 1.1
+    # the timed-out 3.0 landed late (45 s); the rollback waited for it before touching the flow
     assert [len(harness.publishes(v)) for v in ("3.0", "2.0")] == [1, 1]
 
 
@@ -107,9 +142,8 @@ async def test_refused_older_publish_falls_back_to_restoring_the_configuration(h
 
     outcome = await harness.drive(harness.release(verify=BAKE))
 
+    assert_rolled_back(harness, outcome, RESTORED, "HealthBreach")
     restored = outcome.status.published_version
-    assert restored not in ("2.0", "3.0")
-    assert_rolled_back(harness, outcome, restored, "HealthBreach")
     assert condition(outcome.status, C.ROLLED_BACK)[1] == C.RESTORE_SUCCEEDED
     assert "a copy of version 2.0" in condition(outcome.status, C.ROLLED_BACK)[2]
     client = harness.new_client()
@@ -120,11 +154,12 @@ async def test_refused_older_publish_falls_back_to_restoring_the_configuration(h
         method="POST", path="/api/v2/flows/actions/publish", status=400
     )
     assert len(refused) == 1
-    restore_saves = [
-        s.operation for s in harness.statuses.saves if s.operation and s.operation.kind == "restore"
-    ]
-    assert restore_saves[0].restored_version == "" and restore_saves[0].version == "2.0"
-    assert restore_saves[-1].restored_version == restored
+    record = outcome.status.rollback
+    assert record is not None
+    assert (record.route, record.target_version, record.restored_version) == ("restore", "2.0", restored)
+    assert record.draft_version and [(a.route, a.result) for a in record.left] == [("republish", "refused")]
+    intents = [s.operation.kind for s in harness.statuses.saves if s.operation and not s.operation.posted_at]
+    assert {"rollback", "restore", "checkin"} <= set(intents), "each route's side effect was saved first"
     assert {e.action for e in harness.audit.events} >= {"rollback", "restore"}
 
 

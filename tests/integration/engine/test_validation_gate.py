@@ -109,6 +109,7 @@ async def test_dependency_hash_pin_that_matches_passes(harness: Harness) -> None
 
 
 async def test_validate_job_warnings_fail_only_with_fail_on_warnings(harness: Harness) -> None:
+    harness.emulator.control.set_behaviour(validate_jobs="available")  # an org that has the preview API
     flow_id = harness.emulator.flow_id("Support IVR")
     harness.emulator.control.set_validation_warnings(
         flow_id, ["Prompt 'greeting' has no audio"], version="3.0"
@@ -176,12 +177,51 @@ async def test_missing_configmap_is_named(harness: Harness) -> None:
 
 
 async def test_architect_job_failure_reports_its_messages(harness: Harness) -> None:
+    harness.emulator.control.set_behaviour(messageless_failures=False)  # an org that says why
     text = fixture_text("claims-ivr.yaml").replace("name: Support\n", "name: No Such Queue\n")
 
     outcome = await harness.drive(harness.release(flow=SIMPLE_IVR, source=SOURCE), source_yaml=text)
 
-    assert_rejected(harness, outcome, C.IMPORT_FAILED, "the Architect job failed", "No Such Queue")
+    assert_rejected(harness, outcome, C.IMPORT_FAILED, "the Architect job", "failed: ", "No Such Queue")
     assert outcome.status.source_digest.startswith("sha256:")
+
+
+async def test_architect_job_failure_without_messages_still_fails_and_says_where_to_look(
+    harness: Harness,
+) -> None:
+    """R6 (realistic): a failed job carries no messages; the release still fails, with a clear message."""
+    text = fixture_text("claims-ivr.yaml").replace("name: Support\n", "name: No Such Queue\n")
+
+    outcome = await harness.drive(harness.release(flow=SIMPLE_IVR, source=SOURCE), source_yaml=text)
+
+    assert_rejected(
+        harness, outcome, C.IMPORT_FAILED, "Genesys reported Failure without any message", "archy"
+    )
+    assert harness.emulator.control.request_count(method="POST", path="/api/v2/flows/jobs") == 1
+
+
+@pytest.mark.parametrize("status", [404, 403, 501])
+async def test_an_unavailable_validate_service_is_a_warning_not_a_stall(
+    harness: Harness, status: int
+) -> None:
+    """R7: the release continues on the other checks, visibly (Validated reason, a validation message, an
+    Event); with requireValidateJob it stops before anything is published."""
+    harness.emulator.control.set_behaviour(validate_jobs=status)
+
+    strict = await harness.drive(harness.release(name="strict", validation={"requireValidateJob": True}))
+    assert_rejected(harness, strict, C.VALIDATION_SERVICE_UNAVAILABLE, f"HTTP {status}", "requireValidateJob")
+
+    lenient = await harness.drive(harness.release())
+
+    assert lenient.kind is OutcomeKind.READY, lenient.message
+    validated = next(c for c in lenient.status.conditions if c.type == C.VALIDATED)
+    assert (validated.status, validated.reason) == ("True", C.VALIDATION_SERVICE_UNAVAILABLE)
+    assert f"HTTP {status}" in validated.message
+    assert lenient.status.validation is not None
+    assert any("validate job could not be used" in m.text for m in lenient.status.validation.messages)
+    warnings = [reason for kind, reason in harness.release_events() if kind == "Warning"]
+    assert C.VALIDATION_SERVICE_UNAVAILABLE in warnings
+    assert harness.emulator.control.request_count(method="POST", path="/api/v2/flows/validate/jobs") == 2
 
 
 async def test_fixed_source_is_retried_without_a_spec_change(harness: Harness) -> None:

@@ -16,6 +16,7 @@ from flowrelease.gitops import (
     GitArtifactStore,
     GitPushRejected,
     GitRemoteUnreachable,
+    GitRepositoryNotFound,
     InvalidArtifact,
     UnsafeExportPath,
 )
@@ -266,14 +267,16 @@ async def test_an_empty_export_is_refused_with_a_clear_error(
     assert bare_repo.commits() == []
 
 
-async def test_a_missing_repository_is_reported_as_unreachable_naming_the_url(
+async def test_a_missing_repository_is_reported_as_not_found_naming_the_url(
     store: GitArtifactStore, tmp_path: Path
 ) -> None:
     url = (tmp_path / "no-such-repo.git").as_uri()
 
-    with pytest.raises(GitRemoteUnreachable) as caught:
+    with pytest.raises(GitRepositoryNotFound) as caught:
         await store.store(target(url), {}, exported(), provenance())
 
+    assert isinstance(caught.value, GitRemoteUnreachable)
+    assert caught.value.permanent, "retrying cannot create the repository"
     assert url in str(caught.value)
     assert "spec.export.git.url" in str(caught.value)
 
@@ -288,6 +291,7 @@ async def test_a_push_refused_by_a_server_hook_fails_clearly_and_the_clone_stays
     with pytest.raises(GitPushRejected, match="branch protection") as caught:
         await store.store(target(bare_repo.url), {}, exported(), provenance())
     assert isinstance(caught.value, ArtifactStoreError)
+    assert caught.value.permanent, "a protected branch stays protected: report it, do not retry"
     assert bare_repo.commits() == []
 
     hook.unlink()

@@ -264,6 +264,7 @@ async def test_a_branch_that_keeps_moving_gives_up_after_the_bounded_attempts_wi
         await store.store(target(http_repo.url), http_credentials, exported("4.0"), provenance("4.0"))
 
     assert "force" in str(caught.value)
+    assert not caught.value.permanent, "losing races is transient: the export is retried later"
     assert len(pushed) == 3
     assert http_repo.commits()[:3] == pushed[::-1]
     assert http_repo.trailers(http_repo.commits()[3])["Flow-Version"] == "3.0"
@@ -289,10 +290,11 @@ async def test_a_closed_port_is_reported_as_unreachable_naming_the_url(store: Gi
 async def test_a_repository_the_server_does_not_have_is_reported_as_unreachable(
     store: GitArtifactStore, git_http_server: GitHttpServer, http_credentials: dict[str, str]
 ) -> None:
-    with pytest.raises(GitRemoteUnreachable, match="does not exist"):
+    with pytest.raises(GitRemoteUnreachable, match="does not exist") as caught:
         await store.store(
             target(git_http_server.url("missing.git")), http_credentials, exported(), provenance()
         )
+    assert caught.value.permanent
 
 
 KILLED_WRITER = """

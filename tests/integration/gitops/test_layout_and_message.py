@@ -15,6 +15,7 @@ from flowrelease.gitops.layout import (
     FLOW_FILE,
     METADATA_FILE,
     export_folder,
+    inherited_provenance,
     plan_artifact,
     render_artifact,
 )
@@ -154,3 +155,87 @@ def test_empty_values_are_left_out_and_line_breaks_cannot_forge_trailers() -> No
         "Flow-Version: 3.0",
         "Dependency-Hash: x Signed-off-by: Mallory <m@example.com>",
     ]
+
+
+HASH = "sha256:" + "ab" * 32
+OTHER_HASH = "sha256:" + "cd" * 32
+
+# case id, provenance of this export (hash, operation id), artifact already there (version, hash,
+# operation id) or None, expected (changed, hash, operation id) of what is written, why
+PROVENANCE_CASES: list[
+    tuple[str, tuple[str, str], tuple[str, str, str] | None, tuple[bool, str, str], str]
+] = [
+    ("first-export", (HASH, "op-3"), None, (True, HASH, "op-3"), "nothing there yet: write everything"),
+    (
+        "fresh-runner",
+        ("", ""),
+        ("3.0", HASH, "op-3"),
+        (False, HASH, "op-3"),
+        "no state: the same version's artifact keeps its provenance, no commit",
+    ),
+    (
+        "fresh-runner-knows-hash",
+        (HASH, ""),
+        ("3.0", HASH, "op-3"),
+        (False, HASH, "op-3"),
+        "hash rebuilt from Git, operation id inherited",
+    ),
+    (
+        "resources-changed",
+        (OTHER_HASH, ""),
+        ("3.0", HASH, "op-3"),
+        (True, OTHER_HASH, "op-3"),
+        "a new dependency hash is news: commit it, keeping the operation id",
+    ),
+    (
+        "older-artifact-without-hash",
+        (HASH, "op-3"),
+        ("3.0", "", "op-3"),
+        (True, HASH, "op-3"),
+        "provenance improves: commit",
+    ),
+    (
+        "other-version",
+        ("", ""),
+        ("2.0", HASH, "op-2"),
+        (True, "", ""),
+        "never borrow another version's provenance",
+    ),
+    (
+        "same-again",
+        (HASH, "op-4"),
+        ("3.0", HASH, "op-3"),
+        (False, HASH, "op-4"),
+        "a later export of the same content writes nothing: the file keeps the first export's operation id",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "given", "existing", "expected", "reason"),
+    PROVENANCE_CASES,
+    ids=[c[0] for c in PROVENANCE_CASES],
+)
+def test_provenance_never_degrades(
+    case: str,
+    given: tuple[str, str],
+    existing: tuple[str, str, str] | None,
+    expected: tuple[bool, str, str],
+    reason: str,
+) -> None:
+    files: dict[str, bytes] = {}
+    if existing is not None:
+        version, old_hash, old_operation = existing
+        old = dataclasses.replace(provenance(version), dependency_hash=old_hash, operation_id=old_operation)
+        files = render_artifact(exported(version), old)
+        if version != "3.0":  # another version's files under the same folder
+            files = {METADATA_FILE: files[METADATA_FILE]}
+    mine = dataclasses.replace(provenance("3.0"), dependency_hash=given[0], operation_id=given[1])
+    inherited = inherited_provenance(exported("3.0"), mine, files.get(METADATA_FILE))
+    plan = plan_artifact(FOLDER, exported("3.0"), inherited, files)
+    written = json.loads(plan.files[METADATA_FILE])
+    changed, dependency_hash, operation_id = expected
+    assert plan.changed is changed, reason
+    assert (inherited.dependency_hash, inherited.operation_id) == (dependency_hash, operation_id), reason
+    if changed:
+        assert (written["dependencyHash"], written["operationId"]) == (dependency_hash, operation_id), reason

@@ -18,9 +18,12 @@ from flowrelease.gitops.credentials import (
 )
 from flowrelease.gitops.errors import (
     GitAuthenticationFailed,
+    GitAuthorizationFailed,
+    GitCertificateRejected,
     GitCommandFailed,
     GitHostKeyRejected,
     GitRemoteUnreachable,
+    GitRepositoryNotFound,
     InvalidGitCredentials,
     InvalidGitTarget,
 )
@@ -206,29 +209,88 @@ def test_redact_removes_secrets_and_url_passwords_but_keeps_usernames() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("stderr", "kind"),
-    [
-        ("fatal: Authentication failed for 'https://git.example.com/flows.git/'", GitAuthenticationFailed),
-        (
-            "git@host: Permission denied (publickey).\nfatal: Could not read from remote",
-            GitAuthenticationFailed,
-        ),
-        ("remote: HTTP Basic: Access denied", GitAuthenticationFailed),
-        (
-            "fatal: could not read Username for 'https://x': terminal prompts disabled",
-            GitAuthenticationFailed,
-        ),
-        ("Host key verification failed.\nfatal: Could not read from remote repository.", GitHostKeyRejected),
-        ("ssh: connect to host x port 22: Connection refused", GitRemoteUnreachable),
-        ("fatal: unable to access 'https://x/': Could not resolve host: x", GitRemoteUnreachable),
-        ("fatal: repository 'https://x/y.git/' not found", GitRemoteUnreachable),
-        ('Timeout: the command "git ls-remote" did not complete in 120 secs.', GitRemoteUnreachable),
-        ("fatal: bad object HEAD", GitCommandFailed),
-    ],
-)
-def test_git_failures_map_to_specific_errors_with_the_clean_url(stderr: str, kind: type[Exception]) -> None:
+# stderr git printed, the error it is, permanent (retrying cannot help), why
+FAILURES: list[tuple[str, type[Exception], bool, str]] = [
+    (
+        "fatal: Authentication failed for 'https://git.example.com/flows.git/'",
+        GitAuthenticationFailed,
+        True,
+        "wrong password or token",
+    ),
+    (
+        "git@host: Permission denied (publickey).\nfatal: Could not read from remote",
+        GitAuthenticationFailed,
+        True,
+        "deploy key not accepted",
+    ),
+    ("remote: HTTP Basic: Access denied", GitAuthenticationFailed, True, "GitLab's wrong credentials"),
+    (
+        "fatal: could not read Username for 'https://x': terminal prompts disabled",
+        GitAuthenticationFailed,
+        True,
+        "credentials needed but none given",
+    ),
+    (
+        "remote: Permission to cc/flows.git denied to bot.\n"
+        "fatal: unable to access 'https://x/': The requested URL returned error: 403",
+        GitAuthorizationFailed,
+        True,
+        "a read-only token",
+    ),
+    (
+        "remote: You are not allowed to push code to this project.",
+        GitAuthorizationFailed,
+        True,
+        "GitLab's missing write access",
+    ),
+    (
+        "Host key verification failed.\nfatal: Could not read from remote repository.",
+        GitHostKeyRejected,
+        True,
+        "known_hosts lacks the server",
+    ),
+    (
+        "fatal: unable to access 'https://x/': SSL certificate problem: self-signed certificate",
+        GitCertificateRejected,
+        True,
+        "private CA not in ca.crt",
+    ),
+    ("fatal: repository 'https://x/y.git/' not found", GitRepositoryNotFound, True, "no such repository"),
+    (
+        "fatal: '/srv/git/nope.git' does not appear to be a git repository",
+        GitRepositoryNotFound,
+        True,
+        "no such path",
+    ),
+    ("ssh: connect to host x port 22: Connection refused", GitRemoteUnreachable, False, "server down"),
+    (
+        "fatal: unable to access 'https://x/': Could not resolve host: x",
+        GitRemoteUnreachable,
+        False,
+        "DNS failure",
+    ),
+    (
+        'Timeout: the command "git ls-remote" did not complete in 120 secs.',
+        GitRemoteUnreachable,
+        False,
+        "timeout",
+    ),
+    (
+        "fatal: unable to access 'https://x/': The requested URL returned error: 503",
+        GitRemoteUnreachable,
+        False,
+        "server overloaded",
+    ),
+    ("fatal: bad object HEAD", GitCommandFailed, False, "unknown: retried"),
+]
+
+
+@pytest.mark.parametrize(("stderr", "kind", "permanent", "reason"), FAILURES, ids=[f[3] for f in FAILURES])
+def test_git_failures_map_to_specific_errors_with_the_clean_url(
+    stderr: str, kind: type[Exception], permanent: bool, reason: str
+) -> None:
     error = git_failure("push", HTTP, stderr + "\nhunter2", ("hunter2",))
-    assert type(error) is kind
+    assert type(error) is kind, reason
+    assert error.permanent is permanent, reason
     assert str(error).startswith(f"git push {HTTP.url} failed")
     assert "hunter2" not in str(error)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from flowrelease.gitops import GitArtifactStore, GitAuthenticationFailed, GitHostKeyRejected
+from flowrelease.gitops import GitArtifactStore, GitAuthenticationFailed, GitHostKeyRejected, check_remote
 from tests.integration.gitops.conftest import Repository, exported, git, provenance, target
 
 SSHD = shutil.which("sshd") or next((p for p in ("/usr/sbin/sshd", "/sbin/sshd") if os.path.exists(p)), None)
@@ -153,3 +153,31 @@ async def test_real_ssh_rejects_a_host_key_that_is_not_the_servers(
 
     assert sshd.repo.commits() == []
     assert list(scratch.iterdir()) == []
+
+
+async def test_check_remote_over_real_ssh_passes_with_the_deploy_key(sshd: SshServer, scratch: Path) -> None:
+    credentials = {"ssh-privatekey": sshd.client_private_key, "known_hosts": sshd.known_hosts}
+    checked = await check_remote(target(sshd.repo.url), credentials, scratch_dir=scratch)
+    assert (checked.url, checked.tip) == (sshd.repo.url, None)
+    assert list(scratch.iterdir()) == []
+
+
+async def test_check_remote_over_real_ssh_refuses_an_unknown_key_permanently(
+    sshd: SshServer, scratch: Path
+) -> None:
+    credentials = {"ssh-privatekey": sshd.other_private_key, "known_hosts": sshd.known_hosts}
+    with pytest.raises(GitAuthenticationFailed) as caught:
+        await check_remote(target(sshd.repo.url), credentials, scratch_dir=scratch)
+    assert caught.value.permanent
+    assert sshd.other_private_key.splitlines()[1] not in str(caught.value)
+
+
+async def test_check_remote_over_real_ssh_refuses_a_wrong_host_key_permanently(
+    sshd: SshServer, scratch: Path, tmp_path: Path
+) -> None:
+    _, impostor = keygen(tmp_path / "impostor")
+    known_hosts = f"[127.0.0.1]:{sshd.port} {' '.join(impostor.split()[:2])}\n"
+    credentials = {"ssh-privatekey": sshd.client_private_key, "known_hosts": known_hosts}
+    with pytest.raises(GitHostKeyRejected) as caught:
+        await check_remote(target(sshd.repo.url), credentials, scratch_dir=scratch)
+    assert caught.value.permanent

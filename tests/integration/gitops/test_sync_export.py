@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.integration.gitops.conftest import Repository
 from tests.support.emulator import EmulatorHandle
 from tests.support.git_http import GitHttpServer
@@ -105,7 +107,8 @@ class Workspace:
             timeout=180,
         )
         assert done.returncode == expect_exit, done.stderr + done.stdout
-        releases = {str(item["release"]): item for item in json.loads(done.stdout)["releases"]}
+        summary = json.loads(done.stdout)
+        releases = {str(item["release"]): item for item in summary.get("releases", [])}
         return releases, done
 
 
@@ -184,7 +187,7 @@ def test_sync_pushes_with_secret_credentials_over_http_and_shows_them_nowhere(
     )
 
 
-def test_a_git_failure_after_publishing_keeps_the_version_live_and_says_why_without_the_secret(
+def test_a_rejected_git_password_blocks_the_run_before_anything_is_published(
     tmp_path: Path, emulator: EmulatorHandle, git_http_server: GitHttpServer, http_repo: Repository
 ) -> None:
     workspace = Workspace(tmp_path / "work", emulator)
@@ -192,6 +195,39 @@ def test_a_git_failure_after_publishing_keeps_the_version_live_and_says_why_with
     workspace.git_secret("flows-git", git_http_server, wrong)
     workspace.release("support-ivr", http_repo.url, secret="flows-git")
 
+    _, done = workspace.sync(expect_exit=2, timeout="20")
+
+    problems = json.loads(done.stdout)["problems"]
+    assert "spec.export.git.secretRef: git ls-remote " + http_repo.url in problems[0]
+    assert "refused the credentials" in problems[0] and problems[0].endswith("nothing was published")
+    assert problems[-1].startswith("blocked before any release started")
+    assert emulator.control.request_count(method="POST", path="/api/v2/flows/actions/publish") == 0
+    assert emulator.control.request_count(method="POST", path="/api/v2/flows/jobs") == 0
+    assert http_repo.commits() == []
+    assert not (workspace.root / "state.json").exists() and not (workspace.root / "audit.jsonl").exists()
+    assert wrong not in done.stdout + done.stderr
+
+    workspace.git_secret("flows-git", git_http_server, git_http_server.password)
+    releases, _ = workspace.sync()
+    assert releases["cc/support-ivr"]["phase"] == "Ready"
+    (commit,) = http_repo.commits()
+    assert http_repo.trailers(commit)["Flow-Version"] == "3.0"
+    assert emulator.control.request_count(method="POST", path="/api/v2/flows/actions/publish") == 1
+
+
+def test_a_git_failure_after_publishing_keeps_the_version_live_and_says_why_without_the_secret(
+    tmp_path: Path, emulator: EmulatorHandle, git_http_server: GitHttpServer, http_repo: Repository
+) -> None:
+    """The token passes the preflight, then is revoked before the push (as a rotation mid-run would)."""
+    workspace = Workspace(tmp_path / "work", emulator)
+    good = git_http_server.password
+    workspace.git_secret("flows-git", git_http_server, good)
+    workspace.release("support-ivr", http_repo.url, secret="flows-git")
+
+    def revoke(user: str) -> None:
+        git_http_server.password = "rotated-" + good
+
+    git_http_server.before_push = revoke
     releases, done = workspace.sync(expect_exit=1, timeout="20")
 
     result = releases["cc/support-ivr"]
@@ -200,11 +236,28 @@ def test_a_git_failure_after_publishing_keeps_the_version_live_and_says_why_with
     assert http_repo.url in done.stdout + done.stderr
     assert http_repo.commits() == []
     for text in (done.stdout, done.stderr, (workspace.root / "state.json").read_text()):
-        assert wrong not in text
-
-    workspace.git_secret("flows-git", git_http_server, git_http_server.password)
-    releases, _ = workspace.sync()
-    assert releases["cc/support-ivr"]["phase"] == "Ready"
-    (commit,) = http_repo.commits()
-    assert http_repo.trailers(commit)["Flow-Version"] == "3.0"
+        assert good not in text
     assert emulator.control.request_count(method="POST", path="/api/v2/flows/actions/publish") == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the engine must stop retrying an export that failed with ArtifactStoreError(permanent=True) "
+    "(engine change in flight): today it retries until --timeout",
+)
+def test_a_permanent_git_failure_after_publishing_stalls_instead_of_retrying_until_the_timeout(
+    tmp_path: Path, emulator: EmulatorHandle, git_http_server: GitHttpServer, http_repo: Repository
+) -> None:
+    workspace = Workspace(tmp_path / "work", emulator)
+    good = git_http_server.password
+    workspace.git_secret("flows-git", git_http_server, good)
+    workspace.release("support-ivr", http_repo.url, secret="flows-git")
+
+    def revoke(user: str) -> None:
+        git_http_server.password = "rotated-" + good
+
+    git_http_server.before_push = revoke
+    releases, _ = workspace.sync(expect_exit=1, timeout="30")
+
+    assert releases["cc/support-ivr"]["result"] == "stalled", releases["cc/support-ivr"]
+    assert "refused the credentials" in str(releases["cc/support-ivr"]["message"])

@@ -23,7 +23,6 @@ from tests.support.health_table import case_of, documented_rows
 
 BAKE = {"stages": [{"name": "bake", "bakeSeconds": 120, "maxFailureRatio": 0.05, "minSamples": 20}]}
 NOW = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
-ENGINE_OBSERVED_GENERATION = "engine: observedGeneration on first-pass errors (engine-rules branch)"
 
 
 @dataclass
@@ -167,9 +166,6 @@ SCENARIOS: dict[str, Scenario] = {
     "generation-bump-with-server-errors": generation_bump_with_server_errors,
     "operator-statuses": operator_statuses,
 }
-# Every scenario starts a release from scratch, and the engine's first pass saves a status without
-# observedGeneration today (resolving the flow before the attempt starts, a first-pass error, suspension).
-WITHOUT_OBSERVED_GENERATION = set(SCENARIOS)
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
@@ -189,15 +185,7 @@ async def test_kstatus_and_argocd_agree_with_the_table_on_every_written_status(
         assert health.pair == table[case], where
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=ENGINE_OBSERVED_GENERATION))
-        if name in WITHOUT_OBSERVED_GENERATION
-        else name
-        for name in SCENARIOS
-    ],
-)
+@pytest.mark.parametrize("name", list(SCENARIOS))
 async def test_every_status_the_engine_writes_carries_observed_generation(
     name: str, harness: Harness
 ) -> None:

@@ -1,4 +1,11 @@
-"""Helpers for running `flowrelease sync`/`plan` as a real subprocess against the loopback emulator."""
+"""Helpers for running `flowrelease sync`/`plan` as a real subprocess against the loopback emulator.
+
+The emulator plays the REALISTIC profile (read lag, other operation ids, renumbered drafts, ignored older
+publishes, Registered jobs, no validate jobs, 410 for deleted flows, a rate-limited token endpoint) with
+its async work shortened to fractions of a second: `sync` runs in real time, and the profile's seconds-long
+publishes would only make these tests slow, not different (the engine's own integration tests run the full
+timing on a moved clock).
+"""
 
 from __future__ import annotations
 
@@ -112,6 +119,23 @@ class ManifestFolder:
             )
         )
         return path
+
+
+QUICK_TIMING = {
+    "publishSeconds": 0.4,
+    "checkinSeconds": 0.2,
+    "importJobSeconds": 0.6,
+    "exportJobSeconds": 0.2,
+    "validateJobSeconds": 0.2,
+    "jitter": 0.25,
+}
+
+
+@pytest.fixture
+def emulator(realistic_emulator: EmulatorHandle) -> EmulatorHandle:
+    """The realistic profile, every behaviour on, with quick timing (see the module docstring)."""
+    realistic_emulator.control.set_behaviour(timing=QUICK_TIMING)
+    return realistic_emulator
 
 
 @pytest.fixture

@@ -81,3 +81,38 @@ def test_exit_code_is_0_only_when_every_release_is_ready_or_suspended() -> None:
     assert exit_code([result(ResultKind.READY), result(ResultKind.SUSPENDED, "Suspended")]) == 0
     for failing in (ResultKind.STALLED, ResultKind.TIMED_OUT, ResultKind.ERROR):
         assert exit_code([result(ResultKind.READY), result(failing)]) == 1
+
+
+def test_plain_progress_names_no_version_for_a_suspended_release() -> None:
+    stream = io.StringIO()
+    progress = PlainProgress(Console(file=stream, width=200), REDACTOR)
+    progress.started("cc/a", "Support IVR")
+    progress.progressed("cc/a", FlowReleaseStatus(phase=Phase.SUSPENDED), ())
+    progress.finished(
+        ReleaseResult(
+            "cc/a", "Support IVR", "", "", "Suspended", ResultKind.SUSPENDED, "spec.suspend is true"
+        )
+    )
+    assert stream.getvalue().splitlines() == [
+        "[cc/a] reconciling Support IVR",
+        "[cc/a] Suspended",
+        "[cc/a] done: Suspended (spec.suspend is true)",
+    ]
+
+
+def test_the_live_table_never_grows_taller_than_the_terminal() -> None:
+    stream = io.StringIO()
+    console = Console(file=stream, force_terminal=True, width=80, height=12)
+    progress = LiveProgress(console, REDACTOR)
+    for index in range(20):
+        progress.started(f"cc/release-{index:02}", "Support IVR")
+    done = ReleaseResult("cc/release-00", "Support IVR", "3.0", "3.0", "Ready", ResultKind.READY, "")
+    progress.finished(done)
+    rendered = console.render_lines(progress._table(), console.options.update(width=80), pad=False)
+    progress.close()
+    lines = ["".join(segment.text for segment in line) for line in rendered]
+    assert len(lines) <= console.height - 1, "\n".join(lines)
+    # 12 lines leave room for 6 rows: 5 releases (those in flight first) and a count of the other 15
+    shown = [line for line in lines if "cc/release-" in line]
+    assert len(shown) == 5 and not any("cc/release-00" in line for line in shown), "\n".join(lines)
+    assert any("… 15 more" in line and "1 of them done" in line for line in lines), "\n".join(lines)

@@ -48,9 +48,33 @@ async def test_saved_status_survives_a_restart(tmp_path: Path) -> None:
         "id": "op-1",
         "version": "3.0",
         "startedAt": "",
-        "polls": 0,
+        "postedAt": "",
+        "priorVersion": "",
+        "completedAt": "",
+    }
+
+
+async def test_a_status_saved_by_flowrelease_0_1_mid_publish_still_resumes(tmp_path: Path) -> None:
+    """0.1 wrote `polls` and `restoredVersion` in the operation; they are read and dropped, never fatal."""
+    path = tmp_path / "state.json"
+    old = {
+        "kind": "publish",
+        "id": "op-1",
+        "version": "3.0",
+        "startedAt": "",
+        "polls": 4,
         "restoredVersion": "",
     }
+    path.write_text(
+        json.dumps(
+            {
+                "kind": "FlowReleaseState",
+                "releases": {"cc/support-ivr": {"status": {"phase": "Publishing", "operation": old}}},
+            }
+        )
+    )
+    operation = JsonFileStatusStore(path).status("cc/support-ivr").operation
+    assert operation == OperationRecord(kind="publish", id="op-1", version="3.0")
 
 
 async def test_unknown_release_starts_pending_at_generation_one(tmp_path: Path) -> None:

@@ -162,7 +162,10 @@ def test_state_and_audit_files_go_where_asked(tmp_path: Path, manifests: Manifes
     assert all(event["timestamp"].endswith("Z") for event in events)
 
 
-def test_changing_the_spec_bumps_the_generation(tmp_path: Path, manifests: ManifestFolder) -> None:
+def test_changing_the_spec_bumps_the_generation(
+    tmp_path: Path, manifests: ManifestFolder, emulator: EmulatorHandle
+) -> None:
+    emulator.control.set_behaviour(older_version_publish="accept")  # promoting 1.0 after 3.0: an older one
     manifests.release("support-ivr")
     assert sync(manifests, tmp_path)[0] == 0
     manifests.release("support-ivr", version="1.0")
@@ -173,7 +176,10 @@ def test_changing_the_spec_bumps_the_generation(tmp_path: Path, manifests: Manif
     assert state["releases"]["cc/support-ivr"]["generation"] == 2
 
 
-def test_concurrency_bound_still_reconciles_every_release(tmp_path: Path, manifests: ManifestFolder) -> None:
+def test_concurrency_bound_still_reconciles_every_release(
+    tmp_path: Path, manifests: ManifestFolder, emulator: EmulatorHandle
+) -> None:
+    emulator.control.set_behaviour(older_version_publish="accept")  # two of these versions are older ones
     manifests.release("a", flow_name="Support IVR", version="3.0")
     manifests.release("b", flow_name="Billing IVR", version="1.0")
     manifests.release("c", flow_name="Support In-Queue", flow_type="inqueuecall", version="2.0")
@@ -208,3 +214,21 @@ def test_missing_publish_permission_stalls_with_exit_1(
     result = releases["cc/support-ivr"]
     assert result["result"] == "stalled"
     assert "permission" in str(result["message"]).lower(), result["message"]
+
+
+def test_promoting_an_older_version_on_an_org_that_ignores_it_fails_clearly(
+    tmp_path: Path, manifests: ManifestFolder, emulator: EmulatorHandle
+) -> None:
+    """R4 ignore (realistic): a publish of an older version is answered 200 and does nothing. The release
+    says so within the visibility grace (not after the 900 s timeout) and publishes nothing else."""
+    manifests.release("support-ivr", version="1.0")
+    code, releases, _ = sync(manifests, tmp_path)
+    assert code == 1
+    release = releases["cc/support-ivr"]
+    assert release["phase"] == "Failed"
+    assert "may not publish older versions" in str(release["message"])
+    live = next(f for f in emulator.control.state()["flows"] if f["name"] == "Support IVR")[
+        "publishedVersion"
+    ]
+    assert live == "2.0", "nothing changed in Genesys"
+    assert emulator.control.request_count(method="POST", path=PUBLISH_PATH) == 1

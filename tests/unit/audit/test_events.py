@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flowrelease.audit.events import FanoutAuditSink, JsonLinesAuditSink, ListAuditSink, utc_iso
 from flowrelease.audit.redaction import SecretRedactor
-from flowrelease.engine.ports import AuditEvent
+from flowrelease.engine.ports import AuditEvent, Milestone
 
 
 def event(**changes: object) -> AuditEvent:
@@ -33,7 +33,7 @@ def event(**changes: object) -> AuditEvent:
 def test_each_event_is_one_sorted_json_line_flushed_to_the_file(tmp_path: Path) -> None:
     path = tmp_path / "logs" / "audit.jsonl"
     sink = JsonLinesAuditSink(path)
-    sink.emit(event())
+    sink.emit(event(milestone=Milestone.PUBLISHED))
     first = path.read_text()  # readable before close: flushed per event
     sink.emit(event(action="verify", outcome="waiting"))
     sink.close()
@@ -46,9 +46,12 @@ def test_each_event_is_one_sorted_json_line_flushed_to_the_file(tmp_path: Path) 
         "flow_id": "f-1",
         "flow_name": "Support IVR",
         "latency_ms": 12.5,
+        "milestone": "Published",
         "operation_id": "op-1",
         "outcome": "ok",
         "release": "cc/support-ivr",
+        "rollback_route": "",
+        "route_result": "",
         "timestamp": "2026-11-28T01:02:03.456Z",
         "validation_error_rate": 0.0,
         "version": "3.0",

@@ -12,7 +12,9 @@ from flowrelease.api.models import (
     FlowReleaseSpec,
     FlowReleaseStatus,
     OperationRecord,
+    OperationSnapshot,
     Phase,
+    Refusal,
 )
 from flowrelease.engine.ports import FlowState, LockHolder, OperationState
 
@@ -64,10 +66,38 @@ def status(phase: Phase = Phase.READY, **overrides: Any) -> FlowReleaseStatus:
     return FlowReleaseStatus(**values)
 
 
-def op(kind: str = "publish", id: str = "op-1", version: str = "3.0", **extra: Any) -> OperationRecord:
-    values: dict[str, Any] = {"kind": kind, "id": id, "version": version, "started_at": ago(10)}
+OUR_CLIENT = "flowrelease-client"
+PRIOR = OperationSnapshot(id="op-0", action="PUBLISH", status="SUCCESS")
+"""The operation on the flow when the intent was recorded: the previous release's publish (ours too)."""
+
+
+def op(
+    kind: str = "publish",
+    id: str = "op-1",
+    version: str = "3.0",
+    *,
+    started: float = 10,
+    posted: float | None = 9,
+    prior: OperationSnapshot | None = PRIOR,
+    prior_version: str = "2.0",
+    **extra: Any,
+) -> OperationRecord:
+    """An operation whose intent was recorded `started` s ago and acknowledged `posted` s ago (None: not)."""
+    values: dict[str, Any] = {
+        "kind": kind,
+        "id": id,
+        "version": version,
+        "started_at": ago(started),
+        "posted_at": ago(posted) if posted is not None else "",
+        "prior_operation": prior,
+        "prior_version": prior_version,
+    }
     values.update(extra)
     return OperationRecord(**values)
+
+
+def refused(status: int = 400, message: str = "refused", seconds: float = 1) -> Refusal:
+    return Refusal(status=status, code="bad.request", message=message, at=ago(seconds))
 
 
 def flow(published: str | None = "2.0", **overrides: Any) -> FlowState:
@@ -88,10 +118,25 @@ def current(
     status: str = "STARTED",
     complete: bool = False,
     error: str = "",
+    *,
+    mine: bool = True,
 ) -> OperationState:
+    """flow.currentOperation; `mine`: started by our OAuth client (Operation.client)."""
     return OperationState(
-        id=id, action_name=action, action_status=status, complete=complete, error_message=error
+        id=id,
+        action_name=action,
+        action_status=status,
+        complete=complete,
+        error_message=error,
+        client_id=OUR_CLIENT if mine else "architect-ui",
+        is_self=mine,
     )
+
+
+def done(id: str = "op-1", action: str = "PUBLISH", error: str = "", *, mine: bool = True) -> OperationState:
+    """A completed operation: FAILURE with `error`, else SUCCESS."""
+    status = "FAILURE" if error else "SUCCESS"
+    return current(id, action, status, complete=True, error=error, mine=mine)
 
 
 def locked_by(name: str = "Jane", id: str = "u-9", *, is_self: bool = False) -> LockHolder:

@@ -178,25 +178,33 @@ def test_health_verdicts() -> None:
 # ------------------------------------------------------------------------------------ poll and clock
 
 
-def test_poll_schedule_grows_then_caps() -> None:
+def test_poll_schedule_is_a_fifth_of_the_elapsed_time_between_half_a_second_and_ten() -> None:
     schedule = PollSchedule()
-    assert [schedule.delay(n, elapsed=1e6) for n in range(8)] == [
+    assert [schedule.delay(elapsed) for elapsed in (0, 1, 2.5, 5, 10, 30, 50, 400)] == [
         0.5,
-        0.75,
-        1.125,
-        1.6875,
-        2.53125,
-        3.796875,
-        5.6953125,
-        8.54296875,
+        0.5,
+        0.5,
+        1.0,
+        2.0,
+        6.0,
+        10.0,
+        10.0,
     ]
-    assert schedule.delay(20, elapsed=1e6) == 10.0
 
 
-def test_poll_schedule_notices_completion_within_a_fifth_of_the_elapsed_time() -> None:
+def test_poll_schedule_costs_a_logarithmic_number_of_polls() -> None:
+    """DESIGN §5: a publish that takes T seconds costs O(log T) polls (until the 10 s cap)."""
     schedule = PollSchedule()
-    assert schedule.delay(6, elapsed=10.0) == 2.0
-    assert schedule.delay(6, elapsed=1.0) == 0.5
+
+    def polls_until(seconds: float) -> int:
+        elapsed, polls = 0.0, 0
+        while elapsed < seconds:
+            elapsed += schedule.delay(elapsed)
+            polls += 1
+        return polls
+
+    assert polls_until(10) <= 14 and polls_until(50) <= 24
+    assert polls_until(50) - polls_until(25) <= 5  # doubling T adds a constant number of polls
 
 
 def test_jitter_stays_within_bounds() -> None:

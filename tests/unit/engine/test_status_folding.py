@@ -7,15 +7,19 @@ from datetime import timedelta
 from flowrelease.api import conditions as C
 from flowrelease.api.models import (
     HISTORY_LIMIT,
+    ExportFailure,
     FlowReleaseStatus,
     HistoryEntry,
+    JobRecord,
+    OperationRecord,
     Phase,
+    RollbackRecord,
     ValidationSummary,
     VerifyStage,
 )
 from flowrelease.engine.ports import HealthSample, StoredArtifact
 from flowrelease.engine.status_folding import Folder, set_condition, timestamp, validation_error_rate
-from tests.unit.engine.builders import NOW, cond, status
+from tests.unit.engine.builders import NOW, PRIOR, cond, status
 
 STAGE = VerifyStage(name="bake", bake_seconds=60, max_failure_ratio=0.05, min_samples=10)
 
@@ -83,51 +87,86 @@ def test_begin_attempt_keeps_verification_of_the_live_version() -> None:
     assert types(begun)[C.PUBLISHED] == ("True", C.SUCCEEDED)
 
 
-def test_publish_intent_records_last_good_and_operation_before_the_post() -> None:
+def test_publish_intent_records_last_good_the_prior_operation_and_no_acknowledgement() -> None:
     validating = folder().validation_passed(
-        status(Phase.VALIDATING), version="3.0", summary=ValidationSummary(), dependency_hash="sha256:x"
+        status(Phase.VALIDATING), version="3.0", summary=ValidationSummary()
     )
 
-    intended = folder(1).publish_intended(validating, version="3.0", last_good="2.0")
+    intended = folder(1).publish_intended(validating, version="3.0", last_good="2.0", prior_operation=PRIOR)
 
     assert intended.phase is Phase.PUBLISHING and intended.last_good_version == "2.0"
-    assert intended.operation is not None
-    assert (intended.operation.kind, intended.operation.id, intended.operation.version) == (
-        "publish",
-        "",
-        "3.0",
+    assert intended.operation == OperationRecord(
+        kind="publish",
+        version="3.0",
+        started_at=timestamp(NOW + timedelta(seconds=1)),
+        prior_operation=PRIOR,
+        prior_version="2.0",
     )
-    assert intended.operation.started_at == timestamp(NOW + timedelta(seconds=1))
     assert types(intended)[C.VALIDATED] == ("True", C.SUCCEEDED)
-    assert intended.dependency_hash == "sha256:x"
+
+
+def test_acknowledgement_records_the_id_and_time_and_clears_a_refusal() -> None:
+    intended = folder().publish_intended(
+        status(Phase.VALIDATING), version="3.0", last_good="2.0", prior_operation=None
+    )
+    refused = folder(1).operation_refused(intended, http_status=409, code="busy", message="Flow is busy")
+    posted = folder(7).operation_posted(refused, "op-1")
+
+    assert refused.operation is not None and refused.operation.refused is not None
+    assert (refused.operation.refused.status, refused.operation.refused.message) == (409, "Flow is busy")
+    assert posted.operation is not None
+    assert (posted.operation.id, posted.operation.posted_at, posted.operation.refused) == (
+        "op-1",
+        timestamp(NOW + timedelta(seconds=7)),
+        None,
+    )
+
+
+def test_validation_service_unavailable_is_a_visible_warning_on_validated() -> None:
+    passed = folder().validation_passed(
+        status(Phase.VALIDATING, job=JobRecord(kind="validate", unavailable="HTTP 404: not found")),
+        version="3.0",
+        summary=ValidationSummary(warnings=1),
+        unavailable="HTTP 404: not found",
+    )
+    validated = next(c for c in passed.conditions if c.type == C.VALIDATED)
+    assert (validated.status, validated.reason) == ("True", C.VALIDATION_SERVICE_UNAVAILABLE)
+    assert "HTTP 404: not found" in validated.message and passed.job is None
 
 
 def test_published_reaches_ready_only_through_verification() -> None:
     fold = folder()
-    started = fold.operation_id(
-        fold.publish_intended(status(Phase.VALIDATING), version="3.0", last_good="2.0"), "op-1"
+    started = fold.operation_posted(
+        fold.publish_intended(status(Phase.VALIDATING), version="3.0", last_good="2.0", prior_operation=None),
+        "op-1",
     )
     published = fold.published(started, version="3.0", operation_id="op-1")
     assert published.phase is Phase.VERIFYING and types(published)[C.READY][0] == "False"
-    assert (
-        C.operation_of_published(next(c.message for c in published.conditions if c.type == C.PUBLISHED))
-        == "op-1"
-    )
+    assert published.published_operation_id == "op-1" and published.operation is None
 
     baking = fold.stage_started(published, STAGE)
-    passed = folder(61).stage_passed(baking, STAGE, HealthSample(outcomes=50, failed=1), None)
+    sampled = folder(60).stage_sampled(baking, STAGE, HealthSample(outcomes=50, failed=1))
+    passed = folder(61).stage_passed(sampled, None)
     ready = folder(62).ready(passed)
 
+    assert sampled.verification is not None and (
+        sampled.verification.samples,
+        sampled.verification.failed,
+        sampled.verification.failure_ratio,
+        sampled.verification.sampled_at,
+    ) == (50, 1, 0.02, timestamp(NOW + timedelta(seconds=60)))
     assert passed.phase is Phase.EXPORTING
-    assert passed.verification is not None and (
-        passed.verification.samples,
-        passed.verification.failure_ratio,
-    ) == (50, 0.02)
     assert ready.phase is Phase.READY
     assert types(ready)[C.READY] == ("True", C.SUCCEEDED)
     assert C.RECONCILING not in types(ready) and C.STALLED not in types(ready)
     assert [(h.version, h.label, h.result) for h in ready.history] == [("3.0", "2.4.1", "Ready")]
     assert ready.history[0].started_at == timestamp(NOW)
+
+
+def test_skipping_a_publish_keeps_the_operation_id_of_the_live_version() -> None:
+    live = status(Phase.VALIDATING, published_version="3.0", published_operation_id="op-1")
+    assert folder().skipped_publish(live, version="3.0", verified=False).published_operation_id == "op-1"
+    assert folder().skipped_publish(live, version="4.0", verified=False).published_operation_id == ""
 
 
 def test_ready_twice_records_history_once() -> None:
@@ -138,24 +177,80 @@ def test_ready_twice_records_history_once() -> None:
 def test_rollback_then_rolled_back_is_stalled_with_the_cause() -> None:
     fold = folder()
     live = status(Phase.VERIFYING, published_version="3.0", last_good_version="2.0")
-    breached = fold.health_breach(live, STAGE, HealthSample(outcomes=100, failed=30), "30 of 100 failed")
     rolling = fold.rollback_started(
-        breached, target="2.0", failure_reason=C.HEALTH_BREACH, message="30 of 100 failed"
+        live, target="2.0", failure_reason=C.HEALTH_BREACH, message="30 of 100 failed"
     )
-    done = folder(5).rolled_back(rolling, version="2.0", restored_from="")
+    done = folder(5).rolled_back(rolling, version="2.0", route="republish")
 
-    assert rolling.phase is Phase.ROLLING_BACK and rolling.failed_version == "3.0"
-    assert rolling.operation is not None and (rolling.operation.kind, rolling.operation.version) == (
-        "rollback",
-        "2.0",
+    assert (
+        rolling.phase is Phase.ROLLING_BACK and rolling.failed_version == "3.0" and rolling.operation is None
     )
+    assert rolling.rollback == RollbackRecord(
+        route="republish", target_version="2.0", route_started_at=timestamp(NOW)
+    )
+    assert types(rolling)[C.HEALTHY] == ("False", C.HEALTH_BREACH)
     assert done.phase is Phase.ROLLED_BACK and done.published_version == "2.0" and done.operation is None
+    assert done.rollback is not None and done.rollback.restored_version == "2.0"
     assert types(done)[C.STALLED] == ("True", C.ROLLED_BACK)
     assert types(done)[C.ROLLED_BACK] == ("True", C.ROLLBACK_SUCCEEDED)
     assert types(done)[C.HEALTHY] == ("False", C.HEALTH_BREACH)
     message = next(c.message for c in done.conditions if c.type == C.STALLED)
     assert "HealthBreach: 30 of 100 failed" in message and "version 2.0" in message
     assert done.history[-1].result == "RolledBack" and done.history[-1].version == "3.0"
+
+
+def test_routes_left_are_recorded_in_order_with_the_ids_each_produced() -> None:
+    rolling = folder().rollback_started(
+        status(Phase.VERIFYING, published_version="3.0"),
+        target="2.0",
+        failure_reason=C.HEALTH_BREACH,
+        message="m",
+    )
+    left = folder(40).route_left(
+        rolling, route="republish", result="ignored", message="nothing", next_route="restore"
+    )
+    drafted = folder(41).draft_recorded(left, "saved_version_abc")
+    checked = folder(45).checkin_succeeded(drafted, "4.0")
+    done = folder(50).rolled_back(checked, version="4.0", route="restore")
+
+    assert left.rollback is not None and left.rollback.route == "restore"
+    assert left.rollback.route_started_at == timestamp(NOW + timedelta(seconds=40))
+    assert [(a.route, a.result) for a in left.rollback.left] == [("republish", "ignored")]
+    assert types(left)[C.RECONCILING] == ("True", C.RESTORING)
+    assert done.rollback is not None
+    assert (done.rollback.target_version, done.rollback.draft_version, done.rollback.restored_version) == (
+        "2.0",
+        "saved_version_abc",
+        "4.0",
+    )
+    assert types(done)[C.ROLLED_BACK] == ("True", C.RESTORE_SUCCEEDED)
+    assert "version 4.0 (a copy of version 2.0, route restore) is live again" in next(
+        c.message for c in done.conditions if c.type == C.ROLLED_BACK
+    )
+
+
+def test_the_last_route_failing_fails_the_release_naming_every_route() -> None:
+    rolling = folder().rollback_started(
+        status(Phase.VERIFYING, published_version="3.0"),
+        target="2.0",
+        failure_reason=C.HEALTH_BREACH,
+        message="m",
+    )
+    left = folder(1).route_left(
+        rolling, route="republish", result="refused", message="older", next_route="restore"
+    )
+    left = folder(2).route_left(
+        left, route="restore", result="ignored", message="no draft", next_route="reimport"
+    )
+    failed = folder(3).rollback_failed(left, route="reimport", result="failed", message="job failed")
+
+    assert failed.phase is Phase.FAILED and failed.operation is None
+    stalled = next(c for c in failed.conditions if c.type == C.STALLED)
+    assert stalled.reason == C.ROLLBACK_FAILED
+    assert "republish was refused (older); restore was ignored (no draft); reimport failed (job failed)" in (
+        stalled.message
+    )
+    assert failed.rollback is not None and len(failed.rollback.left) == 3
 
 
 def test_validation_failure_publishes_nothing_and_is_stalled() -> None:
@@ -173,32 +268,55 @@ def test_validation_failure_publishes_nothing_and_is_stalled() -> None:
 
 def test_permanent_error_keeps_in_flight_work_for_a_later_resume() -> None:
     fold = folder()
-    publishing = fold.operation_id(
-        fold.publish_intended(status(Phase.VALIDATING), version="3.0", last_good="2.0"), "op-1"
+    publishing = fold.operation_posted(
+        fold.publish_intended(status(Phase.VALIDATING), version="3.0", last_good="2.0", prior_operation=None),
+        "op-1",
     )
 
     failed = fold.permanent_error(
         publishing, reason=C.PERMISSION_DENIED, message="missing architect:flow:view"
     )
+    refused = fold.permanent_error(publishing, reason=C.PERMISSION_DENIED, message="m", drop_operation=True)
 
     assert failed.phase is Phase.FAILED and failed.operation == publishing.operation
     assert types(failed)[C.STALLED] == ("True", C.PERMISSION_DENIED)
+    assert refused.operation is None
 
 
-def test_export_failure_then_success() -> None:
-    fold = folder()
+def test_export_failure_keeps_when_it_began_then_success_clears_it() -> None:
     exporting = status(Phase.EXPORTING, published_version="3.0")
-    failed = fold.export_failed(exporting, "remote unreachable", 15.0)
+    failed = folder().export_failed(exporting, "remote unreachable")
+    again = folder(20).export_failed(failed, "remote unreachable")
     stored = folder(30).exported(
-        failed, version="3.0", stored=StoredArtifact("flows/ivr", "a" * 40, changed=True)
+        again, version="3.0", stored=StoredArtifact("flows/ivr", "a" * 40, changed=True)
     )
 
     assert types(failed)[C.EXPORTED] == ("False", C.EXPORT_FAILED) and failed.phase is Phase.EXPORTING
-    assert types(stored)[C.EXPORTED] == ("True", C.SUCCEEDED)
+    assert again.export_failure == ExportFailure(
+        version="3.0",
+        message="remote unreachable",
+        since=timestamp(NOW),
+        at=timestamp(NOW + timedelta(seconds=20)),
+    )
+    assert types(stored)[C.EXPORTED] == ("True", C.SUCCEEDED) and stored.export_failure is None
     assert stored.artifact is not None and (stored.artifact.version, stored.artifact.commit) == (
         "3.0",
         "a" * 40,
     )
+
+
+def test_a_permanent_export_failure_stalls_with_the_version_live() -> None:
+    failed = folder().export_failed(
+        status(Phase.EXPORTING, published_version="3.0"), "bad token", permanent=True
+    )
+    stalled = folder(1).export_stalled(failed, "bad token")
+    assert stalled.phase is Phase.FAILED and stalled.published_version == "3.0"
+    assert types(stalled)[C.STALLED] == ("True", C.EXPORT_FAILED)
+    assert types(stalled)[C.EXPORTED] == ("False", C.EXPORT_FAILED)
+
+
+def test_every_write_carries_the_generation_it_handled() -> None:
+    assert folder(generation=4).stamp(status(Phase.FAILED, observed_generation=None)).observed_generation == 4
 
 
 def test_history_keeps_the_last_ten() -> None:

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from flowrelease.genesys import JobPollSchedule, RetryPolicy
+from flowrelease.genesys import RetryPolicy
 
 
 def test_backoff_grows_exponentially_with_equal_jitter_and_caps() -> None:
@@ -48,11 +48,3 @@ def test_backoff_is_reproducible_with_a_seeded_generator() -> None:
 )
 def test_retry_after_parsing(header: str | None, expected: float, reason: str) -> None:
     assert RetryPolicy(retry_after_cap=60.0, retry_after_default=5.0).retry_after(header) == expected, reason
-
-
-def test_poll_schedule_grows_caps_and_stays_within_its_total() -> None:
-    delays = JobPollSchedule(first=0.5, factor=1.5, cap=2.0, max_total_seconds=90.0).delays()
-    assert delays[:4] == [0.5, 0.75, 1.125, 1.6875]
-    assert max(delays) == 2.0
-    assert sum(delays) <= 90.0
-    assert sum(delays) > 88.0, "uses (nearly) all of its time before giving up"

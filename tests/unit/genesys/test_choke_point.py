@@ -17,12 +17,14 @@ import pytest
 from flowrelease.engine.ports import (
     AuthenticationFailed,
     Conflict,
+    Gone,
     InvalidRequest,
     NotFound,
     PermissionDenied,
     RateLimited,
     Timeout,
     Transient,
+    Unavailable,
 )
 from flowrelease.genesys import (
     GenesysClient,
@@ -383,40 +385,122 @@ class ExportScript:
         return httpx.Response(404, json={"code": "not.found", "message": path})
 
 
-async def test_an_export_success_without_download_url_is_an_error() -> None:
-    script = ExportScript({"status": "Success"}, httpx.Response(200))
-    with pytest.raises(Transient, match="succeeded without a downloadUrl"):
-        await make_client(script, VirtualTime()).export_flow("f-1", "3.0")
-
-
-async def test_an_export_failure_without_archys_signature_is_not_retried() -> None:
-    final = {"status": "Failure", "messages": [{"type": "Error", "text": "Flow is corrupt"}]}
-    script = ExportScript(final, httpx.Response(200))
-    time = VirtualTime()
-    with pytest.raises(Transient, match="Flow is corrupt"):
-        await make_client(script, time).export_flow("f-1", "3.0")
-    assert [r.url.path for r in script.requests].count("/api/v2/flows/export/jobs") == 1
-    assert time.sleeps == []
-
-
-async def test_export_download_goes_to_the_signed_url_without_the_token() -> None:
+async def test_an_export_job_reads_its_download_url_and_archys_throttling() -> None:
     final = {"status": "Success", "downloadUrl": "https://files.example/signed/export.yaml?sig=1"}
-    script = ExportScript(final, httpx.Response(200, text="inboundCall:\n  name: Support IVR\n"))
-    exported = await make_client(script, VirtualTime()).export_flow("f-1", "3.0")
-    assert exported.yaml.startswith("inboundCall:") and exported.configuration == {"inboundCall": {}}
-    (download,) = [r for r in script.requests if r.url.host == "files.example"]
-    assert "authorization" not in download.headers
+    client = make_client(ExportScript(final, httpx.Response(200)), VirtualTime())
+    assert await client.start_export("f-1", "3.0") == "job-1"
+    job = await client.get_export_job("job-1")
+    assert (job.status, job.download_url, job.throttled) == ("Success", final["downloadUrl"], False)
+
+    throttled = {
+        "status": "Failure",
+        "messages": [{"type": "Error", "text": "could not find the flow with id 'f-1'; exit code: 107"}],
+    }
+    job = await make_client(ExportScript(throttled, httpx.Response(200)), VirtualTime()).get_export_job(
+        "job-1"
+    )
+    assert (job.status, job.download_url, job.throttled) == ("Failure", "", True)
+
+
+async def test_an_export_is_registered_once_and_never_polled_by_the_client() -> None:
+    script = ExportScript({"status": "Started"}, httpx.Response(200))
+    time = VirtualTime()
+    client = make_client(script, time)
+    job_id = await client.start_export("f-1", "3.0")
+    assert (await client.get_export_job(job_id)).status == "Started"
+    assert [r.url.path for r in script.requests].count("/api/v2/flows/export/jobs") == 1
+    assert [r.url.path for r in script.requests].count("/api/v2/flows/export/jobs/job-1") == 1
+    assert time.sleeps == []
     register = next(r for r in script.requests if r.url.path == "/api/v2/flows/export/jobs")
     assert json.loads(register.content) == {
         "flows": [{"flow": {"id": "f-1", "version": "3.0"}, "exportType": "Yaml"}]
     }
 
 
+async def test_export_download_goes_to_the_signed_url_without_the_token() -> None:
+    final = {"status": "Success", "downloadUrl": "https://files.example/signed/export.yaml?sig=1"}
+    script = ExportScript(final, httpx.Response(200, text="inboundCall:\n  name: Support IVR\n"))
+    text = await make_client(script, VirtualTime()).download_export(str(final["downloadUrl"]))
+    assert text.startswith("inboundCall:")
+    (download,) = [r for r in script.requests if r.url.host == "files.example"]
+    assert "authorization" not in download.headers
+
+
 async def test_an_expired_signed_url_says_a_new_job_is_needed() -> None:
     final = {"status": "Success", "downloadUrl": "https://files.example/signed/export.yaml?sig=1"}
     script = ExportScript(final, httpx.Response(403, text="<Error>AccessDenied</Error>"))
     with pytest.raises(PermissionDenied, match="signed URL was refused"):
-        await make_client(script, VirtualTime()).export_flow("f-1", "3.0")
+        await make_client(script, VirtualTime()).download_export(str(final["downloadUrl"]))
+
+
+async def test_a_deleted_flow_is_gone_not_a_generic_error() -> None:
+    """R9: GET of a deleted flow may answer 410; it is a NotFound the engine reads as 'no such flow'."""
+    script = Script(error_reply(410, "flow.deleted", "Flow f-1 was deleted"))
+    with pytest.raises(Gone, match="deleted") as caught:
+        await make_client(script, VirtualTime()).get_flow("f-1")
+    assert isinstance(caught.value, NotFound) and caught.value.status == 410
+    assert (
+        await make_client(Script(error_reply(410, "flow.deleted", "gone")), VirtualTime()).find_flow(
+            flow_id="f-1"
+        )
+        is None
+    )
+
+
+async def test_501_is_never_retried_and_is_unavailable() -> None:
+    script = Script(error_reply(501, "not.implemented", "no"), error_reply(501, "not.implemented", "no"))
+    time = VirtualTime()
+    with pytest.raises(Unavailable):
+        await make_client(script, time).get_flow("f-1")
+    assert len([r for r in script.requests if r.url.path == "/api/v2/flows/f-1"]) == 1 and time.sleeps == []
+
+
+@pytest.mark.parametrize("status", [404, 403, 501])
+async def test_the_validate_preview_api_answering_404_403_or_501_is_unavailable(status: int) -> None:
+    script = Script(error_reply(status, "x", "validate jobs are not enabled"))
+    with pytest.raises(Unavailable) as caught:
+        await make_client(script, VirtualTime()).start_validate("f-1", "3.0")
+    assert caught.value.status == status and not isinstance(caught.value, (NotFound, PermissionDenied))
+
+
+async def test_the_token_endpoints_429_is_waited_out_then_named_as_the_login_limit() -> None:
+    """R8: the login service rate-limits /oauth/token with its own error shape; Retry-After is honoured and,
+    when it persists, the error says it was the token endpoint (not the API, not bad credentials)."""
+    login_429 = httpx.Response(
+        429,
+        headers={"Retry-After": "3"},
+        json={
+            "error": "rate_limited",
+            "description": "too many token requests",
+            "error_description": "slow down",
+        },
+    )
+    ok = httpx.Response(200, json={"id": "f-1", "name": "Support IVR", "type": "INBOUNDCALL"})
+    time = VirtualTime()
+    script = TokenScript([login_429, token_reply()], ok)
+    flow = await make_client(script, time).get_flow("f-1")
+    assert flow.id == "f-1" and time.sleeps == [3.0]
+
+    always = TokenScript([login_429] * 10, ok)
+    with pytest.raises(RateLimited) as caught:
+        await make_client(always, VirtualTime()).get_flow("f-1")
+    assert "login service rate-limits token requests" in str(caught.value)
+    assert not isinstance(caught.value, AuthenticationFailed)
+
+
+class TokenScript:
+    """The token endpoint answers from `tokens` in turn; every other request gets `reply`."""
+
+    def __init__(self, tokens: list[httpx.Response], reply: httpx.Response) -> None:
+        self.tokens = list(tokens)
+        self.reply = reply
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path == "/oauth/token":
+            return self.tokens.pop(0) if len(self.tokens) > 1 else self.tokens[0]
+        return self.reply
 
 
 async def test_queueing_in_the_shared_limiter_does_not_use_up_the_retry_budget() -> None:

@@ -31,6 +31,33 @@ async def test_a_429_pause_holds_every_request_sharing_the_limiter() -> None:
     assert all(w > 0 for w in waited), "nobody slips through during a pause"
 
 
+async def test_without_any_rate_limit_headers_the_bucket_alone_paces_the_fleet() -> None:
+    """R8: real orgs stopped sending inin-ratelimit-* in 2021; responses without them change nothing."""
+    time = VirtualTime()
+    limiter = RateLimiter(60, clock=time.clock, sleep=time.sleep)
+    for _ in range(60):
+        await limiter.acquire()
+        limiter.observe({"content-type": "application/json", "retry-after": "30"})
+    assert limiter.rate_per_minute == 60 and time.now == 1000.0
+    started = time.now
+    await limiter.acquire()
+    assert time.now - started == pytest.approx(1.0)
+
+
+async def test_header_hints_can_be_turned_off() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(300, clock=time.clock, sleep=time.sleep, header_hints=False)
+    limiter.observe({"inin-ratelimit-allowed": "10", "inin-ratelimit-count": "10"})
+    assert limiter.rate_per_minute == 300 and limiter.available() == pytest.approx(300.0)
+
+
+async def test_a_hint_never_raises_the_rate_above_the_configured_one() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(120, clock=time.clock, sleep=time.sleep)
+    limiter.observe({"inin-ratelimit-allowed": "10000", "inin-ratelimit-count": "1"})
+    assert limiter.rate_per_minute == 120
+
+
 async def test_server_headers_lower_the_rate_to_what_the_server_allows() -> None:
     time = VirtualTime()
     limiter = RateLimiter(300, clock=time.clock, sleep=time.sleep)

@@ -29,7 +29,9 @@ def test_flow_state_reads_versions_lock_and_operation_and_ignores_unknown_fields
     assert flow.id == "f-1" and flow.name == "Support IVR" and flow.type == "INBOUNDCALL"
     assert (flow.published_version, flow.checked_in_version, flow.saved_version) == ("2.0", "3.0", "3.0")
     assert flow.lock == LockHolder("client", "my-client", "flowrelease", is_self=True)
-    assert flow.current_operation == OperationState("op-1", "PUBLISH", "SUCCESS", True)
+    assert flow.current_operation == OperationState(
+        "op-1", "PUBLISH", "SUCCESS", True, client_id="my-client", is_self=True
+    )
     assert flow.deleted is False
 
 
@@ -38,6 +40,14 @@ def test_a_user_lock_and_another_clients_lock_are_not_ours() -> None:
     other = wire.flow_state({"id": "f", "lockedClient": {"id": "theirs"}}, own_client_id="mine")
     assert user.lock == LockHolder("user", "u-7", "Ada", is_self=False)
     assert other.lock == LockHolder("client", "theirs", "", is_self=False)
+
+
+def test_an_operation_of_another_client_is_not_ours() -> None:
+    """Operation.client decides ownership (genesys-realism.md §1); an operation without it is nobody's."""
+    other = wire.operation_state({"id": "o", "actionName": "PUBLISH", "client": {"id": "ui"}}, "mine")
+    anonymous = wire.operation_state({"id": "o", "actionName": "PUBLISH"}, "mine")
+    assert other is not None and (other.client_id, other.is_self) == ("ui", False)
+    assert anonymous is not None and (anonymous.client_id, anonymous.is_self) == ("", False)
 
 
 def test_a_bare_flow_has_no_versions_lock_or_operation() -> None:

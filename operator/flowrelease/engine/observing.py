@@ -1,0 +1,79 @@
+"""Reading what the planner decides on: the flow, and the Architect jobs the status records.
+
+Every pass starts from what Genesys says now (DESIGN §2 "Observe first"). Reads are safe to repeat; a job
+that no longer exists reads as None, a validate service that is unavailable as `ServiceUnavailable`.
+"""
+
+from __future__ import annotations
+
+from flowrelease.api.models import FlowReleaseSpec, FlowReleaseStatus
+from flowrelease.engine.archy_source import PreparedSource, SourceProblem
+from flowrelease.engine.ports import FlowApi, FlowState, JobState, NotFound, ServiceUnavailable, Unavailable
+from flowrelease.engine.steps import Observation
+
+
+async def observe(
+    api: FlowApi,
+    spec: FlowReleaseSpec,
+    status: FlowReleaseStatus,
+    source: PreparedSource | SourceProblem | None,
+    *,
+    can_export: bool,
+) -> Observation:
+    job = await _operation_job(api, status)
+    recorded = await _recorded_job(api, status)
+    flow = await observe_flow(api, spec, status)
+    if flow is None and job is not None and job.status == "Success" and job.flow_id:
+        flow = await get_flow(api, job.flow_id)
+    return Observation(flow=flow, source=source, job=job, recorded_job=recorded, can_export=can_export)
+
+
+async def _operation_job(api: FlowApi, status: FlowReleaseStatus) -> JobState | None:
+    op = status.operation
+    if op is None or op.kind not in ("import", "reimport") or not op.id:
+        return None
+    try:
+        return await api.get_job(op.id)
+    except NotFound:
+        return None
+
+
+async def _recorded_job(api: FlowApi, status: FlowReleaseStatus) -> JobState | ServiceUnavailable | None:
+    record = status.job
+    if record is None or not record.id or record.unavailable:
+        return None
+    try:
+        if record.kind == "validate":
+            return await api.get_validate_job(record.id)
+        return await api.get_export_job(record.id)
+    except Unavailable as unavailable:
+        return ServiceUnavailable(unavailable.status or 0, unavailable.message)
+    except NotFound:
+        return None
+
+
+async def observe_flow(api: FlowApi, spec: FlowReleaseSpec, status: FlowReleaseStatus) -> FlowState | None:
+    """The release's flow: by the id already recorded (unless the selector moved), else by the selector."""
+    selector = spec.flow
+    known = status.flow
+    if known is not None and known.id:
+        matches = (not selector.id or selector.id == known.id) and (
+            not selector.name or selector.name == known.name
+        )
+        if matches:
+            flow = await get_flow(api, known.id)
+            if flow is not None or selector.id:
+                return flow
+            # deleted and recreated under the same name: look it up again
+    if selector.id:
+        return await get_flow(api, selector.id)
+    return await api.find_flow(name=selector.name, flow_type=selector.type or "")
+
+
+async def get_flow(api: FlowApi, flow_id: str) -> FlowState | None:
+    """The flow, or None when it does not exist or was deleted (404, 410 R9, or `deleted: true`)."""
+    try:
+        flow = await api.get_flow(flow_id)
+    except NotFound:
+        return None
+    return None if flow.deleted else flow

@@ -1,0 +1,48 @@
+"""What the planner decides on, in one frozen value: spec, status, observation and the time. PURE."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flowrelease.api.models import FlowReleaseSpec, FlowReleaseStatus
+from flowrelease.engine.bounds import visibility_grace
+from flowrelease.engine.evidence import parse_time, seconds_since
+from flowrelease.engine.poll_schedule import PollSchedule
+from flowrelease.engine.status_folding import timestamp
+from flowrelease.engine.steps import Observation, Wait
+
+MIN_WAIT_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class Situation:
+    spec: FlowReleaseSpec
+    status: FlowReleaseStatus
+    observation: Observation
+    now: datetime
+    poll: PollSchedule
+
+    @property
+    def timeout(self) -> float:
+        return float(self.spec.publish.timeout_seconds)
+
+    @property
+    def grace(self) -> float:
+        return visibility_grace(self.spec.publish.timeout_seconds)
+
+    def since(self, moment: str) -> float:
+        return seconds_since(moment, self.now)
+
+    def poll_wait(self, started_at: str, reason: str, message: str, *, until: str = "") -> Wait:
+        """A poll of work started at `started_at`: the schedule's interval for the time spent, cut to the
+        time left before the timeout (and before `until`, the end of a grace, when given)."""
+        elapsed = self.since(started_at)
+        after = min(self.poll.delay(elapsed), max(self.timeout - elapsed, MIN_WAIT_SECONDS))
+        if until:
+            after = min(after, max((parse_time(until) - self.now).total_seconds(), MIN_WAIT_SECONDS))
+        return Wait(after, reason, message, poll=True)
+
+    def later(self, moment: str, seconds: float) -> str:
+        """`moment` plus `seconds`, as a status timestamp."""
+        return timestamp(parse_time(moment) + timedelta(seconds=seconds))
