@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
@@ -27,14 +28,16 @@ from flowrelease.engine.error_fold import fold_error
 from flowrelease.engine.observing import observe
 from flowrelease.engine.outcome import Outcome, OutcomeKind, ReleaseEvent
 from flowrelease.engine.planner import plan
-from flowrelease.engine.poll_schedule import PollSchedule
+from flowrelease.engine.poll_schedule import PUSHED_POLL, PollSchedule
 from flowrelease.engine.ports import (
     ArtifactStore,
     AuditEvent,
     AuditSink,
     Clock,
+    CompletionHints,
     FlowApi,
     FlowApiError,
+    Pushed,
     StatusStore,
     Transient,
 )
@@ -59,6 +62,8 @@ class ReleaseReconciler:
         poll: PollSchedule | None = None,
         drift_interval: float = DEFAULT_DRIFT_INTERVAL,
         rng: random.Random | None = None,
+        hints: CompletionHints | None = None,
+        pushed_poll: PollSchedule | None = None,
     ) -> None:
         self.flow_api = flow_api
         self.statuses = statuses
@@ -66,6 +71,10 @@ class ReleaseReconciler:
         self.clock = clock
         self.artifacts = artifacts
         self.poll = poll or PollSchedule()
+        self.hints = hints
+        self.pushed_poll = pushed_poll or PUSHED_POLL
+        self.watched: dict[str, str] = {}
+        """Per release key: the flow whose notifications it watches while something is in flight."""
         self.drift_interval = drift_interval
         self.rng = rng or random.Random()
         self.retry_streaks: dict[str, int] = {}
@@ -138,6 +147,7 @@ class _Pass:
             save=self._save,
             artifacts=engine.artifacts,
             git_credentials=git_credentials,
+            watch=self._watch if engine.hints is not None else None,
         )
 
     async def run(self) -> Outcome:
@@ -148,13 +158,14 @@ class _Pass:
             self.effects.folder = self._folder()
             try:
                 if stale:
-                    self.observation = await observe(
+                    observed = await observe(
                         self.engine.flow_api,
                         self.release.spec,
                         self.status,
                         self.source,
                         can_export=self.engine.artifacts is not None,
                     )
+                    self.observation = replace(observed, pushed=await self._pushed(observed))
                 step = plan(
                     self.release.spec,
                     self.status,
@@ -163,6 +174,7 @@ class _Pass:
                     generation=self.generation,
                     requested_at=self.requested_at,
                     poll=self.engine.poll,
+                    pushed_poll=self.engine.pushed_poll,
                 )
                 if isinstance(step, S.SIDE_EFFECTS):
                     folded = await self.effects.run(step, self.status, self.observation)
@@ -176,6 +188,8 @@ class _Pass:
             if folded.ends is not None:
                 if folded.ends is not OutcomeKind.WAITING or folded.audit != "error":
                     self.engine.retry_streaks.pop(self.release.key, None)
+                if self.status.operation is None:
+                    self._unwatch()
                 return self._outcome(folded, step)
             stale = folded.stale
         return Outcome(
@@ -188,6 +202,37 @@ class _Pass:
 
     def _now(self) -> datetime:
         return self.engine.clock.now()
+
+    # -- notifications (CompletionHints) -----------------------------------------------------------------
+
+    async def _watch(self, flow_id: str) -> None:
+        hints, key = self.engine.hints, self.release.key
+        if hints is None:
+            return
+        previous = self.engine.watched.get(key)
+        if previous is not None and previous != flow_id:
+            hints.unwatch(key, previous)
+        self.engine.watched[key] = flow_id
+        await hints.watch(key, flow_id)
+
+    def _unwatch(self) -> None:
+        flow_id = self.engine.watched.pop(self.release.key, None)
+        if flow_id is not None and self.engine.hints is not None:
+            self.engine.hints.unwatch(self.release.key, flow_id)
+
+    async def _pushed(self, observation: S.Observation) -> Pushed | None:
+        """What notifications say about the flow of the work in flight; a release resumed with work in
+        flight (a restart) subscribes now, late but before its next look."""
+        hints, op = self.engine.hints, self.status.operation
+        if hints is None or op is None:
+            return None
+        flow = observation.flow
+        flow_id = flow.id if flow is not None else (self.status.flow.id if self.status.flow else "")
+        if not flow_id:
+            return None
+        if self.engine.watched.get(self.release.key) != flow_id:
+            await self._watch(flow_id)
+        return hints.pushed(flow_id)
 
     def _folder(self) -> Folder:
         spec = self.release.spec

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from flowrelease.api.models import FlowIdentity, RollbackRoute, RouteResult, ValidationSummary, VerifyStage
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
-from flowrelease.engine.ports import FlowState, JobState, LockHolder, ServiceUnavailable
+from flowrelease.engine.ports import FlowState, JobState, LockHolder, Pushed, ServiceUnavailable
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,8 @@ class Observation:
     """The validate or export job recorded in `status.job`, as Genesys reports it now."""
     can_export: bool = False
     """An ArtifactStore was given to the engine."""
+    pushed: Pushed | None = None
+    """What flow notifications say about the release's flow (None: the engine has no notifications)."""
 
 
 # --------------------------------------------------------------------------------- pass-ending steps

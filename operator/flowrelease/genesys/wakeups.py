@@ -15,19 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from flowrelease.engine.ports import Pushed
 from flowrelease.genesys.notifications import FlowNotifications
-
-
-@dataclass(frozen=True)
-class Pushed:
-    """What notifications say about a flow right now."""
-
-    live: bool
-    """Events for the flow arrive (its topic is subscribed on a connected socket)."""
-    noticed_seconds_ago: float | None = None
-    """Seconds since the last event worth a look arrived for the flow (None: none yet)."""
 
 
 class ReleaseWakeups:
@@ -61,7 +51,8 @@ class ReleaseWakeups:
 
 
 class NotifiedHints:
-    """`CompletionHints` on one client's `FlowNotifications`, waking releases through `ReleaseWakeups`."""
+    """The engine's `CompletionHints` on one client's `FlowNotifications`, waking releases through
+    `ReleaseWakeups`."""
 
     def __init__(self, wakeups: ReleaseWakeups, notifications: FlowNotifications) -> None:
         self.wakeups = wakeups

@@ -17,11 +17,12 @@ import pytest
 
 from flowrelease.emulator.control import AsyncEmulatorControl
 from flowrelease.emulator.notifications import control_calls
+from flowrelease.engine.ports import Pushed
 from flowrelease.genesys import GenesysClient, routes
 from flowrelease.genesys.flow_events import FlowNotice
 from flowrelease.genesys.notifications import FlowNotifications, NotificationState
 from flowrelease.genesys.transport import Call
-from flowrelease.genesys.wakeups import Pushed, ReleaseWakeups
+from flowrelease.genesys.wakeups import ReleaseWakeups
 from tests.support.emulator import EmulatorHandle
 
 WAIT = 10.0
