@@ -46,6 +46,15 @@ from flowrelease.engine.step_fold import FoldContext, Folded, fold_step
 
 DEFAULT_DRIFT_INTERVAL = 300.0
 MAX_STEPS_PER_PASS = 64
+POSTING_STEPS = (
+    S.StartPublish,
+    S.ResendOperation,
+    S.StartRollbackPublish,
+    S.StartCheckin,
+    S.StartImport,
+    S.StartReimport,
+)
+"""Side effects that start asynchronous work in Genesys, whose end notifications report."""
 
 
 class ReleaseReconciler:
@@ -102,6 +111,11 @@ class ReleaseReconciler:
         """
         run = _Pass(self, release, status, generation, requested_at, git_credentials or {}, source_yaml)
         return await run.run()
+
+    def pushed(self, key: str) -> bool:
+        """Whether notifications are live for the flow release `key` waits on (an event will wake it)."""
+        flow_id = self.watched.get(key)
+        return flow_id is not None and self.hints is not None and self.hints.pushed(flow_id).live
 
     def count_poll(self, key: str, polled: str) -> int:
         previous, count = self.poll_counts.get(key, ("", 0))
@@ -185,6 +199,9 @@ class _Pass:
             await self._save(folded.status)
             self.events.extend(folded.events)
             self._audit(step, folded, started)
+            if folded.stale and isinstance(step, POSTING_STEPS) and self._reported_by_events():
+                self.engine.retry_streaks.pop(self.release.key, None)
+                return self._await_event(step)
             if folded.ends is not None:
                 if folded.ends is not OutcomeKind.WAITING or folded.audit != "error":
                     self.engine.retry_streaks.pop(self.release.key, None)
@@ -219,6 +236,23 @@ class _Pass:
         flow_id = self.engine.watched.pop(self.release.key, None)
         if flow_id is not None and self.engine.hints is not None:
             self.engine.hints.unwatch(self.release.key, flow_id)
+
+    def _reported_by_events(self) -> bool:
+        """The work just posted was acknowledged and notifications are live for its flow: the event (or
+        the safety net) brings the next look; a read right now would only show it still running."""
+        op = self.status.operation
+        return op is not None and bool(op.posted_at) and self.engine.pushed(self.release.key)
+
+    def _await_event(self, step: S.Step) -> Outcome:
+        after = self.engine.pushed_poll.delay(0.0)
+        return Outcome(
+            kind=OutcomeKind.WAITING,
+            status=self.status,
+            after=self.engine.poll.jittered(after, self.engine.rng),
+            message=f"{describe(step)}: Genesys accepted it; waiting for its notification (the next look "
+            f"is in {after:g}s at the latest)",
+            events=tuple(self.events),
+        )
 
     async def _pushed(self, observation: S.Observation) -> Pushed | None:
         """What notifications say about the flow of the work in flight; a release resumed with work in

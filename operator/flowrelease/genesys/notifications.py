@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from flowrelease.engine.ports import FlowApiError, NotFound
+from flowrelease.engine.ports import FlowApiError, InvalidRequest, NotFound, Transient
 from flowrelease.genesys import routes
 from flowrelease.genesys.flow_events import FlowNotice, flow_topic, read_message, worth_waking
 from flowrelease.genesys.transport import Call, GenesysTransport
@@ -152,6 +152,7 @@ class FlowNotifications:
         self._background: set[asyncio.Task[None]] = set()
         self._connect_lock = asyncio.Lock()
         self._sync_lock = asyncio.Lock()
+        self._learn_lock = asyncio.Lock()
         self._generation = 0
         self._synced_generation = 0
         self._unavailable_until = 0.0
@@ -199,6 +200,12 @@ class FlowNotifications:
                 if self._channel is None:
                     raise
                 await self._replace_channel()
+        except InvalidRequest:  # more topics than the channel holds: this flow is polled
+            await self._learn_topic_limit()
+            return self.live(flow_id)
+        except Transient as error:  # this release polls; the next watch tries again
+            logger.info("subscribing flow %s failed for now: %s", flow_id, error.message)
+            return False
         except FlowApiError as error:
             self._unavailable(f"the notification service refused the request: {error.message}")
             return False
@@ -347,7 +354,7 @@ class FlowNotifications:
 
     # -- subscriptions ---------------------------------------------------------------------------------
 
-    async def _sync(self, *, replace: bool = False) -> None:
+    async def _sync(self, *, replace: bool = False, limit: int | None = None) -> None:
         """Bring the channel's topics up to the watched flows; coalesced (see the module docstring).
 
         New topics are added (POST); finished ones stay until a replacing PUT (the idle flush, a renewal,
@@ -359,15 +366,17 @@ class FlowNotifications:
                 return
             target, channel = self._generation, self._channel
             candidates = [f for f in self._wanted if f not in self._rejected]
-            wanted = candidates[: self.topic_limit]
-            if len(candidates) > len(wanted) and not self._overflow_said:
+            kept = [f for f in candidates if f in self._subscribed]  # never dropped for a newcomer
+            cap = self.topic_limit if limit is None else limit
+            wanted = (kept + [f for f in candidates if f not in self._subscribed])[:cap]
+            if limit is None and len(candidates) > len(wanted) and not self._overflow_said:
                 self._overflow_said = True
                 logger.warning(
                     "more than %d flows to watch on one notification channel; the rest are polled",
                     self.topic_limit,
                 )
             additions = [f for f in wanted if f not in self._subscribed]
-            replace = replace or len(self._subscribed) + len(additions) > self.topic_limit
+            replace = replace or len(self._subscribed) + len(additions) > cap
             if not replace and not additions:
                 self._synced_generation = target
                 return
@@ -398,6 +407,29 @@ class FlowNotifications:
                         reason,
                     )
             channel.expires = self._wall() + channel.lifetime
+
+    async def _learn_topic_limit(self) -> None:
+        """Genesys refused a batch of new topics as too many (400): add them one at a time until it
+        refuses again, and keep that count as the limit, so later batches stay within it."""
+        async with self._learn_lock:
+            if len(self._subscribed) >= self.topic_limit:
+                return  # another watch learned it meanwhile
+            for flow_id in [f for f in self._wanted if f not in self._subscribed and f not in self._rejected]:
+                try:
+                    await self._sync(limit=len(self._subscribed) + 1)
+                except InvalidRequest:
+                    break
+                except FlowApiError:
+                    return
+                if flow_id not in self._subscribed:
+                    break
+            self.topic_limit = len(self._subscribed)
+            if not self._overflow_said:
+                self._overflow_said = True
+                logger.warning(
+                    "the notification channel holds no more than %d topics; flows beyond that are polled",
+                    self.topic_limit,
+                )
 
     def _renew_if_due(self) -> None:
         channel = self._channel

@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 INLINE_BUDGET_S = 10.0
 MAX_REQUEUE_S = 30.0
+PUSHED_BUDGET_S = MAX_REQUEUE_S
+"""How long one handler call waits inline for a release whose flow notifications are live (its wake-up
+ends the wait at once); no longer than a delayed handler may sleep, so a spec change waits no longer."""
 MIN_REQUEUE_S = 0.5
 API_ERROR_RETRY_S = 15.0
 BUSY_RETRY_S = 15.0
@@ -125,7 +128,9 @@ async def reconcile(body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
         # the engine must start from what the cluster holds now. One read per handler call: the inline
         # polls inside the pass reuse what this read and the engine returned.
         obj: Mapping[str, Any] = await runtime.api.get_release(*_split(key))
-        outcome = await run_release_pass(runtime, obj, inline_budget_s=INLINE_BUDGET_S)
+        outcome = await run_release_pass(
+            runtime, obj, inline_budget_s=INLINE_BUDGET_S, pushed_budget_s=PUSHED_BUDGET_S
+        )
     except ObjectGone:
         logger.info("%s was deleted while it was being reconciled; nothing more to do", key)
         runtime.statuses.forget(key)
@@ -141,6 +146,10 @@ async def reconcile(body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
         else:
             drift.cancel(key)
     if outcome.kind is OutcomeKind.WAITING:
+        if runtime.parked.parked(key):  # come back at once and go on waiting for its wake-up
+            raise kopf.TemporaryError(
+                f"{REQUEUE_PREFIX}{MIN_REQUEUE_S:.1f}s: {outcome.message}", delay=MIN_REQUEUE_S
+            )
         raise requeue_error(outcome)
     logger.info("%s: %s (%s)", key, outcome.kind.value, outcome.message or outcome.status.phase.value)
 
@@ -157,6 +166,8 @@ async def forget_deleted(event: kopf.RawEvent, memo: OperatorMemo, **_: Any) -> 
     key = release_key(event["object"])
     memo.runtime.locks.forget(key)
     memo.runtime.statuses.forget(key)
+    memo.runtime.parked.forget(key)
+    memo.runtime.wakeups.forget(key)
     if memo.drift is not None:
         memo.drift.cancel(key)
 

@@ -13,7 +13,6 @@ status once, when it ends (and before its side effects): see status_store.py.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -75,14 +74,21 @@ def _spec_problem(error: ValidationError, obj: Mapping[str, Any]) -> str:
     return "; ".join(problems)
 
 
-def inline_wait(outcome: Outcome, deadline: float) -> float | None:
-    """Seconds to sleep before running the engine again inside this pass, or None to hand back."""
+def inline_wait(outcome: Outcome, deadline: float, *, longest: float = INLINE_WAIT_MAX_S) -> float | None:
+    """Seconds to wait before running the engine again inside this pass, or None to hand back."""
     if outcome.kind is not OutcomeKind.WAITING:
         return None
     after = max(outcome.after or 0.0, 0.0)
-    if after > INLINE_WAIT_MAX_S or time.monotonic() + after >= deadline:
+    if after > longest or time.monotonic() + after >= deadline:
         return None
     return after
+
+
+def _request_of(obj: Mapping[str, Any]) -> tuple[int, str]:
+    """(generation, reconcile request annotation): what a parked wait must still be waiting for."""
+    meta = obj.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
+    return int(meta.get("generation") or 1), str(annotations.get(REQUESTED_AT_ANNOTATION, ""))
 
 
 @dataclass(frozen=True)
@@ -93,14 +99,27 @@ class _Prepared:
 
 
 async def run_release_pass(
-    runtime: Runtime, obj: Mapping[str, Any], *, inline_budget_s: float = 0.0
+    runtime: Runtime, obj: Mapping[str, Any], *, inline_budget_s: float = 0.0, pushed_budget_s: float = 0.0
 ) -> Outcome:
-    """Reconcile one object; only Kubernetes API failures (status writes) escape, for kopf to retry."""
+    """Reconcile one object; only Kubernetes API failures (status writes) escape, for kopf to retry.
+
+    With `pushed_budget_s`, a release whose flow notifications are live waits inline on its wake-up for up
+    to that long, and a longer wait is parked in `runtime.parked` (see parked_waits.py)."""
     key = release_key(obj)
     deadline = time.monotonic() + inline_budget_s
+    pushed_deadline = time.monotonic() + pushed_budget_s
+    generation, requested_at = _request_of(obj)
     store = runtime.statuses
     ref = _object_ref(obj)
     async with runtime.locks.lock(key):
+        parked = runtime.parked.take(key, generation=generation, requested_at=requested_at)
+        if parked is not None and not await runtime.wakeups.wait(
+            key, min(parked.left(time.monotonic()), max(pushed_deadline - time.monotonic(), 0.0))
+        ):
+            still = parked.still(time.monotonic())
+            if still.after:
+                runtime.parked.park(key, still, generation=generation, requested_at=requested_at)
+                return still
         store.remember(key, obj.get("status") or {})
         status = _current_status(obj)
         started = status.phase
@@ -119,9 +138,13 @@ async def run_release_pass(
             if outcome.events:
                 await post_release_events(runtime.api, ref, outcome.events, redact=runtime.redactor.redact)
             sleep = inline_wait(outcome, deadline) if prepared is not None else None
+            if sleep is None and prepared is not None and prepared.engine.pushed(key):
+                sleep = inline_wait(outcome, pushed_deadline, longest=pushed_budget_s)
+                if sleep is None and outcome.kind is OutcomeKind.WAITING and pushed_budget_s:
+                    runtime.parked.park(key, outcome, generation=generation, requested_at=requested_at)
             if sleep is None:
                 break
-            await asyncio.sleep(sleep)
+            await runtime.wakeups.wait(key, sleep)
             status = outcome.status
     assert outcome is not None
     finished = (

@@ -27,14 +27,17 @@ from flowrelease.audit import (
 )
 from flowrelease.audit.redaction import RedactingLogFilter
 from flowrelease.engine.clock import SystemClock
-from flowrelease.engine.ports import AuditSink, Clock, FlowApi
+from flowrelease.engine.ports import AuditSink, Clock
 from flowrelease.engine.reconciler import DEFAULT_DRIFT_INTERVAL, ReleaseReconciler
-from flowrelease.genesys import RateLimiterRegistry
+from flowrelease.genesys import GenesysClient, RateLimiterRegistry
+from flowrelease.genesys.notifications import FlowNotifications, NotificationState
+from flowrelease.genesys.wakeups import ReleaseWakeups
 from flowrelease.gitops import GitArtifactStore
 from flowrelease.k8s.config import OperatorConfig
 from flowrelease.k8s.engine_cache import EngineCache
 from flowrelease.k8s.kube_api import KubeApi
 from flowrelease.k8s.log_levels import RequeueLogFilter
+from flowrelease.k8s.parked_waits import ParkedWaits
 from flowrelease.k8s.status_first import StatusFirstArtifactStore, StatusFirstFlowApi
 from flowrelease.k8s.status_store import KubeStatusStore
 
@@ -72,6 +75,9 @@ class Runtime:
     clock: Clock
     concurrency: asyncio.Semaphore
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    wakeups: ReleaseWakeups = field(default_factory=ReleaseWakeups)
+    parked: ParkedWaits = field(default_factory=ParkedWaits)
+    notifications: list[FlowNotifications] = field(default_factory=list)
     _log_filters: list[tuple[logging.Handler, logging.Filter]] = field(default_factory=list)
     _metrics_server: tuple[WSGIServer, threading.Thread] | None = None
 
@@ -82,6 +88,8 @@ class Runtime:
             server.server_close()
             thread.join(timeout=5)
             self._metrics_server = None
+        for notifications in self.notifications:
+            await notifications.aclose()
         await self.http.aclose()
         await self.api.close()
         for handler, log_filter in self._log_filters:
@@ -109,15 +117,26 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
     statuses = KubeStatusStore(api, redact=redactor.redact)
     artifacts = StatusFirstArtifactStore(GitArtifactStore(config.git_workdir), statuses)
     clock = SystemClock()
+    wakeups = ReleaseWakeups()
+    channels: list[FlowNotifications] = []
 
-    def build_engine(flow_api: FlowApi) -> ReleaseReconciler:
+    def on_state(state: NotificationState) -> None:
+        metrics.observe_notifications(state.live, unavailable=state.unavailable)
+
+    def build_engine(client: GenesysClient) -> ReleaseReconciler:
+        hints = None
+        if config.notifications:
+            channel = FlowNotifications(client.transport, on_state=on_state)
+            channels.append(channel)
+            hints = wakeups.hints_for(channel)
         return ReleaseReconciler(
-            flow_api=StatusFirstFlowApi(flow_api, statuses),
+            flow_api=StatusFirstFlowApi(client, statuses),
             statuses=statuses,
             audit=audit,
             clock=clock,
             artifacts=artifacts,
             drift_interval=config.drift_seconds or DEFAULT_DRIFT_INTERVAL,
+            hints=hints,
         )
 
     runtime = Runtime(
@@ -136,6 +155,8 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
         redactor=redactor,
         clock=clock,
         concurrency=asyncio.Semaphore(config.max_concurrent),
+        wakeups=wakeups,
+        notifications=channels,
     )
     runtime._log_filters.extend(_install_log_filters(redactor))
     if config.metrics_port:

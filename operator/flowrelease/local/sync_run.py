@@ -29,6 +29,8 @@ class SyncSettings:
     concurrency: int
     timeout: float
     requested_at: str = ""
+    notifications: bool = True
+    """Subscribe to v2.flows notifications so a finished publish wakes its release (else: poll only)."""
 
 
 def console_for(stream_err: bool) -> Console:
@@ -56,6 +58,7 @@ async def run_sync(
         audit_log=settings.audit_log,
         git_workdir=settings.git_workdir,
         redactor=inputs.redactor,
+        notifications=settings.notifications,
     ) as wiring:
         aimed = [
             (resolved, aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release)
@@ -94,7 +97,11 @@ async def run_sync(
         ]
         reporter = reporter_for(settings, inputs)
         runner = ReleaseRunner(
-            reporter, timeout=settings.timeout, concurrency=settings.concurrency, metrics=wiring.metrics
+            reporter,
+            timeout=settings.timeout,
+            concurrency=settings.concurrency,
+            metrics=wiring.metrics,
+            wait_for_release=wiring.wakeups.wait if settings.notifications else None,
         )
         try:
             return await runner.run_all(jobs)

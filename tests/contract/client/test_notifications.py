@@ -304,3 +304,13 @@ async def test_a_release_wakeup_returns_early_on_its_event_and_is_kept_when_no_o
     hints.unwatch("cc/billing", billing)
     await client.publish_version(billing, "2.0")
     assert await wakeups.wait("cc/billing", 1.0) is False, "unwatched: its events wake it no more"
+
+
+async def test_a_channel_holding_fewer_topics_than_documented_is_learned_from_its_400(rig: Rig) -> None:
+    await rig.knobs(topic_limit=3)
+    notifications = rig.notifications()  # believes the documented 1,000
+    batch = await asyncio.gather(*(notifications.watch(f"flow-{index}") for index in range(5)))
+    assert batch == [True, True, True, False, False], "the first three watched get the three places"
+    assert notifications.state.live and notifications.topic_limit == 3
+    assert await notifications.watch("flow-9") is False, "no new attempt past the learned limit"
+    assert len((await rig.hub())["channels"][0]["topics"]) == 3
