@@ -28,7 +28,7 @@ BASE_PROMOTE: dict[str, Any] = {
         "flow": {"type": "inboundcall", "name": "Support IVR", "id": ""},
         "version": "3.0",
         "release": {"label": "2.4.1", "dependencyHash": "sha256:" + "0" * 64},
-        "validation": {"failOnWarnings": False},
+        "validation": {"failOnWarnings": False, "requireValidateJob": False},
         "publish": {"timeoutSeconds": 900, "lockPolicy": "Fail"},
         "verify": {
             "stages": [{"name": "bake", "bakeSeconds": 600, "maxFailureRatio": 0.05, "minSamples": 20}]
