@@ -1,5 +1,5 @@
-"""`python -m benchmarks [--quick] [--scenario single|fleet|startup|image] [--json PATH]`: run, print,
-save."""
+"""`python -m benchmarks [--quick] [--scenario single|dropped|fleet|startup|image] [--json PATH]`: run,
+print, save. `dropped` is the single promotion again with a fraction of the notification events dropped."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from benchmarks.markdown import render_markdown
 from benchmarks.settings import FULL, QUICK, Settings
 from benchmarks.table import render
 
-SCENARIOS = ("single", "fleet", "startup", "image")
+SCENARIOS = ("single", "dropped", "fleet", "startup", "image")
 DEFAULT_JSON = Path(__file__).parent / "results" / "latest.json"
 
 
@@ -110,13 +110,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_scenario(name: str, settings: Settings, console: Console) -> dict[str, Any]:
     # Imported here so `--scenario startup` never pays for the engine and emulator imports.
-    if name == "single":
+    if name in ("single", "dropped"):
         from benchmarks.scenarios.single import run_single
 
         return asyncio.run(
             run_single(
                 publish_seconds=settings.publish_seconds,
                 repetitions=settings.single_repetitions,
+                drop_fraction=settings.dropped_fraction if name == "dropped" else 0.0,
                 log=console.log,
             )
         )

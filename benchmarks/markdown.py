@@ -21,6 +21,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     scenarios = results["scenarios"]
     if "single" in scenarios:
         parts.append(single_markdown(scenarios["single"]))
+    if "dropped" in scenarios:
+        parts.append(single_markdown(scenarios["dropped"]))
     if "fleet" in scenarios:
         parts.append(fleet_markdown(scenarios["fleet"]))
     if "startup" in scenarios:
@@ -43,13 +45,18 @@ def single_markdown(single: Mapping[str, Any]) -> str:
             rows.append(
                 ["", f"engine ÷ {baseline}", *(fmt_ratio(ratios.get(k)) for k, _, _ in SINGLE_FIGURES), ""]
             )
-    title = f"**Single promotion** — medians of {single['repetitions']} runs; ratios are engine ÷ baseline."
+    dropped = single.get("drop_fraction") or 0.0
+    lost = f", {dropped:.0%} of notification events dropped" if dropped else ""
+    title = (
+        f"**Single promotion{lost}** — medians of {single['repetitions']} runs; ratios are engine ÷ runner."
+    )
     return title + "\n\n" + _table(headers, rows, right_from=2)
 
 
 def fleet_markdown(fleet: Mapping[str, Any]) -> str:
     headers = [
         "releases",
+        "completion",
         "limit/min",
         "Ready",
         "releases/min",
@@ -68,6 +75,7 @@ def fleet_markdown(fleet: Mapping[str, Any]) -> str:
         rows.append(
             [
                 fmt(size["releases"]),
+                fmt(size.get("mode", "polled")),
                 fmt(size["rate_limit_per_minute"]),
                 fmt(size.get("ready")),
                 fmt(size.get("releases_per_minute"), 1),

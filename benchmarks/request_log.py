@@ -61,6 +61,9 @@ class PublishTrace:
     """The first successful GET of the flow at or after completion: the moment the runner could know."""
     throttled: int
     """429 responses this client received."""
+    calls_to_result: int | None = None
+    """Requests from the publish POST (included) to the GET that saw the result (included): what knowing
+    the result cost, without the token and the lookups before it."""
 
     @property
     def notice_delay_seconds(self) -> float | None:
@@ -109,6 +112,9 @@ def publish_trace(
         completed_at=completed_at,
         noticed_at=noticed.at if noticed else None,
         throttled=sum(1 for call in mine if call.status == 429),
+        calls_to_result=None
+        if publish_at is None or noticed is None
+        else sum(1 for call in mine if publish_at <= call.at <= noticed.at),
     )
 
 

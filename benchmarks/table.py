@@ -33,6 +33,8 @@ def render(results: Mapping[str, Any], console: Console) -> None:
     scenarios = results["scenarios"]
     if "single" in scenarios:
         console.print(single_table(scenarios["single"]))
+    if "dropped" in scenarios:
+        console.print(single_table(scenarios["dropped"]))
     if "fleet" in scenarios:
         console.print(fleet_table(scenarios["fleet"]))
     if "startup" in scenarios:
@@ -43,6 +45,7 @@ def render(results: Mapping[str, Any], console: Console) -> None:
 
 SINGLE_FIGURES: Sequence[tuple[str, str, int]] = (
     ("api_calls", "API calls", 0),
+    ("calls_to_result", "POST→result calls", 0),
     ("polls", "polls", 0),
     ("notice_delay_seconds", "notice delay s", 2),
     ("wall_seconds", "wall s", 2),
@@ -50,8 +53,10 @@ SINGLE_FIGURES: Sequence[tuple[str, str, int]] = (
 
 
 def single_table(single: Mapping[str, Any]) -> Table:
+    dropped = single.get("drop_fraction") or 0.0
+    lost = f", {dropped:.0%} of notification events dropped" if dropped else ""
     table = Table(
-        title=f"Single promotion — medians of {single['repetitions']} runs; ratios are engine ÷ baseline",
+        title=f"Single promotion{lost} — medians of {single['repetitions']} runs; ratios are engine ÷ runner",
         title_justify="left",
     )
     table.add_column("publish takes")
@@ -87,6 +92,7 @@ def fleet_table(fleet: Mapping[str, Any]) -> Table:
     )
     columns = (
         ("releases", "releases"),
+        ("mode", "completion"),
         ("rate_limit_per_minute", "limit/min"),
         ("ready", "Ready"),
         ("releases_per_minute", "rel/min"),
