@@ -1,5 +1,6 @@
-"""`python -m benchmarks [--quick] [--scenario single|dropped|fleet|startup|image] [--json PATH]`: run,
-print, save. `dropped` is the single promotion again with a fraction of the notification events dropped."""
+"""`python -m benchmarks [--quick] [--scenario single|dropped|import|fleet|startup|image] [--json PATH]`: run,
+print, save. `dropped` is the single promotion again with a fraction of the notification events dropped;
+`import` is the source mode (an Architect import job) at the same durations."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from benchmarks.markdown import render_markdown
 from benchmarks.settings import FULL, QUICK, Settings
 from benchmarks.table import render
 
-SCENARIOS = ("single", "dropped", "fleet", "startup", "image")
+SCENARIOS = ("single", "dropped", "import", "fleet", "startup", "image")
 DEFAULT_JSON = Path(__file__).parent / "results" / "latest.json"
 
 
@@ -118,6 +119,16 @@ def run_scenario(name: str, settings: Settings, console: Console) -> dict[str, A
                 publish_seconds=settings.publish_seconds,
                 repetitions=settings.single_repetitions,
                 drop_fraction=settings.dropped_fraction if name == "dropped" else 0.0,
+                log=console.log,
+            )
+        )
+    if name == "import":
+        from benchmarks.scenarios.source_import import run_source_import
+
+        return asyncio.run(
+            run_source_import(
+                import_seconds=settings.publish_seconds,
+                repetitions=settings.single_repetitions,
                 log=console.log,
             )
         )

@@ -33,6 +33,13 @@ async def set_publish_seconds(base_url: str, seconds: float) -> None:
         await control.call(ControlCalls.set_transition_mode("polls", polls=1, rules=[rule]))
 
 
+async def set_import_seconds(base_url: str, seconds: float) -> None:
+    """Architect import jobs finish `seconds` after their file is uploaded; other work on its first poll."""
+    rule = {"kind": "architect_job", "mode": "seconds", "seconds": seconds}
+    async with AsyncEmulatorControl(base_url) as control:
+        await control.call(ControlCalls.set_transition_mode("polls", polls=1, rules=[rule]))
+
+
 async def set_notification_knobs(base_url: str, *, drop_fraction: float, seed: int) -> None:
     """The Notifications API's knobs from their defaults, dropping `drop_fraction` of events, which ones
     chosen by `seed` (each repetition its own)."""

@@ -161,6 +161,7 @@ async def drive_release(
     timeout_seconds: float = 900.0,
     gate: asyncio.Semaphore | None = None,
     wait_for_release: WaitForRelease | None = None,
+    source_yaml: str | None = None,
 ) -> DriveResult:
     """Call reconcile, sleep `after`, repeat — like `flowrelease sync` — until Ready, Stalled or timeout.
 
@@ -168,7 +169,8 @@ async def drive_release(
     kept; it counts as surfaced only if the release never settles. Any other exception ends the release as
     `error`, as `flowrelease sync` does. `gate` bounds how many reconcile passes run at once across
     releases, as the operator's `--max-concurrent` does (a waiting release holds no slot).
-    `wait_for_release` (an `EngineHarness.wait_for_release`) replaces the sleep, as `flowrelease sync` does.
+    `wait_for_release` (an `EngineHarness.wait_for_release`) replaces the sleep, as `flowrelease sync` does;
+    `source_yaml` is a mode-B release's Archy YAML (its ConfigMap key).
     """
     started = time.time()
     status = release.status or FlowReleaseStatus()
@@ -179,7 +181,9 @@ async def drive_release(
         passes += 1
         try:
             async with gate or contextlib.nullcontext():
-                outcome = await reconciler.reconcile(release, status, generation=release.metadata.generation)
+                outcome = await reconciler.reconcile(
+                    release, status, generation=release.metadata.generation, source_yaml=source_yaml
+                )
         except FlowApiError as error:
             errors.append(f"{type(error).__name__}: {error}")
             if time.time() - started > timeout_seconds:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from benchmarks.machine import machine_line
-from benchmarks.table import SINGLE_FIGURES, fmt, fmt_ratio, image_rows
+from benchmarks.table import SINGLE_FIGURES, fmt, fmt_ratio, image_rows, single_title
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 1) -> str:
@@ -23,6 +23,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         parts.append(single_markdown(scenarios["single"]))
     if "dropped" in scenarios:
         parts.append(single_markdown(scenarios["dropped"]))
+    if "import" in scenarios:
+        parts.append(single_markdown(scenarios["import"]))
     if "fleet" in scenarios:
         parts.append(fleet_markdown(scenarios["fleet"]))
     if "startup" in scenarios:
@@ -45,10 +47,8 @@ def single_markdown(single: Mapping[str, Any]) -> str:
             rows.append(
                 ["", f"engine ÷ {baseline}", *(fmt_ratio(ratios.get(k)) for k, _, _ in SINGLE_FIGURES), ""]
             )
-    dropped = single.get("drop_fraction") or 0.0
-    lost = f", {dropped:.0%} of notification events dropped" if dropped else ""
     title = (
-        f"**Single promotion{lost}** — medians of {single['repetitions']} runs; ratios are engine ÷ runner."
+        f"**{single_title(single)}** — medians of {single['repetitions']} runs; ratios are engine ÷ runner."
     )
     return title + "\n\n" + _table(headers, rows, right_from=2)
 

@@ -35,6 +35,8 @@ def render(results: Mapping[str, Any], console: Console) -> None:
         console.print(single_table(scenarios["single"]))
     if "dropped" in scenarios:
         console.print(single_table(scenarios["dropped"]))
+    if "import" in scenarios:
+        console.print(single_table(scenarios["import"]))
     if "fleet" in scenarios:
         console.print(fleet_table(scenarios["fleet"]))
     if "startup" in scenarios:
@@ -52,11 +54,16 @@ SINGLE_FIGURES: Sequence[tuple[str, str, int]] = (
 )
 
 
-def single_table(single: Mapping[str, Any]) -> Table:
+def single_title(single: Mapping[str, Any]) -> str:
+    if single.get("mode") == "source":
+        return "Source-mode import (publish takes = the Architect job takes)"
     dropped = single.get("drop_fraction") or 0.0
-    lost = f", {dropped:.0%} of notification events dropped" if dropped else ""
+    return "Single promotion" + (f", {dropped:.0%} of notification events dropped" if dropped else "")
+
+
+def single_table(single: Mapping[str, Any]) -> Table:
     table = Table(
-        title=f"Single promotion{lost} — medians of {single['repetitions']} runs; ratios are engine ÷ runner",
+        title=f"{single_title(single)} — medians of {single['repetitions']} runs; ratios are engine ÷ runner",
         title_justify="left",
     )
     table.add_column("publish takes")

@@ -81,7 +81,7 @@ async def run_single(
                 calls = await fetch_request_log(server.base_url)
                 for runner, (wall, error) in zip(RUNNERS, walls, strict=True):
                     samples[runner.name].append(_sample(runner, calls, seconds, wall, error))
-            cases.append(_case(seconds, samples))
+            cases.append(summarise_case(seconds, samples))
     return {
         "repetitions": repetitions,
         "drop_fraction": drop_fraction,
@@ -151,7 +151,8 @@ def _sample(
     }
 
 
-def _case(seconds: float, samples: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def summarise_case(seconds: float, samples: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Medians per runner and the ratios of the notified engine to every other runner."""
     runners: dict[str, dict[str, Any]] = {}
     for name, runs in samples.items():
         ok = [run for run in runs if run["succeeded"]]

@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 TITLES = {
     "single": "Single promotion",
     "dropped": "Single promotion, 30% of notification events dropped",
+    "import": "Source-mode import (publish takes = the Architect job takes)",
     "fleet": "Fleet",
     "startup": "Startup",
     "image": "Image",
@@ -78,6 +79,21 @@ def test_dropped_events_still_converge_through_the_safety_net(tmp_path: Path) ->
     (case,) = dropped["cases"]
     for name, runner in case["runners"].items():
         assert runner["succeeded"] == runner["runs"] == 1, (name, runner["samples"])
+
+
+@pytest.mark.timeout(90)
+def test_source_imports_are_measured_for_both_engines_and_both_import_loops(tmp_path: Path) -> None:
+    imported = run_benchmark("import", tmp_path)
+
+    assert imported["mode"] == "source"
+    (case,) = imported["cases"]
+    assert set(case["runners"]) == {"engine", "engine --no-notifications", "import-5s", "import-15s"}
+    for name, runner in case["runners"].items():
+        assert runner["succeeded"] == runner["runs"] == 1, (name, runner["samples"])
+        assert runner["calls_to_result"] >= 2, name  # the job's POST and the read that saw it finished
+        assert runner["notice_delay_seconds"] is not None, name
+    (sample,) = case["runners"]["engine"]["samples"]
+    assert sample["calls_by_route"].get("POST /api/v2/flows/jobs") == 1, "imported once"
 
 
 @pytest.mark.timeout(90)
