@@ -35,16 +35,20 @@ class Situation:
     def since(self, moment: str) -> float:
         return seconds_since(moment, self.now)
 
-    def poll_wait(self, started_at: str, reason: str, message: str, *, until: str = "") -> Wait:
+    def poll_wait(
+        self, started_at: str, reason: str, message: str, *, until: str = "", regular: bool = False
+    ) -> Wait:
         """A poll of work started at `started_at`: the schedule's interval for the time spent, cut to the
         time left before the timeout (and before `until`, the end of a grace, when given).
 
         While notifications are live for the flow the safety-net schedule applies instead, except just after
-        an event worth a look, when the regular schedule runs from the event (see `poll_schedule`)."""
+        an event worth a look, when the regular schedule runs from the event (see `poll_schedule`), and
+        when `regular`: a read that does not show the work yet may be stale (R1 lags by reads, not only by
+        time), so the grace is spent on the regular schedule, never on one or two safety-net looks."""
         elapsed = self.since(started_at)
         delay = self.poll.delay(elapsed)
         pushed = self.observation.pushed
-        if pushed is not None and pushed.live:
+        if pushed is not None and pushed.live and not regular:
             noticed = pushed.noticed_seconds_ago
             if noticed is not None and noticed < NEWS_WINDOW_SECONDS:
                 delay = self.poll.delay(noticed)

@@ -81,6 +81,35 @@ def test_a_grace_ending_sooner_still_cuts_the_safety_net() -> None:
     assert isinstance(got, S.Wait) and got.after == 5.0
 
 
+@pytest.mark.parametrize(
+    ("case_id", "started", "posted", "want_after", "reason"),
+    [
+        ("acked-unseen", 21, 20, 4.2, "acknowledged, not visible 20 s in: 20 % of 21 s, not 20 s more"),
+        ("acked-unseen-late", 29, 28, 2.0, "the grace ends in 2 s: the look comes then"),
+        ("unacked-unseen", 21, None, 4.2, "never acknowledged, not visible: the regular schedule too"),
+    ],
+)
+def test_a_read_that_does_not_show_the_work_yet_is_followed_on_the_regular_schedule(
+    case_id: str, started: float, posted: float | None, want_after: float, reason: str
+) -> None:
+    """Realistic reads lag by count as well as by time (R1): with looks 20-30 s apart the grace would end
+    after one stale read and call an acknowledged publish ignored; so the grace runs on the regular
+    schedule although notifications are live."""
+    observation = S.Observation(flow=flow(), pushed=LIVE)
+    got = plan(
+        spec(),
+        status(Phase.PUBLISHING, operation=op(started=started, posted=posted)),
+        observation,
+        now=NOW,
+        generation=1,
+    )
+    assert isinstance(got, S.Wait) and got.poll and got.after == pytest.approx(want_after), (
+        case_id,
+        reason,
+        got,
+    )
+
+
 def test_the_safety_net_schedule_is_configurable_and_pure() -> None:
     tight = PollSchedule(initial=5.0, cap=5.0, elapsed_share=1.0)
     observation = S.Observation(flow=flow(current_operation=current("op-1")), pushed=LIVE)
