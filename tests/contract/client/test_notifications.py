@@ -269,12 +269,14 @@ async def test_unwatched_topics_leave_the_channel_on_an_idle_flush(rig: Rig) -> 
 
 
 async def test_a_channel_is_resubscribed_before_it_expires(rig: Rig) -> None:
-    await rig.knobs(channel_ttl_seconds=2.0, heartbeat_seconds=0.2)
-    notifications = rig.notifications(renew_before_seconds=1.5)
+    """Renewal is due 1.5 s after creation and the channel would expire at 6 s: 4.5 s of slack for a busy
+    machine; by 7 s an unrenewed channel would be gone."""
+    await rig.knobs(channel_ttl_seconds=6.0, heartbeat_seconds=0.2)
+    notifications = rig.notifications(renew_before_seconds=4.5)
     flow_id = rig.emulator.flow_id("Support IVR")
     assert await notifications.watch(flow_id)
     channel = (await rig.hub())["channels"][0]["id"]
-    await asyncio.sleep(3.0)
+    await asyncio.sleep(7.0)
     hub = await rig.hub()
     assert [c["id"] for c in hub["channels"]] == [channel] and notifications.reconnects == 0
     assert "channels_expired" not in hub["counters"]
