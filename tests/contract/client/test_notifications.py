@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from flowrelease.emulator.control import AsyncEmulatorControl
+from flowrelease.emulator.control import AsyncEmulatorControl, ControlCall
 from flowrelease.emulator.notifications import control_calls
 from flowrelease.engine.ports import Pushed
 from flowrelease.genesys import GenesysClient, routes
@@ -272,7 +273,11 @@ async def test_a_channel_is_resubscribed_before_it_expires(rig: Rig) -> None:
     """Renewal is due 1.5 s after creation and the channel would expire at 6 s: 4.5 s of slack for a busy
     machine; by 7 s an unrenewed channel would be gone."""
     await rig.knobs(channel_ttl_seconds=6.0, heartbeat_seconds=0.2)
-    notifications = rig.notifications(renew_before_seconds=4.5)
+    # Earlier tests may have moved the session emulator's clock; the client's wall clock agrees with the
+    # org's, as NTP makes it agree with Genesys's.
+    emulator_now = (await rig.control.call(ControlCall("GET", "/_emulator/clock")))["now"]
+    offset = float(emulator_now) - time.time()
+    notifications = rig.notifications(renew_before_seconds=4.5, wall_clock=lambda: time.time() + offset)
     flow_id = rig.emulator.flow_id("Support IVR")
     assert await notifications.watch(flow_id)
     channel = (await rig.hub())["channels"][0]["id"]
