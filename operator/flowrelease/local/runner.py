@@ -17,6 +17,7 @@ from typing import Protocol
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.audit.metrics import ReleaseMetrics
+from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.outcome import Outcome, OutcomeKind
 from flowrelease.local.outcomes import ReleaseResult, ResultKind, result_from, status_message
 from flowrelease.local.progress import ProgressReporter
@@ -43,6 +44,7 @@ class Reconciling(Protocol):
         git_credentials: Mapping[str, str] | None = None,
         requested_at: str = "",
         source_yaml: str | None = None,
+        checks: CheckProbe | None = None,
     ) -> Outcome: ...
 
 
@@ -55,6 +57,7 @@ class ReleaseJob:
     git_credentials: Mapping[str, str] | None = None
     source_yaml: str | None = None
     requested_at: str = ""
+    checks: CheckProbe | None = None
 
     @property
     def key(self) -> str:
@@ -77,6 +80,8 @@ class ReleaseRunner:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         metrics: ReleaseMetrics | None = None,
         wait_for_release: Callable[[str, float], Awaitable[bool]] | None = None,
+        on_job_start: Callable[[], None] = lambda: None,
+        on_job_end: Callable[[], None] = lambda: None,
     ) -> None:
         self.reporter = reporter
         self.metrics = metrics or ReleaseMetrics()
@@ -84,6 +89,7 @@ class ReleaseRunner:
         self.sleep = sleep
         self.wait_for_release = wait_for_release
         """(release key, seconds) → sleeps up to `seconds`, returning early when the release is woken."""
+        self.on_job_start, self.on_job_end = on_job_start, on_job_end
         self.deadline = monotonic() + timeout
         self.timeout = timeout
         self.semaphore = asyncio.Semaphore(max(1, concurrency))
@@ -94,8 +100,12 @@ class ReleaseRunner:
     async def _bounded(self, job: ReleaseJob) -> ReleaseResult:
         async with self.semaphore:
             self.reporter.started(job.key, job.flow_label)
-            with self.metrics.tracking_in_flight():
-                result = await self.run(job)
+            self.on_job_start()
+            try:
+                with self.metrics.tracking_in_flight():
+                    result = await self.run(job)
+            finally:
+                self.on_job_end()
             self.metrics.record_result(result.phase)
             self.reporter.finished(result)
             return result
@@ -111,6 +121,7 @@ class ReleaseRunner:
                     git_credentials=job.git_credentials,
                     requested_at=job.requested_at,
                     source_yaml=job.source_yaml,
+                    checks=job.checks,
                 )
             except Exception as error:
                 logger.exception("reconciling %s failed unexpectedly", job.key)

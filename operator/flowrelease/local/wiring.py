@@ -21,6 +21,7 @@ from flowrelease.audit.events import FanoutAuditSink, JsonLinesAuditSink
 from flowrelease.audit.metrics import MetricsAuditSink, ReleaseMetrics, genesys_request_observer
 from flowrelease.audit.redaction import SecretRedactor
 from flowrelease.engine.clock import SystemClock
+from flowrelease.engine.ports import Clock
 from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import GenesysClient, RateLimiterRegistry, UnknownEnvironment, resolve_base_url
 from flowrelease.genesys.notifications import FlowNotifications, NotificationState
@@ -129,6 +130,7 @@ class SyncWiring:
         redactor: SecretRedactor,
         metrics: ReleaseMetrics | None = None,
         notifications: bool = True,
+        clock: Clock | None = None,
     ) -> None:
         self.statuses = statuses
         self.notifications = notifications
@@ -138,7 +140,7 @@ class SyncWiring:
         self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
         self.clients = GenesysClients(self.http, self.metrics)
         self.artifacts = GitArtifactStore(git_workdir)
-        self.clock = SystemClock()
+        self.clock: Clock = clock or SystemClock()
         self._audit_log = audit_log
         self._audit_file: JsonLinesAuditSink | None = None
         self._audit: FanoutAuditSink | None = None
