@@ -22,7 +22,7 @@ from flowrelease.api.models import (
     VerifyStage,
 )
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
-from flowrelease.engine.ports import FlowState, JobState, LockHolder, ServiceUnavailable
+from flowrelease.engine.ports import FlowClaim, FlowState, JobState, LockHolder, ServiceUnavailable
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class Observation:
     """The validate or export job recorded in `status.job`, as Genesys reports it now."""
     can_export: bool = False
     """An ArtifactStore was given to the engine."""
+    flow_owner: FlowClaim | None = None
+    """Another release that owns this flow under the one-owner rule (`flow_ownership`); None when this
+    release may release it (it is the oldest claim, or no one else claims the flow, or no FlowClaims port)."""
 
 
 # --------------------------------------------------------------------------------- pass-ending steps
@@ -75,6 +78,15 @@ class Settled:
 
 
 # ----------------------------------------------------------------------------------- status-only steps
+
+
+@dataclass(frozen=True)
+class YieldFlow:
+    """Another release owns the flow: hold back (Stalled, FlowConflict), forget work in flight, publish
+    nothing; look again after a while or when woken (the owner deleted or retargeted)."""
+
+    owner: FlowClaim
+    message: str
 
 
 @dataclass(frozen=True)
@@ -400,6 +412,7 @@ class StoreArtifact:
 Step = (
     Suspend
     | Stall
+    | YieldFlow
     | Wait
     | Settled
     | ResolveFlow
