@@ -1,5 +1,5 @@
 """The operator woken by v2.flows notifications: a finished publish is noticed at once, not at kopf's next
-retry or the engine's safety-net poll — also when the wait outlasts one handler call (a parked wait)."""
+retry or the engine's safety-net poll — also when the publish outlasts the safety-net polls (20 s, 40 s)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def reads_after_publish(emulator: EmulatorHandle, flow_id: str) -> list[float]:
 @pytest.mark.parametrize(
     ("publish_seconds", "safety_looks"),
     [(4.0, 0), (45.0, 2)],
-    ids=["within-one-handler-call", "parked-across-handler-calls"],
+    ids=["before-the-first-safety-poll", "after-two-safety-polls"],
 )
 def test_a_finished_publish_wakes_the_operator_at_once(
     cluster: Cluster,

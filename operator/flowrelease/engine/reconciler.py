@@ -38,6 +38,7 @@ from flowrelease.engine.ports import (
     CompletionHints,
     FlowApi,
     FlowApiError,
+    FlowClaims,
     Pushed,
     StatusStore,
     Transient,
@@ -74,6 +75,7 @@ class ReleaseReconciler:
         rng: random.Random | None = None,
         hints: CompletionHints | None = None,
         pushed_poll: PollSchedule | None = None,
+        flow_claims: FlowClaims | None = None,
     ) -> None:
         self.flow_api = flow_api
         self.statuses = statuses
@@ -87,6 +89,8 @@ class ReleaseReconciler:
         """Per release key: the flow whose notifications it watches while something is in flight."""
         self.drift_interval = drift_interval
         self.rng = rng or random.Random()
+        self.flow_claims = flow_claims
+        """Which releases claim a flow (the operator's FlowRelease index); None: no one-owner rule here."""
         self.retry_streaks: dict[str, int] = {}
         """Consecutive transient errors per release key, for the retry backoff; reset by any settled pass."""
         self.poll_counts: dict[str, tuple[str, int]] = {}
@@ -177,6 +181,8 @@ class _Pass:
                         self.status,
                         self.source,
                         can_export=self.engine.artifacts is not None,
+                        release=self.release.key,
+                        flow_claims=self.engine.flow_claims,
                     )
                     self.observation = replace(observed, pushed=await self._pushed(observed))
                 step = plan(
@@ -311,6 +317,7 @@ class _Pass:
             after=after,
             message=message,
             events=tuple(self.events),
+            poll=folded.jitter,
         )
 
     # -- audit ------------------------------------------------------------------------------------------

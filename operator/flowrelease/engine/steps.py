@@ -22,7 +22,14 @@ from flowrelease.api.models import (
     VerifyStage,
 )
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
-from flowrelease.engine.ports import FlowState, JobState, LockHolder, Pushed, ServiceUnavailable
+from flowrelease.engine.ports import (
+    FlowClaim,
+    FlowState,
+    JobState,
+    LockHolder,
+    Pushed,
+    ServiceUnavailable,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,9 @@ class Observation:
     """An ArtifactStore was given to the engine."""
     pushed: Pushed | None = None
     """What flow notifications say about the release's flow (None: the engine has no notifications)."""
+    flow_owner: FlowClaim | None = None
+    """Another release that owns this flow under the one-owner rule (`flow_ownership`); None when this
+    release may release it (it is the oldest claim, or no one else claims the flow, or no FlowClaims port)."""
 
 
 # --------------------------------------------------------------------------------- pass-ending steps
@@ -77,6 +87,15 @@ class Settled:
 
 
 # ----------------------------------------------------------------------------------- status-only steps
+
+
+@dataclass(frozen=True)
+class YieldFlow:
+    """Another release owns the flow: hold back (Stalled, FlowConflict), forget work in flight, publish
+    nothing; look again after a while or when woken (the owner deleted or retargeted)."""
+
+    owner: FlowClaim
+    message: str
 
 
 @dataclass(frozen=True)
@@ -402,6 +421,7 @@ class StoreArtifact:
 Step = (
     Suspend
     | Stall
+    | YieldFlow
     | Wait
     | Settled
     | ResolveFlow

@@ -4,7 +4,9 @@ The engine calls `watch(release, flow_id)` before a POST whose completion it wil
 it knows the result, and reads `pushed(flow_id)` to pick its polling cadence. A shell, instead of sleeping
 the `after` the engine asked for, calls `wait(release, after)`: it returns as soon as an event worth a
 look arrives for that release's flow (or when `after` is up), and the shell runs the engine again at once.
-A wake-up that arrives while no one waits is kept, so the next wait returns at once.
+A wake-up that arrives while no one waits is kept, so the next wait returns at once. A shell that
+schedules its own passes (the operator's `ReleaseScheduler`) sets `forward` instead, and each wake-up runs
+that release's next pass now.
 
 One `ReleaseWakeups` per shell; `hints_for(notifications)` binds it to the channel of one (org, OAuth
 client), since one engine serves one client.
@@ -21,8 +23,11 @@ from flowrelease.genesys.notifications import FlowNotifications
 
 
 class ReleaseWakeups:
-    def __init__(self) -> None:
+    def __init__(self, forward: Callable[[str], object] | None = None) -> None:
         self._events: dict[str, asyncio.Event] = {}
+        self.forward = forward
+        """Set by a shell that schedules its own passes (the operator's scheduler `wake`): wake-ups go there
+        and nothing is kept for `wait`."""
 
     def _event(self, release: str) -> asyncio.Event:
         event = self._events.get(release)
@@ -31,6 +36,9 @@ class ReleaseWakeups:
         return event
 
     def wake(self, release: str) -> None:
+        if self.forward is not None:
+            self.forward(release)
+            return
         self._event(release).set()
 
     async def wait(self, release: str, seconds: float) -> bool:

@@ -25,6 +25,7 @@ from flowrelease.audit import (
     ReleaseMetrics,
     SecretRedactor,
 )
+from flowrelease.audit.metrics import rate_limit_sleep
 from flowrelease.audit.redaction import RedactingLogFilter
 from flowrelease.engine.clock import SystemClock
 from flowrelease.engine.ports import AuditSink, Clock
@@ -35,9 +36,11 @@ from flowrelease.genesys.wakeups import ReleaseWakeups
 from flowrelease.gitops import GitArtifactStore
 from flowrelease.k8s.config import OperatorConfig
 from flowrelease.k8s.engine_cache import EngineCache
+from flowrelease.k8s.flow_claims import ClaimIndex, IndexedFlowClaims
 from flowrelease.k8s.kube_api import KubeApi
 from flowrelease.k8s.log_levels import RequeueLogFilter
-from flowrelease.k8s.parked_waits import ParkedWaits
+from flowrelease.k8s.request_budget import RequestBudget
+from flowrelease.k8s.slots import PrioritySlots
 from flowrelease.k8s.status_first import StatusFirstArtifactStore, StatusFirstFlowApi
 from flowrelease.k8s.status_store import KubeStatusStore
 
@@ -73,10 +76,14 @@ class Runtime:
     metrics: ReleaseMetrics
     redactor: SecretRedactor
     clock: Clock
-    concurrency: asyncio.Semaphore
+    slots: PrioritySlots
+    """--max-concurrent, work in flight first."""
+    budget: RequestBudget = field(default_factory=RequestBudget)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    claims_index: ClaimIndex | None = None
+    """kopf's index of which FlowReleases claim which flow (set when kopf hands it to a handler)."""
     wakeups: ReleaseWakeups = field(default_factory=ReleaseWakeups)
-    parked: ParkedWaits = field(default_factory=ParkedWaits)
+    """Flow events for a release; the scheduler's `wake` is its `forward` (handlers.startup)."""
     notifications: list[FlowNotifications] = field(default_factory=list)
     _log_filters: list[tuple[logging.Handler, logging.Filter]] = field(default_factory=list)
     _metrics_server: tuple[WSGIServer, threading.Thread] | None = None
@@ -120,12 +127,20 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
     wakeups = ReleaseWakeups()
     channels: list[FlowNotifications] = []
 
+    runtime: Runtime | None = None
+    # With --peering kopf runs the passes and a delayed kopf handler cannot be woken early, so an event
+    # could not end a wait: the engine polls on its regular schedule there (as with --no-notifications).
+    notified = config.notifications and config.peering is None
+
+    def claims() -> ClaimIndex | None:
+        return runtime.claims_index if runtime is not None else None
+
     def on_state(state: NotificationState) -> None:
         metrics.observe_notifications(state.live, unavailable=state.unavailable)
 
-    def build_engine(client: GenesysClient) -> ReleaseReconciler:
+    def build_engine(client: GenesysClient, org: str) -> ReleaseReconciler:
         hints = None
-        if config.notifications:
+        if notified:
             channel = FlowNotifications(client.transport, on_state=on_state)
             channels.append(channel)
             hints = wakeups.hints_for(channel)
@@ -137,6 +152,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
             artifacts=artifacts,
             drift_interval=config.drift_seconds or DEFAULT_DRIFT_INTERVAL,
             hints=hints,
+            flow_claims=IndexedFlowClaims(claims, org),
         )
 
     runtime = Runtime(
@@ -145,7 +161,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
         http=http,
         engines=EngineCache(
             http,
-            RateLimiterRegistry(config.genesys_rate_limit),
+            RateLimiterRegistry(config.genesys_rate_limit, sleep=rate_limit_sleep(metrics)),
             build_engine,
             on_response=metrics.observe_genesys_response,
         ),
@@ -154,7 +170,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
         metrics=metrics,
         redactor=redactor,
         clock=clock,
-        concurrency=asyncio.Semaphore(config.max_concurrent),
+        slots=PrioritySlots(config.max_concurrent),
         wakeups=wakeups,
         notifications=channels,
     )

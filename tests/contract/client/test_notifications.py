@@ -313,6 +313,27 @@ async def test_a_release_wakeup_returns_early_on_its_event_and_is_kept_when_no_o
     assert await wakeups.wait("cc/billing", 1.0) is False, "unwatched: its events wake it no more"
 
 
+async def test_with_a_forward_a_flow_event_goes_to_the_shell_and_nothing_is_kept_to_wait_on(rig: Rig) -> None:
+    # The operator's scheduler schedules its own passes: its `wake(key)` is the forward.
+    client = rig.client()
+    forwarded: list[str] = []
+    arrived = asyncio.Event()
+
+    def wake(release: str) -> bool:
+        forwarded.append(release)
+        arrived.set()
+        return True
+
+    wakeups = ReleaseWakeups(forward=wake)
+    hints = wakeups.hints_for(rig.notifications(client))
+    flow_id = rig.emulator.flow_id("Support IVR")
+    assert await hints.watch("cc/support", flow_id)
+    await client.publish_version(flow_id, "3.0")
+    await asyncio.wait_for(arrived.wait(), WAIT)
+    assert set(forwarded) == {"cc/support"}
+    assert await wakeups.wait("cc/support", 0.0) is False, "forwarded wake-ups are not also kept"
+
+
 async def test_a_channel_holding_fewer_topics_than_documented_is_learned_from_its_400(rig: Rig) -> None:
     await rig.knobs(topic_limit=3)
     notifications = rig.notifications()  # believes the documented 1,000
