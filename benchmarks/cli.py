@@ -1,5 +1,6 @@
-"""`python -m benchmarks [--quick] [--scenario single|fleet|operator|startup|image] [--json PATH]`: run,
-print, save."""
+"""`python -m benchmarks [--quick] [--scenario single|dropped|import|fleet|operator|startup|image]
+[--json PATH]`: run, print, save. `dropped` is the single promotion again with a fraction of the notification
+events dropped; `import` is the source mode (an Architect import job) at the same durations."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from benchmarks.markdown import operator_comparison_markdown, render_markdown
 from benchmarks.settings import FULL, QUICK, Settings
 from benchmarks.table import render
 
-SCENARIOS = ("single", "fleet", "operator", "startup", "image")
+SCENARIOS = ("single", "dropped", "import", "fleet", "operator", "startup", "image")
 DEFAULT_JSON = Path(__file__).parent / "results" / "latest.json"
 
 
@@ -134,12 +135,23 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_scenario(name: str, settings: Settings, console: Console) -> dict[str, Any]:
     # Imported here so `--scenario startup` never pays for the engine and emulator imports.
-    if name == "single":
+    if name in ("single", "dropped"):
         from benchmarks.scenarios.single import run_single
 
         return asyncio.run(
             run_single(
                 publish_seconds=settings.publish_seconds,
+                repetitions=settings.single_repetitions,
+                drop_fraction=settings.dropped_fraction if name == "dropped" else 0.0,
+                log=console.log,
+            )
+        )
+    if name == "import":
+        from benchmarks.scenarios.source_import import run_source_import
+
+        return asyncio.run(
+            run_source_import(
+                import_seconds=settings.publish_seconds,
                 repetitions=settings.single_repetitions,
                 log=console.log,
             )

@@ -16,6 +16,7 @@ import httpx
 from benchmarks.processes import flowrelease_executable
 from benchmarks.request_log import LoggedCall, parse_request_log
 from flowrelease.emulator.control import AsyncEmulatorControl, ControlCalls
+from flowrelease.emulator.notifications import control_calls as notification_calls
 
 START_TIMEOUT_SECONDS = 30.0
 
@@ -30,6 +31,21 @@ async def set_publish_seconds(base_url: str, seconds: float) -> None:
     rule = {"kind": "publish", "mode": "seconds", "seconds": seconds}
     async with AsyncEmulatorControl(base_url) as control:
         await control.call(ControlCalls.set_transition_mode("polls", polls=1, rules=[rule]))
+
+
+async def set_import_seconds(base_url: str, seconds: float) -> None:
+    """Architect import jobs finish `seconds` after their file is uploaded; other work on its first poll."""
+    rule = {"kind": "architect_job", "mode": "seconds", "seconds": seconds}
+    async with AsyncEmulatorControl(base_url) as control:
+        await control.call(ControlCalls.set_transition_mode("polls", polls=1, rules=[rule]))
+
+
+async def set_notification_knobs(base_url: str, *, drop_fraction: float, seed: int) -> None:
+    """The Notifications API's knobs from their defaults, dropping `drop_fraction` of events, which ones
+    chosen by `seed` (each repetition its own)."""
+    async with AsyncEmulatorControl(base_url) as control:
+        await control.call(ControlCalls.set_random_seed(seed))
+        await control.call(notification_calls.configure(reset=True, drop_fraction=drop_fraction))
 
 
 async def fetch_request_log(base_url: str, *, client_id: str = "") -> list[LoggedCall]:

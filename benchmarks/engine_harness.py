@@ -1,5 +1,6 @@
 """The engine as the shells run it: a ReleaseReconciler on the real GenesysClient over loopback HTTP,
-called, then slept `after` seconds, until the release settles.
+called, then slept `after` seconds (or less, when a v2.flows notification wakes the release), until the
+release settles.
 
 Ports the shells would fill with Kubernetes or files are filled with in-memory implementations here (a
 StatusStore that keeps the latest status, an AuditSink that counts), which is what the engine's own tests do.
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -21,7 +23,11 @@ from flowrelease.engine.outcome import OutcomeKind
 from flowrelease.engine.ports import AuditEvent, FlowApiError
 from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import GenesysClient, RateLimiterRegistry
+from flowrelease.genesys.notifications import FlowNotifications
 from flowrelease.genesys.ratelimit import DEFAULT_RATE_PER_MINUTE
+from flowrelease.genesys.wakeups import ReleaseWakeups
+
+WaitForRelease = Callable[[str, float], Awaitable[bool]]
 
 
 class MemoryStatusStore:
@@ -76,6 +82,18 @@ class EngineHarness:
     statuses: MemoryStatusStore
     audit: CountingAuditSink
     responses: ResponseCounter
+    notifications: FlowNotifications | None = None
+    """The client's notification channel, when the engine was built with `notifications=True`."""
+    wakeups: ReleaseWakeups | None = None
+
+    @property
+    def wait_for_release(self) -> WaitForRelease | None:
+        """What `drive_release` waits with: the releases' wake-ups, or None (plain sleep)."""
+        return self.wakeups.wait if self.wakeups is not None else None
+
+    async def aclose(self) -> None:
+        if self.notifications is not None:
+            await self.notifications.aclose()
 
 
 def build_engine(
@@ -85,8 +103,10 @@ def build_engine(
     client_id: str,
     client_secret: str,
     rate_per_minute: float = DEFAULT_RATE_PER_MINUTE,
+    notifications: bool = False,
 ) -> EngineHarness:
-    """`rate_per_minute` is the org's limit as the operator would configure it (Genesys default 300)."""
+    """`rate_per_minute` is the org's limit as the operator would configure it (Genesys default 300).
+    With `notifications`, the engine watches its flows through one channel, as both shells do by default."""
     responses = ResponseCounter()
     client = GenesysClient(
         http,
@@ -98,8 +118,16 @@ def build_engine(
     )
     statuses = MemoryStatusStore()
     audit = CountingAuditSink()
-    reconciler = ReleaseReconciler(flow_api=client, statuses=statuses, audit=audit, clock=SystemClock())
-    return EngineHarness(http, client, reconciler, statuses, audit, responses)
+    channel = FlowNotifications(client.transport) if notifications else None
+    wakeups = ReleaseWakeups() if channel is not None else None
+    reconciler = ReleaseReconciler(
+        flow_api=client,
+        statuses=statuses,
+        audit=audit,
+        clock=SystemClock(),
+        hints=wakeups.hints_for(channel) if wakeups is not None and channel is not None else None,
+    )
+    return EngineHarness(http, client, reconciler, statuses, audit, responses, channel, wakeups)
 
 
 @dataclass
@@ -132,6 +160,8 @@ async def drive_release(
     *,
     timeout_seconds: float = 900.0,
     gate: asyncio.Semaphore | None = None,
+    wait_for_release: WaitForRelease | None = None,
+    source_yaml: str | None = None,
 ) -> DriveResult:
     """Call reconcile, sleep `after`, repeat — like `flowrelease sync` — until Ready, Stalled or timeout.
 
@@ -139,6 +169,8 @@ async def drive_release(
     kept; it counts as surfaced only if the release never settles. Any other exception ends the release as
     `error`, as `flowrelease sync` does. `gate` bounds how many reconcile passes run at once across
     releases, as the operator's `--max-concurrent` does (a waiting release holds no slot).
+    `wait_for_release` (an `EngineHarness.wait_for_release`) replaces the sleep, as `flowrelease sync` does;
+    `source_yaml` is a mode-B release's Archy YAML (its ConfigMap key).
     """
     started = time.time()
     status = release.status or FlowReleaseStatus()
@@ -149,7 +181,9 @@ async def drive_release(
         passes += 1
         try:
             async with gate or contextlib.nullcontext():
-                outcome = await reconciler.reconcile(release, status, generation=release.metadata.generation)
+                outcome = await reconciler.reconcile(
+                    release, status, generation=release.metadata.generation, source_yaml=source_yaml
+                )
         except FlowApiError as error:
             errors.append(f"{type(error).__name__}: {error}")
             if time.time() - started > timeout_seconds:
@@ -202,4 +236,8 @@ async def drive_release(
                 message=outcome.message,
                 waiting_messages=waiting,
             )
-        await asyncio.sleep(outcome.after if outcome.after is not None else 1.0)
+        after = outcome.after if outcome.after is not None else 1.0
+        if wait_for_release is not None:
+            await wait_for_release(release.key, after)
+        else:
+            await asyncio.sleep(after)

@@ -39,9 +39,10 @@ async def drive_fleet(
     rate_per_minute: float,
     timeout_seconds: float,
     max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+    notifications: bool = False,
 ) -> dict[str, Any]:
     """Drive every release at once; at most `max_concurrent` reconcile passes run at a time (0: no bound,
-    with the HTTP pool's queue unbounded too)."""
+    with the HTTP pool's queue unbounded too). With `notifications`, all releases share one channel."""
     objects = [
         promotion_release(
             name=f"bench-{index:04d}", environment=base_url, flow_name=flow_name(index), version=TO_VERSION
@@ -57,21 +58,30 @@ async def drive_fleet(
             client_id=client_id,
             client_secret=client_secret,
             rate_per_minute=rate_per_minute,
+            notifications=notifications,
         )
         before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.time()
         results: list[DriveResult] = await asyncio.gather(
             *(
-                drive_release(engine.reconciler, release, timeout_seconds=timeout_seconds, gate=gate)
+                drive_release(
+                    engine.reconciler,
+                    release,
+                    timeout_seconds=timeout_seconds,
+                    gate=gate,
+                    wait_for_release=engine.wait_for_release,
+                )
                 for release in objects
             )
         )
         finished = time.time()
+        await engine.aclose()
         after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {
         "releases": releases,
         "max_concurrent": max_concurrent,
+        "notifications": notifications,
         "started_at": started,
         "finished_at": finished,
         "engine_cpu_seconds": cpu,
@@ -110,6 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_MAX_CONCURRENT,
         help="reconcile passes at once, like the operator's flag (0: no bound)",
     )
+    parser.add_argument(
+        "--notifications",
+        action="store_true",
+        help="share one v2.flows notification channel, as the shells do",
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     secret = os.environ.get(SECRET_ENV)
@@ -124,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             rate_per_minute=args.rate_limit,
             timeout_seconds=args.timeout,
             max_concurrent=args.max_concurrent,
+            notifications=args.notifications,
         )
     )
     args.out.write_text(json.dumps(report, indent=1))

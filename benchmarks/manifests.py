@@ -40,6 +40,53 @@ def promotion_release(
     )
 
 
+def source_release(*, name: str, environment: str, flow_name: str) -> FlowRelease:
+    """A minimal mode-B FlowRelease: import the Archy YAML of `archy_source(flow_name)` and publish it."""
+    manifest = promotion_manifest(name=name, environment=environment, flow_name=flow_name, version="")
+    spec = manifest["spec"]
+    assert isinstance(spec, dict)
+    del spec["version"]
+    spec["source"] = {"configMapRef": {"name": name, "key": "flow.yaml"}}
+    return FlowRelease.model_validate(manifest)
+
+
+def archy_source(flow_name: str) -> str:
+    """An inbound call flow for `flow_name`: one menu transferring to the bench org's Support queue."""
+    return f"""inboundCall:
+  name: {flow_name}
+  description: imported by the source-mode benchmark
+  division: Home
+  startUpRef: "/inboundCall/menus/menu[Main Menu_10]"
+  defaultLanguage: en-us
+  supportedLanguages:
+    en-us:
+      defaultLanguageSkill:
+        noValue: true
+  initialGreeting:
+    tts: Thank you for calling.
+  menus:
+    - menu:
+        name: Main Menu
+        refId: Main Menu_10
+        audio:
+          tts: Press 1 for support, 9 to hang up.
+        choices:
+          - menuTransferToAcd:
+              name: Support
+              dtmf: digit_1
+              globalDtmf: false
+              globalSpeechRecTerms: false
+              targetQueue:
+                lit:
+                  name: Support
+          - menuDisconnect:
+              name: Hang up
+              dtmf: digit_9
+              globalDtmf: false
+              globalSpeechRecTerms: false
+"""
+
+
 def write_sync_manifest(folder: Path) -> Path:
     """One manifest promoting the demo org's "Support IVR" to a checked-in version, for `flowrelease sync`."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from benchmarks.machine import machine_line
-from benchmarks.table import SINGLE_FIGURES, fmt, fmt_ratio, image_rows, operator_rows
+from benchmarks.table import SINGLE_FIGURES, fmt, fmt_ratio, image_rows, operator_rows, single_title
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 1) -> str:
@@ -21,6 +21,10 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     scenarios = results["scenarios"]
     if "single" in scenarios:
         parts.append(single_markdown(scenarios["single"]))
+    if "dropped" in scenarios:
+        parts.append(single_markdown(scenarios["dropped"]))
+    if "import" in scenarios:
+        parts.append(single_markdown(scenarios["import"]))
     if "fleet" in scenarios:
         parts.append(fleet_markdown(scenarios["fleet"]))
     if "operator" in scenarios:
@@ -45,13 +49,16 @@ def single_markdown(single: Mapping[str, Any]) -> str:
             rows.append(
                 ["", f"engine ÷ {baseline}", *(fmt_ratio(ratios.get(k)) for k, _, _ in SINGLE_FIGURES), ""]
             )
-    title = f"**Single promotion** — medians of {single['repetitions']} runs; ratios are engine ÷ baseline."
+    title = (
+        f"**{single_title(single)}** — medians of {single['repetitions']} runs; ratios are engine ÷ runner."
+    )
     return title + "\n\n" + _table(headers, rows, right_from=2)
 
 
 def fleet_markdown(fleet: Mapping[str, Any]) -> str:
     headers = [
         "releases",
+        "completion",
         "limit/min",
         "Ready",
         "releases/min",
@@ -70,6 +77,7 @@ def fleet_markdown(fleet: Mapping[str, Any]) -> str:
         rows.append(
             [
                 fmt(size["releases"]),
+                fmt(size.get("mode", "polled")),
                 fmt(size["rate_limit_per_minute"]),
                 fmt(size.get("ready")),
                 fmt(size.get("releases_per_minute"), 1),

@@ -61,6 +61,9 @@ class PublishTrace:
     """The first successful GET of the flow at or after completion: the moment the runner could know."""
     throttled: int
     """429 responses this client received."""
+    calls_to_result: int | None = None
+    """Requests from the publish POST (included) to the GET that saw the result (included): what knowing
+    the result cost, without the token and the lookups before it."""
 
     @property
     def notice_delay_seconds(self) -> float | None:
@@ -109,6 +112,49 @@ def publish_trace(
         completed_at=completed_at,
         noticed_at=noticed.at if noticed else None,
         throttled=sum(1 for call in mine if call.status == 429),
+        calls_to_result=None
+        if publish_at is None or noticed is None
+        else sum(1 for call in mine if publish_at <= call.at <= noticed.at),
+    )
+
+
+JOBS_PATH = "/api/v2/flows/jobs"
+
+
+def import_trace(
+    calls: Sequence[LoggedCall], *, client_id: str, flow_id: str, import_seconds: float
+) -> PublishTrace:
+    """A source-mode import as a `PublishTrace`: from the job's registration (`POST /api/v2/flows/jobs`)
+    to the first read of the job or the flow after it finished. The job's clock starts at the upload (a
+    few milliseconds after the POST; the presigned PUT carries no client id), so the delay is counted from
+    POST + `import_seconds`, a few milliseconds early: an upper bound."""
+    mine = [call for call in calls if call.client_id == client_id]
+    posted = [c for c in mine if c.method == "POST" and c.path == JOBS_PATH and c.status < 300]
+    posted_at = posted[0].at if posted else None
+    completed_at = None if posted_at is None else posted_at + import_seconds
+    reads = [
+        call
+        for call in mine
+        if posted_at is not None
+        and call.method == "GET"
+        and call.at > posted_at
+        and (call.path.startswith(f"{JOBS_PATH}/") or call.path == f"/api/v2/flows/{flow_id}")
+    ]
+    noticed = next(
+        (c for c in reads if completed_at is not None and c.at >= completed_at and c.status == 200), None
+    )
+    if noticed is not None:
+        reads = [call for call in reads if call.at <= noticed.at]
+    return PublishTrace(
+        api_calls=len(mine),
+        polls=len(reads),
+        publish_at=posted_at,
+        completed_at=completed_at,
+        noticed_at=noticed.at if noticed else None,
+        throttled=sum(1 for call in mine if call.status == 429),
+        calls_to_result=None
+        if posted_at is None or noticed is None
+        else sum(1 for call in mine if posted_at <= call.at <= noticed.at),
     )
 
 

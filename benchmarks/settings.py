@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Settings:
-    publish_seconds: tuple[float, ...] = (2.0, 10.0, 60.0)
-    """Single promotion: the emulator finishes each publish this many seconds after it starts."""
+    publish_seconds: tuple[float, ...] = (2.0, 7.0, 37.0, 60.0, 300.0)
+    """Single promotion: the emulator finishes each publish this many seconds after it starts (7 and 37 are
+    unaligned with every poll schedule)."""
     single_repetitions: int = 3
+    dropped_fraction: float = 0.3
+    """The `dropped` scenario: the fraction of notification events the emulator drops."""
     fleet_sizes: tuple[int, ...] = (100, 1000)
     fleet_publish_seconds: float = 2.0
     fleet_calls_per_minute_per_release: float = 3.0

@@ -34,6 +34,10 @@ def render(results: Mapping[str, Any], console: Console) -> None:
     scenarios = results["scenarios"]
     if "single" in scenarios:
         console.print(single_table(scenarios["single"]))
+    if "dropped" in scenarios:
+        console.print(single_table(scenarios["dropped"]))
+    if "import" in scenarios:
+        console.print(single_table(scenarios["import"]))
     if "fleet" in scenarios:
         console.print(fleet_table(scenarios["fleet"]))
     if "operator" in scenarios:
@@ -46,15 +50,23 @@ def render(results: Mapping[str, Any], console: Console) -> None:
 
 SINGLE_FIGURES: Sequence[tuple[str, str, int]] = (
     ("api_calls", "API calls", 0),
+    ("calls_to_result", "POST→result calls", 0),
     ("polls", "polls", 0),
     ("notice_delay_seconds", "notice delay s", 2),
     ("wall_seconds", "wall s", 2),
 )
 
 
+def single_title(single: Mapping[str, Any]) -> str:
+    if single.get("mode") == "source":
+        return "Source-mode import (publish takes = the Architect job takes)"
+    dropped = single.get("drop_fraction") or 0.0
+    return "Single promotion" + (f", {dropped:.0%} of notification events dropped" if dropped else "")
+
+
 def single_table(single: Mapping[str, Any]) -> Table:
     table = Table(
-        title=f"Single promotion — medians of {single['repetitions']} runs; ratios are engine ÷ baseline",
+        title=f"{single_title(single)} — medians of {single['repetitions']} runs; ratios are engine ÷ runner",
         title_justify="left",
     )
     table.add_column("publish takes")
@@ -90,6 +102,7 @@ def fleet_table(fleet: Mapping[str, Any]) -> Table:
     )
     columns = (
         ("releases", "releases"),
+        ("mode", "completion"),
         ("rate_limit_per_minute", "limit/min"),
         ("ready", "Ready"),
         ("releases_per_minute", "rel/min"),

@@ -33,22 +33,29 @@ from benchmarks.processes import measure_process
 from benchmarks.settings import Settings
 
 FLEET_CLIENT = BenchClient(id="bench-fleet", secret="bench-fleet-secret")
+POLLED = "polled"
+NOTIFIED = "notified"
 
 
 def run_fleet(settings: Settings, *, log: Callable[..., None] = print) -> dict[str, Any]:
+    """Each size twice under the same rate limit: polling only (today's engine, the baseline) and with
+    notifications (the shells' default), so calls per release and releases per minute compare in one run."""
     sizes = []
     for size in settings.fleet_sizes:
         limit = max(300, math.ceil(size * settings.fleet_calls_per_minute_per_release))
-        log(f"fleet of {size}: rate limit {limit}/min, publish {settings.fleet_publish_seconds:g} s")
-        sizes.append(
-            run_fleet_size(
+        for notifications in (False, True):
+            mode = NOTIFIED if notifications else POLLED
+            seconds = settings.fleet_publish_seconds
+            log(f"fleet of {size} ({mode}): rate limit {limit}/min, publish {seconds:g} s")
+            row = run_fleet_size(
                 releases=size,
                 rate_limit_per_minute=limit,
                 seed_flows=max(size, settings.fleet_seed_flows),
                 publish_seconds=settings.fleet_publish_seconds,
                 max_concurrent=settings.fleet_max_concurrent,
+                notifications=notifications,
             )
-        )
+            sizes.append({"mode": mode, **row})
     return {
         "publish_seconds": settings.fleet_publish_seconds,
         "max_concurrent": settings.fleet_max_concurrent,
@@ -57,7 +64,13 @@ def run_fleet(settings: Settings, *, log: Callable[..., None] = print) -> dict[s
 
 
 def run_fleet_size(
-    *, releases: int, rate_limit_per_minute: int, seed_flows: int, publish_seconds: float, max_concurrent: int
+    *,
+    releases: int,
+    rate_limit_per_minute: int,
+    seed_flows: int,
+    publish_seconds: float,
+    max_concurrent: int,
+    notifications: bool = False,
 ) -> dict[str, Any]:
     client = BenchClient(FLEET_CLIENT.id, FLEET_CLIENT.secret, rate_limit_per_minute)
     with (
@@ -82,6 +95,7 @@ def run_fleet_size(
             str(max_concurrent),
             "--out",
             str(report_file),
+            *(["--notifications"] if notifications else []),
         ]
         env = {**os.environ, SECRET_ENV: client.secret}
         process = measure_process(argv, env=env, cwd=Path.cwd(), timeout_seconds=1800.0)

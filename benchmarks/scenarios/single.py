@@ -1,6 +1,11 @@
-"""Single promotion: one release whose publish takes T seconds, run by the engine and by the two
-fixed-interval baselines, side by side against one in-process emulator (each on its own flow and OAuth
-client, so the request log attributes every call), repeated and summarised as medians and ratios."""
+"""Single promotion: one release whose publish takes T seconds, run by the engine woken by v2.flows
+notifications (the shells' default), by the engine polling only (`--no-notifications`, the engine before
+notifications) and by the two fixed-interval baselines, side by side against one in-process emulator (each on
+its own flow and OAuth client, so the request log attributes every call), repeated and summarised as medians
+and ratios (the notified engine ÷ every other runner).
+
+With `drop_fraction`, the emulator drops that fraction of events (seeded): the notified engine then learns
+of some completions only from its safety-net poll."""
 
 from __future__ import annotations
 
@@ -13,7 +18,12 @@ import httpx
 
 from benchmarks.baselines import CX_AS_CODE_15S, FLOWPUBLISHER_5S, BaselinePolicy, FixedIntervalPublisher
 from benchmarks.bench_org import TO_VERSION, BenchClient, bench_seed, flow_id, flow_name
-from benchmarks.emulator_access import fetch_request_log, reset_org, set_publish_seconds
+from benchmarks.emulator_access import (
+    fetch_request_log,
+    reset_org,
+    set_notification_knobs,
+    set_publish_seconds,
+)
 from benchmarks.engine_harness import build_engine, drive_release
 from benchmarks.figures import median, ratio
 from benchmarks.manifests import promotion_release
@@ -21,7 +31,8 @@ from benchmarks.request_log import LoggedCall, calls_by_route, publish_trace
 from flowrelease.emulator.server import EmulatorServer
 
 ENGINE = "engine"
-FIGURES = ("api_calls", "polls", "notice_delay_seconds", "wall_seconds")
+POLLED_ENGINE = "engine --no-notifications"
+FIGURES = ("api_calls", "calls_to_result", "polls", "notice_delay_seconds", "wall_seconds")
 
 
 @dataclass(frozen=True)
@@ -30,10 +41,12 @@ class Runner:
     client: BenchClient
     flow_index: int
     policy: BaselinePolicy | None = None
+    notifications: bool = False
 
 
 RUNNERS = (
-    Runner(ENGINE, BenchClient("bench-engine", "bench-engine-secret"), 0),
+    Runner(ENGINE, BenchClient("bench-engine", "bench-engine-secret"), 0, notifications=True),
+    Runner(POLLED_ENGINE, BenchClient("bench-engine-polled", "bench-engine-polled-secret"), 3),
     Runner(FLOWPUBLISHER_5S.name, BenchClient("bench-poll-5s", "bench-poll-5s-secret"), 1, FLOWPUBLISHER_5S),
     Runner(CX_AS_CODE_15S.name, BenchClient("bench-poll-15s", "bench-poll-15s-secret"), 2, CX_AS_CODE_15S),
 )
@@ -45,7 +58,11 @@ def notice_target_seconds(publish_seconds: float) -> float:
 
 
 async def run_single(
-    *, publish_seconds: Sequence[float], repetitions: int, log: Callable[..., None] = print
+    *,
+    publish_seconds: Sequence[float],
+    repetitions: int,
+    drop_fraction: float = 0.0,
+    log: Callable[..., None] = print,
 ) -> dict[str, Any]:
     seed = bench_seed(flows=len(RUNNERS), clients=[runner.client for runner in RUNNERS])
     cases = []
@@ -53,15 +70,24 @@ async def run_single(
         for seconds in publish_seconds:
             samples: dict[str, list[dict[str, Any]]] = {runner.name: [] for runner in RUNNERS}
             for repetition in range(repetitions):
-                log(f"single: publish {seconds:g} s, repetition {repetition + 1}/{repetitions}")
+                dropped = f", {drop_fraction:.0%} of events dropped" if drop_fraction else ""
+                log(f"single: publish {seconds:g} s{dropped}, repetition {repetition + 1}/{repetitions}")
                 await reset_org(server.base_url, seed)
                 await set_publish_seconds(server.base_url, seconds)
+                await set_notification_knobs(
+                    server.base_url, drop_fraction=drop_fraction, seed=repetition + 1
+                )
                 walls = await asyncio.gather(*(_run(runner, server.base_url) for runner in RUNNERS))
                 calls = await fetch_request_log(server.base_url)
                 for runner, (wall, error) in zip(RUNNERS, walls, strict=True):
                     samples[runner.name].append(_sample(runner, calls, seconds, wall, error))
-            cases.append(_case(seconds, samples))
-    return {"repetitions": repetitions, "runners": [runner.name for runner in RUNNERS], "cases": cases}
+            cases.append(summarise_case(seconds, samples))
+    return {
+        "repetitions": repetitions,
+        "drop_fraction": drop_fraction,
+        "runners": [runner.name for runner in RUNNERS],
+        "cases": cases,
+    }
 
 
 async def _run(runner: Runner, base_url: str) -> tuple[float | None, str]:
@@ -85,7 +111,11 @@ async def _publish(runner: Runner, base_url: str) -> tuple[float | None, str]:
             run = await publisher.publish(flow_id(runner.flow_index), TO_VERSION)
             return run.wall_seconds, run.error
         engine = build_engine(
-            http, base_url=base_url, client_id=runner.client.id, client_secret=runner.client.secret
+            http,
+            base_url=base_url,
+            client_id=runner.client.id,
+            client_secret=runner.client.secret,
+            notifications=runner.notifications,
         )
         release = promotion_release(
             name="bench-single",
@@ -93,7 +123,10 @@ async def _publish(runner: Runner, base_url: str) -> tuple[float | None, str]:
             flow_name=flow_name(runner.flow_index),
             version=TO_VERSION,
         )
-        result = await drive_release(engine.reconciler, release)
+        try:
+            result = await drive_release(engine.reconciler, release, wait_for_release=engine.wait_for_release)
+        finally:
+            await engine.aclose()
         if not result.ready:
             return None, f"{result.kind} in {result.phase}: {result.message or result.error}"
         return result.seconds, ""
@@ -107,6 +140,7 @@ def _sample(
     )
     return {
         "api_calls": trace.api_calls,
+        "calls_to_result": trace.calls_to_result,
         "polls": trace.polls,
         "notice_delay_seconds": trace.notice_delay_seconds,
         "wall_seconds": wall,
@@ -117,7 +151,8 @@ def _sample(
     }
 
 
-def _case(seconds: float, samples: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def summarise_case(seconds: float, samples: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Medians per runner and the ratios of the notified engine to every other runner."""
     runners: dict[str, dict[str, Any]] = {}
     for name, runs in samples.items():
         ok = [run for run in runs if run["succeeded"]]

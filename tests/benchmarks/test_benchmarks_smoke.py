@@ -14,6 +14,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 TITLES = {
     "single": "Single promotion",
+    "dropped": "Single promotion, 30% of notification events dropped",
+    "import": "Source-mode import (publish takes = the Architect job takes)",
     "fleet": "Fleet",
     "operator": "Operator",
     "startup": "Startup",
@@ -56,30 +58,61 @@ def test_single_promotion_is_measured_for_the_engine_and_both_baselines(tmp_path
 
     (case,) = single["cases"]
     assert case["publish_seconds"] == 1.0
-    assert set(case["runners"]) == {"engine", "poll-5s", "poll-15s"}
+    assert set(case["runners"]) == {"engine", "engine --no-notifications", "poll-5s", "poll-15s"}
     for name, runner in case["runners"].items():
         assert runner["succeeded"] == runner["runs"] == 1, (name, runner["samples"])
         assert runner["api_calls"] >= 3, name  # token, publish, at least one poll
+        assert runner["calls_to_result"] >= 2, name  # the publish and the read that saw it finished
         assert runner["polls"] >= 1, name
         assert runner["notice_delay_seconds"] is not None, name
         assert runner["wall_seconds"] > 0, name
-    assert set(case["ratios"]) == {"poll-5s", "poll-15s"}
+    assert set(case["ratios"]) == {"engine --no-notifications", "poll-5s", "poll-15s"}
     assert all(value is not None for ratios in case["ratios"].values() for value in ratios.values())
+    (sample,) = case["runners"]["engine"]["samples"]
+    assert any("notifications" in route for route in sample["calls_by_route"]), "the engine subscribed"
+
+
+@pytest.mark.timeout(90)
+def test_dropped_events_still_converge_through_the_safety_net(tmp_path: Path) -> None:
+    dropped = run_benchmark("dropped", tmp_path)
+
+    assert dropped["drop_fraction"] == 0.3
+    (case,) = dropped["cases"]
+    for name, runner in case["runners"].items():
+        assert runner["succeeded"] == runner["runs"] == 1, (name, runner["samples"])
+
+
+@pytest.mark.timeout(90)
+def test_source_imports_are_measured_for_both_engines_and_both_import_loops(tmp_path: Path) -> None:
+    imported = run_benchmark("import", tmp_path)
+
+    assert imported["mode"] == "source"
+    (case,) = imported["cases"]
+    assert set(case["runners"]) == {"engine", "engine --no-notifications", "import-5s", "import-15s"}
+    for name, runner in case["runners"].items():
+        assert runner["succeeded"] == runner["runs"] == 1, (name, runner["samples"])
+        assert runner["calls_to_result"] >= 2, name  # the job's POST and the read that saw it finished
+        assert runner["notice_delay_seconds"] is not None, name
+    (sample,) = case["runners"]["engine"]["samples"]
+    assert sample["calls_by_route"].get("POST /api/v2/flows/jobs") == 1, "imported once"
 
 
 @pytest.mark.timeout(90)
 def test_fleet_drives_every_release_to_ready_and_reports_cost(tmp_path: Path) -> None:
     fleet = run_benchmark("fleet", tmp_path)
 
-    (size,) = fleet["sizes"]
-    assert "error" not in size, size.get("error")
-    assert size["releases"] == 5
-    assert size["ready"] == 5, size["not_ready"]
-    assert size["http_429_surfaced"] == 0
-    assert size["api_calls"] >= 5 * 3
-    assert size["time_to_ready_p50_seconds"] <= size["time_to_ready_p95_seconds"]
-    assert size["engine_cpu_seconds_per_release"] > 0
-    assert size["engine_peak_rss_mib"] > 10
+    assert [size["mode"] for size in fleet["sizes"]] == ["polled", "notified"]
+    for size in fleet["sizes"]:
+        assert "error" not in size, size.get("error")
+        assert size["releases"] == 5
+        assert size["ready"] == 5, size["not_ready"]
+        assert size["http_429_surfaced"] == 0
+        assert size["api_calls"] >= 5 * 3
+        assert size["time_to_ready_p50_seconds"] <= size["time_to_ready_p95_seconds"]
+        assert size["engine_cpu_seconds_per_release"] > 0
+        assert size["engine_peak_rss_mib"] > 10
+    notified = fleet["sizes"][1]["engine_calls_by_route"]
+    assert notified["POST /api/v2/notifications/channels"] == 1, "one channel shared by the fleet"
 
 
 @pytest.mark.kube

@@ -122,6 +122,22 @@ def cluster(kube_cluster: KubeCluster, flowrelease_crd: str, kube_namespace: str
     view.close()
 
 
+WORK_SECONDS = 0.3
+
+
+@pytest.fixture(autouse=True)
+def work_finishes_by_time(request: pytest.FixtureRequest) -> None:
+    """Publishes, check-ins and imports finish WORK_SECONDS after they start, as in a real org. (On the ideal
+    profile they would finish only when a read looks, which an operator woken by notifications does not do
+    until its safety-net poll.) A test may set its own transitions."""
+    if "emulator" not in request.fixturenames:
+        return
+    emulator: EmulatorHandle = request.getfixturevalue("emulator")
+    rules = [{"kind": kind, "mode": "seconds", "seconds": WORK_SECONDS} for kind in ("publish", "checkin")]
+    rules.append({"kind": "architect_job", "mode": "seconds", "seconds": WORK_SECONDS})
+    emulator.control.set_transition_mode("polls", polls=1, rules=rules)
+
+
 @pytest.fixture
 def genesys_client(emulator: EmulatorHandle) -> GenesysClientCreds:
     """A fresh OAuth client in the emulated org with a random secret, so a leak is unmistakable."""

@@ -41,6 +41,9 @@ class ClusterAtPublish(GenesysClient):
 async def test_the_intent_is_in_the_cluster_when_the_publish_leaves_and_a_run_writes_once_more(
     cluster: Cluster, emulator: EmulatorHandle
 ) -> None:
+    # Each run follows the last at once, without the engine's wait: work finishes on the first look (the
+    # ideal transitions), not by time as the e2e default has it, so every run sees something new.
+    emulator.control.set_transition_mode("polls", polls=1)
     cluster.apply(release_manifest("intent", environment=emulator.base_url, version="3.0"))
     obj = cluster.release("intent")
     api = await KubeApi.connect(kubeconfig=str(cluster.kube.kubeconfig))

@@ -19,6 +19,8 @@
     flowrelease_releases_by_phase{phase}                     releases this operator last saw in each phase
     flowrelease_release_phase_age_max_seconds{phase}         how long the longest-waiting one has been there
     flowrelease_genesys_rate_limit_wait_seconds              client-side waits for a rate-limit slot
+    flowrelease_notifications_live                           1 while flow notifications arrive, else 0
+    flowrelease_notification_fallbacks_total                 times notifications became unavailable (poll)
 
 `MetricsAuditSink` derives the step, validation, rollback, verdict, time-to-Ready and phase metrics from
 AuditEvents — from their typed `milestone` (and `rollback_route`/`route_result`), never from step names; the
@@ -188,6 +190,22 @@ class ReleaseMetrics:
         )
         self.phases = ReleasePhases(monotonic)
         self.registry.register(self.phases)
+        self.notifications_live = Gauge(
+            "flowrelease_notifications_live",
+            "1 while v2.flows notifications arrive for the OAuth clients in use, 0 while releases only poll.",
+            registry=self.registry,
+        )
+        self.notification_fallbacks = Counter(
+            "flowrelease_notification_fallbacks",
+            "Times flow notifications became unavailable and releases fell back to polling.",
+            registry=self.registry,
+        )
+
+    def observe_notifications(self, live: bool, *, unavailable: bool) -> None:
+        """A `FlowNotifications` state change (its `on_state`)."""
+        self.notifications_live.set(1 if live else 0)
+        if unavailable:
+            self.notification_fallbacks.inc()
 
     def observe_step(self, event: AuditEvent) -> None:
         self.step_seconds.labels(event.action, event.outcome).observe(max(event.latency_ms, 0.0) / 1000.0)

@@ -12,6 +12,7 @@ from flowrelease.emulator import control_plane
 from flowrelease.emulator.behaviour import DEFAULT_PROFILE
 from flowrelease.emulator.clock import Clock
 from flowrelease.emulator.gateway import Gateway
+from flowrelease.emulator.notifications import routes as notifications
 from flowrelease.emulator.routes import actions, analytics, dependencies, flows, jobs, oauth, organization
 from flowrelease.emulator.runtime import EmulatorRuntime
 from flowrelease.emulator.wire import ApiError, JsonObject, error_response
@@ -62,6 +63,7 @@ def create_app(
             *flows.ROUTES,
             *dependencies.ROUTES,
             *analytics.ROUTES,
+            *notifications.ROUTES,
             *jobs.UNAUTHENTICATED_ROUTES,
             *control_plane.ROUTES,
         ],

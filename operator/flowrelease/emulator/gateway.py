@@ -1,5 +1,6 @@
 """The gateway every request passes before a route: correlation id, fault rules, bearer auth, rate limit,
-request log and (only when the `rateLimitHeaders` knob asks) the `inin-ratelimit-*` headers.
+request log and (only when the `rateLimitHeaders` knob asks) the `inin-ratelimit-*` headers; after each
+request the notification hub sends the events of whatever changed. WebSockets pass straight through.
 
 Order, as a request meets them: async work due by time is settled; a matching HTTP fault rule adds latency
 and/or answers with its status; `/api/…` requests need a live bearer token (401 otherwise) and a token from
@@ -65,6 +66,7 @@ class Gateway:
 
         if path.startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send_with_headers)
+            runtime.notifications.after_request()
             return
 
         try:
@@ -78,6 +80,7 @@ class Gateway:
         except ApiError as error:
             await error_response(error, correlation_id)(scope, receive, send_with_headers)
         finally:
+            runtime.notifications.after_request()
             runtime.log.record(
                 LoggedRequest(
                     method=scope["method"],

@@ -1,4 +1,5 @@
-"""One running emulator: the org, its jobs, tokens, rate limiter and request log, behind one reset.
+"""One running emulator: the org, its jobs, tokens, rate limiter, request log and notification channels,
+behind one reset.
 
 Routes and the control plane reach it through `runtime_of(request)`; nothing is module-global, so several
 emulators can run in one process. The runtime remembers what outlives a reset: the start-up seed, the
@@ -15,6 +16,7 @@ from flowrelease.emulator.auth import TokenStore
 from flowrelease.emulator.behaviour import DEFAULT_PROFILE, profile_behaviour
 from flowrelease.emulator.clock import Clock, OffsetClock
 from flowrelease.emulator.jobs import JobBook
+from flowrelease.emulator.notifications.hub import NotificationHub
 from flowrelease.emulator.ratelimit import RateLimiter
 from flowrelease.emulator.requestlog import RequestLog
 from flowrelease.emulator.seeding import apply_seed
@@ -36,6 +38,7 @@ class EmulatorRuntime:
         self.log = RequestLog()
         self.org = Org(self.clock)
         self.jobs = JobBook(self.org)
+        self.notifications = NotificationHub(self)
         self.reset()
 
     def reset(
@@ -51,6 +54,7 @@ class EmulatorRuntime:
         self.tokens.clear()
         self.limiter.clear()
         self.log.clear()
+        self.notifications.reset(self.random_seed)
         if empty:
             seed = {"clients": copy.deepcopy(self.initial_seed.get("clients", []))}
         apply_seed(self.org, copy.deepcopy(self.initial_seed if seed is None else seed))
@@ -59,6 +63,7 @@ class EmulatorRuntime:
         """Seed every random choice now and after every reset."""
         self.random_seed = random_seed
         self.org.reseed(random_seed)
+        self.notifications.reseed(random_seed)
 
     def settle(self) -> None:
         """Complete every piece of async work whose time has come, then draw the traffic up to now."""

@@ -42,6 +42,7 @@ from flowrelease.engine.status_folding import Folder, condition, timestamp
 from flowrelease.engine.step_fold import Folded
 
 Save = Callable[[FlowReleaseStatus], Awaitable[None]]
+Watch = Callable[[str], Awaitable[None]]
 REFUSALS = (InvalidRequest, Conflict, NotFound)
 """What Genesys answers when it will not do a side effect: recorded for the planner, never retried blindly."""
 
@@ -67,6 +68,13 @@ class Effects:
     """Runs the external checks of verify stages (None: a check fails saying it cannot run)."""
     unlocked: bool = False
     """A lock was broken in this pass: a lock still shown after it (a lagging read) is waited out."""
+    watch: Watch | None = None
+    """Called with the flow id after an intent is saved and before its POST: notifications about the flow
+    must be subscribed before Genesys can finish the work (`CompletionHints.watch`)."""
+
+    async def _watch(self, flow_id: str) -> None:
+        if self.watch is not None:
+            await self.watch(flow_id)
 
     async def run(self, step: S.Step, status: FlowReleaseStatus, observation: S.Observation) -> Folded:
         flow = observation.flow
@@ -85,10 +93,12 @@ class Effects:
                     prior_operation=snapshot(_need(flow).current_operation),
                 )
                 await self.save(intended)
+                await self._watch(_need(flow).id)
                 posted = await self._post_publish(intended, _need(flow).id)
                 events = (ReleaseEvent("Normal", "Publishing", f"Publishing version {step.version}"),)
                 return _with_events(posted, events)
             case S.ResendOperation():
+                await self._watch(_need(flow).id)
                 return await self._resend(status, _need(flow))
             case S.StartImport():
                 return await self._import(step, status, flow)
@@ -105,6 +115,7 @@ class Effects:
                     prior_published=current.published_version or "",
                 )
                 await self.save(intended)
+                await self._watch(current.id)
                 return await self._post_publish(intended, current.id)
             case S.StartRestore():
                 return await self._restore(step, status, _need(flow))
@@ -117,6 +128,7 @@ class Effects:
                     prior_checked_in=current.checked_in_version or "",
                 )
                 await self.save(intended)
+                await self._watch(current.id)
                 return await self._post_checkin(intended, current.id)
             case S.StartExportJob():
                 return await self._start_export(step.version, status, _need(flow))
@@ -297,6 +309,8 @@ class Effects:
             prior_operation=snapshot(flow.current_operation) if flow is not None else None,
         )
         await self.save(intended)
+        if flow is not None:  # a new flow has no id, hence no topic, until the job creates it
+            await self._watch(flow.id)
         uploaded = await self._register_and_upload(intended, step.source.text)
         job_id = uploaded.operation.id if uploaded.operation else ""
         event = ReleaseEvent(
@@ -331,6 +345,7 @@ class Effects:
             prior_published=flow.published_version or "",
         )
         await self.save(intended)
+        await self._watch(flow.id)
         try:
             uploaded = await self._register_and_upload(intended, yaml_text)
         except REFUSALS as refusal:

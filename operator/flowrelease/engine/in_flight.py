@@ -78,6 +78,7 @@ def _unseen(situation: Situation, op: OperationRecord, what: str, reason: str, i
                 f"{what}: Genesys acknowledged it; not visible on the flow yet (looking for up to {grace:g}s "
                 f"after the acknowledgement, timeout {situation.timeout:g}s)",
                 until=situation.later(op.posted_at, grace),
+                regular=True,
             )
         return ignored
     if situation.since(op.started_at) < grace:
@@ -87,6 +88,7 @@ def _unseen(situation: Situation, op: OperationRecord, what: str, reason: str, i
             reason,
             f"{what}: recorded, not acknowledged; looking for it on the flow for {grace:g}s before {again}",
             until=situation.later(op.started_at, grace),
+            regular=True,
         )
     if op.kind in ROLLBACK_KINDS and isinstance(ignored, S.LeaveRoute):
         return S.LeaveRoute(

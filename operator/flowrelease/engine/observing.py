@@ -2,7 +2,8 @@
 whether another release owns the flow.
 
 Every pass starts from what Genesys says now (DESIGN §2 "Observe first"). Reads are safe to repeat; a job
-that no longer exists reads as None, a validate service that is unavailable as `ServiceUnavailable`.
+that no longer exists reads as None, a validate service that is unavailable as `ServiceUnavailable`. While an
+import's job is still running, the job is the only read (`job_answers`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ async def observe(
 ) -> Observation:
     job = await _operation_job(api, status)
     recorded = await _recorded_job(api, status)
+    if job_answers(status, job):
+        return Observation(flow=None, source=source, job=job, recorded_job=recorded, can_export=can_export)
     flow = await observe_flow(api, spec, status)
     if flow is None and job is not None and job.status == "Success" and job.flow_id:
         flow = await get_flow(api, job.flow_id)
@@ -43,6 +46,17 @@ async def observe(
     return Observation(
         flow=flow, source=source, job=job, recorded_job=recorded, can_export=can_export, flow_owner=owner
     )
+
+
+def job_answers(status: FlowReleaseStatus, job: JobState | None) -> bool:
+    """An import whose Architect job got its file and is still running, or failed: the job alone decides
+    the next step (`in_flight._import`), so the flow is not read (one request per poll instead of two).
+    A job still `Registered` without an acknowledged upload may be imported again, which needs the flow.
+    PURE."""
+    op = status.operation
+    if op is None or op.kind != "import" or job is None:
+        return False
+    return job.status in ("Started", "Failure") or (job.status == "Registered" and bool(op.posted_at))
 
 
 async def _operation_job(api: FlowApi, status: FlowReleaseStatus) -> JobState | None:

@@ -42,7 +42,7 @@ from flowrelease.engine.flow_ownership import flow_conflict_message
 from flowrelease.engine.in_flight import resume
 from flowrelease.engine.judgement import check_job, identity_mismatch, summarize_job
 from flowrelease.engine.locks import attempt_started, attempt_started_at, lock_step
-from flowrelease.engine.poll_schedule import PollSchedule
+from flowrelease.engine.poll_schedule import PUSHED_POLL, PollSchedule
 from flowrelease.engine.ports import JobState, ServiceUnavailable
 from flowrelease.engine.rollback_routes import plan_rollback, rollback_step
 from flowrelease.engine.situation import Situation
@@ -88,8 +88,10 @@ def plan(
     generation: int,
     requested_at: str = "",
     poll: PollSchedule | None = None,
+    pushed_poll: PollSchedule | None = None,
 ) -> Step:
-    """The next step for this release. Pure."""
+    """The next step for this release. Pure. `pushed_poll` is the safety-net schedule while notifications
+    are live for the flow (default `PUSHED_POLL`)."""
     schedule = poll or PollSchedule()
     if spec.suspend:
         return Suspend()
@@ -104,7 +106,7 @@ def plan(
     fresh = _fresh_reason(spec, status, observation, generation, requested_at)
     if status.phase in SETTLED_FAILURES and not fresh:
         return _stay_stalled(status)
-    situation = Situation(spec, status, observation, now, schedule)
+    situation = Situation(spec, status, observation, now, schedule, pushed_poll or PUSHED_POLL)
     if status.operation is not None:
         return resume(situation, status.operation)
     if status.phase is Phase.ROLLING_BACK:

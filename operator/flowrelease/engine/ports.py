@@ -433,6 +433,32 @@ class AuditSink(Protocol):
     def emit(self, event: AuditEvent) -> None: ...
 
 
+@dataclass(frozen=True)
+class Pushed:
+    """What flow notifications say about a flow right now (`CompletionHints.pushed`)."""
+
+    live: bool
+    """Events about the flow arrive: its `v2.flows.{id}` topic is subscribed on a connected socket."""
+    noticed_seconds_ago: float | None = None
+    """Seconds since the last event worth a look arrived about the flow; None when none did."""
+
+
+class CompletionHints(Protocol):
+    """Optional: Genesys telling a release early that something finished on its flow (notifications).
+
+    An event is a hint, never a fact the engine decides on: it only changes how soon the engine reads the
+    flow again. The engine `watch`es a flow before a POST whose completion it will wait for, `unwatch`es it
+    once nothing is in flight, and reads `pushed` to pick its polling cadence. Implementations never raise:
+    `watch` answers False when events will not come (the engine then polls as before). Waking the release
+    when an event arrives is the shell's job (it waits on the release instead of sleeping `after`)."""
+
+    async def watch(self, release: str, flow_id: str) -> bool: ...
+
+    def unwatch(self, release: str, flow_id: str) -> None: ...
+
+    def pushed(self, flow_id: str) -> Pushed: ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """Timezone-aware UTC now."""

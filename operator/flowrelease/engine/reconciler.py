@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
@@ -28,15 +29,17 @@ from flowrelease.engine.error_fold import fold_error
 from flowrelease.engine.observing import observe
 from flowrelease.engine.outcome import Outcome, OutcomeKind, ReleaseEvent
 from flowrelease.engine.planner import plan
-from flowrelease.engine.poll_schedule import PollSchedule
+from flowrelease.engine.poll_schedule import PUSHED_POLL, PollSchedule
 from flowrelease.engine.ports import (
     ArtifactStore,
     AuditEvent,
     AuditSink,
     Clock,
+    CompletionHints,
     FlowApi,
     FlowApiError,
     FlowClaims,
+    Pushed,
     StatusStore,
     Transient,
 )
@@ -45,6 +48,15 @@ from flowrelease.engine.step_fold import FoldContext, Folded, fold_step
 
 DEFAULT_DRIFT_INTERVAL = 300.0
 MAX_STEPS_PER_PASS = 64
+POSTING_STEPS = (
+    S.StartPublish,
+    S.ResendOperation,
+    S.StartRollbackPublish,
+    S.StartCheckin,
+    S.StartImport,
+    S.StartReimport,
+)
+"""Side effects that start asynchronous work in Genesys, whose end notifications report."""
 
 
 class ReleaseReconciler:
@@ -61,6 +73,8 @@ class ReleaseReconciler:
         poll: PollSchedule | None = None,
         drift_interval: float = DEFAULT_DRIFT_INTERVAL,
         rng: random.Random | None = None,
+        hints: CompletionHints | None = None,
+        pushed_poll: PollSchedule | None = None,
         flow_claims: FlowClaims | None = None,
     ) -> None:
         self.flow_api = flow_api
@@ -69,6 +83,10 @@ class ReleaseReconciler:
         self.clock = clock
         self.artifacts = artifacts
         self.poll = poll or PollSchedule()
+        self.hints = hints
+        self.pushed_poll = pushed_poll or PUSHED_POLL
+        self.watched: dict[str, str] = {}
+        """Per release key: the flow whose notifications it watches while something is in flight."""
         self.drift_interval = drift_interval
         self.rng = rng or random.Random()
         self.flow_claims = flow_claims
@@ -103,6 +121,11 @@ class ReleaseReconciler:
             self, release, status, generation, requested_at, git_credentials or {}, source_yaml, checks
         )
         return await run.run()
+
+    def pushed(self, key: str) -> bool:
+        """Whether notifications are live for the flow release `key` waits on (an event will wake it)."""
+        flow_id = self.watched.get(key)
+        return flow_id is not None and self.hints is not None and self.hints.pushed(flow_id).live
 
     def count_poll(self, key: str, polled: str) -> int:
         previous, count = self.poll_counts.get(key, ("", 0))
@@ -140,6 +163,7 @@ class _Pass:
             save=self._save,
             artifacts=engine.artifacts,
             git_credentials=git_credentials,
+            watch=self._watch if engine.hints is not None else None,
             checks=checks,
         )
 
@@ -151,7 +175,7 @@ class _Pass:
             self.effects.folder = self._folder()
             try:
                 if stale:
-                    self.observation = await observe(
+                    observed = await observe(
                         self.engine.flow_api,
                         self.release.spec,
                         self.status,
@@ -160,6 +184,7 @@ class _Pass:
                         release=self.release.key,
                         flow_claims=self.engine.flow_claims,
                     )
+                    self.observation = replace(observed, pushed=await self._pushed(observed))
                 step = plan(
                     self.release.spec,
                     self.status,
@@ -168,6 +193,7 @@ class _Pass:
                     generation=self.generation,
                     requested_at=self.requested_at,
                     poll=self.engine.poll,
+                    pushed_poll=self.engine.pushed_poll,
                 )
                 if isinstance(step, S.SIDE_EFFECTS):
                     folded = await self.effects.run(step, self.status, self.observation)
@@ -178,9 +204,14 @@ class _Pass:
             await self._save(folded.status)
             self.events.extend(folded.events)
             self._audit(step, folded, started)
+            if folded.stale and isinstance(step, POSTING_STEPS) and self._reported_by_events():
+                self.engine.retry_streaks.pop(self.release.key, None)
+                return self._await_event(step)
             if folded.ends is not None:
                 if folded.ends is not OutcomeKind.WAITING or folded.audit != "error":
                     self.engine.retry_streaks.pop(self.release.key, None)
+                if self.status.operation is None:
+                    self._unwatch()
                 return self._outcome(folded, step)
             stale = folded.stale
         return Outcome(
@@ -193,6 +224,54 @@ class _Pass:
 
     def _now(self) -> datetime:
         return self.engine.clock.now()
+
+    # -- notifications (CompletionHints) -----------------------------------------------------------------
+
+    async def _watch(self, flow_id: str) -> None:
+        hints, key = self.engine.hints, self.release.key
+        if hints is None:
+            return
+        previous = self.engine.watched.get(key)
+        if previous is not None and previous != flow_id:
+            hints.unwatch(key, previous)
+        self.engine.watched[key] = flow_id
+        await hints.watch(key, flow_id)
+
+    def _unwatch(self) -> None:
+        flow_id = self.engine.watched.pop(self.release.key, None)
+        if flow_id is not None and self.engine.hints is not None:
+            self.engine.hints.unwatch(self.release.key, flow_id)
+
+    def _reported_by_events(self) -> bool:
+        """The work just posted was acknowledged and notifications are live for its flow: the event (or
+        the safety net) brings the next look; a read right now would only show it still running."""
+        op = self.status.operation
+        return op is not None and bool(op.posted_at) and self.engine.pushed(self.release.key)
+
+    def _await_event(self, step: S.Step) -> Outcome:
+        after = self.engine.pushed_poll.delay(0.0)
+        return Outcome(
+            kind=OutcomeKind.WAITING,
+            status=self.status,
+            after=self.engine.poll.jittered(after, self.engine.rng),
+            message=f"{describe(step)}: Genesys accepted it; waiting for its notification (the next look "
+            f"is in {after:g}s at the latest)",
+            events=tuple(self.events),
+        )
+
+    async def _pushed(self, observation: S.Observation) -> Pushed | None:
+        """What notifications say about the flow of the work in flight; a release resumed with work in
+        flight (a restart) subscribes now, late but before its next look."""
+        hints, op = self.engine.hints, self.status.operation
+        if hints is None or op is None:
+            return None
+        flow = observation.flow
+        flow_id = flow.id if flow is not None else (self.status.flow.id if self.status.flow else "")
+        if not flow_id:
+            return None
+        if self.engine.watched.get(self.release.key) != flow_id:
+            await self._watch(flow_id)
+        return hints.pushed(flow_id)
 
     def _folder(self) -> Folder:
         spec = self.release.spec

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from flowrelease.api.models import FlowReleaseSpec, FlowReleaseStatus
 from flowrelease.engine.bounds import visibility_grace
 from flowrelease.engine.evidence import parse_time, seconds_since
-from flowrelease.engine.poll_schedule import PollSchedule
+from flowrelease.engine.poll_schedule import NEWS_WINDOW_SECONDS, PUSHED_POLL, PollSchedule
 from flowrelease.engine.status_folding import timestamp
 from flowrelease.engine.steps import Observation, Wait
 
@@ -22,6 +22,7 @@ class Situation:
     observation: Observation
     now: datetime
     poll: PollSchedule
+    pushed_poll: PollSchedule = PUSHED_POLL
 
     @property
     def timeout(self) -> float:
@@ -34,11 +35,26 @@ class Situation:
     def since(self, moment: str) -> float:
         return seconds_since(moment, self.now)
 
-    def poll_wait(self, started_at: str, reason: str, message: str, *, until: str = "") -> Wait:
+    def poll_wait(
+        self, started_at: str, reason: str, message: str, *, until: str = "", regular: bool = False
+    ) -> Wait:
         """A poll of work started at `started_at`: the schedule's interval for the time spent, cut to the
-        time left before the timeout (and before `until`, the end of a grace, when given)."""
+        time left before the timeout (and before `until`, the end of a grace, when given).
+
+        While notifications are live for the flow the safety-net schedule applies instead, except just after
+        an event worth a look, when the regular schedule runs from the event (see `poll_schedule`), and
+        when `regular`: a read that does not show the work yet may be stale (R1 lags by reads, not only by
+        time), so the grace is spent on the regular schedule, never on one or two safety-net looks."""
         elapsed = self.since(started_at)
-        after = min(self.poll.delay(elapsed), max(self.timeout - elapsed, MIN_WAIT_SECONDS))
+        delay = self.poll.delay(elapsed)
+        pushed = self.observation.pushed
+        if pushed is not None and pushed.live and not regular:
+            noticed = pushed.noticed_seconds_ago
+            if noticed is not None and noticed < NEWS_WINDOW_SECONDS:
+                delay = self.poll.delay(noticed)
+            else:
+                delay = self.pushed_poll.delay(elapsed)
+        after = min(delay, max(self.timeout - elapsed, MIN_WAIT_SECONDS))
         if until:
             after = min(after, max((parse_time(until) - self.now).total_seconds(), MIN_WAIT_SECONDS))
         return Wait(after, reason, message, poll=True)

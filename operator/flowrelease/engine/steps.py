@@ -22,7 +22,14 @@ from flowrelease.api.models import (
     VerifyStage,
 )
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
-from flowrelease.engine.ports import FlowClaim, FlowState, JobState, LockHolder, ServiceUnavailable
+from flowrelease.engine.ports import (
+    FlowClaim,
+    FlowState,
+    JobState,
+    LockHolder,
+    Pushed,
+    ServiceUnavailable,
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,8 @@ class Observation:
     """The validate or export job recorded in `status.job`, as Genesys reports it now."""
     can_export: bool = False
     """An ArtifactStore was given to the engine."""
+    pushed: Pushed | None = None
+    """What flow notifications say about the release's flow (None: the engine has no notifications)."""
     flow_owner: FlowClaim | None = None
     """Another release that owns this flow under the one-owner rule (`flow_ownership`); None when this
     release may release it (it is the oldest claim, or no one else claims the flow, or no FlowClaims port)."""

@@ -85,6 +85,11 @@ class GenesysClient:
     def __repr__(self) -> str:
         return f"GenesysClient(base_url={self._transport.base_url!r}, client_id={self._client_id!r})"
 
+    @property
+    def transport(self) -> GenesysTransport:
+        """The choke point this client sends through (shared by `FlowNotifications`)."""
+        return self._transport
+
     async def _json(self, call: Call) -> object:
         return await self._transport.send_json(call)
 

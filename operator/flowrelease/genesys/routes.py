@@ -58,6 +58,9 @@ GET_EXPORT = Route("GET", "/api/v2/flows/export/jobs/{jobId}", ("architect:jobEx
 DOWNLOAD_EXPORT = Route("GET", "<export download URL>")
 CONSUMED_RESOURCES = Route("GET", "/api/v2/architect/dependencytracking/consumedresources", _DEPS)
 DEPENDENCY_BUILD = Route("GET", "/api/v2/architect/dependencytracking/build", _DEPS)
+CREATE_CHANNEL = Route("POST", "/api/v2/notifications/channels")
+ADD_SUBSCRIPTIONS = Route("POST", "/api/v2/notifications/channels/{channelId}/subscriptions")
+REPLACE_SUBSCRIPTIONS = Route("PUT", "/api/v2/notifications/channels/{channelId}/subscriptions")
 FLOW_AGGREGATES = Route("POST", "/api/v2/analytics/flows/aggregates/query", ("analytics:flowAggregate:view",))
 
 

@@ -119,6 +119,13 @@ def _default_git_workdir() -> Path:
     metavar="PER_MINUTE",
     help="Requests per minute per Genesys org + OAuth client, shared by all releases using it.",
 )
+@click.option(
+    "--notifications/--no-notifications",
+    default=True,
+    show_default=True,
+    help="Learn that a publish finished from Genesys's v2.flows notifications (one WebSocket per org and "
+    "OAuth client), polling only as a safety net; --no-notifications polls only.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Debug logging.")
 def operator_command(
     namespaces: tuple[str, ...],
@@ -133,6 +140,7 @@ def operator_command(
     git_workdir: Path,
     drift_interval: float | None,
     genesys_rate_limit: float,
+    notifications: bool,
     verbose: bool,
 ) -> None:
     """Run the Kubernetes operator (kopf) reconciling FlowReleases."""
@@ -150,6 +158,7 @@ def operator_command(
             git_workdir=git_workdir,
             drift_interval=drift_interval,
             genesys_rate_limit=genesys_rate_limit,
+            notifications=notifications,
             verbose=verbose,
         ).check()
     except ConfigError as error:

@@ -73,6 +73,8 @@ class OperatorConfig:
     `drift_seconds`)."""
     genesys_rate_limit: float = DEFAULT_GENESYS_RATE
     """Client-side budget per org+OAuth client, shared by every release using it."""
+    notifications: bool = True
+    """Subscribe to v2.flows notifications (one channel per org+client) so an event wakes its release."""
     verbose: bool = False
 
     @property

@@ -16,13 +16,12 @@ from collections.abc import Callable
 import httpx
 
 from flowrelease.api.client_keys import ClientKey, ClientKeys
-from flowrelease.engine.ports import FlowApi
 from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import GenesysClient, RateLimiter, RateLimiterRegistry, resolve_base_url
 from flowrelease.k8s.secrets import GenesysCredentials
 
 OnResponse = Callable[[str, str, int], None]
-BuildEngine = Callable[[FlowApi, str], ReleaseReconciler]
+BuildEngine = Callable[[GenesysClient, str], ReleaseReconciler]
 """(the client, the org's API host) -> the engine serving it."""
 SECRETS_PER_CLIENT = 4
 """Distinct secrets kept per (org, client id): a rotation plus releases still holding a wrong one."""

@@ -83,6 +83,8 @@ async def startup(settings: kopf.OperatorSettings, memo: OperatorMemo, **kwargs:
     memo.runtime = runtime
     if memo.config.peering is None:
         memo.scheduler = ReleaseScheduler(runtime)
+        # A v2.flows event for a release's flow runs its next pass now instead of at the engine's safety net.
+        runtime.wakeups.forward = memo.scheduler.wake
         memo.scheduler.start()
     drift = memo.config.drift_seconds
     logger.info(

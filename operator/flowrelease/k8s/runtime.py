@@ -28,9 +28,11 @@ from flowrelease.audit import (
 from flowrelease.audit.metrics import rate_limit_sleep
 from flowrelease.audit.redaction import RedactingLogFilter
 from flowrelease.engine.clock import SystemClock
-from flowrelease.engine.ports import AuditSink, Clock, FlowApi
+from flowrelease.engine.ports import AuditSink, Clock
 from flowrelease.engine.reconciler import DEFAULT_DRIFT_INTERVAL, ReleaseReconciler
-from flowrelease.genesys import RateLimiterRegistry
+from flowrelease.genesys import GenesysClient, RateLimiterRegistry
+from flowrelease.genesys.notifications import FlowNotifications, NotificationState
+from flowrelease.genesys.wakeups import ReleaseWakeups
 from flowrelease.gitops import GitArtifactStore
 from flowrelease.k8s.config import OperatorConfig
 from flowrelease.k8s.engine_cache import EngineCache
@@ -80,6 +82,9 @@ class Runtime:
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     claims_index: ClaimIndex | None = None
     """kopf's index of which FlowReleases claim which flow (set when kopf hands it to a handler)."""
+    wakeups: ReleaseWakeups = field(default_factory=ReleaseWakeups)
+    """Flow events for a release; the scheduler's `wake` is its `forward` (handlers.startup)."""
+    notifications: list[FlowNotifications] = field(default_factory=list)
     _log_filters: list[tuple[logging.Handler, logging.Filter]] = field(default_factory=list)
     _metrics_server: tuple[WSGIServer, threading.Thread] | None = None
 
@@ -90,6 +95,8 @@ class Runtime:
             server.server_close()
             thread.join(timeout=5)
             self._metrics_server = None
+        for notifications in self.notifications:
+            await notifications.aclose()
         await self.http.aclose()
         await self.api.close()
         for handler, log_filter in self._log_filters:
@@ -117,20 +124,34 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
     statuses = KubeStatusStore(api, redact=redactor.redact)
     artifacts = StatusFirstArtifactStore(GitArtifactStore(config.git_workdir), statuses)
     clock = SystemClock()
+    wakeups = ReleaseWakeups()
+    channels: list[FlowNotifications] = []
 
     runtime: Runtime | None = None
+    # With --peering kopf runs the passes and a delayed kopf handler cannot be woken early, so an event
+    # could not end a wait: the engine polls on its regular schedule there (as with --no-notifications).
+    notified = config.notifications and config.peering is None
 
     def claims() -> ClaimIndex | None:
         return runtime.claims_index if runtime is not None else None
 
-    def build_engine(flow_api: FlowApi, org: str) -> ReleaseReconciler:
+    def on_state(state: NotificationState) -> None:
+        metrics.observe_notifications(state.live, unavailable=state.unavailable)
+
+    def build_engine(client: GenesysClient, org: str) -> ReleaseReconciler:
+        hints = None
+        if notified:
+            channel = FlowNotifications(client.transport, on_state=on_state)
+            channels.append(channel)
+            hints = wakeups.hints_for(channel)
         return ReleaseReconciler(
-            flow_api=StatusFirstFlowApi(flow_api, statuses),
+            flow_api=StatusFirstFlowApi(client, statuses),
             statuses=statuses,
             audit=audit,
             clock=clock,
             artifacts=artifacts,
             drift_interval=config.drift_seconds or DEFAULT_DRIFT_INTERVAL,
+            hints=hints,
             flow_claims=IndexedFlowClaims(claims, org),
         )
 
@@ -150,6 +171,8 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
         redactor=redactor,
         clock=clock,
         slots=PrioritySlots(config.max_concurrent),
+        wakeups=wakeups,
+        notifications=channels,
     )
     runtime._log_filters.extend(_install_log_filters(redactor))
     if config.metrics_port:

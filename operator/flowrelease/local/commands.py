@@ -140,6 +140,13 @@ verbose_option = click.option("--verbose", "-v", count=True, help="Log more (-v 
     is_flag=True,
     help="Retry releases stalled on a failedVersion although their spec did not change.",
 )
+@click.option(
+    "--notifications/--no-notifications",
+    default=True,
+    show_default=True,
+    help="Learn that a publish finished from Genesys's v2.flows notifications (a WebSocket), polling only "
+    "as a safety net; --no-notifications polls only.",
+)
 @verbose_option
 def sync_command(
     paths: tuple[Path, ...],
@@ -151,6 +158,7 @@ def sync_command(
     timeout: float,
     git_workdir: Path | None,
     retry_failed: bool,
+    notifications: bool,
     verbose: int,
 ) -> None:
     """Reconcile every FlowRelease under PATHS (files or folders of YAML) until each is settled."""
@@ -168,6 +176,7 @@ def sync_command(
                 concurrency=concurrency,
                 timeout=timeout,
                 requested_at=_now_iso() if retry_failed else "",
+                notifications=notifications,
             )
             check_writable(state=state_path, audit_log=settings.audit_log, git_workdir=settings.git_workdir)
             store = open_store(state_path, inputs.redactor)

@@ -17,11 +17,25 @@ if TYPE_CHECKING:
     from flowrelease.emulator.server import EmulatorServer
 
 
+DEMO_WORK_SECONDS = 0.5
+"""How long the demo org's publishes, check-ins and imports take. On the ideal profile work would finish only
+when a read looks at it, which a release woken by notifications does not do until its safety-net poll; a
+real org finishes by itself, and so does the demo, pushing the event when it does."""
+
+
 def start_demo_emulator() -> EmulatorServer:
     """A started emulator on a free loopback port holding the demo org; stop it when done."""
+    from flowrelease.emulator.control import ControlCalls, EmulatorControl
     from flowrelease.emulator.server import EmulatorServer  # imported only when asked for
 
-    return EmulatorServer().start()
+    server = EmulatorServer().start()
+    rules = [
+        {"kind": kind, "mode": "seconds", "seconds": DEMO_WORK_SECONDS}
+        for kind in ("publish", "checkin", "architect_job")
+    ]
+    with EmulatorControl(server.base_url) as control:
+        control.call(ControlCalls.set_transition_mode("polls", polls=1, rules=rules))
+    return server
 
 
 def with_demo_credentials(environ: Mapping[str, str]) -> dict[str, str]:

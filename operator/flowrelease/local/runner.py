@@ -1,7 +1,8 @@
 """Driving releases to a settled state: call the engine, wait what it asks, call again — bounded in time.
 
 The engine never sleeps; it returns WAITING with `after` seconds. The runner waits that long (without
-blocking the loop) and calls again until the release is READY, STALLED or SUSPENDED, or the overall deadline
+blocking the loop) — or less, when `wait_for_release` is given and a notification about the release's flow
+wakes it — and calls again until the release is READY, STALLED or SUSPENDED, or the overall deadline
 passes. Releases run concurrently under a semaphore.
 """
 
@@ -78,6 +79,7 @@ class ReleaseRunner:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         metrics: ReleaseMetrics | None = None,
+        wait_for_release: Callable[[str, float], Awaitable[bool]] | None = None,
         on_job_start: Callable[[], None] = lambda: None,
         on_job_end: Callable[[], None] = lambda: None,
     ) -> None:
@@ -85,6 +87,8 @@ class ReleaseRunner:
         self.metrics = metrics or ReleaseMetrics()
         self.monotonic = monotonic
         self.sleep = sleep
+        self.wait_for_release = wait_for_release
+        """(release key, seconds) → sleeps up to `seconds`, returning early when the release is woken."""
         self.on_job_start, self.on_job_end = on_job_start, on_job_end
         self.deadline = monotonic() + timeout
         self.timeout = timeout
@@ -136,4 +140,7 @@ class ReleaseRunner:
                     f"({outcome.message or 'work in flight'}); rerun sync to resume"
                 )
                 return result_from(job.key, job.flow_label, status, ResultKind.TIMED_OUT, message)
-            await self.sleep(max(wait, 0.0))
+            if self.wait_for_release is not None:
+                await self.wait_for_release(job.key, max(wait, 0.0))
+            else:
+                await self.sleep(max(wait, 0.0))

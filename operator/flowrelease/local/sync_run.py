@@ -31,6 +31,8 @@ class SyncSettings:
     concurrency: int
     timeout: float
     requested_at: str = ""
+    notifications: bool = True
+    """Subscribe to v2.flows notifications so a finished publish wakes its release (else: poll only)."""
 
 
 def console_for(stream_err: bool) -> Console:
@@ -64,6 +66,7 @@ async def run_sync(
         audit_log=settings.audit_log,
         git_workdir=settings.git_workdir,
         redactor=inputs.redactor,
+        notifications=settings.notifications,
         clock=simulated,
     ) as wiring:
         aimed = [
@@ -118,7 +121,11 @@ async def run_sync(
             )
             if simulated is not None
             else ReleaseRunner(
-                reporter, timeout=settings.timeout, concurrency=settings.concurrency, metrics=wiring.metrics
+                reporter,
+                timeout=settings.timeout,
+                concurrency=settings.concurrency,
+                metrics=wiring.metrics,
+                wait_for_release=wiring.wakeups.wait if settings.notifications else None,
             )
         )
         try:

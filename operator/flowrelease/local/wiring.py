@@ -1,8 +1,8 @@
 """The composition root of `flowrelease sync`/`plan`: every adapter built once, here, and nowhere else.
 
-One httpx.AsyncClient, one RateLimiterRegistry, one GenesysClient per (org, client id, client secret) and one
-rate limiter per (org, client id), one GitArtifactStore, the audit sinks, the state file and the
-SecretRedactor that every output goes through.
+One httpx.AsyncClient, one RateLimiterRegistry, one GenesysClient and one notification channel per (org,
+client id, client secret) and one rate limiter per (org, client id), the releases' wake-ups, one
+GitArtifactStore, the audit sinks, the state file and the SecretRedactor that every output goes through.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from flowrelease.engine.clock import SystemClock
 from flowrelease.engine.ports import Clock
 from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import GenesysClient, RateLimiterRegistry, UnknownEnvironment, resolve_base_url
+from flowrelease.genesys.notifications import FlowNotifications, NotificationState
+from flowrelease.genesys.wakeups import NotifiedHints, ReleaseWakeups
 from flowrelease.gitops import GitArtifactStore
 from flowrelease.local.state_store import JsonFileStatusStore
 
@@ -82,6 +84,7 @@ class GenesysClients:
 
     def __init__(self, http: httpx.AsyncClient, metrics: ReleaseMetrics | None = None) -> None:
         self.http = http
+        self.metrics = metrics
         self.limiters = (
             RateLimiterRegistry(sleep=rate_limit_sleep(metrics))
             if metrics is not None
@@ -90,6 +93,24 @@ class GenesysClients:
         self._observer = genesys_request_observer(metrics) if metrics is not None else None
         self._keys = ClientKeys()
         self._clients: dict[ClientKey, GenesysClient] = {}
+        self._notifications: dict[ClientKey, FlowNotifications] = {}
+
+    def notifications_for(self, environment: str, credentials: GenesysCredentials) -> FlowNotifications:
+        """The notification channel of that client, shared by its releases; opened on the first `watch`."""
+        key = self._keys.key_for(org_of(environment), credentials.client_id, credentials.client_secret)
+        found = self._notifications.get(key)
+        if found is None:
+            client = self.for_release(environment, credentials)
+            found = self._notifications[key] = FlowNotifications(client.transport, on_state=self._on_state)
+        return found
+
+    def _on_state(self, state: NotificationState) -> None:
+        if self.metrics is not None:
+            self.metrics.observe_notifications(state.live, unavailable=state.unavailable)
+
+    async def aclose(self) -> None:
+        for notifications in self._notifications.values():
+            await notifications.aclose()
 
     def for_release(self, environment: str, credentials: GenesysCredentials) -> GenesysClient:
         key = self._keys.key_for(org_of(environment), credentials.client_id, credentials.client_secret)
@@ -117,9 +138,12 @@ class SyncWiring:
         git_workdir: Path,
         redactor: SecretRedactor,
         metrics: ReleaseMetrics | None = None,
+        notifications: bool = True,
         clock: Clock | None = None,
     ) -> None:
         self.statuses = statuses
+        self.notifications = notifications
+        self.wakeups = ReleaseWakeups()
         self.redactor = redactor
         self.metrics = metrics or ReleaseMetrics()
         self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
@@ -144,7 +168,14 @@ class SyncWiring:
             audit=self._audit,
             clock=self.clock,
             artifacts=self.artifacts,
+            hints=self.hints_for(environment, resolved),
         )
+
+    def hints_for(self, environment: str, resolved: ResolvedRelease) -> NotifiedHints | None:
+        """Notifications for the engine of this release's client, unless --no-notifications."""
+        if not self.notifications:
+            return None
+        return self.wakeups.hints_for(self.clients.notifications_for(environment, resolved.credentials))
 
     async def __aenter__(self) -> SyncWiring:
         return self
@@ -152,6 +183,7 @@ class SyncWiring:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
+        await self.clients.aclose()
         await self.http.aclose()
         if self._audit_file is not None:
             self._audit_file.close()

@@ -283,3 +283,20 @@ async def test_a_zero_sleep_is_no_wait() -> None:
     metrics = ReleaseMetrics()
     await rate_limit_sleep(metrics)(0.0)
     assert value(metrics, "flowrelease_genesys_rate_limit_wait_seconds_count") == 0
+
+
+def test_notification_state_changes_set_the_live_gauge_and_count_fallbacks() -> None:
+    metrics = ReleaseMetrics()
+    value = metrics.registry.get_sample_value
+    metrics.observe_notifications(True, unavailable=False)
+    assert (value("flowrelease_notifications_live"), value("flowrelease_notification_fallbacks_total")) == (
+        1,
+        0,
+    )
+    metrics.observe_notifications(False, unavailable=False)  # reconnecting: not a fallback
+    assert (value("flowrelease_notifications_live"), value("flowrelease_notification_fallbacks_total")) == (
+        0,
+        0,
+    )
+    metrics.observe_notifications(False, unavailable=True)
+    assert value("flowrelease_notification_fallbacks_total") == 1

@@ -1,0 +1,88 @@
+"""Per-release wake-ups fed by flow notifications: the engine's `CompletionHints` port, for both shells.
+
+The engine calls `watch(release, flow_id)` before a POST whose completion it will wait for, `unwatch` once
+it knows the result, and reads `pushed(flow_id)` to pick its polling cadence. A shell, instead of sleeping
+the `after` the engine asked for, calls `wait(release, after)`: it returns as soon as an event worth a
+look arrives for that release's flow (or when `after` is up), and the shell runs the engine again at once.
+A wake-up that arrives while no one waits is kept, so the next wait returns at once. A shell that
+schedules its own passes (the operator's `ReleaseScheduler`) sets `forward` instead, and each wake-up runs
+that release's next pass now.
+
+One `ReleaseWakeups` per shell; `hints_for(notifications)` binds it to the channel of one (org, OAuth
+client), since one engine serves one client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+from flowrelease.engine.ports import Pushed
+from flowrelease.genesys.notifications import FlowNotifications
+
+
+class ReleaseWakeups:
+    def __init__(self, forward: Callable[[str], object] | None = None) -> None:
+        self._events: dict[str, asyncio.Event] = {}
+        self.forward = forward
+        """Set by a shell that schedules its own passes (the operator's scheduler `wake`): wake-ups go there
+        and nothing is kept for `wait`."""
+
+    def _event(self, release: str) -> asyncio.Event:
+        event = self._events.get(release)
+        if event is None:
+            event = self._events[release] = asyncio.Event()
+        return event
+
+    def wake(self, release: str) -> None:
+        if self.forward is not None:
+            self.forward(release)
+            return
+        self._event(release).set()
+
+    async def wait(self, release: str, seconds: float) -> bool:
+        """Sleep up to `seconds`; True when woken early (the wake-up is consumed)."""
+        event = self._event(release)
+        if not event.is_set() and seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout=seconds)
+        woken = event.is_set()
+        event.clear()
+        return woken
+
+    def forget(self, release: str) -> None:
+        self._events.pop(release, None)
+
+    def hints_for(self, notifications: FlowNotifications) -> NotifiedHints:
+        return NotifiedHints(self, notifications)
+
+
+class NotifiedHints:
+    """The engine's `CompletionHints` on one client's `FlowNotifications`, waking releases through
+    `ReleaseWakeups`."""
+
+    def __init__(self, wakeups: ReleaseWakeups, notifications: FlowNotifications) -> None:
+        self.wakeups = wakeups
+        self.notifications = notifications
+        self._stops: dict[tuple[str, str], Callable[[], None]] = {}
+
+    async def watch(self, release: str, flow_id: str) -> bool:
+        key = (release, flow_id)
+        if key not in self._stops:
+            self._stops[key] = self.notifications.listen(flow_id, lambda _: self.wakeups.wake(release))
+        return await self.notifications.watch(flow_id)
+
+    def unwatch(self, release: str, flow_id: str) -> None:
+        stop = self._stops.pop((release, flow_id), None)
+        if stop is not None:
+            stop()
+        if not any(flow == flow_id for _, flow in self._stops):
+            self.notifications.unwatch(flow_id)
+
+    def pushed(self, flow_id: str) -> Pushed:
+        noticed = self.notifications.noticed_at(flow_id)
+        return Pushed(
+            live=self.notifications.live(flow_id),
+            noticed_seconds_ago=None if noticed is None else max(self.notifications.now() - noticed, 0.0),
+        )

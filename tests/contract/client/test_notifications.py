@@ -1,0 +1,344 @@
+"""`FlowNotifications` against the emulator over loopback HTTP and a real WebSocket.
+
+Wall-clock emulator (publishes finish by time and are pushed when they do); every wait is bounded by an
+asyncio timeout on an event the test waits for, never by a sleep that has to be long enough.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from flowrelease.emulator.control import AsyncEmulatorControl, ControlCall
+from flowrelease.emulator.notifications import control_calls
+from flowrelease.engine.ports import Pushed
+from flowrelease.genesys import GenesysClient, routes
+from flowrelease.genesys.flow_events import FlowNotice
+from flowrelease.genesys.notifications import FlowNotifications, NotificationState
+from flowrelease.genesys.transport import Call
+from flowrelease.genesys.wakeups import ReleaseWakeups
+from tests.support.emulator import EmulatorHandle
+
+WAIT = 10.0
+
+
+@dataclass
+class Wakes:
+    """What a release's listener saw, and a way to wait for the next one."""
+
+    notices: list[FlowNotice] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __call__(self, notice: FlowNotice) -> None:
+        self.notices.append(notice)
+        self.arrived.set()
+
+    async def next(self, timeout: float = WAIT) -> FlowNotice:
+        await asyncio.wait_for(self.arrived.wait(), timeout)
+        self.arrived.clear()
+        return self.notices[-1]
+
+
+@dataclass
+class Rig:
+    emulator: EmulatorHandle
+    http: httpx.AsyncClient
+    control: AsyncEmulatorControl
+    states: list[NotificationState] = field(default_factory=list)
+    opened: list[FlowNotifications] = field(default_factory=list)
+
+    def client(self) -> GenesysClient:
+        return GenesysClient(
+            self.http,
+            base_url=self.emulator.base_url,
+            client_id=self.emulator.client_id,
+            client_secret=self.emulator.client_secret,
+        )
+
+    def notifications(self, client: GenesysClient | None = None, **options: Any) -> FlowNotifications:
+        options.setdefault("reconnect_delay_seconds", 0.05)
+        found = FlowNotifications((client or self.client()).transport, on_state=self.states.append, **options)
+        self.opened.append(found)
+        return found
+
+    async def knobs(self, **knobs: Any) -> None:
+        await self.control.call(control_calls.configure(**knobs))
+
+    async def hub(self) -> dict[str, Any]:
+        state: dict[str, Any] = await self.control.call(control_calls.state())
+        return state
+
+    async def requests(self, path: str) -> int:
+        return await self.control.request_count(path=path)
+
+
+@pytest.fixture
+async def rig(emulator: EmulatorHandle) -> AsyncIterator[Rig]:
+    emulator.control.set_transition_mode("seconds", seconds=0.4)
+    async with httpx.AsyncClient(timeout=10) as http, AsyncEmulatorControl(emulator.base_url) as control:
+        found = Rig(emulator, http, control)
+        yield found
+        for notifications in found.opened:
+            await notifications.aclose()
+
+
+async def until(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
+    assert condition(), what
+
+
+async def test_a_watched_publish_wakes_its_listener_once_with_the_result(rig: Rig) -> None:
+    client = rig.client()
+    notifications = rig.notifications(client)
+    flow_id = rig.emulator.flow_id("Support IVR")
+    wakes = Wakes()
+    notifications.listen(flow_id, wakes)
+    assert await notifications.watch(flow_id) is True
+    assert notifications.live(flow_id) and rig.states == [NotificationState(True)]
+    await client.publish_version(flow_id, "3.0")
+    notice = await wakes.next()
+    assert (notice.published_version, notice.action_status, notice.complete) == ("3.0", "SUCCESS", True)
+    await asyncio.sleep(0.3)
+    assert len(wakes.notices) == 1, "the STARTED event is not worth a look: one wake, not two"
+    assert notifications.noticed_at(flow_id) is not None
+
+
+async def test_duplicated_events_wake_once_and_dropped_ones_not_at_all(rig: Rig) -> None:
+    client = rig.client()
+    notifications = rig.notifications(client)
+    support, billing = rig.emulator.flow_id("Support IVR"), rig.emulator.flow_id("Billing IVR")
+    wakes, lost = Wakes(), Wakes()
+    notifications.listen(support, wakes)
+    notifications.listen(billing, lost)
+    await rig.knobs(duplicate_fraction=1.0)
+    assert await notifications.watch(support) and await notifications.watch(billing)
+    await client.publish_version(support, "3.0")
+    await wakes.next()
+    await asyncio.sleep(0.3)
+    assert len(wakes.notices) == 1, "the duplicate of the completion did not wake again"
+    await rig.knobs(duplicate_fraction=0, drop_fraction=1.0)
+    await client.publish_version(billing, "1.0")
+    with pytest.raises(TimeoutError):
+        await lost.next(timeout=1.0)
+    assert notifications.live(billing), "a lost event is not a broken channel: the safety poll finds it"
+    assert (await rig.hub())["counters"]["events_dropped"] >= 2
+
+
+async def test_a_socket_closed_mid_publish_reconnects_resyncs_and_still_delivers(rig: Rig) -> None:
+    rig.emulator.control.set_transition_mode("seconds", seconds=1.5)
+    client = rig.client()
+    notifications = rig.notifications(client)
+    flow_id = rig.emulator.flow_id("Support IVR")
+    wakes = Wakes()
+    notifications.listen(flow_id, wakes)
+    assert await notifications.watch(flow_id)
+    channels = await rig.requests("/api/v2/notifications/channels")
+    await client.publish_version(flow_id, "3.0")
+    await rig.control.call(control_calls.close_sockets(warn=False))
+    resync = await wakes.next()
+    assert resync.resync, "events may have been missed while it was closed: look now"
+    assert notifications.reconnects == 1 and notifications.live(flow_id)
+    done = await wakes.next()
+    assert done.published_version == "3.0" and done.complete
+    assert await rig.requests("/api/v2/notifications/channels") == channels, "same channel, no new one"
+
+
+async def test_a_channel_expiring_mid_publish_is_replaced_and_resubscribed(rig: Rig) -> None:
+    rig.emulator.control.set_transition_mode("seconds", seconds=1.5)
+    client = rig.client()
+    notifications = rig.notifications(client)
+    flow_id = rig.emulator.flow_id("Support IVR")
+    wakes = Wakes()
+    notifications.listen(flow_id, wakes)
+    assert await notifications.watch(flow_id)
+    first = (await rig.hub())["channels"][0]["id"]
+    await client.publish_version(flow_id, "3.0")
+    await rig.control.call(control_calls.expire_channels())
+    assert (await wakes.next()).resync
+    channels = (await rig.hub())["channels"]
+    assert [c["id"] for c in channels] != [first] and channels[0]["topics"] == [f"v2.flows.{flow_id}"]
+    assert channels[0]["connected"]
+    done = await wakes.next()
+    assert done.published_version == "3.0"
+
+
+async def test_a_socket_closing_warning_or_silence_makes_it_reconnect(rig: Rig) -> None:
+    notifications = rig.notifications(silence_seconds=0.6)
+    flow_id = rig.emulator.flow_id("Support IVR")
+    await rig.knobs(heartbeat_seconds=0.15)
+    assert await notifications.watch(flow_id)
+    await asyncio.sleep(1.0)
+    assert notifications.reconnects == 0, "heartbeats every 0.15 s keep a 0.6 s watchdog quiet"
+    await rig.control.call(control_calls.close_sockets(warn=True))
+    await until(lambda: notifications.reconnects == 1, "reconnect after the warning")
+    await rig.knobs(heartbeat_seconds=30)
+    await until(lambda: notifications.reconnects >= 2, "reconnect after 0.6 s of silence")
+    assert notifications.live(flow_id)
+
+
+@pytest.mark.parametrize("status", [403, 404])
+async def test_an_unavailable_service_falls_back_to_polling_said_once(
+    rig: Rig, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    await rig.knobs(available=status)
+    notifications = rig.notifications()
+    flows = [rig.emulator.flow_id("Support IVR"), rig.emulator.flow_id("Billing IVR")]
+    with caplog.at_level(logging.INFO, logger="flowrelease.genesys.notifications"):
+        assert [await notifications.watch(flow_id) for flow_id in flows * 2] == [False] * 4
+    assert await rig.requests("/api/v2/notifications/channels") == 1, "no new attempt before the retry time"
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "releases poll instead" in warnings[0].getMessage()
+    assert str(status) in rig.states[-1].reason or "notification service" in rig.states[-1].reason
+    assert [s.live for s in rig.states] == [False]
+
+
+async def test_a_flow_whose_topic_is_refused_is_polled_and_others_still_watched(rig: Rig) -> None:
+    support, billing = rig.emulator.flow_id("Support IVR"), rig.emulator.flow_id("Billing IVR")
+    await rig.knobs(rejected_topics=[f"v2.flows.{support}"])
+    notifications = rig.notifications()
+    assert await notifications.watch(support) is False
+    assert await notifications.watch(billing) is True
+    assert await notifications.watch(support) is False
+    assert notifications.state.live and not notifications.live(support)
+
+
+async def test_many_releases_share_one_channel_with_coalesced_subscriptions(rig: Rig) -> None:
+    notifications = rig.notifications()
+    flow_ids = [f"flow-{index:03d}" for index in range(60)]
+    results = await asyncio.gather(*(notifications.watch(flow_id) for flow_id in flow_ids))
+    assert all(results)
+    hub = await rig.hub()
+    assert len(hub["channels"]) == 1 and len(hub["channels"][0]["topics"]) == 60
+    assert await rig.requests("/api/v2/notifications/channels") == 1
+    assert await rig.requests("/api/v2/notifications/channels/*/subscriptions") <= 3, "coalesced"
+
+
+async def test_the_topic_limit_leaves_the_rest_of_a_fleet_polling(rig: Rig) -> None:
+    await rig.knobs(topic_limit=3)
+    notifications = rig.notifications(topic_limit=3, flush_after_seconds=0.1)
+    results = [await notifications.watch(f"flow-{index}") for index in range(5)]
+    assert results == [True, True, True, False, False]
+    notifications.unwatch("flow-0")
+    await until(lambda: notifications.live("flow-3"), "the idle flush gave flow-0's place to flow-3")
+    assert not notifications.live("flow-0") and not notifications.live("flow-4")
+    assert await notifications.watch("flow-3") is True
+
+
+async def test_the_channel_limit_pushing_ours_out_is_survived_on_a_new_channel(rig: Rig) -> None:
+    await rig.knobs(channel_limit=2)
+    client = rig.client()
+    notifications = rig.notifications(client)
+    flow_id = rig.emulator.flow_id("Support IVR")
+    wakes = Wakes()
+    notifications.listen(flow_id, wakes)
+    assert await notifications.watch(flow_id)
+    ours = (await rig.hub())["channels"][0]["id"]
+    other = rig.notifications(client)  # e.g. another replica with the same OAuth client, used since
+    assert await other.watch(rig.emulator.flow_id("Billing IVR"))
+    assert len((await rig.hub())["channels"]) == 2, "two fit"
+    third = await client.transport.send_json(
+        Call(routes.CREATE_CHANNEL, purpose="a third channel of the same client")
+    )
+    assert isinstance(third, dict)
+    assert (await wakes.next()).resync, "ours was the least recently used: it came back on a new channel"
+    await until(lambda: notifications.live(flow_id), "ours live again")
+    assert ours not in [c["id"] for c in (await rig.hub())["channels"]]
+
+
+async def test_unwatched_topics_leave_the_channel_on_an_idle_flush(rig: Rig) -> None:
+    notifications = rig.notifications(flush_after_seconds=0.2)
+    flows = [rig.emulator.flow_id("Support IVR"), rig.emulator.flow_id("Billing IVR")]
+    for flow_id in flows:
+        assert await notifications.watch(flow_id)
+    notifications.unwatch(flows[0])
+
+    async def topics() -> list[str]:
+        return list((await rig.hub())["channels"][0]["topics"])
+
+    assert await topics() == [f"v2.flows.{f}" for f in flows], "removal waits"
+    await asyncio.sleep(0.6)
+    assert await topics() == [f"v2.flows.{flows[1]}"]
+
+
+async def test_a_channel_is_resubscribed_before_it_expires(rig: Rig) -> None:
+    """Renewal is due 1.5 s after creation and the channel would expire at 6 s: 4.5 s of slack for a busy
+    machine; by 7 s an unrenewed channel would be gone."""
+    await rig.knobs(channel_ttl_seconds=6.0, heartbeat_seconds=0.2)
+    # Earlier tests may have moved the session emulator's clock; the client's wall clock agrees with the
+    # org's, as NTP makes it agree with Genesys's.
+    emulator_now = (await rig.control.call(ControlCall("GET", "/_emulator/clock")))["now"]
+    offset = float(emulator_now) - time.time()
+    notifications = rig.notifications(renew_before_seconds=4.5, wall_clock=lambda: time.time() + offset)
+    flow_id = rig.emulator.flow_id("Support IVR")
+    assert await notifications.watch(flow_id)
+    channel = (await rig.hub())["channels"][0]["id"]
+    await asyncio.sleep(7.0)
+    hub = await rig.hub()
+    assert [c["id"] for c in hub["channels"]] == [channel] and notifications.reconnects == 0
+    assert "channels_expired" not in hub["counters"]
+
+
+async def test_a_release_wakeup_returns_early_on_its_event_and_is_kept_when_no_one_waits(rig: Rig) -> None:
+    client = rig.client()
+    wakeups = ReleaseWakeups()
+    hints = wakeups.hints_for(rig.notifications(client))
+    flow_id = rig.emulator.flow_id("Support IVR")
+    assert await hints.watch("cc/support", flow_id)
+    assert hints.pushed(flow_id) == Pushed(live=True)
+    await client.publish_version(flow_id, "3.0")
+    started = asyncio.get_running_loop().time()
+    assert await wakeups.wait("cc/support", 30.0) is True
+    assert asyncio.get_running_loop().time() - started < 5, "woken by the event, not the 30 s timeout"
+    pushed = hints.pushed(flow_id)
+    assert pushed.live and pushed.noticed_seconds_ago is not None and pushed.noticed_seconds_ago < 5
+    assert await wakeups.wait("cc/support", 0.2) is False, "the wake-up was consumed"
+
+    billing = rig.emulator.flow_id("Billing IVR")
+    assert await hints.watch("cc/billing", billing)
+    await client.publish_version(billing, "1.0")
+    await until(lambda: hints.pushed(billing).noticed_seconds_ago is not None, "billing's event")
+    assert await wakeups.wait("cc/billing", 0.0) is True, "a wake-up no one waited for is kept"
+
+    hints.unwatch("cc/billing", billing)
+    await client.publish_version(billing, "2.0")
+    assert await wakeups.wait("cc/billing", 1.0) is False, "unwatched: its events wake it no more"
+
+
+async def test_with_a_forward_a_flow_event_goes_to_the_shell_and_nothing_is_kept_to_wait_on(rig: Rig) -> None:
+    # The operator's scheduler schedules its own passes: its `wake(key)` is the forward.
+    client = rig.client()
+    forwarded: list[str] = []
+    arrived = asyncio.Event()
+
+    def wake(release: str) -> bool:
+        forwarded.append(release)
+        arrived.set()
+        return True
+
+    wakeups = ReleaseWakeups(forward=wake)
+    hints = wakeups.hints_for(rig.notifications(client))
+    flow_id = rig.emulator.flow_id("Support IVR")
+    assert await hints.watch("cc/support", flow_id)
+    await client.publish_version(flow_id, "3.0")
+    await asyncio.wait_for(arrived.wait(), WAIT)
+    assert set(forwarded) == {"cc/support"}
+    assert await wakeups.wait("cc/support", 0.0) is False, "forwarded wake-ups are not also kept"
+
+
+async def test_a_channel_holding_fewer_topics_than_documented_is_learned_from_its_400(rig: Rig) -> None:
+    await rig.knobs(topic_limit=3)
+    notifications = rig.notifications()  # believes the documented 1,000
+    batch = await asyncio.gather(*(notifications.watch(f"flow-{index}") for index in range(5)))
+    assert batch == [True, True, True, False, False], "the first three watched get the three places"
+    assert notifications.state.live and notifications.topic_limit == 3
+    assert await notifications.watch("flow-9") is False, "no new attempt past the learned limit"
+    assert len((await rig.hub())["channels"][0]["topics"]) == 3

@@ -1,0 +1,172 @@
+"""The operator woken by v2.flows notifications: a finished publish is noticed at once, not at kopf's next
+retry or the engine's safety-net poll — also when the publish outlasts the safety-net polls (20 s, 40 s)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from flowrelease.emulator.notifications import control_calls
+from tests.e2e.conftest import Cluster, GenesysClientCreds, is_ready, release_manifest
+from tests.support.emulator import EmulatorHandle
+
+pytestmark = [pytest.mark.kube, pytest.mark.timeout(240)]
+
+PUBLISH_PATH = "/api/v2/flows/actions/publish"
+
+
+def epoch(entry: dict[str, Any]) -> float:
+    return datetime.fromisoformat(str(entry["time"]).replace("Z", "+00:00")).timestamp()
+
+
+def reads_after_publish(emulator: EmulatorHandle, flow_id: str) -> list[float]:
+    log = emulator.control.request_log()
+    (posted,) = [epoch(e) for e in log if e["method"] == "POST" and e["path"] == PUBLISH_PATH]
+    return [
+        epoch(e) - posted
+        for e in log
+        if e["method"] == "GET" and e["path"] == f"/api/v2/flows/{flow_id}" and epoch(e) > posted
+    ]
+
+
+@pytest.mark.parametrize(
+    ("publish_seconds", "safety_looks"),
+    [(4.0, 0), (45.0, 2)],
+    ids=["before-the-first-safety-poll", "after-two-safety-polls"],
+)
+def test_a_finished_publish_wakes_the_operator_at_once(
+    cluster: Cluster,
+    emulator: EmulatorHandle,
+    genesys_client: GenesysClientCreds,
+    start_operator,
+    publish_seconds: float,
+    safety_looks: int,
+) -> None:
+    flow_id = emulator.flow_id("Support IVR")
+    emulator.control.set_transition_mode(
+        "polls", polls=1, rules=[{"kind": "publish", "mode": "seconds", "seconds": publish_seconds}]
+    )
+    cluster.apply_credentials(genesys_client)
+    start_operator(cluster.namespace)
+    manifest = release_manifest("notified", environment=emulator.base_url, version="3.0")
+    manifest["spec"]["publish"]["timeoutSeconds"] = 120
+    cluster.apply(manifest)
+    obj = cluster.wait_release("notified", is_ready, timeout=publish_seconds + 60, what="Ready=True")
+    assert obj["status"]["publishedVersion"] == "3.0"
+
+    reads = reads_after_publish(emulator, flow_id)
+    before = [r for r in reads if r < publish_seconds - 0.05]
+    after = [r for r in reads if r >= publish_seconds - 0.05]
+    assert len(before) == safety_looks, f"only the safety net looks while it runs (20 s, 40 s): {reads}"
+    assert after and after[0] < publish_seconds + 1.0, f"the event woke it: first read {after[0]:.2f} s"
+    hub = emulator.control.call(control_calls.state())
+    assert len(hub["channels"]) == 1 and hub["counters"]["events_sent"] >= 2
+
+
+def test_with_notifications_unavailable_the_operator_polls_as_before(
+    cluster: Cluster, emulator: EmulatorHandle, genesys_client: GenesysClientCreds, start_operator
+) -> None:
+    flow_id = emulator.flow_id("Support IVR")
+    emulator.control.call(control_calls.configure(available=404))
+    emulator.control.set_transition_mode(
+        "polls", polls=1, rules=[{"kind": "publish", "mode": "seconds", "seconds": 3.0}]
+    )
+    cluster.apply_credentials(genesys_client)
+    operator = start_operator(cluster.namespace)
+    cluster.apply(release_manifest("polled", environment=emulator.base_url, version="3.0"))
+    cluster.wait_release("polled", is_ready, timeout=60, what="Ready=True")
+    reads = reads_after_publish(emulator, flow_id)
+    assert min(reads) < 1.0 and len([r for r in reads if r < 3.0]) >= 3, reads
+    logs = operator.logs()
+    assert logs.count("flow notifications are not available") == 1, "said once"
+    assert "flowrelease_notification_fallbacks_total 1.0" in operator.metrics()
+
+
+def publish_posts(emulator: EmulatorHandle) -> int:
+    return emulator.control.request_count(method="POST", path=PUBLISH_PATH)
+
+
+def wait_for_publish_post(emulator: EmulatorHandle, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not publish_posts(emulator):
+        assert time.monotonic() < deadline, "the operator never posted the publish"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("mishap", ["socket-closed", "channel-expired", "all-events-dropped"])
+def test_a_lost_socket_channel_or_event_mid_publish_still_ends_ready_with_one_publish(
+    cluster: Cluster,
+    emulator: EmulatorHandle,
+    genesys_client: GenesysClientCreds,
+    start_operator,
+    mishap: str,
+) -> None:
+    """The publish takes 6 s. A socket closed or a channel expired 1 s in: the operator reconnects (a new
+    channel for an expired one), reads the flow once on the resync and is woken by the completion event.
+    Every event dropped: the 20 s safety-net poll ends it. Never a second publish."""
+    flow_id = emulator.flow_id("Support IVR")
+    publish_seconds = 6.0
+    emulator.control.set_transition_mode(
+        "polls", polls=1, rules=[{"kind": "publish", "mode": "seconds", "seconds": publish_seconds}]
+    )
+    if mishap == "all-events-dropped":
+        emulator.control.call(control_calls.configure(drop_fraction=1.0))
+    cluster.apply_credentials(genesys_client)
+    start_operator(cluster.namespace)
+    manifest = release_manifest("mishap", environment=emulator.base_url, version="3.0")
+    manifest["spec"]["publish"]["timeoutSeconds"] = 120
+    cluster.apply(manifest)
+    wait_for_publish_post(emulator)
+    if mishap != "all-events-dropped":
+        time.sleep(1.0)
+        call = control_calls.close_sockets() if mishap == "socket-closed" else control_calls.expire_channels()
+        emulator.control.call(call)
+    obj = cluster.wait_release("mishap", is_ready, timeout=90, what="Ready=True")
+    assert obj["status"]["publishedVersion"] == "3.0"
+    assert publish_posts(emulator) == 1, "published once"
+
+    reads = reads_after_publish(emulator, flow_id)
+    hub = emulator.control.call(control_calls.state())
+    if mishap == "all-events-dropped":
+        assert 17 <= reads[0] <= 25, f"only the safety net looked, at {reads[0]:.1f} s (20 s ± jitter)"
+        return
+    assert hub["counters"]["connections"] >= 2, "reconnected"
+    if mishap == "channel-expired":
+        assert hub["counters"]["channels_created"] == 2 and hub["counters"]["channels_expired"] == 1
+    assert reads[0] < publish_seconds, f"the resync after the reconnect looked at once: {reads}"
+    assert any(publish_seconds - 0.05 <= r < publish_seconds + 1.0 for r in reads), (
+        f"its event woke it: {reads}"
+    )
+
+
+def test_an_operator_restarted_mid_publish_watches_again_and_never_publishes_twice(
+    cluster: Cluster, emulator: EmulatorHandle, genesys_client: GenesysClientCreds, start_operator
+) -> None:
+    """Killed (SIGKILL) right after its publish POST, with the publish still running for 8 s: the new
+    operator resumes from the persisted intent, subscribes the flow late on a new channel and is woken by
+    the completion event; the flow is published once."""
+    flow_id = emulator.flow_id("Support IVR")
+    publish_seconds = 8.0
+    emulator.control.set_transition_mode(
+        "polls", polls=1, rules=[{"kind": "publish", "mode": "seconds", "seconds": publish_seconds}]
+    )
+    cluster.apply_credentials(genesys_client)
+    first = start_operator(cluster.namespace)
+    manifest = release_manifest("restarted", environment=emulator.base_url, version="3.0")
+    manifest["spec"]["publish"]["timeoutSeconds"] = 120
+    cluster.apply(manifest)
+    wait_for_publish_post(emulator)
+    first.kill()
+    start_operator(cluster.namespace)
+    obj = cluster.wait_release("restarted", is_ready, timeout=90, what="Ready=True")
+    assert obj["status"]["publishedVersion"] == "3.0"
+    assert publish_posts(emulator) == 1, "the restarted operator did not publish again"
+    hub = emulator.control.call(control_calls.state())
+    assert hub["counters"]["channels_created"] == 2, "the new operator opened its own channel"
+    reads = reads_after_publish(emulator, flow_id)
+    assert any(publish_seconds - 0.05 <= r < publish_seconds + 1.5 for r in reads), (
+        f"woken by its event: {reads}"
+    )

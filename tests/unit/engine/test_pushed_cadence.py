@@ -1,0 +1,164 @@
+"""How notifications change the planner's polling (pure tables), and which polls need no flow read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from flowrelease.api import conditions as C
+from flowrelease.api.models import FlowReleaseStatus, Phase
+from flowrelease.engine import steps as S
+from flowrelease.engine.observing import job_answers
+from flowrelease.engine.planner import plan
+from flowrelease.engine.poll_schedule import PUSHED_POLL, PollSchedule
+from flowrelease.engine.ports import JobState, Pushed
+from tests.unit.engine.builders import NOW, current, flow, op, spec, status
+from tests.unit.engine.test_planner import PREPARED, SOURCE, importing
+
+RUNNING = "Publishing version 3.0: operation op-1 is STARTED (timeout 900s)"
+JOB_RUNNING = "Importing the Archy source: Architect job job-1 is Started (timeout 900s)"
+LIVE = Pushed(live=True)
+
+
+@dataclass(frozen=True)
+class CadenceCase:
+    id: str
+    reason: str
+    pushed: Pushed | None
+    started: float
+    """Seconds since the operation's intent was recorded."""
+    want_after: float
+
+
+CADENCE_CASES = [
+    CadenceCase("polling", "no notifications: the regular schedule (20 % of 10 s elapsed)", None, 10, 2.0),
+    CadenceCase("not-live", "not live for this flow: poll as before", Pushed(False), 10, 2.0),
+    CadenceCase("live-early", "live: the safety net looks first 20 s into the operation", LIVE, 1, 20.0),
+    CadenceCase("live-later", "live: then as long again as the time spent, up to 30 s", LIVE, 25, 25.0),
+    CadenceCase("live-long", "live: never more than 30 s apart", LIVE, 300, 30.0),
+    CadenceCase(
+        "news-lag", "an event arrived 1 s ago and the read does not show it yet (R1): look again soon",
+        Pushed(True, noticed_seconds_ago=1.0), 60, 0.5,
+    ),
+    CadenceCase(
+        "news-lag-grows", "5 s after the event: 20 % of the time since it",
+        Pushed(True, noticed_seconds_ago=5.0), 60, 1.0,
+    ),
+    CadenceCase(
+        "news-old", "an event 10 s or more ago is old news: back to the safety net",
+        Pushed(True, noticed_seconds_ago=12.0), 60, 30.0,
+    ),
+    CadenceCase(
+        "timeout-cuts", "the wait never passes the publish timeout", LIVE, 890, 10.0,
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CADENCE_CASES, ids=lambda case: case.id)
+def test_notifications_decide_how_soon_a_running_publish_is_read_again(case: CadenceCase) -> None:
+    observation = S.Observation(flow=flow(current_operation=current("op-1")), pushed=case.pushed)
+    got = plan(
+        spec(),
+        status(Phase.PUBLISHING, operation=op(started=case.started, posted=case.started - 1)),
+        observation,
+        now=NOW,
+        generation=1,
+    )
+    assert got == S.Wait(case.want_after, C.PUBLISHING, RUNNING, poll=True), case.reason
+
+
+def test_a_grace_ending_sooner_still_cuts_the_safety_net() -> None:
+    """Acknowledged 25 s ago and nothing visible: the grace ends in 5 s, so the look comes then."""
+    observation = S.Observation(flow=flow(), pushed=LIVE)
+    got = plan(
+        spec(),
+        status(Phase.PUBLISHING, operation=op(started=26, posted=25)),
+        observation,
+        now=NOW,
+        generation=1,
+    )
+    assert isinstance(got, S.Wait) and got.after == 5.0
+
+
+@pytest.mark.parametrize(
+    ("case_id", "started", "posted", "want_after", "reason"),
+    [
+        ("acked-unseen", 21, 20, 4.2, "acknowledged, not visible 20 s in: 20 % of 21 s, not 20 s more"),
+        ("acked-unseen-late", 29, 28, 2.0, "the grace ends in 2 s: the look comes then"),
+        ("unacked-unseen", 21, None, 4.2, "never acknowledged, not visible: the regular schedule too"),
+    ],
+)
+def test_a_read_that_does_not_show_the_work_yet_is_followed_on_the_regular_schedule(
+    case_id: str, started: float, posted: float | None, want_after: float, reason: str
+) -> None:
+    """Realistic reads lag by count as well as by time (R1): with looks 20-30 s apart the grace would end
+    after one stale read and call an acknowledged publish ignored; so the grace runs on the regular
+    schedule although notifications are live."""
+    observation = S.Observation(flow=flow(), pushed=LIVE)
+    got = plan(
+        spec(),
+        status(Phase.PUBLISHING, operation=op(started=started, posted=posted)),
+        observation,
+        now=NOW,
+        generation=1,
+    )
+    assert isinstance(got, S.Wait) and got.poll and got.after == pytest.approx(want_after), (
+        case_id,
+        reason,
+        got,
+    )
+
+
+def test_the_safety_net_schedule_is_configurable_and_pure() -> None:
+    tight = PollSchedule(initial=5.0, cap=5.0, elapsed_share=1.0)
+    observation = S.Observation(flow=flow(current_operation=current("op-1")), pushed=LIVE)
+    running = status(Phase.PUBLISHING, operation=op(started=100, posted=99))
+    got = plan(spec(), running, observation, now=NOW, generation=1, pushed_poll=tight)
+    assert isinstance(got, S.Wait) and got.after == 5.0
+    assert [PUSHED_POLL.delay(t) for t in (0, 20, 40, 70, 1000)] == [20.0, 20.0, 30.0, 30.0, 30.0]
+
+
+def test_a_running_import_is_polled_on_its_job_alone_and_on_the_safety_net_when_live() -> None:
+    job = JobState("job-1", "Started")
+    without_flow = S.Observation(flow=None, source=PREPARED, job=job, pushed=LIVE)
+    got = plan(spec(source=SOURCE), importing(), without_flow, now=NOW, generation=1)
+    assert got == S.Wait(20.0, C.IMPORTING, JOB_RUNNING, poll=True)
+
+
+@dataclass(frozen=True)
+class AnswerCase:
+    id: str
+    status: FlowReleaseStatus
+    job: JobState | None
+    answers: bool
+    reason: str
+
+
+ANSWER_CASES = [
+    AnswerCase("started", importing(), JobState("job-1", "Started"), True, "running: the job says 'not yet'"),
+    AnswerCase("failed", importing(), JobState("job-1", "Failure"), True, "failed: the job says why"),
+    AnswerCase(
+        "registered-acked", importing(), JobState("job-1", "Registered"), True,
+        "R6: Registered after an acknowledged upload is still running",
+    ),
+    AnswerCase(
+        "registered-unacked", importing(posted=None), JobState("job-1", "Registered"), False,
+        "no acknowledged upload: the planner may import again, which needs the flow",
+    ),
+    AnswerCase(
+        "success", importing(), JobState("job-1", "Success"), False,
+        "the result is read back from the flow, never taken from the job",
+    ),
+    AnswerCase("gone", importing(), None, False, "no job (expired): look at the flow"),
+    AnswerCase(
+        "reimport", status(Phase.ROLLING_BACK, operation=op("reimport", id="job-1")),
+        JobState("job-1", "Started"), False, "a re-import's planner reads the flow while it runs",
+    ),
+    AnswerCase("publish", status(Phase.PUBLISHING, operation=op()), None, False, "a publish reads the flow"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ANSWER_CASES, ids=lambda case: case.id)
+def test_which_import_polls_need_no_flow_read(case: AnswerCase) -> None:
+    assert job_answers(case.status, case.job) is case.answers, case.reason
