@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
@@ -35,9 +36,11 @@ from flowrelease.engine.ports import (
     Clock,
     FlowApi,
     FlowApiError,
+    ReleaseDirectory,
     StatusStore,
     Transient,
 )
+from flowrelease.engine.promotion_gate import change_of, read_upstreams
 from flowrelease.engine.status_folding import Folder, timestamp, validation_error_rate
 from flowrelease.engine.step_fold import FoldContext, Folded, fold_step
 
@@ -59,8 +62,11 @@ class ReleaseReconciler:
         poll: PollSchedule | None = None,
         drift_interval: float = DEFAULT_DRIFT_INTERVAL,
         rng: random.Random | None = None,
+        releases: ReleaseDirectory | None = None,
     ) -> None:
         self.flow_api = flow_api
+        self.releases = releases
+        """Where spec.promotion's upstream releases are read (None: a gated release waits)."""
         self.statuses = statuses
         self.audit = audit
         self.clock = clock
@@ -123,6 +129,7 @@ class _Pass:
         self.observation = S.Observation(flow=None)
         self.source: PreparedSource | SourceProblem | None = None
         spec = release.spec
+        self.change = change_of(spec, source_yaml)
         if spec.source is not None and source_yaml is not None:
             ref = spec.source.config_map_ref
             self.source = prepare_source(
@@ -154,6 +161,13 @@ class _Pass:
                         self.status,
                         self.source,
                         can_export=self.engine.artifacts is not None,
+                    )
+                    self.observation = replace(
+                        self.observation,
+                        change=self.change,
+                        upstreams=await read_upstreams(
+                            self.engine.releases, self.release.spec, self.release.metadata.namespace
+                        ),
                     )
                 step = plan(
                     self.release.spec,

@@ -12,9 +12,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flowrelease.api.models import FlowIdentity, RollbackRoute, RouteResult, ValidationSummary, VerifyStage
+from flowrelease.api.models import (
+    FlowIdentity,
+    PromotionGateState,
+    RollbackRoute,
+    RouteResult,
+    ValidationSummary,
+    VerifyStage,
+)
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
-from flowrelease.engine.ports import FlowState, JobState, LockHolder, ServiceUnavailable
+from flowrelease.engine.ports import (
+    Change,
+    FlowState,
+    JobState,
+    LockHolder,
+    ServiceUnavailable,
+    UpstreamRelease,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +45,10 @@ class Observation:
     """The validate or export job recorded in `status.job`, as Genesys reports it now."""
     can_export: bool = False
     """An ArtifactStore was given to the engine."""
+    change: Change | None = None
+    """The change this release carries (promotion); None in mode B without source, or mode A without label."""
+    upstreams: tuple[UpstreamRelease, ...] = ()
+    """spec.promotion.requires, as read now."""
 
 
 # --------------------------------------------------------------------------------- pass-ending steps
@@ -352,6 +370,26 @@ class StoreArtifact:
     reason: str
 
 
+# ------------------------------------------------------------------------------------------ promotion
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """Record, once per attempt, the change this release carries: what downstream releases compare."""
+
+    change: Change
+    reason: str = "record the change this attempt carries, for the releases that promote it"
+
+
+@dataclass(frozen=True)
+class HoldForPromotion:
+    """The promotion gate's verdict before publishing: Open goes on, Waiting waits, Blocked stalls."""
+
+    gate: PromotionGateState
+    message: str
+    after: float = 0.0
+
+
 Step = (
     Suspend
     | Stall
@@ -392,6 +430,8 @@ Step = (
     | StartExportJob
     | StartReimport
     | StoreArtifact
+    | RecordChange
+    | HoldForPromotion
 )
 
 PASS_ENDING = (Suspend, Stall, Wait, Settled)
