@@ -17,6 +17,8 @@ from typing import Protocol
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.audit.metrics import ReleaseMetrics
 from flowrelease.engine.outcome import Outcome, OutcomeKind
+from flowrelease.engine.promotion_gate import upstream_keys
+from flowrelease.local.folder_releases import StatusChanges
 from flowrelease.local.outcomes import ReleaseResult, ResultKind, result_from, status_message
 from flowrelease.local.progress import ProgressReporter
 
@@ -60,6 +62,12 @@ class ReleaseJob:
         return self.release.key
 
     @property
+    def upstreams(self) -> tuple[str, ...]:
+        """`namespace/name` of the releases this one's promotion gate waits for."""
+        release = self.release
+        return tuple(f"{ns}/{name}" for ns, name in upstream_keys(release.spec, release.metadata.namespace))
+
+    @property
     def flow_label(self) -> str:
         flow = self.release.spec.flow
         return flow.name or flow.id
@@ -75,8 +83,11 @@ class ReleaseRunner:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         metrics: ReleaseMetrics | None = None,
+        changes: StatusChanges | None = None,
     ) -> None:
         self.reporter = reporter
+        self.changes = changes
+        """Wakes a release waiting at its promotion gate as soon as an upstream saves a new status."""
         self.metrics = metrics or ReleaseMetrics()
         self.monotonic = monotonic
         self.sleep = sleep
@@ -99,6 +110,7 @@ class ReleaseRunner:
     async def run(self, job: ReleaseJob) -> ReleaseResult:
         status = job.status
         while True:
+            seen = self.changes.seen(job.upstreams) if self.changes is not None else ()
             try:
                 outcome = await job.reconciler.reconcile(
                     job.release,
@@ -125,4 +137,7 @@ class ReleaseRunner:
                     f"({outcome.message or 'work in flight'}); rerun sync to resume"
                 )
                 return result_from(job.key, job.flow_label, status, ResultKind.TIMED_OUT, message)
-            await self.sleep(max(wait, 0.0))
+            if self.changes is not None and job.upstreams:
+                await self.changes.wait_for(job.upstreams, max(wait, 0.0), seen)
+            else:
+                await self.sleep(max(wait, 0.0))

@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from flowrelease.local.emulated import aimed_at
+from flowrelease.local.folder_releases import FolderReleases, StatusChanges
 from flowrelease.local.inputs import BadInput, Inputs
 from flowrelease.local.outcomes import ReleaseResult
 from flowrelease.local.preflight import PreflightRelease, preflight
@@ -51,8 +52,9 @@ async def run_sync(
 
     Raises PreflightFailed (nothing written, nothing published) when an export remote refuses or a flow is
     released twice, and BadInput when the state file or audit log cannot be written."""
+    changes = StatusChanges(store)
     async with SyncWiring(
-        statuses=store,
+        statuses=changes,
         audit_log=settings.audit_log,
         git_workdir=settings.git_workdir,
         redactor=inputs.redactor,
@@ -80,10 +82,11 @@ async def run_sync(
             raise BadInput(
                 [f"cannot write the state file or audit log: {error}; nothing was published"]
             ) from error
+        folder = FolderReleases({release.key: release for _, release in aimed}, store)
         jobs = [
             ReleaseJob(
                 release=release,
-                reconciler=wiring.reconciler_for(release.spec.genesys.environment, resolved),
+                reconciler=wiring.reconciler_for(release.spec.genesys.environment, resolved, folder),
                 status=store.status(resolved.key),
                 generation=generation,
                 git_credentials=resolved.git_credentials,
@@ -94,7 +97,11 @@ async def run_sync(
         ]
         reporter = reporter_for(settings, inputs)
         runner = ReleaseRunner(
-            reporter, timeout=settings.timeout, concurrency=settings.concurrency, metrics=wiring.metrics
+            reporter,
+            timeout=settings.timeout,
+            concurrency=settings.concurrency,
+            metrics=wiring.metrics,
+            changes=changes,
         )
         try:
             return await runner.run_all(jobs)

@@ -21,10 +21,10 @@ from flowrelease.audit.events import FanoutAuditSink, JsonLinesAuditSink
 from flowrelease.audit.metrics import MetricsAuditSink, ReleaseMetrics, genesys_request_observer
 from flowrelease.audit.redaction import SecretRedactor
 from flowrelease.engine.clock import SystemClock
+from flowrelease.engine.ports import ReleaseDirectory, StatusStore
 from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import GenesysClient, RateLimiterRegistry, UnknownEnvironment, resolve_base_url
 from flowrelease.gitops import GitArtifactStore
-from flowrelease.local.state_store import JsonFileStatusStore
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 NOT_SECRET_KEYS = frozenset({CLIENT_ID_KEY, "username", "known_hosts"})
@@ -102,7 +102,7 @@ class SyncWiring:
     def __init__(
         self,
         *,
-        statuses: JsonFileStatusStore,
+        statuses: StatusStore,
         audit_log: Path,
         git_workdir: Path,
         redactor: SecretRedactor,
@@ -125,9 +125,12 @@ class SyncWiring:
         self._audit_file = JsonLinesAuditSink(self._audit_log, redactor=self.redactor)
         self._audit = FanoutAuditSink(self._audit_file, MetricsAuditSink(self.metrics))
 
-    def reconciler_for(self, environment: str, resolved: ResolvedRelease) -> ReleaseReconciler:
+    def reconciler_for(
+        self, environment: str, resolved: ResolvedRelease, releases: ReleaseDirectory | None = None
+    ) -> ReleaseReconciler:
         assert self._audit is not None, "open_audit_log() first"
         return ReleaseReconciler(
+            releases=releases,
             flow_api=self.clients.for_release(environment, resolved.credentials),
             statuses=self.statuses,
             audit=self._audit,
