@@ -8,7 +8,7 @@ left for each environment's substitution; a different greeting is a different ch
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from flowrelease.emulator.control import EmulatorControl
@@ -135,13 +135,14 @@ def promotion_documents(
     requires: tuple[str, ...] = (),
     soak_seconds: int = 0,
     bake_seconds: int = 1,
-    environment: str = "",
+    namespaces: Mapping[str, str] | None = None,
 ) -> str:
-    """The Secret, ConfigMap and FlowRelease `support-ivr-<env>` in namespace `cc-<env>` as one YAML text.
-    `requires` names upstream environments; `environment` overrides the org's URL (the operator's view)."""
+    """The Secret, ConfigMap and FlowRelease `support-ivr-<env>` in namespace `cc-<env>` (or
+    `namespaces[env]`) as one YAML text; `requires` names upstream environments."""
     env = org.env
-    namespace = f"cc-{env}"
-    needs = "".join(f"\n      - {{name: support-ivr-{up}, namespace: cc-{up}}}" for up in requires)
+    where = namespaces or {name: f"cc-{name}" for name in ENVIRONMENTS}
+    namespace = where[env]
+    needs = "".join(f"\n      - {{name: support-ivr-{up}, namespace: {where[up]}}}" for up in requires)
     promotion = f"\n  promotion:\n    soakSeconds: {soak_seconds}\n    requires:{needs}" if requires else ""
     indented = "".join(f"    {line}\n" for line in flow_yaml.splitlines())
     return f"""\
@@ -161,7 +162,7 @@ kind: FlowRelease
 metadata: {{name: support-ivr-{env}, namespace: {namespace}}}
 spec:
   genesys:
-    environment: {environment or org.base_url}
+    environment: {org.base_url}
     credentialsSecretRef: {{name: genesys-{env}}}
   flow: {{type: inboundcall, name: Support IVR}}
   source:

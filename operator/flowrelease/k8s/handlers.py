@@ -35,6 +35,7 @@ from flowrelease.k8s.config import OperatorConfig
 from flowrelease.k8s.drift import DriftScheduler
 from flowrelease.k8s.kube_api import KubeApiError, ObjectGone
 from flowrelease.k8s.log_levels import REQUEUE_PREFIX
+from flowrelease.k8s.promotion_wakeups import PromotionWakeups
 from flowrelease.k8s.release_pass import release_key, run_release_pass
 from flowrelease.k8s.runtime import Runtime, open_runtime
 
@@ -54,6 +55,7 @@ class OperatorMemo:
     config: OperatorConfig
     runtime: Runtime | None = None
     drift: DriftScheduler | None = None
+    promotion: PromotionWakeups | None = None
 
     def require(self) -> tuple[Runtime, DriftScheduler | None]:
         if self.runtime is None:
@@ -81,6 +83,11 @@ async def startup(settings: kopf.OperatorSettings, memo: OperatorMemo, **_: Any)
 
         memo.drift = DriftScheduler(check)
         memo.drift.start()
+
+    async def rerun(key: str) -> None:
+        await promotion_rerun(runtime, memo.drift, key)
+
+    memo.promotion = PromotionWakeups(rerun)
     logger.info(
         "flowrelease operator started: %s, at most %d releases at once, drift checks %s",
         "all namespaces" if memo.config.clusterwide else "namespaces " + ", ".join(memo.config.namespaces),
@@ -90,6 +97,9 @@ async def startup(settings: kopf.OperatorSettings, memo: OperatorMemo, **_: Any)
 
 
 async def cleanup(memo: OperatorMemo, **_: Any) -> None:
+    if memo.promotion is not None:
+        await memo.promotion.close()
+        memo.promotion = None
     if memo.drift is not None:
         await memo.drift.stop()
         memo.drift = None
@@ -115,6 +125,34 @@ async def drift_check(runtime: Runtime, key: str) -> float | None:
     if outcome.kind is OutcomeKind.WAITING:
         return max(outcome.after or MIN_REQUEUE_S, MIN_REQUEUE_S)
     return None
+
+
+async def promotion_rerun(runtime: Runtime, drift: DriftScheduler | None, key: str) -> None:
+    """One extra pass of a gated release because an upstream changed (kopf's requeue remains the backstop)."""
+    try:
+        obj = await runtime.api.get_release(*_split(key))
+    except ObjectGone:
+        return
+    outcome = await run_release_pass(runtime, obj, inline_budget_s=INLINE_BUDGET_S)
+    if drift is not None and outcome.kind is OutcomeKind.READY:
+        drift.schedule(key, runtime.config.drift_seconds)
+
+
+def _upstream_changed(
+    type: str | None = None, event: kopf.RawEvent | None = None, memo: OperatorMemo | None = None, **_: Any
+) -> bool:
+    """Feeds every watch event to the promotion wakeups; lets through only those that wake a downstream."""
+    if memo is None or memo.promotion is None or event is None:
+        return False
+    return bool(memo.promotion.observe(type, event["object"]))
+
+
+async def wake_downstream(event: kopf.RawEvent, memo: OperatorMemo, **_: Any) -> None:
+    """An upstream's change, phase or health moved: its downstream releases get a pass now."""
+    if memo.promotion is None:
+        return
+    key = release_key(event["object"])
+    memo.promotion.wake(memo.promotion.downstream_of(key), because=key)
 
 
 async def reconcile(body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
@@ -179,4 +217,7 @@ def build_registry() -> kopf.OperatorRegistry:
     kopf.on.create(*resource, id="reconcile-on-create", registry=registry)(reconcile)
     kopf.on.update(*resource, id="reconcile-on-update", registry=registry)(reconcile)
     kopf.on.event(*resource, id="forget-deleted", when=_is_deletion, registry=registry)(forget_deleted)
+    kopf.on.event(*resource, id="promotion-wakeups", when=_upstream_changed, registry=registry)(
+        wake_downstream
+    )
     return registry

@@ -35,6 +35,7 @@ from flowrelease.k8s.config import OperatorConfig
 from flowrelease.k8s.engine_cache import EngineCache
 from flowrelease.k8s.kube_api import KubeApi
 from flowrelease.k8s.log_levels import RequeueLogFilter
+from flowrelease.k8s.promotion_wakeups import KubeReleaseDirectory
 from flowrelease.k8s.status_first import StatusFirstArtifactStore, StatusFirstFlowApi
 from flowrelease.k8s.status_store import KubeStatusStore
 
@@ -109,6 +110,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
     statuses = KubeStatusStore(api, redact=redactor.redact)
     artifacts = StatusFirstArtifactStore(GitArtifactStore(config.git_workdir), statuses)
     clock = SystemClock()
+    upstreams = KubeReleaseDirectory(api)
 
     def build_engine(flow_api: FlowApi) -> ReleaseReconciler:
         return ReleaseReconciler(
@@ -118,6 +120,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
             clock=clock,
             artifacts=artifacts,
             drift_interval=config.drift_seconds or DEFAULT_DRIFT_INTERVAL,
+            releases=upstreams,
         )
 
     runtime = Runtime(
