@@ -19,7 +19,7 @@ from flowrelease.engine.archy_source import prepare_source
 from flowrelease.engine.observing import observe
 from flowrelease.engine.planner import desired_version, plan
 from flowrelease.engine.ports import FlowApi, FlowApiError
-from flowrelease.local.emulated import aimed_at
+from flowrelease.local.emulated import EmulatedOrgs
 from flowrelease.local.inputs import Inputs
 from flowrelease.local.preflight import PreflightRelease, preflight
 from flowrelease.local.state_store import JsonFileStatusStore, spec_digest
@@ -134,24 +134,21 @@ def _reason_of(step: S.Step) -> str:
     return type(step).__name__
 
 
-async def plan_all(inputs: Inputs, store: JsonFileStatusStore, *, emulator_url: str) -> list[PlannedRelease]:
+async def plan_all(
+    inputs: Inputs, store: JsonFileStatusStore, *, emulators: EmulatedOrgs
+) -> list[PlannedRelease]:
     """The plan for every release, observed concurrently; an error observing one is its plan. Raises
     PreflightFailed for what would block sync before it starts (the same read-only checks)."""
     now = datetime.now(UTC)
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
         clients = GenesysClients(http)
         await preflight(
-            [
-                PreflightRelease(
-                    resolved, aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release
-                )
-                for resolved in inputs.releases
-            ],
+            [PreflightRelease(resolved, emulators.aim(resolved.release)) for resolved in inputs.releases],
             clients,
         )
 
         async def one(resolved: ResolvedRelease) -> PlannedRelease:
-            release = aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release
+            release = emulators.aim(resolved.release)
             digest = spec_digest(resolved.release, resolved.source_yaml)
             try:
                 return await plan_release(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from flowrelease.local.emulated import aimed_at
+from flowrelease.local.emulated import EmulatedOrgs
 from flowrelease.local.folder_releases import FolderReleases, StatusChanges
 from flowrelease.local.inputs import BadInput, Inputs
 from flowrelease.local.outcomes import ReleaseResult
@@ -46,7 +46,7 @@ def reporter_for(settings: SyncSettings, inputs: Inputs) -> ProgressReporter:
 
 
 async def run_sync(
-    inputs: Inputs, store: JsonFileStatusStore, settings: SyncSettings, *, emulator_url: str
+    inputs: Inputs, store: JsonFileStatusStore, settings: SyncSettings, *, emulators: EmulatedOrgs
 ) -> list[ReleaseResult]:
     """Every release driven to a settled state (or the timeout), with progress shown as it goes.
 
@@ -59,10 +59,7 @@ async def run_sync(
         git_workdir=settings.git_workdir,
         redactor=inputs.redactor,
     ) as wiring:
-        aimed = [
-            (resolved, aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release)
-            for resolved in inputs.releases
-        ]
+        aimed = [(resolved, emulators.aim(resolved.release)) for resolved in inputs.releases]
         flows = await preflight(
             [PreflightRelease(resolved, release) for resolved, release in aimed], wiring.clients
         )
