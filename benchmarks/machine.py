@@ -22,7 +22,7 @@ def describe_machine() -> dict[str, object]:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "load_average_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        "executable": sys.executable,
+        "virtualenv": sys.prefix != sys.base_prefix,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "revision": source_revision(),
     }
