@@ -131,6 +131,10 @@ class ReleaseRunner:
                 return result_from(job.key, job.flow_label, status, SETTLED[outcome.kind], message)
             remaining = self.deadline - self.monotonic()
             wait = outcome.after if outcome.after is not None else DEFAULT_WAIT_SECONDS
+            gated = self.changes is not None and bool(job.upstreams) and _at_its_gate(status)
+            if gated and remaining > 0:
+                # The gate's wait is an upper bound: an upstream's next status may open it any moment.
+                wait = min(wait, remaining)
             if wait > remaining:
                 message = (
                     f"still {status.phase.value} when --timeout {self.timeout:g}s ran out "
@@ -141,3 +145,8 @@ class ReleaseRunner:
                 await self.changes.wait_for(job.upstreams, max(wait, 0.0), seen)
             else:
                 await self.sleep(max(wait, 0.0))
+
+
+def _at_its_gate(status: FlowReleaseStatus) -> bool:
+    promotion = status.promotion
+    return promotion is not None and promotion.gate == "Waiting"
