@@ -112,7 +112,7 @@ def test_apply_publishes_exports_and_reports_ready(
         "observedGeneration", "attemptGeneration", "phase", "conditions", "flow", "desiredVersion",
         "publishedVersion", "lastGoodVersion", "failedVersion", "operation", "rollback", "job",
         "publishedOperationId", "exportFailure", "dependencyHash", "sourceDigest", "validation",
-        "verification", "artifact", "history", "lastHandledReconcileAt",
+        "verification", "artifact", "history", "lastHandledReconcileAt", "promotion",
     }  # fmt: skip
     assert not obj["metadata"].get("finalizers")
     handled = cluster.wait_release(  # kopf writes it after the handler returned, a moment after Ready
