@@ -35,11 +35,6 @@ SOURCE = "  source: {configMapRef: {name: billing-flow, key: flow.yaml}}\n"
 PASSWORD = "hunter2-in-the-url"
 """A password in a URL, which no output may echo."""
 
-PLAN_JUDGEMENT = (
-    "plan as the engine's read-only judgement (issue 11 item 4, next round): today plan promises the "
-    "publish that sync then refuses"
-)
-
 
 def release(spec: str, meta: str = META) -> str:
     return f"{HEAD}{meta}spec:\n{spec}"
@@ -70,7 +65,7 @@ class Case:
     offline: bool = False
     """kubeconform -strict refuses it too (duplicate keys: kubectl keeps the last one silently)."""
     plan: str = "refused"
-    """refused (exit 2, same message) | blocked (plan says blocked/cannot observe) | pending: a reason."""
+    """refused (exit 2, same message) | blocked (plan: `blocked: ` and sync's Stalled message, exit 1)."""
     secret: str = ""
     """Replaces the demo client's secret in the Secret cc/genesys (a wrong one)."""
     setup: Callable[[EmulatorHandle], None] | None = field(default=None, compare=False)
@@ -694,7 +689,7 @@ CASES: list[Case] = [
         ),
         "spec.export.git.url",
         "failed: the remote is unreachable (network, DNS or timeout)",
-        not_apiserver="needs the network (operator: next round)",
+        not_apiserver="needs the network (in a cluster the engine holds it: ExportTargetUnreachable)",
     ),
     Case(
         "export-repository-missing",
@@ -702,7 +697,7 @@ CASES: list[Case] = [
         release(G + F + V + '  export: {git: {url: "$missing_repo", path: flows/x}}\n'),
         "spec.export.git.url",
         "failed: the repository does not exist, or is not visible to these credentials",
-        not_apiserver="needs the network (operator: next round)",
+        not_apiserver="needs the network (in a cluster the engine holds it: ExportTargetInvalid)",
     ),
     # ----------------------------------------------------------------- held by the engine (exit 1)
     Case(
@@ -713,7 +708,7 @@ CASES: list[Case] = [
         "9.0",
         held="VersionNotFound",
         not_apiserver="needs Genesys",
-        plan=f"pending: {PLAN_JUDGEMENT}",
+        plan="blocked",
     ),
     Case(
         "flow-misspelt",
@@ -723,7 +718,7 @@ CASES: list[Case] = [
         "no inboundcall flow named 'Suport IVR' exists",
         held="FlowNotFound",
         not_apiserver="needs Genesys",
-        plan=f"pending: {PLAN_JUDGEMENT}",
+        plan="blocked",
     ),
     Case(
         "wrong-client-secret",
@@ -745,7 +740,7 @@ CASES: list[Case] = [
         held="FlowLocked",
         setup=lock_support_ivr,
         not_apiserver="needs Genesys",
-        plan=f"pending: {PLAN_JUDGEMENT}",
+        plan="blocked",
     ),
     Case(
         "archy-yaml-broken",
@@ -755,7 +750,7 @@ CASES: list[Case] = [
         "YAML",
         held="SourceInvalid",
         not_apiserver="the YAML is a ConfigMap value: only flowrelease parses it",
-        plan=f"pending: {PLAN_JUDGEMENT}",
+        plan="blocked",
     ),
     Case(
         "archy-placeholder-unsubstituted",
@@ -768,6 +763,6 @@ CASES: list[Case] = [
         "menu_name",
         held="SourceInvalid",
         not_apiserver="the YAML is a ConfigMap value: only flowrelease parses it",
-        plan=f"pending: {PLAN_JUDGEMENT}",
+        plan="blocked",
     ),
 ]

@@ -105,14 +105,7 @@ def test_sync_refuses_or_holds_the_case_and_does_nothing(
     assert_nothing_done(emulator, repo, case, result)
 
 
-def _plan_param(case: Case) -> object:
-    if case.plan.startswith("pending: "):
-        reason = case.plan.removeprefix("pending: ")
-        return pytest.param(case, id=case.id, marks=pytest.mark.xfail(strict=True, reason=reason))
-    return pytest.param(case, id=case.id)
-
-
-@pytest.mark.parametrize("case", [_plan_param(case) for case in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_plan_agrees_with_sync(tmp_path: Path, emulator: EmulatorHandle, repo: BareRepo, case: Case) -> None:
     if case.setup is not None:
         case.setup(emulator)
@@ -120,9 +113,11 @@ def test_plan_agrees_with_sync(tmp_path: Path, emulator: EmulatorHandle, repo: B
     result = invoke("plan", path.parent, tmp_path)
     summary = json.loads(result.stdout)
 
-    if case.held:  # sync ends blocked: plan must say so
+    if case.held:  # sync ends blocked: plan must say so, in the words of sync's Stalled condition
         (release,) = [item for item in summary["releases"] if item["release"] == "cc/bad"]
-        assert release["action"] in ("blocked", "error"), release
+        assert release["action"] == "blocked", release
+        assert release["description"].startswith("blocked: ") and case.fix in release["description"], release
+        assert result.exit_code == 1 and summary["exitCode"] == 1, result.stdout + result.stderr
     else:
         assert result.exit_code == 2, result.stdout + result.stderr
         prefix = expected_prefix(case, path)

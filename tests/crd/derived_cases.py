@@ -31,7 +31,49 @@ BASE_PROMOTE: dict[str, Any] = {
         "validation": {"failOnWarnings": False, "requireValidateJob": False},
         "publish": {"timeoutSeconds": 900, "lockPolicy": "Fail"},
         "verify": {
-            "stages": [{"name": "bake", "bakeSeconds": 600, "maxFailureRatio": 0.05, "minSamples": 20}]
+            "stages": [
+                {
+                    "name": "bake",
+                    "bakeSeconds": 600,
+                    "maxFailureRatio": 0.05,
+                    "minSamples": 20,
+                    "settleSeconds": 120,
+                    "onInsufficientData": "Extend",
+                    "maxBakeSeconds": 1800,
+                    "analytics": [{"signal": "outcomeFailureRatio", "max": 0.05, "minSamples": 20}],
+                    "checks": [
+                        {
+                            "name": "synthetic-call",
+                            "retries": 2,
+                            "retryIntervalSeconds": 10,
+                            "http": {
+                                "url": "https://monitor.example.com/ivr",
+                                "method": "GET",
+                                "headers": {"X-Env": "prod"},
+                                "headersSecretRef": {"name": "monitor-headers"},
+                                "bearerTokenSecretRef": {"name": "monitor-token", "key": "token"},
+                                "body": "",
+                                "timeoutSeconds": 10,
+                                "expectStatus": [200],
+                                "jsonPath": "checks.ivr.passRate",
+                                "min": 0.99,
+                                "max": 1.0,
+                            },
+                        },
+                        {
+                            "name": "data-action-errors",
+                            "prometheus": {
+                                "url": "http://prometheus.monitoring:9090",
+                                "query": "sum(rate(ivr_errors_total[5m]))",
+                                "min": 0.0,
+                                "max": 0.5,
+                                "bearerTokenSecretRef": {"name": "prometheus-token", "key": "token"},
+                                "timeoutSeconds": 10,
+                            },
+                        },
+                    ],
+                }
+            ]
         },
         "rollback": {"strategy": "PreviousVersion"},
         "export": {
@@ -62,6 +104,27 @@ def _source_base() -> dict[str, Any]:
 
 BASE_SOURCE = _source_base()
 """The same release in mode B, for the paths under spec.source."""
+
+
+def _entries_base() -> dict[str, Any]:
+    base = copy.deepcopy(BASE_PROMOTE)
+    base["spec"]["verify"]["stages"][0]["analytics"] = [{"signal": "entries", "min": 20}]
+    return base
+
+
+def _prometheus_first_base() -> dict[str, Any]:
+    base = copy.deepcopy(BASE_PROMOTE)
+    checks = base["spec"]["verify"]["stages"][0]["checks"]
+    checks.reverse()
+    return base
+
+
+BASE_ENTRIES = _entries_base()
+"""The release judging the entries signal, for analytics[].min (which the ratio signals do not take)."""
+BASE_PROMETHEUS_FIRST = _prometheus_first_base()
+"""checks[0] is the prometheus check, for the paths under checks[].prometheus (the walk uses item 0)."""
+ENTRIES_PATH = ("spec", "verify", "stages", 0, "analytics", 0, "min")
+PROMETHEUS_PATH = ("spec", "verify", "stages", 0, "checks", 0, "prometheus")
 
 WRONG_TYPE: dict[str, object] = {
     "string": 12,
@@ -121,7 +184,11 @@ def field_path(path: Path) -> str:
 
 
 def base_for(path: Path) -> dict[str, Any]:
-    return BASE_SOURCE if path[:2] == ("spec", "source") else BASE_PROMOTE
+    if path[:2] == ("spec", "source"):
+        return BASE_SOURCE
+    if path[: len(PROMETHEUS_PATH)] == PROMETHEUS_PATH:
+        return BASE_PROMETHEUS_FIRST
+    return BASE_ENTRIES if path == ENTRIES_PATH else BASE_PROMOTE
 
 
 def _get(document: Any, path: Path) -> Any:
@@ -159,11 +226,18 @@ def _walk(node: dict[str, Any], path: Path) -> Iterator[DerivedCase]:
         if "maxItems" in node:
             limit = int(node["maxItems"])
             template = _get(base_for(path), path)[0]
-            items = [{**template, "name": f"stage-{index}"} for index in range(limit + 1)]
+            items = [_distinct(template, index) for index in range(limit + 1)]
             yield DerivedCase(path, "maxItems", items, f"{where} holds at most {limit} items")
         yield from _walk(node["items"], (*path, 0))
         return
     yield from _scalar_cases(node, path)
+
+
+def _distinct(template: Any, index: int) -> Any:
+    """The `index`-th copy of a list item, named apart where items must have distinct names."""
+    if isinstance(template, dict) and "name" in template:
+        return {**template, "name": f"item-{index}"}
+    return template
 
 
 def _scalar_cases(node: dict[str, Any], path: Path) -> Iterator[DerivedCase]:

@@ -129,7 +129,14 @@ def test_defaults_fill_in_every_policy_the_user_left_out(
     assert spec["driftPolicy"] == "Enforce"
     assert spec["suspend"] is False
     assert spec["verify"]["stages"] == [
-        {"name": "bake", "bakeSeconds": 60, "maxFailureRatio": 0.05, "minSamples": 0}
+        {
+            "name": "bake",
+            "bakeSeconds": 60,
+            "maxFailureRatio": 0.05,
+            "minSamples": 10,
+            "settleSeconds": 120,
+            "onInsufficientData": "Extend",
+        }
     ]
     assert spec["export"]["git"]["branch"] == "main"
 

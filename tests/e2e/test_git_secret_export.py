@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Cluster, GenesysClientCreds, is_ready, release_manifest
+from tests.e2e.conftest import (
+    Cluster,
+    GenesysClientCreds,
+    condition,
+    is_ready,
+    phase_is,
+    release_manifest,
+)
 from tests.support.emulator import EmulatorHandle
 from tests.support.git_http import GitHttpServer
 
@@ -65,7 +72,7 @@ def test_export_over_https_uses_the_git_secret_with_its_private_ca(
     assert git_http_server.password not in visible
 
 
-def test_wrong_git_password_keeps_the_version_live_and_reports_exported_false(
+def test_a_wrong_git_password_is_held_before_anything_is_published(
     cluster: Cluster,
     emulator: EmulatorHandle,
     genesys_client: GenesysClientCreds,
@@ -79,6 +86,37 @@ def test_wrong_git_password_keeps_the_version_live_and_reports_exported_false(
     operator = start_operator(cluster.namespace)
     cluster.apply(_release_exporting_to(git_http_server, emulator))
 
+    obj = cluster.wait_release(
+        "support-ivr", phase_is("ValidationFailed"), timeout=90, what="ValidationFailed before publishing"
+    )
+
+    stalled = condition(obj, "Stalled")
+    assert (stalled["status"], stalled["reason"]) == ("True", "ExportTargetInvalid"), stalled
+    assert stalled["message"].startswith(
+        "Validation failed, nothing was published: spec.export.git.secretRef: git ls-remote "
+    ), stalled["message"]
+    assert emulator.control.request_log(method="POST", path="/api/v2/flows/actions/publish") == []
+    assert git_http_server.denied() >= 1
+    visible = json.dumps(obj) + json.dumps(cluster.events("support-ivr")) + operator.logs()
+    assert wrong_password not in visible
+    assert git_http_server.password not in visible
+
+
+def test_a_git_host_refusing_pushes_keeps_the_version_live_and_reports_exported_false(
+    cluster: Cluster,
+    emulator: EmulatorHandle,
+    genesys_client: GenesysClientCreds,
+    git_http_server: GitHttpServer,
+    start_operator,
+) -> None:
+    """The target answered the check before publishing; the push after it meets an outage (503)."""
+    git_http_server.create_repo("flows.git")
+    git_http_server.unavailable.add("git-receive-pack")
+    cluster.apply_credentials(genesys_client)
+    cluster.apply(_git_secret("flows-git", git_http_server, git_http_server.password))
+    operator = start_operator(cluster.namespace)
+    cluster.apply(_release_exporting_to(git_http_server, emulator))
+
     def export_failed(obj: dict[str, Any]) -> bool:
         conditions = {c["type"]: c for c in obj.get("status", {}).get("conditions", [])}
         return conditions.get("Exported", {}).get("status") == "False" and bool(
@@ -89,7 +127,6 @@ def test_wrong_git_password_keeps_the_version_live_and_reports_exported_false(
 
     publishes = emulator.control.request_log(method="POST", path="/api/v2/flows/actions/publish")
     assert len(publishes) == 1, "a Git failure must not roll back or republish"
-    assert git_http_server.denied() >= 1
+    assert any(status == 503 for _, _, status, _ in git_http_server.requests), "the push met the outage"
     visible = json.dumps(obj) + json.dumps(cluster.events("support-ivr")) + operator.logs()
-    assert wrong_password not in visible
     assert git_http_server.password not in visible

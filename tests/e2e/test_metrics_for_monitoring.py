@@ -43,19 +43,27 @@ PHASES = {
     "RollingBack", "RolledBack", "Suspended", "Failed", "Unknown",
 }  # fmt: skip
 BOUNDED: dict[str, Any] = {
-    "result": PHASES | {"succeeded", "failed"},
+    # releases (phases), rollbacks, rollback routes left, check attempts
+    "result": PHASES | {"succeeded", "failed", "refused", "ignored", "timedOut", "pass", "fail"},
     "phase": PHASES,
     "action": ACTIONS,
     "outcome": {"ok", "waiting", "failed", "skipped", "error"},
-    "verdict": {"pass", "breach"},
+    "verdict": {"pass", "not_judged", "breach", "check_failed", "insufficient_data"},
     "method": {"GET", "POST", "PUT", "PATCH", "DELETE"},
     "status": re.compile(r"[1-5]\d\d"),
     # A route template, never a URL with ids in it (those would make one series per flow or job).
     # (or the placeholder for a pre-signed URL).
-    "route": re.compile(r"/oauth/token|/api/v2(/[a-zA-Z]+|/\{[a-zA-Z]+\})+|<[a-z ]+ URL>"),
+    # flowrelease_rollback_routes_total's route is a rollback route name.
+    "route": re.compile(
+        r"/oauth/token|/api/v2(/[a-zA-Z]+|/\{[a-zA-Z]+\})+|<[a-z ]+ URL>|republish|restore|reimport"
+    ),
+    "kind": {"http", "prometheus"},
+    "check": re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"),  # a check's name: a DNS label, from the spec
     "le": re.compile(r"[0-9.e+]+|\+Inf"),
 }
-STAGE = [{"name": "bake", "bakeSeconds": 1, "maxFailureRatio": 0.05, "minSamples": 10}]
+STAGE = [{"name": "bake", "bakeSeconds": 1, "settleSeconds": 0, "maxFailureRatio": 0.05, "minSamples": 10}]
+# An in-queue flow cannot set flow outcomes: its stage breaches on being reached too little.
+IN_QUEUE_STAGE = [{**STAGE[0], "analytics": [{"signal": "entries", "min": 500}]}]
 
 
 def _exportable(families: dict[str, Any]) -> set[str]:
@@ -79,12 +87,13 @@ def scraped(
 ) -> dict[str, Any]:
     repo = tmp_path / "flows.git"
     subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(repo)], check=True)
+    emulator.control.set_analytics(emulator.flow_id("Support In-Queue"), version="2.0", n_flow=100)
     emulator.control.set_analytics(
-        emulator.flow_id("Support In-Queue"),
-        version="2.0",
+        emulator.flow_id("Support IVR"),
+        version="3.0",
         n_flow=100,
         n_flow_outcome=100,
-        n_flow_outcome_failed=40,
+        n_flow_outcome_failed=1,
     )
     emulator.control.add_fault(method="GET", path="/api/v2/flows", status=429, count=2, retry_after_seconds=1)
     cluster.apply_credentials(genesys_client)
@@ -100,7 +109,7 @@ def scraped(
             version="2.0",
             flow_name="Support In-Queue",
             flow_type="inqueuecall",
-            stages=STAGE,
+            stages=IN_QUEUE_STAGE,
         )
     )
     missing = {"url": (tmp_path / "no-such-repo.git").as_uri(), "branch": "main", "path": "flows/billing"}

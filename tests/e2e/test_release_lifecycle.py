@@ -59,6 +59,14 @@ def test_apply_publishes_exports_and_reports_ready(
 ) -> None:
     repo = tmp_path / "flows.git"
     subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(repo)], check=True)
+    # Healthy counts for 3.0 (fixed, whatever the window): a stage is never passed on no data
+    emulator.control.set_analytics(
+        emulator.flow_id("Support IVR"),
+        version="3.0",
+        n_flow=100,
+        n_flow_outcome=100,
+        n_flow_outcome_failed=1,
+    )
     cluster.apply_credentials(genesys_client)
     operator = start_operator(cluster.namespace)
     cluster.apply(
@@ -66,7 +74,15 @@ def test_apply_publishes_exports_and_reports_ready(
             "support-ivr",
             environment=emulator.base_url,
             version="3.0",
-            stages=[{"name": "bake", "bakeSeconds": 1, "maxFailureRatio": 0.05, "minSamples": 10}],
+            stages=[
+                {
+                    "name": "bake",
+                    "bakeSeconds": 1,
+                    "settleSeconds": 0,
+                    "maxFailureRatio": 0.05,
+                    "minSamples": 10,
+                }
+            ],
             export={"url": repo.as_uri(), "branch": "main", "path": "flows/support-ivr"},
         )
     )
@@ -111,8 +127,8 @@ def test_apply_publishes_exports_and_reports_ready(
     assert set(status) <= {
         "observedGeneration", "attemptGeneration", "phase", "conditions", "flow", "desiredVersion",
         "publishedVersion", "lastGoodVersion", "failedVersion", "operation", "rollback", "job",
-        "publishedOperationId", "exportFailure", "dependencyHash", "sourceDigest", "validation",
-        "verification", "artifact", "history", "lastHandledReconcileAt", "promotion",
+        "publishedOperationId", "exportFailure", "exportCheck", "dependencyHash", "sourceDigest",
+        "validation", "verification", "artifact", "history", "lastHandledReconcileAt", "promotion",
     }  # fmt: skip
     assert not obj["metadata"].get("finalizers")
     handled = cluster.wait_release(  # kopf writes it after the handler returned, a moment after Ready
@@ -215,7 +231,15 @@ def test_health_breach_rolls_back_to_the_previous_version(
             "unhealthy",
             environment=emulator.base_url,
             version="3.0",
-            stages=[{"name": "bake", "bakeSeconds": 1, "maxFailureRatio": 0.05, "minSamples": 10}],
+            stages=[
+                {
+                    "name": "bake",
+                    "bakeSeconds": 1,
+                    "settleSeconds": 0,
+                    "maxFailureRatio": 0.05,
+                    "minSamples": 10,
+                }
+            ],
         )
     )
 

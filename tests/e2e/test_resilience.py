@@ -134,6 +134,13 @@ def test_sigkill_during_a_bake_stage_resumes_from_kopfs_annotations_with_one_com
 ) -> None:
     repo = tmp_path / "flows.git"
     subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", str(repo)], check=True)
+    emulator.control.set_analytics(
+        emulator.flow_id("Support IVR"),
+        version="3.0",
+        n_flow=100,
+        n_flow_outcome=100,
+        n_flow_outcome_failed=1,
+    )
     cluster.apply_credentials(genesys_client)
     operator = start_operator(cluster.namespace)
     cluster.apply(
@@ -141,7 +148,15 @@ def test_sigkill_during_a_bake_stage_resumes_from_kopfs_annotations_with_one_com
             "baking",
             environment=emulator.base_url,
             version="3.0",
-            stages=[{"name": "bake", "bakeSeconds": 5, "maxFailureRatio": 0.05, "minSamples": 10}],
+            stages=[
+                {
+                    "name": "bake",
+                    "bakeSeconds": 5,
+                    "settleSeconds": 0,
+                    "maxFailureRatio": 0.05,
+                    "minSamples": 10,
+                }
+            ],
             export={"url": repo.as_uri(), "branch": "main", "path": "flows/support-ivr"},
         )
     )

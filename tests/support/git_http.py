@@ -21,6 +21,8 @@ Fixtures
     - ``before_push``: an optional callable, given the authenticated user, run before the server advertises
       refs to a pushing client (``GET .../info/refs?service=git-receive-pack``), e.g. to let another writer
       push first, so a test makes a real race happen at the one moment it matters.
+    - ``unavailable``: services (``git-upload-pack`` for fetches and ``ls-remote``, ``git-receive-pack`` for
+      pushes) answered ``503 Service Unavailable`` instead, as a Git host in an outage does.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class GitHttpServer:
     ca_file: Path = Path()
     requests: list[tuple[str, str, int, str]] = field(default_factory=list)
     before_push: Callable[[str], None] | None = None
+    unavailable: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, name: str) -> str:
@@ -181,6 +184,16 @@ def _handler_for(server: GitHttpServer) -> type[BaseHTTPRequestHandler]:
                 server.record(self.command, parts.path, 401, "")
                 return
             request_body = _read_body(self)
+            service = parts.query.partition("service=")[2] or parts.path.rsplit("/", 1)[-1]
+            if service in server.unavailable:
+                body = b"service unavailable\n"
+                self.send_response(503)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                server.record(self.command, parts.path, 503, user)
+                return
             if (
                 server.before_push is not None
                 and self.command == "GET"

@@ -8,7 +8,9 @@ Three kstatus conditions tell tools (kubectl wait, Flux, Argo CD) where a releas
 - `Stalled`      True when the release needs a person: validation failed, rolled back, or a permanent error.
 
 Domain conditions say what happened to the release, one fact each: `Validated`, `Published`, `Healthy`,
-`Exported`, `RolledBack`, `Drifted`.
+`Verified`, `Exported`, `RolledBack`, `Drifted`. `Healthy` says no verify stage found the version unhealthy;
+`Verified` is the stronger claim that every stage was judged on enough samples and every check passed
+(False with `NotJudged` when a stage passed unjudged under onInsufficientData: Pass, or without stages).
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ STALLED: Final = "Stalled"
 VALIDATED: Final = "Validated"
 PUBLISHED: Final = "Published"
 HEALTHY: Final = "Healthy"
+VERIFIED: Final = "Verified"
 EXPORTED: Final = "Exported"
 ROLLED_BACK: Final = "RolledBack"
 DRIFTED: Final = "Drifted"
 
 KSTATUS_TYPES: Final = (READY, RECONCILING, STALLED)
-DOMAIN_TYPES: Final = (VALIDATED, PUBLISHED, HEALTHY, EXPORTED, ROLLED_BACK, DRIFTED)
+DOMAIN_TYPES: Final = (VALIDATED, PUBLISHED, HEALTHY, VERIFIED, EXPORTED, ROLLED_BACK, DRIFTED)
 ALL_TYPES: Final = KSTATUS_TYPES + DOMAIN_TYPES
 
 # ----------------------------------------------------------------------------------------- reasons
@@ -56,6 +59,8 @@ SUCCEEDED: Final = "Succeeded"
 ALREADY_PUBLISHED: Final = "AlreadyPublished"
 NO_VERIFY_STAGES: Final = "NoVerifyStages"
 STAGES_PASSED: Final = "StagesPassed"
+NOT_JUDGED: Final = "NotJudged"
+EXTENDED: Final = "BakeExtended"
 NOT_REQUESTED: Final = "NotRequested"
 IN_SYNC: Final = "InSync"
 
@@ -73,6 +78,8 @@ SOURCE_INVALID: Final = "SourceInvalid"
 IMPORT_FAILED: Final = "ImportFailed"
 VALIDATION_FAILED: Final = "ValidationFailed"
 VALIDATION_SERVICE_UNAVAILABLE: Final = "ValidationServiceUnavailable"
+EXPORT_TARGET_INVALID: Final = "ExportTargetInvalid"
+EXPORT_TARGET_UNREACHABLE: Final = "ExportTargetUnreachable"
 
 # release failures
 PUBLISH_FAILED: Final = "PublishFailed"
@@ -81,6 +88,10 @@ PUBLISH_IGNORED: Final = "PublishIgnored"
 IMPORT_NOT_PUBLISHED: Final = "ImportNotPublished"
 IMPORT_TIMED_OUT: Final = "ImportTimedOut"
 HEALTH_BREACH: Final = "HealthBreach"
+CHECK_FAILED: Final = "CheckFailed"
+INSUFFICIENT_DATA: Final = "InsufficientData"
+VERIFICATION_FAILURES: Final = frozenset({HEALTH_BREACH, CHECK_FAILED, INSUFFICIENT_DATA})
+"""Why a verify stage fails (and the release rolls back): the `Healthy`/`Verified` False reasons."""
 ROLLBACK_SUCCEEDED: Final = "RollbackSucceeded"
 RESTORE_SUCCEEDED: Final = "RestoredAsNewVersion"
 ROLLBACK_FAILED: Final = "RollbackFailed"
@@ -116,6 +127,8 @@ FAILURE_REASONS: Final = frozenset(
         VALIDATION_ERRORS,
         VALIDATION_WARNINGS,
         VALIDATION_SERVICE_UNAVAILABLE,
+        EXPORT_TARGET_INVALID,
+        EXPORT_TARGET_UNREACHABLE,
         SOURCE_INVALID,
         IMPORT_FAILED,
         PUBLISH_FAILED,
@@ -125,6 +138,8 @@ FAILURE_REASONS: Final = frozenset(
         IMPORT_NOT_PUBLISHED,
         EXPORT_FAILED,
         HEALTH_BREACH,
+        CHECK_FAILED,
+        INSUFFICIENT_DATA,
         ROLLBACK_FAILED,
         ROLLBACK_DISABLED,
         NOTHING_TO_ROLL_BACK_TO,

@@ -78,6 +78,23 @@ _EXAMPLES: dict[str, str] = {
     "spec.verify.stages.bakeSeconds": "600",
     "spec.verify.stages.maxFailureRatio": "0.05",
     "spec.verify.stages.minSamples": "20",
+    "spec.verify.stages.settleSeconds": "120",
+    "spec.verify.stages.maxBakeSeconds": "1800",
+    "spec.verify.stages.analytics": "[{signal: outcomeFailureRatio, max: 0.05}]",
+    "spec.verify.stages.analytics.max": "0.05",
+    "spec.verify.stages.analytics.min": "20",
+    "spec.verify.stages.checks": "[{name: synthetic-call, http: {url: https://monitor.example.com/ivr}}]",
+    "spec.verify.stages.checks.name": "synthetic-call",
+    "spec.verify.stages.checks.retries": "2",
+    "spec.verify.stages.checks.http": "{url: https://monitor.example.com/ivr}",
+    "spec.verify.stages.checks.http.url": "https://monitor.example.com/ivr",
+    "spec.verify.stages.checks.http.timeoutSeconds": "10",
+    "spec.verify.stages.checks.http.jsonPath": "checks.ivr.passRate",
+    "spec.verify.stages.checks.http.bearerTokenSecretRef": "{name: monitor-token, key: token}",
+    "spec.verify.stages.checks.prometheus": "{url: http://prometheus.monitoring:9090, query: up, min: 1}",
+    "spec.verify.stages.checks.prometheus.url": "http://prometheus.monitoring:9090",
+    "spec.verify.stages.checks.prometheus.query": "sum(rate(ivr_errors_total[5m]))",
+    "spec.verify.stages.checks.prometheus.bearerTokenSecretRef": "{name: prometheus-token, key: token}",
     "spec.export": "{git: {url: https://git.example.com/cc/flows.git, path: flows/support-ivr}}",
     "spec.export.git": "{url: https://git.example.com/cc/flows.git, path: flows/support-ivr}",
     "spec.export.git.url": "https://git.example.com/cc/flows.git",
@@ -114,6 +131,23 @@ _PATTERN_FIXES: dict[str, str] = {
     "spec.promotion.requires.namespace": (
         "must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a "
         "letter or digit, e.g. cc-test"
+    ),
+    "spec.verify.stages.checks.name": (
+        "must be a check name: lower-case letters, digits and '-', starting and ending with a letter or "
+        "digit, e.g. synthetic-call"
+    ),
+    "spec.verify.stages.checks.http.headersSecretRef.name": f"must be a Secret name: {_NAME_RULE}",
+    "spec.verify.stages.checks.http.bearerTokenSecretRef.name": f"must be a Secret name: {_NAME_RULE}",
+    "spec.verify.stages.checks.prometheus.bearerTokenSecretRef.name": f"must be a Secret name: {_NAME_RULE}",
+    "spec.verify.stages.checks.http.bearerTokenSecretRef.key": (
+        "must be a Secret key: letters, digits, '-', '_', '.', e.g. token"
+    ),
+    "spec.verify.stages.checks.prometheus.bearerTokenSecretRef.key": (
+        "must be a Secret key: letters, digits, '-', '_', '.', e.g. token"
+    ),
+    "spec.verify.stages.checks.http.jsonPath": (
+        "must be a dotted path of letters, digits, '_' and '-' (a number indexes a list), "
+        "e.g. checks.ivr.passRate"
     ),
     "spec.release.dependencyHash": (
         "must be sha256: and 64 lower-case hex digits (copy status.dependencyHash), or empty for no pin"

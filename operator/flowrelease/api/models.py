@@ -163,11 +163,177 @@ class PublishPolicy(_Spec):
     lock_policy: LockPolicy = "Fail"
 
 
+SignalName = Literal["outcomeFailureRatio", "disconnectRatio", "entries"]
+RATIO_SIGNALS: tuple[SignalName, ...] = ("outcomeFailureRatio", "disconnectRatio")
+InsufficientData = Literal["Fail", "Pass", "Extend"]
+CheckMethod = Literal["GET", "HEAD", "POST"]
+IN_QUEUE_FLOW_TYPES: tuple[str, ...] = ("inqueuecall", "inqueueemail", "inqueueshortmessage")
+CHECK_NAME_PATTERN = DNS_LABEL_PATTERN
+JSON_PATH_PATTERN = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
+"""A dotted path into a JSON document: `checks.ivr.passRate`, `items.0.value` (a number indexes a list)."""
+HTTP_URL_PREFIXES = ("http://", "https://")
+MAX_CHECK_HEADERS = 32
+Ratio = Annotated[float, Field(ge=0.0, le=1.0)]
+Count = Annotated[WholeNumber, Field(ge=1)]
+
+
+class AnalyticsSignal(_Spec):
+    """One built-in signal a stage judges on Genesys flow aggregates of the released version (docs/engine.md).
+
+    `outcomeFailureRatio` and `disconnectRatio` breach above `max`, and are judged only on at least
+    `minSamples` outcomes / ended interactions (default: the stage's minSamples); `entries` breaches below
+    `min` entries into the version (the flow is not reached)."""
+
+    signal: SignalName
+    max_value: Ratio | None = Field(default=None, alias="max")
+    min_value: Count | None = Field(default=None, alias="min")
+    min_samples: Count | None = None
+
+    @model_validator(mode="after")
+    def _threshold_fits_the_signal(self) -> AnalyticsSignal:
+        if self.signal == "entries":
+            if self.min_value is None or self.max_value is not None or self.min_samples is not None:
+                raise ValueError(
+                    "the entries signal takes min (breach below that many entries) and no max or "
+                    "minSamples; set e.g. {signal: entries, min: 20}"
+                )
+        elif self.max_value is None or self.min_value is not None:
+            raise ValueError(
+                f"the {self.signal} signal takes max (a fraction; breach above it) and no min; "
+                f"set e.g. {{signal: {self.signal}, max: 0.05}}"
+            )
+        return self
+
+
+class SecretKeyRef(_Spec):
+    name: KubeName
+    key: Annotated[str, Field(min_length=1, max_length=CONFIG_KEY_MAX, pattern=CONFIG_KEY_PATTERN)] = "token"
+
+
+def _http_url(url: str, where: str) -> None:
+    if not url.startswith(HTTP_URL_PREFIXES):
+        raise ValueError(f"{where}.url must be an http:// or https:// URL")
+
+
+class _Threshold(_Spec):
+    min_value: float | None = Field(default=None, alias="min")
+    max_value: float | None = Field(default=None, alias="max")
+
+
+class HttpCheck(_Threshold):
+    """A request to a synthetic-monitoring or health URL: passes on the status code and, with `jsonPath`,
+    on the number at that path of the JSON answer compared with `min`/`max`."""
+
+    url: Annotated[str, Field(min_length=1, max_length=URL_MAX)]
+    method: CheckMethod = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    headers_secret_ref: SecretRef | None = None
+    """Every key of the Secret is sent as a header (values never appear in any output)."""
+    bearer_token_secret_ref: SecretKeyRef | None = None
+    body: Annotated[str, Field(max_length=65_536)] = ""
+    timeout_seconds: Annotated[WholeNumber, Field(ge=1, le=300)] = 10
+    expect_status: Annotated[list[Annotated[WholeNumber, Field(ge=100, le=599)]], Field(max_length=16)] = (
+        Field(default_factory=list)
+    )
+    """Status codes that pass; empty: any 2xx."""
+    json_path: Annotated[str, Field(max_length=256, pattern=JSON_PATH_PATTERN)] = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HttpCheck:
+        _http_url(self.url, "http")
+        if len(self.headers) > MAX_CHECK_HEADERS:
+            raise ValueError(f"http.headers holds at most {MAX_CHECK_HEADERS} headers; remove some")
+        if any(name.lower() == "authorization" for name in self.headers):
+            raise ValueError(
+                "http.headers must not carry Authorization (it would be stored in plain text); put the "
+                "token in a Secret and name it with bearerTokenSecretRef"
+            )
+        has_threshold = self.min_value is not None or self.max_value is not None
+        if bool(self.json_path) != has_threshold:
+            raise ValueError(
+                "http.jsonPath needs min and/or max, and min/max need jsonPath; set both or neither"
+            )
+        return self
+
+
+class PrometheusCheck(_Threshold):
+    """An instant PromQL query whose single scalar (or one-sample vector) result is compared with
+    `min`/`max`; no result at all fails the check."""
+
+    url: Annotated[str, Field(min_length=1, max_length=URL_MAX)]
+    """The Prometheus server's base URL, e.g. http://prometheus.monitoring:9090."""
+    query: Annotated[str, Field(min_length=1, max_length=4_096)]
+    bearer_token_secret_ref: SecretKeyRef | None = None
+    timeout_seconds: Annotated[WholeNumber, Field(ge=1, le=300)] = 10
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PrometheusCheck:
+        _http_url(self.url, "prometheus")
+        if self.min_value is None and self.max_value is None:
+            raise ValueError(
+                "the prometheus check needs a threshold: set min and/or max for the query's value"
+            )
+        return self
+
+
+class VerifyCheck(_Spec):
+    """An external check of a stage: exactly one of `http` or `prometheus`, retried within the stage."""
+
+    name: Annotated[str, Field(min_length=1, max_length=DNS_LABEL_MAX, pattern=CHECK_NAME_PATTERN)]
+    http: HttpCheck | None = None
+    prometheus: PrometheusCheck | None = None
+    retries: Annotated[WholeNumber, Field(ge=0, le=10)] = 2
+    """Attempts after a failed one before the check counts as failed."""
+    retry_interval_seconds: Annotated[WholeNumber, Field(ge=1, le=600)] = 10
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> VerifyCheck:
+        if (self.http is None) == (self.prometheus is None):
+            raise ValueError(f"check {self.name!r}: give exactly one of http or prometheus")
+        return self
+
+
 class VerifyStage(_Spec):
     name: Annotated[str, Field(min_length=1, max_length=STAGE_NAME_MAX)]
     bake_seconds: Annotated[WholeNumber, Field(gt=0)]
     max_failure_ratio: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
-    min_samples: Annotated[WholeNumber, Field(ge=0)] = 0
+    """The max of the default outcomeFailureRatio signal (when `analytics` is not set)."""
+    min_samples: Annotated[WholeNumber, Field(ge=0)] = 10
+    """Entries (nFlow) of the released version needed before its analytics are judged (0 counts as 1)."""
+    settle_seconds: Annotated[WholeNumber, Field(ge=0, le=3_600)] = 120
+    """Wait after the window closes before the last query, for metrics still being ingested."""
+    on_insufficient_data: InsufficientData = "Extend"
+    max_bake_seconds: Annotated[WholeNumber, Field(gt=0)] | None = None
+    """With Extend: the longest the window may grow to (default 3 times bakeSeconds); then the stage fails."""
+    analytics: Annotated[list[AnalyticsSignal], Field(max_length=8)] | None = None
+    """The signals judged; not set: outcomeFailureRatio ≤ maxFailureRatio, or entries ≥ minSamples for an
+    in-queue flow (which cannot set flow outcomes). `[]` judges no analytics (then give checks)."""
+    checks: Annotated[list[VerifyCheck], Field(max_length=8)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VerifyStage:
+        if self.max_bake_seconds is not None and self.max_bake_seconds < self.bake_seconds:
+            raise ValueError(
+                f"stage {self.name!r}: maxBakeSeconds ({self.max_bake_seconds}) must be at least "
+                f"bakeSeconds ({self.bake_seconds})"
+            )
+        if self.analytics == [] and not self.checks:
+            raise ValueError(
+                f"stage {self.name!r} judges nothing: analytics is [] and there are no checks; add "
+                "checks or remove analytics: []"
+            )
+        signals = [signal.signal for signal in self.analytics or []]
+        if len(set(signals)) != len(signals):
+            raise ValueError(f"stage {self.name!r}: each analytics signal may appear once; remove the repeat")
+        names = [check.name for check in self.checks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"stage {self.name!r}: two checks have the same name; give each its own name")
+        return self
+
+    @property
+    def bake_limit_seconds(self) -> int:
+        """How long the window may grow with onInsufficientData: Extend."""
+        return self.max_bake_seconds or 3 * self.bake_seconds
 
 
 class VerifyPolicy(_Spec):
@@ -284,6 +450,19 @@ class FlowReleaseSpec(_Spec):
                 "spec.promotion with spec.version needs spec.release.label: version ids differ per org, so "
                 "the label is what says two releases carry the same change; set the same label upstream"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _outcomes_only_where_they_can_exist(self) -> FlowReleaseSpec:
+        if self.flow.type not in IN_QUEUE_FLOW_TYPES:
+            return self
+        for index, stage in enumerate(self.verify.stages):
+            if any(signal.signal == "outcomeFailureRatio" for signal in stage.analytics or []):
+                raise ValueError(
+                    f"spec.verify.stages[{index}].analytics cannot use outcomeFailureRatio: {self.flow.type} "
+                    "flows cannot set flow outcomes, so it would never be judged; remove it and use "
+                    "entries, disconnectRatio or checks"
+                )
         return self
 
 
@@ -442,6 +621,22 @@ class ExportFailure(_Wire):
     """Latest failure."""
 
 
+class ExportTargetCheck(_Wire):
+    """`spec.export.git` checked (read-only: the URL, branch, path, Secret and `git ls-remote`) before the
+    first side effect of the attempt; cleared when a new attempt starts."""
+
+    checked_at: str = ""
+    """When the target answered; "" while it has not."""
+    message: str = ""
+    """Why it did not (`<field>: <what is wrong>`)."""
+    permanent: bool = False
+    """Retrying cannot help: validation fails. Otherwise the check is retried with backoff."""
+    since: str = ""
+    """First failure of this check."""
+    at: str = ""
+    """Latest failure."""
+
+
 class ValidationMessage(_Wire):
     type: str
     text: str
@@ -453,14 +648,74 @@ class ValidationSummary(_Wire):
     messages: list[ValidationMessage] = Field(default_factory=list)
 
 
+SignalState = Literal["healthy", "breached", "insufficient"]
+CheckKindName = Literal["http", "prometheus"]
+StageVerdictName = Literal["passed", "passedNotJudged", "breached", "checkFailed", "insufficientData"]
+
+
+class SignalRecord(_Wire):
+    """One signal as judged: what was measured, the value, the threshold, the samples and the verdict."""
+
+    signal: str
+    measured: str = ""
+    value: float | None = None
+    threshold: str = ""
+    samples: int = 0
+    verdict: SignalState = "insufficient"
+    message: str = ""
+
+
+class CheckRecord(_Wire):
+    """The latest attempt of an external check in the current stage (what it read, never a secret)."""
+
+    name: str
+    kind: CheckKindName = "http"
+    attempts: int = 0
+    last_attempt_at: str = ""
+    target: str = ""
+    """What was asked: `GET https://monitor.example.com/ivr` (no query string or user info)."""
+    http_status: int | None = None
+    value: float | None = None
+    error: str = ""
+    threshold: str = ""
+    passed: bool = False
+    message: str = ""
+
+
+class StageRecord(_Wire):
+    """A judged verify stage: its verdict in words, on how many samples, and every signal and check."""
+
+    name: str
+    verdict: StageVerdictName
+    message: str = ""
+    version: str = ""
+    window_seconds: int = 0
+    entries: int = 0
+    judged_at: str = ""
+    signals: list[SignalRecord] = Field(default_factory=list)
+    checks: list[CheckRecord] = Field(default_factory=list)
+
+
 class VerificationProgress(_Wire):
     stage: str = ""
     started_at: str = ""
+    window_seconds: int = 0
+    """The stage's window as it stands: bakeSeconds, grown by Extend (0 before the stage starts)."""
     samples: int = 0
+    """Entries (nFlow) of the released version in the window."""
+    outcomes: int = 0
     failed: int = 0
+    """Failed flow outcomes (nFlowOutcomeFailed)."""
     failure_ratio: float = 0.0
+    """failed / outcomes (0 without outcomes)."""
+    exits: int = 0
+    disconnects: int = 0
     sampled_at: str = ""
-    """When the stage's flow outcomes were read after it baked; the planner judges them."""
+    """When the window's aggregates were read (after it closed and settled); the planner judges them."""
+    checks: list[CheckRecord] = Field(default_factory=list)
+    """This stage's external checks so far."""
+    stages: list[StageRecord] = Field(default_factory=list)
+    """The stages of this attempt judged so far, in order."""
 
 
 class ArtifactRecord(_Wire):
@@ -515,6 +770,7 @@ class FlowReleaseStatus(_Wire):
     published_operation_id: str = ""
     """The Genesys operation id (mode A) or Architect job id (mode B) that made publishedVersion live."""
     export_failure: ExportFailure | None = None
+    export_check: ExportTargetCheck | None = None
     dependency_hash: str = ""
     source_digest: str = ""
     """Mode B: sha256 of the substituted Archy YAML last published (or failed), for idempotence."""

@@ -9,7 +9,12 @@
                                                              ignored, failed, timedOut
     flowrelease_validation_service_unavailable_total         releases validated without the validate job
     flowrelease_genesys_requests_total{method,route,status}  every HTTP response from Genesys
-    flowrelease_verification_verdicts_total{verdict}         judged bake stages: pass or breach
+    flowrelease_verification_verdicts_total{verdict}         judged bake stages: pass, not_judged, breach,
+                                                             check_failed or insufficient_data
+    flowrelease_verification_extensions_total                bake windows grown for lack of samples
+    flowrelease_verification_check_attempts_total{check,kind,result}
+                                                             external check attempts: pass or fail
+    flowrelease_verification_samples                         entries (nFlow) a stage was judged on
     flowrelease_time_to_ready_seconds                        from a release attempt's start to Ready
     flowrelease_releases_by_phase{phase}                     releases this operator last saw in each phase
     flowrelease_release_phase_age_max_seconds{phase}         how long the longest-waiting one has been there
@@ -37,6 +42,14 @@ from flowrelease.engine.ports import AuditEvent, Milestone
 STEP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 ROLLBACK_RESULTS = {Milestone.ROLLBACK_SUCCEEDED: "succeeded", Milestone.ROLLBACK_FAILED: "failed"}
 """The milestones that end a rollback, and the `result` label they count under."""
+STAGE_VERDICTS = {
+    Milestone.STAGE_PASSED: "pass",
+    Milestone.STAGE_NOT_JUDGED: "not_judged",
+    Milestone.STAGE_BREACHED: "breach",
+}
+BREACH_VERDICTS = {"CheckFailed": "check_failed", "InsufficientData": "insufficient_data"}
+"""A failed stage's verdict label by its reason (HealthBreach stays `breach`)."""
+SAMPLE_BUCKETS = (0.0, 1.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 5000.0)
 READY_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0)
 WAIT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 PHASES = (
@@ -139,8 +152,26 @@ class ReleaseMetrics:
         )
         self.verification_verdicts = Counter(
             "flowrelease_verification_verdicts",
-            "Bake stages judged, by verdict: pass, or breach (which starts a rollback).",
+            "Bake stages judged, by verdict: pass, not_judged (passed on too few samples under "
+            "onInsufficientData: Pass), or breach, check_failed, insufficient_data (each starts a rollback).",
             ["verdict"],
+            registry=self.registry,
+        )
+        self.verification_extensions = Counter(
+            "flowrelease_verification_extensions",
+            "Bake windows grown because the stage had too few samples (onInsufficientData: Extend).",
+            registry=self.registry,
+        )
+        self.check_attempts = Counter(
+            "flowrelease_verification_check_attempts",
+            "Attempts of external verify checks, by check name, kind (http, prometheus) and result.",
+            ["check", "kind", "result"],
+            registry=self.registry,
+        )
+        self.verification_samples = Histogram(
+            "flowrelease_verification_samples",
+            "Entries (nFlow) of the released version a judged stage had in its window.",
+            buckets=SAMPLE_BUCKETS,
             registry=self.registry,
         )
         self.time_to_ready = Histogram(
@@ -167,10 +198,20 @@ class ReleaseMetrics:
             self.validation_service_unavailable.inc()
         elif milestone is Milestone.ROLLBACK_ROUTE_LEFT and event.rollback_route:
             self.rollback_routes.labels(event.rollback_route, event.route_result).inc()
-        elif milestone is Milestone.STAGE_PASSED:
-            self.verification_verdicts.labels("pass").inc()
-        elif milestone is Milestone.STAGE_BREACHED:
-            self.verification_verdicts.labels("breach").inc()
+        elif milestone in STAGE_VERDICTS:
+            verdict = STAGE_VERDICTS[milestone]
+            if milestone is Milestone.STAGE_BREACHED:
+                verdict = BREACH_VERDICTS.get(str(event.details.get("reason", "")), "breach")
+            self.verification_verdicts.labels(verdict).inc()
+            entries = event.details.get("entries")
+            if isinstance(entries, int):
+                self.verification_samples.observe(entries)
+        elif milestone is Milestone.STAGE_EXTENDED:
+            self.verification_extensions.inc()
+        elif milestone is Milestone.CHECK_ATTEMPTED:
+            outcome = "pass" if event.details.get("passed") is True else "fail"
+            check, kind = str(event.details.get("check", "")), str(event.details.get("kind", ""))
+            self.check_attempts.labels(check, kind, outcome).inc()
         elif milestone is Milestone.ATTEMPT_STARTED:
             self._attempt_started[event.release] = self._monotonic()
         elif milestone is Milestone.READY and event.release in self._attempt_started:

@@ -1,140 +1,163 @@
-"""Flow analytics aggregates (`POST /api/v2/analytics/flows/aggregates/query`) from control-plane counts.
+"""Flow analytics aggregates (`POST /api/v2/analytics/flows/aggregates/query`) from simulated traffic.
 
-Counts are set per flow and optionally per version. Flow counts are reported for the flow's currently
-published version unless that version has counts of its own, so a newly published version is as healthy
-as the flow was set to be. Counts do not depend on the query interval. Metrics with no data are left out
-and groups with no data are not returned, as the real API does. Filters understand `flowId`,
-`flowVersion` and `flowType` predicates (with `and`/`or` and clauses); so does `groupBy`.
+Every interaction of `traffic` contributes its metrics at their own emit time (genesys-realism.md §3):
+`nFlow` when it entered; `tFlow`, `tFlowExit` or `tFlowDisconnect`, and — for versions with outcome
+actions — `nFlowOutcome`, `nFlowOutcomeFailed` and `tFlowOutcome` when it left. A metric counts in an
+interval (or `granularity` bucket) when its emit time falls in it and its ingestion delay is over. Each
+metric's group facts are `flowId`, `flowType` (lower-case) and `flowVersion` (the version id, e.g. "3.0",
+of the version that served it), which filters and `groupBy` use.
+
+Fixed counts the control plane sets (`PUT /_emulator/analytics`) are added to the first bucket of every
+matching query whatever its interval, for tests of the wire shapes only; flow counts go to the flow's
+published version unless that version has counts of its own.
+
+Metrics with no data are left out, groups and buckets with no data are not returned, and a query that
+matches nothing answers `{}` (no `results` key): clients must not expect the key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from flowrelease.emulator.analytics_query import FlowQuery, parse_query
 from flowrelease.emulator.model import Counts, Flow
 from flowrelease.emulator.state import Org
-from flowrelease.emulator.vocabulary import FLOW_METRICS
-from flowrelease.emulator.wire import JsonObject, bad_request, parse_iso_datetime
+from flowrelease.emulator.traffic import Interaction
+from flowrelease.emulator.wire import JsonObject, iso_datetime
 
-Facts = dict[str, str]
-GROUP_DIMENSIONS = ("flowId", "flowVersion", "flowType")
-
-
-def validate_query(body: object) -> tuple[str, list[str], list[str], Callable[[Facts], bool]]:
-    if not isinstance(body, dict):
-        raise bad_request("The body must be a FlowAggregationQuery object.", field="body")
-    interval = body.get("interval")
-    if not isinstance(interval, str) or "/" not in interval:
-        raise bad_request(
-            "interval is required, e.g. 2025-01-01T00:00:00Z/2025-01-02T00:00:00Z.", field="interval"
-        )
-    start, _, end = interval.partition("/")
-    try:
-        if parse_iso_datetime(start) >= parse_iso_datetime(end):
-            raise bad_request("interval must end after it starts.", field="interval")
-    except ValueError:
-        raise bad_request(
-            f"interval '{interval[:60]}' is not an ISO-8601 interval.", field="interval"
-        ) from None
-    metrics = body.get("metrics")
-    if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
-        raise bad_request("metrics is required: a non-empty list of metric names.", field="metrics")
-    unknown = [m for m in metrics if m not in FLOW_METRICS]
-    if unknown:
-        raise bad_request(f"Unknown metrics {unknown}; valid: {', '.join(FLOW_METRICS)}.", field="metrics")
-    group_by = body.get("groupBy", [])
-    if not isinstance(group_by, list) or not all(isinstance(g, str) for g in group_by):
-        raise bad_request("groupBy must be a list of dimension names.", field="groupBy")
-    return interval, metrics, group_by, _filter(body.get("filter"))
+GroupKey = tuple[tuple[str, str], ...]
+TIMED_METRICS = ("tFlow", "tFlowExit", "tFlowDisconnect", "tFlowOutcome")
 
 
-def _filter(spec: Any) -> Callable[[Facts], bool]:
-    if spec is None:
-        return lambda _facts: True
-    if not isinstance(spec, dict) or spec.get("type") not in {"and", "or"}:
-        raise bad_request("filter.type must be 'and' or 'or'.", field="filter")
-    parts: list[Callable[[Facts], bool]] = []
-    for predicate in spec.get("predicates") or []:
-        parts.append(_predicate(predicate))
-    for clause in spec.get("clauses") or []:
-        parts.append(_filter(clause))
-    combine = all if spec["type"] == "and" else any
-    return lambda facts: combine(part(facts) for part in parts) if parts else True
+@dataclass
+class Timed:
+    """`StatisticalSummary` of a duration metric, in milliseconds."""
+
+    count: int = 0
+    total: int = 0
+    low: int = 0
+    high: int = 0
+
+    def add(self, milliseconds: int, n: int) -> None:
+        self.low = milliseconds if self.count == 0 else min(self.low, milliseconds)
+        self.high = max(self.high, milliseconds)
+        self.count += n
+        self.total += milliseconds * n
 
 
-def _predicate(spec: Any) -> Callable[[Facts], bool]:
-    if not isinstance(spec, dict) or not isinstance(spec.get("dimension"), str):
-        raise bad_request("Each predicate needs a dimension.", field="filter.predicates")
-    dimension = spec["dimension"]
-    operator = spec.get("operator", "matches")
-    if operator not in {"matches", "exists", "notExists"}:
-        raise bad_request(f"Unknown predicate operator '{operator}'.", field="filter.predicates")
-    value = spec.get("value")
-    if operator == "exists":
-        return lambda facts: dimension in facts
-    if operator == "notExists":
-        return lambda facts: dimension not in facts
-    if dimension not in GROUP_DIMENSIONS:
-        return lambda _facts: True  # dimensions the emulator has no data for do not narrow the result
-    return lambda facts: facts.get(dimension) == value
+@dataclass
+class Bucket:
+    """The metrics of one group in one interval bucket."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    times: dict[str, Timed] = field(default_factory=dict)
+
+    def count(self, metric: str, n: int = 1) -> None:
+        if n:
+            self.counts[metric] = self.counts.get(metric, 0) + n
+
+    def time(self, metric: str, milliseconds: int, n: int = 1) -> None:
+        if n:
+            self.times.setdefault(metric, Timed()).add(milliseconds, n)
+
+    def metric(self, name: str) -> JsonObject | None:
+        if name in TIMED_METRICS:
+            timed = self.times.get(name)
+            if timed is None:
+                return None
+            stats = {"max": timed.high, "min": timed.low, "count": timed.count, "sum": timed.total}
+            return {"metric": name, "stats": stats}
+        count = self.counts.get(name, 0)
+        return {"metric": name, "stats": {"count": count}} if count > 0 else None
 
 
-def _metric(name: str, counts: Counts) -> JsonObject | None:
-    count = {
-        "nFlow": counts.n_flow,
-        "nFlowOutcome": counts.n_flow_outcome,
-        "nFlowOutcomeFailed": counts.n_flow_outcome_failed,
-        "nFlowMilestone": counts.n_flow_milestone,
-        "tFlow": counts.n_flow if counts.t_flow_ms else 0,
-    }.get(name, 0)
-    if count <= 0:
-        return None
-    stats: JsonObject = {"count": count}
-    if name == "tFlow":
-        stats = {
-            "max": counts.t_flow_ms,
-            "min": counts.t_flow_ms,
-            "count": count,
-            "sum": counts.t_flow_ms * count,
+class Aggregation:
+    def __init__(self, query: FlowQuery) -> None:
+        self.query = query
+        self.groups: dict[GroupKey, dict[int, Bucket]] = {}
+
+    def bucket(self, facts: dict[str, str], moment: float | None) -> Bucket | None:
+        if not self.query.keep(facts):
+            return None
+        index = 0 if moment is None else self.query.bucket_of(moment)
+        if index is None:
+            return None
+        key = tuple((dim, facts[dim]) for dim in self.query.group_by if dim in facts)
+        return self.groups.setdefault(key, {}).setdefault(index, Bucket())
+
+    def add_interaction(self, interaction: Interaction, now: float) -> None:
+        facts = {
+            "flowId": interaction.flow_id,
+            "flowType": interaction.flow_type.lower(),
+            "flowVersion": interaction.version_id,
         }
-    return {"metric": name, "stats": stats}
+        if interaction.entered_at + interaction.delay <= now:
+            entered = self.bucket(facts, interaction.entered_at)
+            if entered is not None:
+                entered.count("nFlow")
+        if interaction.left_at + interaction.delay > now:
+            return
+        left = self.bucket(facts, interaction.left_at)
+        if left is None:
+            return
+        milliseconds = round(interaction.seconds_in_flow * 1000)
+        left.time("tFlow", milliseconds)
+        left.time("tFlowDisconnect" if interaction.disconnected else "tFlowExit", milliseconds)
+        if interaction.has_outcome:
+            left.count("nFlowOutcome")
+            left.count("nFlowOutcomeFailed", int(interaction.outcome_failed))
+            left.time("tFlowOutcome", milliseconds)
 
+    def add_fixed(self, flow: Flow, version_id: str, counts: Counts) -> None:
+        facts = {"flowId": flow.id, "flowType": flow.type.lower()}
+        if version_id:
+            facts["flowVersion"] = version_id
+        bucket = self.bucket(facts, None)
+        if bucket is None:
+            return
+        bucket.count("nFlow", counts.n_flow)
+        bucket.count("nFlowOutcome", counts.n_flow_outcome)
+        bucket.count("nFlowOutcomeFailed", counts.n_flow_outcome_failed)
+        bucket.count("nFlowMilestone", counts.n_flow_milestone)
+        if counts.t_flow_ms:
+            bucket.time("tFlow", counts.t_flow_ms, counts.n_flow)
 
-def _add(total: Counts, more: Counts) -> None:
-    total.n_flow += more.n_flow
-    total.n_flow_outcome += more.n_flow_outcome
-    total.n_flow_outcome_failed += more.n_flow_outcome_failed
-    total.n_flow_milestone += more.n_flow_milestone
-    total.t_flow_ms = max(total.t_flow_ms, more.t_flow_ms)
+    def response(self) -> JsonObject:
+        results: list[JsonObject] = []
+        for key, buckets in sorted(self.groups.items()):
+            data: list[JsonObject] = []
+            for index, bucket in sorted(buckets.items()):
+                metrics = [m for name in self.query.metrics if (m := bucket.metric(name)) is not None]
+                if metrics:
+                    data.append({"interval": self._interval(index), "metrics": metrics})
+            if data:
+                results.append({"group": dict(key), "data": data})
+        return {"results": results} if results else {}
+
+    def _interval(self, index: int) -> str:
+        if self.query.bucket_seconds is None:
+            return self.query.interval
+        start, end = self.query.bucket_bounds(index)
+        return f"{iso_datetime(start)}/{iso_datetime(end)}"
 
 
 def aggregate(org: Org, body: object) -> JsonObject:
-    interval, metrics, group_by, keep = validate_query(body)
-    groups: dict[tuple[tuple[str, str], ...], Counts] = {}
+    """The `FlowAggregateQueryResponse` for `body` (a `FlowAggregationQuery`) as of the org's clock."""
+    aggregation = Aggregation(parse_query(body))
+    now = org.clock.now()
+    for interaction in org.traffic.interactions():
+        aggregation.add_interaction(interaction, now)
+    for flow, version_id, counts in _fixed_counts(org):
+        aggregation.add_fixed(flow, version_id, counts)
+    return aggregation.response()
+
+
+def _fixed_counts(org: Org) -> Iterable[tuple[Flow, str, Counts]]:
     for flow in org.flows.values():
-        for version_id, counts in _counts_by_version(org, flow):
-            facts = {"flowId": flow.id, "flowType": flow.type.lower()}
-            if version_id:
-                facts["flowVersion"] = version_id
-            if not keep(facts):
-                continue
-            key = tuple((dim, facts[dim]) for dim in group_by if dim in facts)
-            _add(groups.setdefault(key, Counts()), counts)
-    results: list[JsonObject] = []
-    for key, counts in sorted(groups.items()):
-        data = [m for name in metrics if (m := _metric(name, counts)) is not None]
-        if data:
-            results.append({"group": dict(key), "data": [{"interval": interval, "metrics": data}]})
-    return {"results": results}
-
-
-def _counts_by_version(org: Org, flow: Flow) -> list[tuple[str, Counts]]:
-    """Counts split by version when a query could tell versions apart; flow counts fill the published one."""
-    own = {v: c for (f, v), c in org.version_counts.items() if f == flow.id}
-    flow_counts = org.flow_counts.get(flow.id)
-    if flow_counts is not None:
-        target = flow.published_version_id or ""
-        if target not in own:
-            own[target] = flow_counts
-    return sorted(own.items())
+        own = {v: c for (f, v), c in org.version_counts.items() if f == flow.id}
+        flow_counts = org.flow_counts.get(flow.id)
+        if flow_counts is not None:
+            own.setdefault(flow.published_version_id or "", flow_counts)
+        for version_id, counts in sorted(own.items()):
+            yield flow, version_id, counts

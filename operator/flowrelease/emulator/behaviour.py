@@ -1,10 +1,11 @@
 """How the emulated org behaves where Genesys does not document it: one knob per behaviour, and profiles.
 
-Each knob plays one behaviour of `genesys-realism.md` §2 (R1 to R10; R11 is always on). A profile is a named
-set of knob values: `ideal` is the kind reading (everything done on the first poll, reads never lag), and
-`realistic` turns every behaviour on in its least kind plausible reading, with publishes and jobs taking
-seconds of the emulator's clock. Values are frozen; the control plane replaces them whole
-(`behaviour_json` parses and renders them).
+Each knob plays one behaviour of `genesys-realism.md` §2 (R1 to R10; R11 is always on), and
+`ingestionDelay` plays §3's undocumented delay before a flow aggregate includes a new metric. A profile is a
+named set of knob values: `ideal` is the kind reading (everything done on the first poll, reads never lag,
+metrics at once), and `realistic` turns every behaviour on in its least kind plausible reading, with
+publishes and jobs taking seconds of the emulator's clock. Values are frozen; the control plane replaces them
+whole (`behaviour_json` parses and renders them).
 """
 
 from __future__ import annotations
@@ -61,6 +62,14 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class IngestionDelay:
+    """§3: a flow metric shows in aggregates `seconds` ± `jitter` (a fraction, seeded) after its emit time."""
+
+    seconds: float = 0.0
+    jitter: float = 0.0
+
+
+@dataclass(frozen=True)
 class Behaviour:
     """Every knob; the defaults are the `ideal` profile (today's kind emulator)."""
 
@@ -76,6 +85,7 @@ class Behaviour:
     token_rate_limit_per_minute: int | None = None  # R8
     deleted_flow_status: DeletedFlowStatus = 404  # R9
     timing: Timing | None = None  # R10
+    ingestion_delay: IngestionDelay = field(default_factory=IngestionDelay)  # §3
 
 
 REALISTIC_TIMING = Timing(
@@ -102,6 +112,7 @@ PROFILES: dict[ProfileName, Behaviour] = {
         token_rate_limit_per_minute=60,
         deleted_flow_status=410,
         timing=REALISTIC_TIMING,
+        ingestion_delay=IngestionDelay(seconds=60.0, jitter=0.5),
     ),
 }
 PROFILE_NAMES: tuple[ProfileName, ...] = ("ideal", "realistic")

@@ -1,9 +1,10 @@
 """The knobs on the wire: `/_emulator/behaviour` JSON to and from `Behaviour` (pure functions).
 
 A PUT body is partial. If it has `profile`, every knob is first set to that profile's value; then each other
-key overrides one knob. `readLag` and `timing` objects may be partial too: a missing key keeps its current
-value (for `timing`, the realistic profile's value when timing was null). Unknown keys and bad values raise
-`ApiError` 400 whose message and `details[].fieldName` name the field (`timing.jitter`, `readLag.reads`).
+key overrides one knob. `readLag`, `timing` and `ingestionDelay` objects may be partial too: a missing key
+keeps its current value (for `timing`, the realistic profile's value when timing was null). Unknown keys and
+bad values raise `ApiError` 400 whose message and `details[].fieldName` name the field (`timing.jitter`,
+`readLag.reads`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from flowrelease.emulator.behaviour import (
     REALISTIC_TIMING,
     VALIDATE_JOBS,
     Behaviour,
+    IngestionDelay,
     ReadLag,
     Timing,
     profile_behaviour,
@@ -120,6 +122,18 @@ def _timing(value: object, current: Behaviour) -> Timing | None:
     return replace(base, **changes)
 
 
+def _ingestion_delay(value: object, current: Behaviour) -> IngestionDelay:
+    body = _object(value, "ingestionDelay", ("seconds", "jitter"))
+    delay = current.ingestion_delay
+    jitter = _seconds(body["jitter"], "ingestionDelay.jitter") if "jitter" in body else delay.jitter
+    if jitter >= 1:
+        raise bad_request(
+            "ingestionDelay.jitter must be a fraction from 0 to below 1.", field="ingestionDelay.jitter"
+        )
+    seconds = _seconds(body["seconds"], "ingestionDelay.seconds") if "seconds" in body else delay.seconds
+    return IngestionDelay(seconds=seconds, jitter=jitter)
+
+
 def _token_limit(value: object, current: Behaviour) -> int | None:
     return None if value is None else _count(value, "tokenRateLimitPerMinute", minimum=1)
 
@@ -147,6 +161,7 @@ KNOBS: dict[str, tuple[str, Callable[[object, Behaviour], Any]]] = {
         lambda v, _: _one_of(DELETED_FLOW_STATUS)(v, "deletedFlowStatus"),
     ),
     "timing": ("timing", _timing),
+    "ingestionDelay": ("ingestion_delay", _ingestion_delay),
 }
 KNOB_NAMES: tuple[str, ...] = tuple(KNOBS)
 
@@ -200,4 +215,8 @@ def behaviour_json(choice: BehaviourChoice) -> JsonObject:
         "tokenRateLimitPerMinute": behaviour.token_rate_limit_per_minute,
         "deletedFlowStatus": behaviour.deleted_flow_status,
         "timing": timing_json(behaviour.timing),
+        "ingestionDelay": {
+            "seconds": behaviour.ingestion_delay.seconds,
+            "jitter": behaviour.ingestion_delay.jitter,
+        },
     }

@@ -5,6 +5,8 @@
     assert control.request_count(path="/api/v2/flows/*") == 3
     control.reset(profile="realistic")                        # fresh org, every behaviour on
     control.set_behaviour(read_lag={"reads": 0}, validateJobs="available")   # then one knob at a time
+    control.set_traffic(flow_id, entries_per_minute=6)        # interactions enter the flow from now on
+    control.fail_version(flow_id, "3.0", 0.4)                 # … and version 3.0 fails 40 % of its own
 
 `AsyncEmulatorControl` has the same methods as coroutines. Both raise `httpx.HTTPStatusError` when the
 control plane refuses a call (its body is an ErrorBody naming the field).
@@ -161,6 +163,39 @@ class ControlCalls:
         return ControlCall("PUT", "/_emulator/analytics", body)
 
     @staticmethod
+    def set_traffic(
+        flow_id: str,
+        *,
+        entries_per_minute: float | None = None,
+        failure_ratio: float | None = None,
+        abandon_ratio: float | None = None,
+        flow_seconds: float | None = None,
+        version_failure_ratios: dict[str, float] | None = None,
+    ) -> ControlCall:
+        body = _drop_none(
+            flowId=flow_id,
+            entriesPerMinute=entries_per_minute,
+            failureRatio=failure_ratio,
+            abandonRatio=abandon_ratio,
+            flowSeconds=flow_seconds,
+            versionFailureRatios=version_failure_ratios,
+        )
+        return ControlCall("PUT", "/_emulator/traffic", body)
+
+    @staticmethod
+    def fail_version(flow_id: str, version: str, failure_ratio: float | None) -> ControlCall:
+        body = {"flowId": flow_id, "version": version, "failureRatio": failure_ratio}
+        return ControlCall("PUT", "/_emulator/traffic/versions", body)
+
+    @staticmethod
+    def traffic(flow_id: str = "") -> ControlCall:
+        return ControlCall("GET", "/_emulator/traffic", params={"flowId": flow_id} if flow_id else None)
+
+    @staticmethod
+    def clear_traffic(flow_id: str = "") -> ControlCall:
+        return ControlCall("DELETE", "/_emulator/traffic", params={"flowId": flow_id} if flow_id else None)
+
+    @staticmethod
     def set_validation_warnings(flow_id: str, warnings: list[str], *, version: str = "") -> ControlCall:
         return ControlCall(
             "PUT",
@@ -195,6 +230,10 @@ class ControlCalls:
     @staticmethod
     def clear_request_log() -> ControlCall:
         return ControlCall("DELETE", "/_emulator/requests")
+
+    @staticmethod
+    def clock() -> ControlCall:
+        return ControlCall("GET", "/_emulator/clock")
 
     @staticmethod
     def advance_clock(seconds: float) -> ControlCall:
@@ -278,6 +317,25 @@ class EmulatorControl:
         result: JsonObject = self.call(ControlCalls.set_analytics(flow_id, **counts))
         return result
 
+    def set_traffic(self, flow_id: str, **source: Any) -> JsonObject:
+        """Traffic into the flow from now on: `entries_per_minute`, `failure_ratio`, `abandon_ratio`,
+        `flow_seconds`, `version_failure_ratios` (each optional; missing ones keep their value)."""
+        result: JsonObject = self.call(ControlCalls.set_traffic(flow_id, **source))
+        return result
+
+    def fail_version(self, flow_id: str, version: str, failure_ratio: float | None) -> JsonObject:
+        """Version `version` fails `failure_ratio` of the interactions entering it from now on."""
+        result: JsonObject = self.call(ControlCalls.fail_version(flow_id, version, failure_ratio))
+        return result
+
+    def traffic(self, flow_id: str) -> JsonObject:
+        """The flow's traffic source and, per version, what was drawn so far."""
+        flows: list[JsonObject] = self.call(ControlCalls.traffic(flow_id))["flows"]
+        return flows[0] if flows else {"flowId": flow_id, "versions": []}
+
+    def clear_traffic(self, flow_id: str = "") -> None:
+        self.call(ControlCalls.clear_traffic(flow_id))
+
     def set_validation_warnings(self, flow_id: str, warnings: list[str], *, version: str = "") -> None:
         self.call(ControlCalls.set_validation_warnings(flow_id, warnings, version=version))
 
@@ -303,6 +361,10 @@ class EmulatorControl:
 
     def advance_clock(self, seconds: float) -> None:
         self.call(ControlCalls.advance_clock(seconds))
+
+    def now(self) -> float:
+        """The emulator clock, in seconds since the epoch."""
+        return float(self.call(ControlCalls.clock())["now"])
 
     def close(self) -> None:
         self._client.close()
@@ -352,6 +414,14 @@ class AsyncEmulatorControl:
 
     async def set_analytics(self, flow_id: str, **counts: Any) -> JsonObject:
         result: JsonObject = await self.call(ControlCalls.set_analytics(flow_id, **counts))
+        return result
+
+    async def set_traffic(self, flow_id: str, **source: Any) -> JsonObject:
+        result: JsonObject = await self.call(ControlCalls.set_traffic(flow_id, **source))
+        return result
+
+    async def fail_version(self, flow_id: str, version: str, failure_ratio: float | None) -> JsonObject:
+        result: JsonObject = await self.call(ControlCalls.fail_version(flow_id, version, failure_ratio))
         return result
 
     async def request_count(self, **filters: Any) -> int:

@@ -2,7 +2,8 @@
 
 Reset and seed the org (optionally on another profile), read and set the behaviour knobs, add HTTP and
 operation fault rules, pick transition modes, set analytics counts and validation warnings, lock a flow or
-publish it as another client, delete a resource, move the clock, and read or clear the request log.
+publish it as another client, delete a resource, move the clock, and read or clear the request log. The
+traffic calls are in `control_traffic`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from flowrelease.emulator import control_traffic
 from flowrelease.emulator.behaviour_json import (
     BehaviourChoice,
     behaviour_json,
@@ -486,4 +488,5 @@ ROUTES = [
     Route(f"{PREFIX}/requests", clear_requests, methods=["DELETE"]),
     Route(f"{PREFIX}/clock", get_clock, methods=["GET"]),
     Route(f"{PREFIX}/clock/advance", advance_clock, methods=["POST"]),
+    *control_traffic.ROUTES,
 ]

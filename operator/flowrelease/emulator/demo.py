@@ -1,6 +1,6 @@
 """The demo org: what `flowrelease emulator` and `flowrelease sync --emulator` start with.
 
-Three flows with history and healthy analytics, and every queue, data action and prompt the six example
+Three flows with history and healthy traffic, and every queue, data action and prompt the six example
 Archy files in the test fixtures name, so each of them imports as-is (after substitution, see
 `FIXTURE_SUBSTITUTIONS`). The names are documented in docs/emulator.md; examples/ manifests use them.
 """
@@ -23,7 +23,12 @@ FIXTURE_SUBSTITUTIONS: dict[str, str] = {
     "worktype_id": "5b5d4f2e-2f07-4c38-9d0e-6a3f1c0d7e21",
 }
 
-HEALTHY = {"nFlow": 240, "nFlowOutcome": 200, "nFlowOutcomeFailed": 2, "tFlowMs": 45_000}
+# Healthy traffic (see `traffic`): 1 % of interactions fail, a few callers hang up. Support IVR sets a flow
+# outcome in every version; Billing IVR sets none; an in-queue flow cannot.
+SUPPORT_TRAFFIC = {"entriesPerMinute": 10, "failureRatio": 0.01, "abandonRatio": 0.02, "flowSeconds": 45}
+BILLING_TRAFFIC = {"entriesPerMinute": 6, "failureRatio": 0.01, "abandonRatio": 0.03, "flowSeconds": 30}
+IN_QUEUE_TRAFFIC = {"entriesPerMinute": 3, "failureRatio": 0.0, "abandonRatio": 0.05, "flowSeconds": 120}
+SUPPORT_OUTCOME = "Caller Routed"
 
 
 def demo_seed(client_id: str = DEMO_CLIENT_ID, client_secret: str = DEMO_CLIENT_SECRET) -> JsonObject:
@@ -68,12 +73,20 @@ def demo_seed(client_id: str = DEMO_CLIENT_ID, client_secret: str = DEMO_CLIENT_
                 "type": "INBOUNDCALL",
                 "description": "Main support line",
                 "versions": [
-                    {"queues": ["Support"]},
-                    {"queues": ["Support", "Billing"], "dataActions": [lookup_account]},
-                    {"queues": ["Support", "Billing", "Sales"], "dataActions": [lookup_account]},
+                    {"queues": ["Support"], "outcomes": [SUPPORT_OUTCOME]},
+                    {
+                        "queues": ["Support", "Billing"],
+                        "dataActions": [lookup_account],
+                        "outcomes": [SUPPORT_OUTCOME],
+                    },
+                    {
+                        "queues": ["Support", "Billing", "Sales"],
+                        "dataActions": [lookup_account],
+                        "outcomes": [SUPPORT_OUTCOME],
+                    },
                 ],
                 "publishedVersion": "2.0",
-                "analytics": HEALTHY,
+                "traffic": SUPPORT_TRAFFIC,
             },
             {
                 "name": "Billing IVR",
@@ -81,7 +94,7 @@ def demo_seed(client_id: str = DEMO_CLIENT_ID, client_secret: str = DEMO_CLIENT_
                 "description": "Billing line",
                 "versions": [{"queues": ["Billing"]}, {"queues": ["Billing", "Support"]}],
                 "publishedVersion": "2.0",
-                "analytics": HEALTHY,
+                "traffic": BILLING_TRAFFIC,
             },
             {
                 "name": "Support In-Queue",
@@ -89,7 +102,7 @@ def demo_seed(client_id: str = DEMO_CLIENT_ID, client_secret: str = DEMO_CLIENT_
                 "description": "Hold treatment for the Support queue",
                 "versions": [{"holdPrompts": ["on_hold_music"]}, {"holdPrompts": ["on_hold_music"]}],
                 "publishedVersion": "1.0",
-                "analytics": HEALTHY,
+                "traffic": IN_QUEUE_TRAFFIC,
             },
         ],
     }

@@ -61,9 +61,10 @@ class EmulatorRuntime:
         self.org.reseed(random_seed)
 
     def settle(self) -> None:
-        """Complete every piece of async work whose time has come."""
+        """Complete every piece of async work whose time has come, then draw the traffic up to now."""
         self.org.settle()
         self.jobs.settle()
+        self.org.catch_up_traffic()
 
 
 def runtime_of(request: Request) -> EmulatorRuntime:

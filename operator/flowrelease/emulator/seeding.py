@@ -1,4 +1,4 @@
-"""Loading a seed document (clients, divisions, resources, flows with versions, analytics) into an org.
+"""Loading a seed document (clients, divisions, resources, flows with versions and traffic) into an org.
 
 The seed format is JSON, the same for `POST /_emulator/seed` and for the built-in demo org:
 
@@ -10,12 +10,18 @@ The seed format is JSON, the same for `POST /_emulator/seed` and for the built-i
      "flows":     [{"name", "type", "id"?, "division"?, "description"?,
                     "versions": [{"configuration": {…}}
                                  | {"queues": [..], "dataActions": [{"category", "name"}],
-                                    "flows": [..], "prompts": [..], "holdPrompts": [..]}],
+                                    "flows": [..], "prompts": [..], "holdPrompts": [..],
+                                    "outcomes": [..]}],
                     "publishedVersion"?: "2.0",
+                    "traffic"?: {"entriesPerMinute", "failureRatio"?, "abandonRatio"?, "flowSeconds"?,
+                                 "versionFailureRatios"?: {"3.0": 0.4}},
                     "analytics"?: {"nFlow", "nFlowOutcome", "nFlowOutcomeFailed"}}]}
 
 A version given by its references gets a small Archy document built around them, so dependency tracking,
-validate jobs and export see the same facts as for an imported flow. Seeded versions are checked in.
+validate jobs and export see the same facts as for an imported flow; `outcomes` names flow outcomes the
+version initializes and sets (Initialize/Set Flow Outcome actions), so its traffic reports outcomes.
+Seeded versions are checked in. `traffic` starts simulated traffic into the flow when the seed is applied
+(see `traffic`); `analytics` sets fixed counts (see `analytics`).
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flowrelease.emulator.model import Client, Counts
+from flowrelease.emulator.model import Client, Counts, Flow
 from flowrelease.emulator.state import Org, stable_id
+from flowrelease.emulator.traffic import IN_QUEUE_FLOW_TYPES
+from flowrelease.emulator.traffic_json import traffic_source, version_failure_ratios
 from flowrelease.emulator.vocabulary import (
     ARCHY_KEY_BY_FLOW_TYPE,
     FLOW_TYPES,
@@ -143,6 +151,11 @@ def _seed_flow(org: Org, entry: Any, where: str) -> None:
         configuration = spec.get("configuration")
         if not isinstance(configuration, dict):
             _check_version_spec(spec, f"{where}.versions[{number - 1}]")
+            if spec.get("outcomes") and flow_type in IN_QUEUE_FLOW_TYPES:
+                raise bad_request(
+                    f"{where}.versions[{number - 1}].outcomes: in-queue flows cannot set flow outcomes.",
+                    field="outcomes",
+                )
             configuration = archy_document(flow_type, name, flow.description, division_name, spec, number)
         version = org.add_version(flow, configuration, "seed", "CHECKIN")
         age = (len(versions) - number + 1) * DAY_SECONDS
@@ -158,10 +171,24 @@ def _seed_flow(org: Org, entry: Any, where: str) -> None:
         raise bad_request(f"{where}.analytics must be an object of counts.", field="analytics")
     if isinstance(analytics, dict):
         org.flow_counts[flow.id] = counts_from(analytics, f"{where}.analytics")
+    _seed_traffic(org, flow, entry.get("traffic"), f"{where}.traffic")
+
+
+def _seed_traffic(org: Org, flow: Flow, traffic: object, where: str) -> None:
+    org.traffic.clear(flow.id)
+    if traffic is None:
+        return
+    if not isinstance(traffic, dict):
+        raise bad_request(f'{where} must be an object such as {{"entriesPerMinute": 6}}.', field="traffic")
+    source = traffic_source(traffic, None, where)
+    failures = version_failure_ratios(traffic, where)
+    org.traffic.start(flow, source, org.clock.now())
+    for version, failure in failures.items():
+        org.traffic.set_version_failure(flow.id, version, failure)
 
 
 def _check_version_spec(spec: JsonObject, where: str) -> None:
-    for key in ("queues", "flows", "prompts", "holdPrompts"):
+    for key in ("queues", "flows", "prompts", "holdPrompts", "outcomes"):
         names = spec.get(key, [])
         if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
             raise bad_request(f"{where}.{key} must be a list of names.", field=key)
@@ -194,7 +221,11 @@ def archy_document(
 ) -> JsonObject:
     """A small, valid Archy document that references exactly the resources `spec` lists."""
     key = ARCHY_KEY_BY_FLOW_TYPE.get(flow_type, flow_type.lower())
-    actions: list[JsonObject] = []
+    outcomes = spec.get("outcomes", [])
+    actions: list[JsonObject] = [
+        {"initializeFlowOutcome": {"name": f"Start {outcome}", "flowOutcome": {"lit": {"name": outcome}}}}
+        for outcome in outcomes
+    ]
     for action in spec.get("dataActions", []):
         actions.append(
             {
@@ -210,6 +241,16 @@ def archy_document(
         )
     for target in spec.get("flows", []):
         actions.append({"transferToFlow": {"name": f"To {target}", "targetFlow": {"lit": {"name": target}}}})
+    for outcome in outcomes:
+        actions.append(
+            {
+                "setFlowOutcome": {
+                    "name": f"Reached {outcome}",
+                    "flowOutcome": {"lit": {"name": outcome}},
+                    "flowOutcomeValue": {"lit": "SUCCESS"},
+                }
+            }
+        )
     for queue in spec.get("queues", []):
         actions.append({"transferToAcd": {"name": f"To {queue}", "targetQueue": {"lit": {"name": queue}}}})
     body: JsonObject = {

@@ -36,6 +36,7 @@ from flowrelease.emulator.model import (
 from flowrelease.emulator.publish_rules import PublishTarget, decide_publish
 from flowrelease.emulator.readlag import FlowView, ReadLagBook, live_view, snapshot
 from flowrelease.emulator.references import find_references
+from flowrelease.emulator.traffic import TrafficBook
 from flowrelease.emulator.transitions import TransitionMode, TransitionSettings
 from flowrelease.emulator.vocabulary import ARCHY_FLOW_TYPES, ARCHY_KEY_BY_FLOW_TYPE, FLOW_TYPES
 from flowrelease.emulator.wire import ApiError, bad_request, conflict, not_found
@@ -85,6 +86,7 @@ class Org:
         self.read_lag = ReadLagBook()
         self.flow_counts: dict[str, Counts] = {}
         self.version_counts: dict[tuple[str, str], Counts] = {}
+        self.traffic = TrafficBook(random_seed)
         self.validation_warnings: dict[tuple[str, str], list[str]] = {}
         self.created_at = clock.now()
         self.timed_flow_ids: set[str] = set()  # flows whose operation completes by time, not by polls
@@ -101,6 +103,7 @@ class Org:
                 self.flows,
                 self.flow_counts,
                 self.version_counts,
+                self.traffic,
             )
         )
 
@@ -114,11 +117,17 @@ class Org:
             self.flows,
             self.flow_counts,
             self.version_counts,
+            self.traffic,
         ) = restored
 
     def reseed(self, random_seed: int) -> None:
         """Restart every random choice (fault probabilities, timing jitter) from `random_seed`."""
         self.random.seed(random_seed)
+        self.traffic.reseed(random_seed)
+
+    def catch_up_traffic(self) -> None:
+        """Draw the simulated interactions that entered flows up to now (see `traffic`)."""
+        self.traffic.catch_up(self.flows, self.clock.now(), self.behaviour.ingestion_delay)
 
     # -- directory -------------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from flowrelease.api.models import FlowSelector
+from flowrelease.api.models import FlowReleaseSpec, FlowSelector
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
 REF_PATH = re.compile(r"^/(?P<key>[A-Za-z]+)/(?P<collection>[A-Za-z]+)/(?P<item>[A-Za-z]+)\[(?P<ref>.+)\]$")
@@ -76,6 +76,20 @@ def substitute(text: str, substitutions: Mapping[str, str]) -> str:
         return substitutions[key] if key in substitutions else match.group(0)
 
     return PLACEHOLDER.sub(replace, text)
+
+
+def release_source(spec: FlowReleaseSpec, source_yaml: str | None) -> PreparedSource | SourceProblem | None:
+    """The release's Archy source as the engine judges it, problems named after its ConfigMap key; None
+    in mode A, or when the shell found no such ConfigMap or key (the planner reports that)."""
+    if spec.source is None or source_yaml is None:
+        return None
+    ref = spec.source.config_map_ref
+    return prepare_source(
+        source_yaml,
+        spec.source.substitutions,
+        spec.flow,
+        origin=f"spec.source (ConfigMap '{ref.name}' key '{ref.key}')",
+    )
 
 
 def prepare_source(

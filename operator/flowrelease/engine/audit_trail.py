@@ -34,7 +34,7 @@ def action_of(step: S.Step | None, status: FlowReleaseStatus) -> str:
             return "drift"
         case S.Wait():
             return _WAIT_ACTIONS.get(step.reason, "poll")
-        case S.FailValidation() | S.PassValidation() | S.Validate() | S.ForceUnlock():
+        case S.FailValidation() | S.PassValidation() | S.Validate() | S.ForceUnlock() | S.CheckExportTarget():
             return "validate"
         case S.AdoptOperation() | S.ResendOperation():
             return _BY_KIND.get(op.kind, "restore") if op else "publish"
@@ -42,7 +42,14 @@ def action_of(step: S.Step | None, status: FlowReleaseStatus) -> str:
             return "publish"
         case S.StartImport() | S.ImportJobSucceeded() | S.ImportSucceeded():
             return "import"
-        case S.StartVerifyStage() | S.SampleVerifyStage() | S.PassVerifyStage() | S.VerificationPassed():
+        case (
+            S.StartVerifyStage()
+            | S.SampleVerifyStage()
+            | S.RunCheck()
+            | S.PassVerifyStage()
+            | S.ExtendVerifyStage()
+            | S.VerificationPassed()
+        ):
             return "verify"
         case (
             S.StartRollback()

@@ -29,6 +29,8 @@ CONFLICT_RETRY_SECONDS = 5.0
 LOCK_RECHECK_SECONDS = 10.0
 EXPORT_RETRY_MIN_SECONDS = 15.0
 EXPORT_RETRY_MAX_SECONDS = 300.0
+EXPORT_CHECK_RETRY_MIN_SECONDS = 5.0
+EXPORT_CHECK_RETRY_MAX_SECONDS = 60.0
 
 
 def visibility_grace(timeout_seconds: float) -> float:
@@ -39,3 +41,10 @@ def visibility_grace(timeout_seconds: float) -> float:
 def export_retry_delay(failing_for: float) -> float:
     """Export backoff: as long again as the export has been failing, within [15 s, 300 s]."""
     return min(EXPORT_RETRY_MAX_SECONDS, max(EXPORT_RETRY_MIN_SECONDS, failing_for))
+
+
+def export_check_retry_delay(failing_for: float) -> float:
+    """Backoff of the export-target check before publishing: as long again as it has been failing, within
+    [5 s, 60 s] (nothing is live yet, so it is retried sooner than an export; publish.timeoutSeconds bounds
+    it all)."""
+    return min(EXPORT_CHECK_RETRY_MAX_SECONDS, max(EXPORT_CHECK_RETRY_MIN_SECONDS, failing_for))

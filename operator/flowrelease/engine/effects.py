@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from flowrelease.api import conditions as C
-from flowrelease.api.models import FlowRelease, FlowReleaseStatus, ValidationMessage
+from flowrelease.api.models import CheckRecord, FlowRelease, FlowReleaseStatus, ValidationMessage
 from flowrelease.engine import steps as S
 from flowrelease.engine.bounds import CONFLICT_RETRY_SECONDS
+from flowrelease.engine.checks import CheckProbe, CheckReading, judge_check, kind_of
 from flowrelease.engine.evidence import parse_time, snapshot
+from flowrelease.engine.export_target import export_target_problem
 from flowrelease.engine.judgement import Rejection, check_dependencies, check_version
 from flowrelease.engine.locks import describe_holder
 from flowrelease.engine.outcome import OutcomeKind, ReleaseEvent
@@ -43,6 +46,13 @@ REFUSALS = (InvalidRequest, Conflict, NotFound)
 """What Genesys answers when it will not do a side effect: recorded for the planner, never retried blindly."""
 
 
+@dataclass(frozen=True)
+class GateChecked:
+    status: FlowReleaseStatus
+    """With the dependency hash (and, when they passed, the gate's notes) recorded."""
+    rejection: Rejection | None
+
+
 @dataclass
 class Effects:
     """Side effects for one release pass."""
@@ -53,6 +63,8 @@ class Effects:
     save: Save
     artifacts: ArtifactStore | None
     git_credentials: Mapping[str, str]
+    checks: CheckProbe | None = None
+    """Runs the external checks of verify stages (None: a check fails saying it cannot run)."""
     unlocked: bool = False
     """A lock was broken in this pass: a lock still shown after it (a lagging read) is waited out."""
 
@@ -61,6 +73,8 @@ class Effects:
         match step:
             case S.ForceUnlock():
                 return await self._force_unlock(step, status, _need(flow))
+            case S.CheckExportTarget():
+                return await self._check_export_target(status)
             case S.Validate():
                 return await self._validate(step.version, status, _need(flow))
             case S.StartPublish():
@@ -80,6 +94,8 @@ class Effects:
                 return await self._import(step, status, flow)
             case S.SampleVerifyStage():
                 return await self._sample(step, status, _need(flow))
+            case S.RunCheck():
+                return await self._run_check(step, status)
             case S.StartRollbackPublish():
                 current = _need(flow)
                 intended = self.folder.rollback_publish_intended(
@@ -129,17 +145,35 @@ class Effects:
         )
         return Folded(status, (event,), details={"lock_broken": holder}, stale=True)
 
-    async def _validate(self, version: str, status: FlowReleaseStatus, flow: FlowState) -> Folded:
-        """The gate's own checks, cheapest first (the first rejection ends it); then the validate job."""
+    async def _check_export_target(self, status: FlowReleaseStatus) -> Folded:
+        """Read-only: the ArtifactStore checks spec.export.git; what it found is a fact for the planner."""
+        store = self.artifacts
+        target = self.release.spec.export.git if self.release.spec.export else None
+        assert store is not None and target is not None, "the planner checks only with a store and a target"
+        try:
+            await store.check_target(target, self.git_credentials)
+        except ArtifactStoreError as error:
+            problem = export_target_problem(error)
+            failed = self.folder.export_target_failed(status, problem.message, permanent=problem.permanent)
+            return Folded(
+                failed,
+                audit="failed" if problem.permanent else "error",
+                details={"export_target": problem.message, "permanent": problem.permanent},
+            )
+        return Folded(self.folder.export_target_checked(status), details={"export_target": "ok"})
+
+    async def gate_checks(self, version: str, status: FlowReleaseStatus, flow: FlowState) -> GateChecked:
+        """Read-only: the gate's own checks of `version`, cheapest first (the first rejection ends them):
+        checked in, dependencies present and pinned. `flowrelease plan` runs these alone."""
         info = await self.api.get_version(flow.id, version)
         rejection = check_version(flow.name, version, info)
         if rejection is not None:
-            return self._reject(status, rejection)
+            return GateChecked(status, rejection)
         report = await self.api.consumed_resources(flow.id, version, flow.type)
         dependency_hash, rejection = check_dependencies(report, self.release.spec.release.dependency_hash)
         status = status.model_copy(update={"dependency_hash": dependency_hash})
         if rejection is not None:
-            return self._reject(status, rejection)
+            return GateChecked(status, rejection)
         notes = []
         if not report.build_operational:
             notes.append(
@@ -149,6 +183,15 @@ class Effects:
                 )
             )
         checked = self.folder.gate_checked(status, dependency_hash=dependency_hash, notes=notes)
+        return GateChecked(checked, None)
+
+    async def _validate(self, version: str, status: FlowReleaseStatus, flow: FlowState) -> Folded:
+        """The gate's own checks (the first rejection ends it); then the validate job."""
+        gate = await self.gate_checks(version, status, flow)
+        if gate.rejection is not None:
+            return self._reject(gate.status, gate.rejection)
+        checked = gate.status
+        dependency_hash = checked.dependency_hash
         try:
             job_id = await self.api.start_validate(flow.id, version)
         except Unavailable as unavailable:
@@ -301,16 +344,55 @@ class Effects:
         progress = status.verification
         now = self.folder.now
         since = parse_time(progress.started_at) if progress and progress.started_at else now
-        sample = await self.api.flow_health(flow.id, since, now)
-        sampled = self.folder.stage_sampled(status, step.stage, sample)
+        until = min(since + timedelta(seconds=step.window_seconds), now)
+        version = status.published_version
+        sample = await self.api.flow_version_sample(flow.id, version, since, until)
+        sampled = self.folder.stage_sampled(status, step.stage, step.window_seconds, sample)
         return Folded(
             sampled,
             details={
                 "stage": step.stage.name,
-                "samples": sample.outcomes,
-                "failed": sample.failed,
-                "failure_ratio": round(sample.failure_ratio, 6),
+                "version": version,
+                "window_seconds": step.window_seconds,
+                "entries": sample.entries,
+                "outcomes": sample.outcomes,
+                "failed_outcomes": sample.failed_outcomes,
+                "exits": sample.exits,
+                "disconnects": sample.disconnects,
             },
+        )
+
+    async def _run_check(self, step: S.RunCheck, status: FlowReleaseStatus) -> Folded:
+        check = step.check
+        if self.checks is None:
+            reading = CheckReading(check.name, error="external checks are not available to this engine")
+        else:
+            reading = await self.checks.read(check)
+        verdict = judge_check(check, reading)  # for the audit line only; the planner judges again
+        record = CheckRecord(
+            name=check.name,
+            kind=kind_of(check),
+            attempts=step.attempt,
+            target=reading.target,
+            http_status=reading.status,
+            value=verdict.value,
+            error=reading.error,
+            threshold=verdict.threshold,
+            passed=verdict.passed,
+            message=verdict.message,
+        )
+        return Folded(
+            self.folder.check_attempted(status, record),
+            details={
+                "stage": step.stage.name,
+                "check": check.name,
+                "kind": record.kind,
+                "attempt": step.attempt,
+                "passed": verdict.passed,
+                "value": verdict.value,
+                "message": verdict.message,
+            },
+            milestone=Milestone.CHECK_ATTEMPTED,
         )
 
     # -- export ---------------------------------------------------------------------------------------------

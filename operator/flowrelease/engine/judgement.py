@@ -1,4 +1,4 @@
-"""PURE judgements on facts the orchestrator read: the mode A validation gate and a verify stage's health.
+"""PURE judgements on facts the orchestrator read: the mode A validation gate (verify stages: `verification`).
 
 Each function takes what Genesys reported and returns a verdict with a message a person can act on.
 """
@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flowrelease.api import conditions as C
-from flowrelease.api.models import ValidationMessage, ValidationSummary, VerifyStage
+from flowrelease.api.models import ValidationMessage, ValidationSummary
 from flowrelease.engine.dependency_hash import dependency_hash, dependency_lines
-from flowrelease.engine.ports import DependencyReport, HealthSample, JobState, VersionInfo
+from flowrelease.engine.ports import DependencyReport, JobState, VersionInfo
 
 SHOWN = 8
 
@@ -89,36 +89,3 @@ def check_job(job: JobState, summary: ValidationSummary, fail_on_warnings: bool)
             + "; ".join(texts),
         )
     return None
-
-
-@dataclass(frozen=True)
-class HealthVerdict:
-    breach: bool
-    message: str
-
-
-def judge_health(stage: VerifyStage, sample: HealthSample, version: str) -> HealthVerdict:
-    """A stage breaches when failed/outcomes exceeds maxFailureRatio with at least minSamples outcomes.
-
-    Fewer samples than minSamples is not a breach: the stage passes with a message that says it was not judged
-    (a quiet flow must not be rolled back for lack of traffic).
-    """
-    ratio = sample.failure_ratio
-    if sample.outcomes < stage.min_samples:
-        return HealthVerdict(
-            False,
-            f"stage '{stage.name}': only {sample.outcomes} flow outcome(s), fewer than minSamples "
-            f"{stage.min_samples}; "
-            "not judged",
-        )
-    if ratio > stage.max_failure_ratio:
-        return HealthVerdict(
-            True,
-            f"stage '{stage.name}': version {version} failed {sample.failed} of {sample.outcomes} outcomes "
-            f"(ratio {ratio:.3f} > maxFailureRatio {stage.max_failure_ratio})",
-        )
-    return HealthVerdict(
-        False,
-        f"stage '{stage.name}': {sample.failed} of {sample.outcomes} flow outcomes failed "
-        f"(ratio {ratio:.3f} ≤ {stage.max_failure_ratio})",
-    )

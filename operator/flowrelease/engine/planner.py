@@ -33,29 +33,29 @@ from flowrelease.engine.archy_source import PreparedSource, SourceProblem
 from flowrelease.engine.bounds import (
     EXPORT_JOB_TIMEOUT_SECONDS,
     VALIDATE_JOB_TIMEOUT_SECONDS,
+    export_check_retry_delay,
     export_retry_delay,
 )
 from flowrelease.engine.evidence import parse_time
 from flowrelease.engine.in_flight import resume
-from flowrelease.engine.judgement import check_job, judge_health, summarize_job
+from flowrelease.engine.judgement import check_job, summarize_job
 from flowrelease.engine.locks import attempt_started, attempt_started_at, lock_step
 from flowrelease.engine.poll_schedule import PollSchedule
-from flowrelease.engine.ports import HealthSample, JobState, ServiceUnavailable
+from flowrelease.engine.ports import JobState, ServiceUnavailable
 from flowrelease.engine.promotion_gate import hold_for_promotion, record_change
 from flowrelease.engine.rollback_routes import plan_rollback, rollback_step
 from flowrelease.engine.situation import Situation
 from flowrelease.engine.steps import (
     BeginAttempt,
+    CheckExportTarget,
     ExportJobFailed,
     FailValidation,
     MarkReady,
     Observation,
     PassValidation,
-    PassVerifyStage,
     ReleaseFailed,
     ReportDrift,
     ResolveFlow,
-    SampleVerifyStage,
     Settled,
     SkipPublish,
     Stall,
@@ -63,14 +63,13 @@ from flowrelease.engine.steps import (
     StartExportJob,
     StartImport,
     StartPublish,
-    StartVerifyStage,
     Step,
     StoreArtifact,
     Suspend,
     Validate,
-    VerificationPassed,
     Wait,
 )
+from flowrelease.engine.verify_plan import plan_verify
 
 __all__ = ["parse_time", "plan", "rollback_step"]
 
@@ -122,7 +121,7 @@ def plan(
     if status.phase in (Phase.VALIDATING, Phase.PUBLISHING):
         return hold_for_promotion(spec, status, observation, now, _before_publish(situation, desired))
     if status.phase is Phase.VERIFYING:
-        return _verify(situation)
+        return plan_verify(situation)
     if status.phase is Phase.EXPORTING:
         return _export(situation)
     if status.phase is Phase.READY:
@@ -212,6 +211,9 @@ def _before_publish(situation: Situation, desired: str | None) -> Step:
             )
         if isinstance(source, SourceProblem):
             return FailValidation(C.SOURCE_INVALID, source.message)
+        checking = _export_target(situation)
+        if checking is not None:
+            return checking
         if flow is not None:
             locked = lock_step(spec, status, flow, now)
             if locked is not None:
@@ -224,6 +226,9 @@ def _before_publish(situation: Situation, desired: str | None) -> Step:
     if flow.published_version == desired:
         verified = _verified(status, desired)
         return SkipPublish(desired, verified, f"version {desired} is already live: nothing to publish")
+    checking = _export_target(situation)
+    if checking is not None:
+        return checking
     locked = lock_step(spec, status, flow, now)
     if locked is not None:
         return locked
@@ -242,6 +247,42 @@ def _before_publish(situation: Situation, desired: str | None) -> Step:
                 f"first (timeout {spec.publish.timeout_seconds}s)",
             )
     return StartPublish(desired, flow.published_version or "", f"version {desired} passed validation")
+
+
+def _export_target(situation: Situation) -> Step | None:
+    """Before the attempt's first side effect (unlock, validate job, publish, import): the Git export target,
+    checked once. A permanent refusal fails validation (nothing is published); a remote that does not
+    answer is checked again with backoff, for at most publish.timeoutSeconds from the attempt's start."""
+    spec, status, now = situation.spec, situation.status, situation.now
+    if spec.export is None or spec.export.git is None or not situation.observation.can_export:
+        return None
+    check = status.export_check
+    if check is not None and check.checked_at:
+        return None
+    if check is None:
+        return CheckExportTarget("check spec.export.git before anything is published")
+    if check.permanent:
+        return FailValidation(C.EXPORT_TARGET_INVALID, check.message)
+    timeout = spec.publish.timeout_seconds
+    waited = (now - attempt_started(status, now)).total_seconds()
+    if waited >= timeout:
+        return FailValidation(
+            C.EXPORT_TARGET_UNREACHABLE,
+            f"the export target could not be checked for {int(waited)}s, longer than "
+            f"spec.publish.timeoutSeconds ({timeout}s); check the remote and the network, then request a "
+            f"reconcile: {check.message}",
+        )
+    failing_for = situation.since(check.since) - situation.since(check.at)
+    retry_at = situation.later(check.at, export_check_retry_delay(failing_for))
+    wait = (parse_time(retry_at) - now).total_seconds()
+    if wait > 0:
+        return Wait(
+            min(wait, timeout - waited),
+            C.RETRYING,
+            f"Checking the export target before publishing failed; retrying at {retry_at} (nothing was "
+            f"published): {check.message}",
+        )
+    return CheckExportTarget("check spec.export.git again before anything is published")
 
 
 def _gate(situation: Situation, desired: str) -> Step:
@@ -326,36 +367,6 @@ def _verified(status: FlowReleaseStatus, version: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------------- verify
-
-
-def _verify(situation: Situation) -> Step:
-    spec, status = situation.spec, situation.status
-    stages = spec.verify.stages
-    if not stages:
-        return VerificationPassed(C.NO_VERIFY_STAGES)
-    progress = status.verification
-    names = [stage.name for stage in stages]
-    if progress is None or not progress.started_at or progress.stage not in names:
-        return StartVerifyStage(stages[0], "first verify stage")
-    index = names.index(progress.stage)
-    stage = stages[index]
-    version = status.published_version
-    if progress.sampled_at:
-        sample = HealthSample(outcomes=progress.samples, failed=progress.failed)
-        verdict = judge_health(stage, sample, version)
-        if verdict.breach:
-            return rollback_step(spec, status, C.HEALTH_BREACH, verdict.message)
-        following = stages[index + 1] if index + 1 < len(stages) else None
-        return PassVerifyStage(stage, following, verdict.message)
-    baked = situation.since(progress.started_at)
-    if baked < stage.bake_seconds:
-        until = situation.later(progress.started_at, stage.bake_seconds)
-        return Wait(
-            stage.bake_seconds - baked,
-            C.BAKING,
-            f"Baking version {version} in stage '{stage.name}' for {stage.bake_seconds}s, until {until}",
-        )
-    return SampleVerifyStage(stage, f"stage '{stage.name}' baked for {stage.bake_seconds}s")
 
 
 def next_stage_name(spec: FlowReleaseSpec, current: str) -> str:

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Literal, Protocol
 
 from flowrelease.api.models import ChangeKind, FlowRelease, FlowReleaseStatus, GitExport
+from flowrelease.engine.verification import VersionSample
 
 # --------------------------------------------------------------------------------- Genesys values
 
@@ -126,20 +127,6 @@ class ServiceUnavailable:
 
 
 @dataclass(frozen=True)
-class HealthSample:
-    """Flow outcomes over a window, from /api/v2/analytics/flows/aggregates/query."""
-
-    outcomes: int
-    """nFlowOutcome"""
-    failed: int
-    """nFlowOutcomeFailed"""
-
-    @property
-    def failure_ratio(self) -> float:
-        return self.failed / self.outcomes if self.outcomes else 0.0
-
-
-@dataclass(frozen=True)
 class ExportedFlow:
     """What went live, as exported: Archy YAML (export job) and the version configuration (JSON)."""
 
@@ -228,9 +215,12 @@ class ArtifactStoreError(Exception):
     A transient error (the default) is retried with backoff; a `permanent` one (a rejected credential, an
     unusable target) stalls the release with the reason until the spec changes or a reconcile is requested.
     Subclasses may set `permanent = True` as a class attribute, or pass `permanent=` when raising.
+    `field` names the spec field to fix (`spec.export.git.secretRef`, `.path`, ...), "" when it is the
+    remote itself (`spec.export.git.url`).
     """
 
     permanent: bool = False
+    field: str = ""
 
     def __init__(self, *args: object, permanent: bool | None = None) -> None:
         super().__init__(*args)
@@ -302,7 +292,12 @@ class FlowApi(Protocol):
         """GET /flows/jobs/{id}?expand=messages."""
         ...
 
-    async def flow_health(self, flow_id: str, since: datetime, until: datetime) -> HealthSample: ...
+    async def flow_version_sample(
+        self, flow_id: str, version: str, since: datetime, until: datetime
+    ) -> VersionSample:
+        """Flow aggregates of ONE version of the flow over [since, until): POST
+        /api/v2/analytics/flows/aggregates/query filtered on flowId AND flowVersion (genesys-api.md §9)."""
+        ...
 
     async def start_export(self, flow_id: str, version_id: str) -> str:
         """POST /flows/export/jobs for one version as Archy YAML: the job id."""
@@ -353,6 +348,11 @@ class ArtifactStore(Protocol):
         """Write, commit and push; no commit when nothing changed. Raises ArtifactStoreError."""
         ...
 
+    async def check_target(self, target: GitExport, credentials: Mapping[str, str]) -> None:
+        """Read-only: raise the ArtifactStoreError an export to `target` would meet, as far as can be told
+        without writing (the URL, branch, path and credentials; the remote answering with them)."""
+        ...
+
 
 class StatusStore(Protocol):
     async def save(self, key: str, status: FlowReleaseStatus) -> None:
@@ -375,6 +375,11 @@ class Milestone(StrEnum):
     ATTEMPT_STARTED = "AttemptStarted"
     STAGE_PASSED = "StagePassed"
     STAGE_BREACHED = "StageBreached"
+    """A verify stage failed: a signal breached, a check failed or too few samples (see the reason)."""
+    STAGE_NOT_JUDGED = "StageNotJudged"
+    """Passed without judgement (onInsufficientData: Pass)."""
+    STAGE_EXTENDED = "StageExtended"
+    CHECK_ATTEMPTED = "CheckAttempted"
     READY = "Ready"
 
 

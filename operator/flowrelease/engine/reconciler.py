@@ -21,8 +21,9 @@ from datetime import datetime
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.engine import steps as S
-from flowrelease.engine.archy_source import PreparedSource, SourceProblem, prepare_source
+from flowrelease.engine.archy_source import PreparedSource, SourceProblem, release_source
 from flowrelease.engine.audit_trail import action_of, describe
+from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.effects import Effects
 from flowrelease.engine.error_fold import fold_error
 from flowrelease.engine.observing import observe
@@ -89,6 +90,7 @@ class ReleaseReconciler:
         git_credentials: Mapping[str, str] | None = None,
         requested_at: str = "",
         source_yaml: str | None = None,
+        checks: CheckProbe | None = None,
     ) -> Outcome:
         """Run steps until the release must wait, is Ready, is stalled or is suspended.
 
@@ -96,8 +98,12 @@ class ReleaseReconciler:
         shells read it and pass it in, or pass None when the ConfigMap or key does not exist.
         `requested_at` echoes the `reconcile.flowrelease.io/requestedAt` annotation: a new value lifts a
         stall once. The status is saved through `statuses` after every step and before every side effect.
+        `checks` runs the release's external verify checks (the shells build one per pass, holding the
+        Secrets those checks name).
         """
-        run = _Pass(self, release, status, generation, requested_at, git_credentials or {}, source_yaml)
+        run = _Pass(
+            self, release, status, generation, requested_at, git_credentials or {}, source_yaml, checks
+        )
         return await run.run()
 
     def count_poll(self, key: str, polled: str) -> int:
@@ -119,6 +125,7 @@ class _Pass:
         requested_at: str,
         git_credentials: Mapping[str, str],
         source_yaml: str | None,
+        checks: CheckProbe | None = None,
     ) -> None:
         self.engine = engine
         self.release = release
@@ -127,17 +134,8 @@ class _Pass:
         self.requested_at = requested_at
         self.events: list[ReleaseEvent] = []
         self.observation = S.Observation(flow=None)
-        self.source: PreparedSource | SourceProblem | None = None
-        spec = release.spec
-        self.change = change_of(spec, source_yaml)
-        if spec.source is not None and source_yaml is not None:
-            ref = spec.source.config_map_ref
-            self.source = prepare_source(
-                source_yaml,
-                spec.source.substitutions,
-                spec.flow,
-                origin=f"spec.source (ConfigMap '{ref.name}' key '{ref.key}')",
-            )
+        self.source: PreparedSource | SourceProblem | None = release_source(release.spec, source_yaml)
+        self.change = change_of(release.spec, source_yaml)
         self.effects = Effects(
             api=engine.flow_api,
             release=release,
@@ -145,6 +143,7 @@ class _Pass:
             save=self._save,
             artifacts=engine.artifacts,
             git_credentials=git_credentials,
+            checks=checks,
         )
 
     async def run(self) -> Outcome:

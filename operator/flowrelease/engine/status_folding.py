@@ -17,9 +17,11 @@ from flowrelease.api import conditions as C
 from flowrelease.api.models import (
     HISTORY_LIMIT,
     ArtifactRecord,
+    CheckRecord,
     Condition,
     ConditionStatus,
     ExportFailure,
+    ExportTargetCheck,
     FlowIdentity,
     FlowReleaseStatus,
     HistoryEntry,
@@ -34,12 +36,14 @@ from flowrelease.api.models import (
     RollbackRoute,
     RouteAttempt,
     RouteResult,
+    StageRecord,
     ValidationMessage,
     ValidationSummary,
     VerificationProgress,
     VerifyStage,
 )
-from flowrelease.engine.ports import HealthSample, StoredArtifact
+from flowrelease.engine.ports import StoredArtifact
+from flowrelease.engine.verification import VersionSample
 
 ROUTE_REASONS: dict[RollbackRoute, str] = {
     "republish": C.ROLLING_BACK,
@@ -179,7 +183,7 @@ class Folder:
         keep_verified = bool(version) and version == status.published_version
         stale = [C.STALLED, C.ROLLED_BACK, C.DRIFTED, C.RECONCILING]
         if not keep_verified:
-            stale += [C.VALIDATED, C.HEALTHY]
+            stale += [C.VALIDATED, C.HEALTHY, C.VERIFIED]
         conditions = drop_conditions(status.conditions, *stale)
         conditions = [
             c for c in conditions if not (c.type in (C.PUBLISHED, C.EXPORTED) and c.status != "True")
@@ -199,6 +203,7 @@ class Folder:
                 "rollback": None,
                 "job": None,
                 "export_failure": None,
+                "export_check": None,
                 "conditions": self._working(conditions, C.PROGRESSING, text),
             }
         )
@@ -220,6 +225,19 @@ class Folder:
         """The gate's own checks passed; `notes` are warnings to keep for the final summary."""
         summary = ValidationSummary(warnings=len(notes), messages=notes)
         return status.model_copy(update={"dependency_hash": dependency_hash, "validation": summary})
+
+    def export_target_checked(self, status: FlowReleaseStatus) -> FlowReleaseStatus:
+        """The export target answered: it is not checked again in this attempt."""
+        return status.model_copy(update={"export_check": ExportTargetCheck(checked_at=timestamp(self.now))})
+
+    def export_target_failed(
+        self, status: FlowReleaseStatus, message: str, *, permanent: bool
+    ) -> FlowReleaseStatus:
+        """The export target did not answer, or refused: a fact for the planner (fail or retry)."""
+        previous = status.export_check
+        since = previous.since if previous is not None and previous.since else timestamp(self.now)
+        check = ExportTargetCheck(message=message, permanent=permanent, since=since, at=timestamp(self.now))
+        return status.model_copy(update={"export_check": check})
 
     def job_started(
         self, status: FlowReleaseStatus, *, kind: JobKind, version: str, job_id: str, unavailable: str = ""
@@ -393,29 +411,80 @@ class Folder:
     # -- verify -----------------------------------------------------------------------------------------
 
     def stage_started(self, status: FlowReleaseStatus, stage: VerifyStage) -> FlowReleaseStatus:
+        signals = (
+            ", ".join(signal.signal for signal in stage.analytics)
+            if stage.analytics is not None
+            else f"outcomeFailureRatio ≤ {stage.max_failure_ratio:g}"
+        )
+        checks = f", {len(stage.checks)} check(s)" if stage.checks else ""
         message = (
             f"Baking version {status.published_version} in stage '{stage.name}' for {stage.bake_seconds}s "
-            f"(max failure ratio {stage.max_failure_ratio}, min samples {stage.min_samples})"
+            f"(signals: {signals or 'none'}{checks}; minSamples {stage.min_samples} entries)"
         )
         conditions = self._working(status.conditions, C.BAKING, message)
-        progress = VerificationProgress(stage=stage.name, started_at=timestamp(self.now))
+        conditions = self._set(
+            conditions, C.VERIFIED, "Unknown", C.VERIFYING, f"Verifying version {status.published_version}"
+        )
+        judged = status.verification.stages if status.verification else []
+        progress = VerificationProgress(
+            stage=stage.name,
+            started_at=timestamp(self.now),
+            window_seconds=stage.bake_seconds,
+            stages=list(judged),
+        )
         return status.model_copy(update={"verification": progress, "conditions": conditions})
 
     def stage_sampled(
-        self, status: FlowReleaseStatus, stage: VerifyStage, sample: HealthSample
+        self, status: FlowReleaseStatus, stage: VerifyStage, window_seconds: int, sample: VersionSample
     ) -> FlowReleaseStatus:
-        started = status.verification.started_at if status.verification else ""
-        progress = VerificationProgress(
-            stage=stage.name,
-            started_at=started,
-            samples=sample.outcomes,
-            failed=sample.failed,
-            failure_ratio=round(sample.failure_ratio, 6),
-            sampled_at=timestamp(self.now),
+        current = status.verification or VerificationProgress(stage=stage.name)
+        ratio = sample.failed_outcomes / sample.outcomes if sample.outcomes else 0.0
+        progress = current.model_copy(
+            update={
+                "stage": stage.name,
+                "window_seconds": window_seconds,
+                "samples": sample.entries,
+                "outcomes": sample.outcomes,
+                "failed": sample.failed_outcomes,
+                "failure_ratio": round(ratio, 6),
+                "exits": sample.exits,
+                "disconnects": sample.disconnects,
+                "sampled_at": timestamp(self.now),
+                "checks": [],
+            }
         )
         return status.model_copy(update={"verification": progress})
 
-    def stage_passed(self, status: FlowReleaseStatus, next_stage: VerifyStage | None) -> FlowReleaseStatus:
+    def check_attempted(self, status: FlowReleaseStatus, record: CheckRecord) -> FlowReleaseStatus:
+        current = status.verification or VerificationProgress()
+        checks = [c for c in current.checks if c.name != record.name] + [
+            record.model_copy(update={"last_attempt_at": timestamp(self.now)})
+        ]
+        order = {name: index for index, name in enumerate(c.name for c in current.checks)}
+        checks.sort(key=lambda c: order.get(c.name, len(order)))
+        return status.model_copy(update={"verification": current.model_copy(update={"checks": checks})})
+
+    def stage_extended(
+        self, status: FlowReleaseStatus, stage: VerifyStage, extend_seconds: int, message: str
+    ) -> FlowReleaseStatus:
+        current = status.verification or VerificationProgress(stage=stage.name)
+        window = (current.window_seconds or stage.bake_seconds) + extend_seconds
+        progress = current.model_copy(update={"window_seconds": window, "sampled_at": "", "checks": []})
+        conditions = self._working(status.conditions, C.BAKING, message)
+        return status.model_copy(update={"verification": progress, "conditions": conditions})
+
+    def _judged(self, status: FlowReleaseStatus, record: StageRecord | None) -> FlowReleaseStatus:
+        """status.verification with `record` added to the stages judged in this attempt."""
+        if record is None:
+            return status
+        current = status.verification or VerificationProgress(stage=record.name)
+        stages = [s for s in current.stages if s.name != record.name] + [record]
+        return status.model_copy(update={"verification": current.model_copy(update={"stages": stages})})
+
+    def stage_passed(
+        self, status: FlowReleaseStatus, next_stage: VerifyStage | None, record: StageRecord | None = None
+    ) -> FlowReleaseStatus:
+        status = self._judged(status, record)
         if next_stage is not None:
             return self.stage_started(status, next_stage)
         return self.verification_passed(
@@ -425,9 +494,32 @@ class Folder:
     def verification_passed(
         self, status: FlowReleaseStatus, reason: str, message: str = ""
     ) -> FlowReleaseStatus:
-        text = message or f"Version {status.published_version} has no verify stages"
-        conditions = self._set(status.conditions, C.HEALTHY, "True", reason, text)
-        conditions = self._working(conditions, C.EXPORTING, f"Version {status.published_version} is verified")
+        version = status.published_version
+        text = message or f"Version {version} has no verify stages"
+        judged = status.verification.stages if status.verification else []
+        unjudged = [s.name for s in judged if s.verdict == "passedNotJudged"]
+        if unjudged:  # passed on too few samples: nobody may call it healthy
+            conditions = self._set(
+                status.conditions, C.HEALTHY, "Unknown", C.NOT_JUDGED, f"Version {version} was not judged"
+            )
+        else:
+            conditions = self._set(status.conditions, C.HEALTHY, "True", reason, text)
+        verified: tuple[ConditionStatus, str, str]
+        if reason == C.NO_VERIFY_STAGES:
+            verified = ("False", C.NOT_JUDGED, f"Version {version} is not verified: it has no verify stages")
+        elif unjudged:
+            names = ", ".join(f"'{name}'" for name in unjudged)
+            verified = (
+                "False",
+                C.NOT_JUDGED,
+                f"Version {version} is not verified: stage(s) {names} passed without enough samples "
+                "(onInsufficientData: Pass)",
+            )
+        else:
+            summary = "; ".join(s.message for s in judged) or text
+            verified = ("True", C.STAGES_PASSED, summary)
+        conditions = self._set(conditions, C.VERIFIED, *verified)
+        conditions = self._working(conditions, C.EXPORTING, f"Version {version} is verified")
         return status.model_copy(update={"phase": Phase.EXPORTING, "conditions": conditions})
 
     # -- rollback ---------------------------------------------------------------------------------------
@@ -435,13 +527,21 @@ class Folder:
     def _failure_conditions(
         self, conditions: list[Condition], failure_reason: str, message: str
     ) -> list[Condition]:
-        if failure_reason == C.HEALTH_BREACH:
-            return self._set(conditions, C.HEALTHY, "False", C.HEALTH_BREACH, message)
+        if failure_reason in C.VERIFICATION_FAILURES:
+            conditions = self._set(conditions, C.VERIFIED, "False", failure_reason, message)
+            return self._set(conditions, C.HEALTHY, "False", failure_reason, message)
         return self._set(conditions, C.PUBLISHED, "False", failure_reason, message)
 
     def rollback_started(
-        self, status: FlowReleaseStatus, *, target: str, failure_reason: str, message: str
+        self,
+        status: FlowReleaseStatus,
+        *,
+        target: str,
+        failure_reason: str,
+        message: str,
+        stage_record: StageRecord | None = None,
     ) -> FlowReleaseStatus:
+        status = self._judged(status, stage_record)
         conditions = self._failure_conditions(status.conditions, failure_reason, message)
         conditions = self._set(
             conditions,
@@ -590,8 +690,16 @@ class Folder:
         )
 
     def no_rollback(
-        self, status: FlowReleaseStatus, *, reason: str, failure_reason: str, message: str, live: str | None
+        self,
+        status: FlowReleaseStatus,
+        *,
+        reason: str,
+        failure_reason: str,
+        message: str,
+        live: str | None,
+        stage_record: StageRecord | None = None,
     ) -> FlowReleaseStatus:
+        status = self._judged(status, stage_record)
         conditions = self._failure_conditions(status.conditions, failure_reason, message)
         conditions = self._settled_failure(conditions, reason, message)
         return status.model_copy(
@@ -698,7 +806,13 @@ class Folder:
         version = status.published_version
         exported = condition(status, C.EXPORTED)
         tail = " and exported" if exported is not None and exported.status == "True" else ""
-        message = f"Version {version} is live, verified{tail}"
+        verified = condition(status, C.VERIFIED)
+        if verified is None or verified.status == "True":
+            message = f"Version {version} is live, verified{tail}"
+        elif verified.reason == C.NOT_JUDGED and "no verify stages" in verified.message:
+            message = f"Version {version} is live (no verify stages){tail}"
+        else:
+            message = f"Version {version} is live, not verified (a stage passed without judgement){tail}"
         conditions = drop_conditions(status.conditions, C.RECONCILING, C.STALLED, C.DRIFTED)
         conditions = self._set(conditions, C.READY, "True", C.SUCCEEDED, message)
         history = status.history

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from flowrelease.api import conditions as C
-from flowrelease.api.models import FlowReleaseSpec, FlowReleaseStatus
+from flowrelease.api.models import FlowReleaseSpec, FlowReleaseStatus, StageRecord
 from flowrelease.engine import steps as S
 from flowrelease.engine.outcome import OutcomeKind, ReleaseEvent
 from flowrelease.engine.ports import Milestone
@@ -64,6 +64,34 @@ def _normal(reason: str, message: str) -> tuple[ReleaseEvent, ...]:
 def _message(status: FlowReleaseStatus, type_: str) -> str:
     found = condition(status, type_)
     return found.message if found else ""
+
+
+def judgement_details(record: StageRecord | None, message: str) -> dict[str, object]:
+    """A stage judgement in an audit event: verdict, samples, every signal and check (never a secret)."""
+    if record is None:
+        return {"verdict": message}
+    return {
+        "stage": record.name,
+        "verdict": record.verdict,
+        "message": message,
+        "version": record.version,
+        "window_seconds": record.window_seconds,
+        "entries": record.entries,
+        "signals": [
+            {
+                "signal": s.signal,
+                "value": s.value,
+                "threshold": s.threshold,
+                "samples": s.samples,
+                "verdict": s.verdict,
+            }
+            for s in record.signals
+        ],
+        "checks": [
+            {"check": c.name, "kind": c.kind, "passed": c.passed, "value": c.value, "attempts": c.attempts}
+            for c in record.checks
+        ],
+    }
 
 
 def fold_step(step: S.Step, status: FlowReleaseStatus, context: FoldContext) -> Folded:
@@ -157,28 +185,51 @@ def fold_step(step: S.Step, status: FlowReleaseStatus, context: FoldContext) -> 
         case S.StartVerifyStage():
             return Folded(fold.stage_started(status, step.stage), details={"stage": step.stage.name})
         case S.PassVerifyStage():
+            judged = step.record is None or step.record.verdict == "passed"
+            passed = fold.stage_passed(status, step.next_stage, step.record)
+            event = _normal("StagePassed", step.message) if judged else _warning(C.NOT_JUDGED, step.message)
             return Folded(
-                fold.stage_passed(status, step.next_stage),
-                details={"stage": step.stage.name, "verdict": step.message},
-                milestone=Milestone.STAGE_PASSED,
+                passed,
+                event,
+                details=judgement_details(step.record, step.message),
+                milestone=Milestone.STAGE_PASSED if judged else Milestone.STAGE_NOT_JUDGED,
+            )
+        case S.ExtendVerifyStage():
+            extended = fold.stage_extended(status, step.stage, step.extend_seconds, step.message)
+            return Folded(
+                extended,
+                _normal(C.EXTENDED, step.message),
+                audit="waiting",
+                details={
+                    **judgement_details(step.record, step.message),
+                    "extend_seconds": step.extend_seconds,
+                },
+                milestone=Milestone.STAGE_EXTENDED,
             )
         case S.VerificationPassed():
             return Folded(fold.verification_passed(status, step.reason))
         case S.StartRollback():
             started = fold.rollback_started(
-                status, target=step.target, failure_reason=step.failure_reason, message=step.message
+                status,
+                target=step.target,
+                failure_reason=step.failure_reason,
+                message=step.message,
+                stage_record=step.stage_record,
             )
             events = _warning("RollingBack", f"{step.message}; rolling back to version {step.target}")
-            if step.failure_reason == C.HEALTH_BREACH:
-                events = _warning(C.HEALTH_BREACH, step.message) + events
+            if step.failure_reason in C.VERIFICATION_FAILURES:
+                events = _warning(step.failure_reason, step.message) + events
+            facts: dict[str, object] = {"reason": step.failure_reason, "target": step.target}
+            if step.stage_record is not None:
+                facts = {**judgement_details(step.stage_record, step.message), **facts}
             return Folded(
                 started,
                 events,
                 audit="failed",
-                details={"reason": step.failure_reason, "target": step.target},
+                details=facts,
                 milestone=(
                     Milestone.STAGE_BREACHED
-                    if step.failure_reason == C.HEALTH_BREACH
+                    if step.failure_reason in C.VERIFICATION_FAILURES
                     else Milestone.ROLLBACK_STARTED
                 ),
                 rollback_route="republish",
@@ -190,13 +241,23 @@ def fold_step(step: S.Step, status: FlowReleaseStatus, context: FoldContext) -> 
                 failure_reason=step.failure_reason,
                 message=step.message,
                 live=context.live_version,
+                stage_record=step.stage_record,
             )
+            no_details: dict[str, object] = {"reason": step.reason}
+            if step.stage_record is not None:
+                no_details = {
+                    **judgement_details(step.stage_record, step.message),
+                    **no_details,
+                    "failure": step.failure_reason,
+                }
             return Folded(
                 stopped,
                 _warning(step.failure_reason, step.message),
                 audit="failed",
-                details={"reason": step.reason},
-                milestone=Milestone.STAGE_BREACHED if step.failure_reason == C.HEALTH_BREACH else None,
+                details=no_details,
+                milestone=(
+                    Milestone.STAGE_BREACHED if step.failure_reason in C.VERIFICATION_FAILURES else None
+                ),
             )
         case S.LeaveRoute():
             route_details = {"route": step.route, "result": step.result, "message": step.message}

@@ -17,7 +17,9 @@ from flowrelease.api.models import (
     PromotionGateState,
     RollbackRoute,
     RouteResult,
+    StageRecord,
     ValidationSummary,
+    VerifyCheck,
     VerifyStage,
 )
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
@@ -173,9 +175,22 @@ class StartVerifyStage:
 
 @dataclass(frozen=True)
 class PassVerifyStage:
+    """The stage was judged healthy (or passed not judged, under onInsufficientData: Pass)."""
+
     stage: VerifyStage
     next_stage: VerifyStage | None
     message: str
+    record: StageRecord | None = None
+
+
+@dataclass(frozen=True)
+class ExtendVerifyStage:
+    """Too few samples under onInsufficientData: Extend — the window grows and the stage bakes on."""
+
+    stage: VerifyStage
+    extend_seconds: int
+    message: str
+    record: StageRecord
 
 
 @dataclass(frozen=True)
@@ -190,6 +205,8 @@ class StartRollback:
     target: str
     failure_reason: str
     message: str
+    stage_record: StageRecord | None = None
+    """When a verify stage failed: its judgement, kept in status.verification.stages."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +216,7 @@ class NoRollback:
     reason: str
     failure_reason: str
     message: str
+    stage_record: StageRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -278,6 +296,15 @@ class ForceUnlock:
 
 
 @dataclass(frozen=True)
+class CheckExportTarget:
+    """Read-only: can `spec.export.git` be written with its Secret (URL, branch, path, credentials, the
+    remote answering)? Checked before the attempt's first side effect, so a target that would refuse the
+    export stops the release before anything goes live."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class Validate:
     """The mode A gate's own checks (version checked in, dependencies present and pinned), then register
     the validate job (or record that the service is unavailable)."""
@@ -314,9 +341,21 @@ class StartImport:
 
 @dataclass(frozen=True)
 class SampleVerifyStage:
-    """Read the flow outcomes of a baked stage; the planner judges them."""
+    """Read the flow aggregates of the published version over the stage's window (which has closed and
+    settled); the planner judges them."""
 
     stage: VerifyStage
+    window_seconds: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RunCheck:
+    """One attempt of an external check of the stage (through the CheckProbe); the planner judges it."""
+
+    stage: VerifyStage
+    check: VerifyCheck
+    attempt: int
     reason: str
 
 
@@ -406,6 +445,7 @@ Step = (
     | ImportSucceeded
     | StartVerifyStage
     | PassVerifyStage
+    | ExtendVerifyStage
     | VerificationPassed
     | StartRollback
     | NoRollback
@@ -419,11 +459,13 @@ Step = (
     | ExportJobFailed
     | StallExport
     | ForceUnlock
+    | CheckExportTarget
     | Validate
     | StartPublish
     | ResendOperation
     | StartImport
     | SampleVerifyStage
+    | RunCheck
     | StartRollbackPublish
     | StartRestore
     | StartCheckin
@@ -437,11 +479,13 @@ Step = (
 PASS_ENDING = (Suspend, Stall, Wait, Settled)
 SIDE_EFFECTS = (
     ForceUnlock,
+    CheckExportTarget,
     Validate,
     StartPublish,
     ResendOperation,
     StartImport,
     SampleVerifyStage,
+    RunCheck,
     StartRollbackPublish,
     StartRestore,
     StartCheckin,

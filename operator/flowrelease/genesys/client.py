@@ -27,7 +27,6 @@ from flowrelease.engine.ports import (
     DependencyReport,
     FlowApiError,
     FlowState,
-    HealthSample,
     JobState,
     NotFound,
     OperationState,
@@ -35,7 +34,8 @@ from flowrelease.engine.ports import (
     Unavailable,
     VersionInfo,
 )
-from flowrelease.genesys import routes, wire
+from flowrelease.engine.verification import VersionSample
+from flowrelease.genesys import flow_analytics, routes, wire
 from flowrelease.genesys.backoff import RetryPolicy
 from flowrelease.genesys.errors import (
     GenesysBadRequest,
@@ -329,23 +329,20 @@ class GenesysClient:
 
     # ----------------------------------------------------------------------------- analytics
 
-    async def flow_health(self, flow_id: str, since: datetime, until: datetime) -> HealthSample:
+    async def flow_version_sample(
+        self, flow_id: str, version: str, since: datetime, until: datetime
+    ) -> VersionSample:
         start, end = _utc(since), _utc(until)
         if end <= start:
-            return HealthSample(outcomes=0, failed=0)
+            return VersionSample()
         body = await self._json(
             Call(
                 routes.FLOW_AGGREGATES,
-                purpose=f"reading flow outcomes of flow {flow_id}",
-                json={
-                    "interval": f"{_iso(start)}/{_iso(end)}",
-                    "groupBy": ["flowId"],
-                    "filter": {"type": "and", "predicates": [{"dimension": "flowId", "value": flow_id}]},
-                    "metrics": ["nFlowOutcome", "nFlowOutcomeFailed"],
-                },
+                purpose=f"reading flow aggregates of version {version} of flow {flow_id}",
+                json=flow_analytics.version_query(flow_id, version, start, end),
             )
         )
-        return wire.health_sample(body)
+        return flow_analytics.version_sample(body, flow_id, version)
 
     # -------------------------------------------------------------------------------- export
 

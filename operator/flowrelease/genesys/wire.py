@@ -13,7 +13,6 @@ from typing import Literal
 from flowrelease.engine.ports import (
     Dependency,
     FlowState,
-    HealthSample,
     JobMessage,
     JobState,
     LockHolder,
@@ -163,22 +162,6 @@ def entities(body: object) -> list[object]:
 
 def page_count(body: object) -> int:
     return _count(_obj(body).get("pageCount"))
-
-
-def health_sample(body: object) -> HealthSample:
-    """Sum nFlowOutcome and nFlowOutcomeFailed `stats.count` over every result, interval and metric row."""
-    totals = {"nFlowOutcome": 0, "nFlowOutcomeFailed": 0}
-    results = _obj(body).get("results")
-    for result in results if isinstance(results, list) else []:
-        data = _obj(result).get("data")
-        for interval in data if isinstance(data, list) else []:
-            metrics = _obj(interval).get("metrics")
-            for metric in metrics if isinstance(metrics, list) else []:
-                name = _text(_obj(metric), "metric")
-                if name in totals:
-                    stats = _obj(_obj(metric).get("stats"))
-                    totals[name] += _count(stats.get("count", stats.get("sum")))
-    return HealthSample(outcomes=totals["nFlowOutcome"], failed=totals["nFlowOutcomeFailed"])
 
 
 def import_registration(body: object) -> tuple[str, str, dict[str, str]]:

@@ -18,7 +18,8 @@ ArtifactStoreError                    (engine port: the release stays published,
 [P] marks errors raised with `permanent=True`: retrying cannot help until someone changes the Secret, the URL,
 the repository or its rules, so they are reported, not retried until the timeout. The rest are transient
 (network, timeouts, races). Every message names the repository by its clean URL (never with credentials)
-and says what to check.
+and says what to check. Each error's `field` is the spec field to fix (the Secret for credential problems);
+the message of an unusable URL or branch starts with its field instead.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ class _Permanent(ArtifactStoreError):
         super().__init__(message, permanent=True)
 
 
+SECRET_FIELD = "spec.export.git.secretRef"  # noqa: S105 (a field name, not a secret)
+
+
 class UnsafeExportPath(_Permanent):
-    pass
+    field = "spec.export.git.path"
 
 
 class InvalidGitTarget(_Permanent):
@@ -40,7 +44,7 @@ class InvalidGitTarget(_Permanent):
 
 
 class InvalidGitCredentials(_Permanent):
-    pass
+    field = SECRET_FIELD
 
 
 class InvalidArtifact(ArtifactStoreError):
@@ -48,19 +52,19 @@ class InvalidArtifact(ArtifactStoreError):
 
 
 class GitAuthenticationFailed(_Permanent):
-    pass
+    field = SECRET_FIELD
 
 
 class GitAuthorizationFailed(_Permanent):
-    pass
+    field = SECRET_FIELD
 
 
 class GitHostKeyRejected(_Permanent):
-    pass
+    field = SECRET_FIELD
 
 
 class GitCertificateRejected(_Permanent):
-    pass
+    field = SECRET_FIELD
 
 
 class GitRemoteUnreachable(ArtifactStoreError):

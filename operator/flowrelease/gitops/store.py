@@ -114,6 +114,18 @@ class GitArtifactStore:
             network_timeout=self._network_timeout,
         )
 
+    async def check_target(self, target: GitExport, credentials: Mapping[str, str]) -> None:
+        """The ArtifactStore port's read-only check: `remote_check.check_remote` with this store's scratch
+        folder and ssh program, writing nothing under the workdir (its askpass helper lives in the check's
+        own temporary folder), so a run the check refuses leaves no trace."""
+        await check_remote(
+            target,
+            credentials,
+            scratch_dir=self._scratch_dir,
+            ssh_program=self._ssh_program,
+            network_timeout=self._network_timeout,
+        )
+
     async def read_metadata(
         self, target: GitExport, credentials: Mapping[str, str]
     ) -> dict[str, object] | None:

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from flowrelease.api.errors import field_path, fix_for
 from flowrelease.api.models import REQUESTED_AT_ANNOTATION, FlowRelease, FlowReleaseStatus, Phase
+from flowrelease.checks import ExternalCheckProbe
 from flowrelease.engine.outcome import Outcome, OutcomeKind, ReleaseEvent
 from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import UnknownEnvironment
@@ -90,6 +91,7 @@ class _Prepared:
     release: FlowRelease
     inputs: ReleaseInputs
     engine: ReleaseReconciler
+    checks: ExternalCheckProbe
 
 
 async def run_release_pass(
@@ -182,7 +184,8 @@ async def _prepare(
         )
         reason = shell_status.UNKNOWN_ENVIRONMENT
         return await _stall(store, key, status, generation, reason, message, now), None
-    return None, _Prepared(release=release, inputs=inputs, engine=engine)
+    checks = ExternalCheckProbe(runtime.http, inputs.check_secrets)
+    return None, _Prepared(release=release, inputs=inputs, engine=engine, checks=checks)
 
 
 async def _run_engine(prepared: _Prepared, status: FlowReleaseStatus) -> Outcome:
@@ -194,6 +197,7 @@ async def _run_engine(prepared: _Prepared, status: FlowReleaseStatus) -> Outcome
         git_credentials=prepared.inputs.git_credentials,
         requested_at=release.metadata.annotations.get(REQUESTED_AT_ANNOTATION, ""),
         source_yaml=prepared.inputs.source_yaml,
+        checks=prepared.checks,
     )
 
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flowrelease.api.models import FlowReleaseSpec
+from flowrelease.checks import CheckSecrets
+from flowrelease.checks.secret_refs import check_secret_refs, missing_key
 from flowrelease.k8s.kube_api import KubeApi, KubeApiError, ObjectGone
 
 CLIENT_ID_KEY = "clientId"
@@ -55,10 +57,11 @@ class ReleaseInputs:
     credentials: GenesysCredentials
     git_credentials: Mapping[str, str] | None = field(default=None, repr=False)
     source_yaml: str | None = field(default=None, repr=False)
+    check_secrets: CheckSecrets = field(default_factory=CheckSecrets, repr=False)
 
     def secret_values(self) -> list[str]:
         """Every credential value, for the log/event redactor."""
-        values = [self.credentials.client_secret]
+        values = [self.credentials.client_secret, *self.check_secrets.values()]
         if self.git_credentials:
             values += [v for k, v in self.git_credentials.items() if k != "username" and k != "known_hosts"]
         return [value for value in values if value]
@@ -143,9 +146,22 @@ async def load_source_yaml(api: KubeApi, namespace: str, spec: FlowReleaseSpec) 
     return data[ref.key]
 
 
+async def load_check_secrets(api: KubeApi, namespace: str, spec: FlowReleaseSpec) -> CheckSecrets:
+    """The Secrets the verify checks name (bearer tokens, secret headers), each read once."""
+    loaded: dict[str, Mapping[str, str]] = {}
+    for ref in check_secret_refs(spec):
+        if ref.name not in loaded:
+            loaded[ref.name] = await _secret(api, namespace, ref.name, ref.field)
+        problem = missing_key(ref, loaded[ref.name], namespace)
+        if problem:
+            raise ReferenceUnavailable(ref.field, problem)
+    return CheckSecrets(loaded)
+
+
 async def load_release_inputs(api: KubeApi, namespace: str, spec: FlowReleaseSpec) -> ReleaseInputs:
     return ReleaseInputs(
         credentials=await load_genesys_credentials(api, namespace, spec),
         git_credentials=await load_git_credentials(api, namespace, spec),
         source_yaml=await load_source_yaml(api, namespace, spec),
+        check_secrets=await load_check_secrets(api, namespace, spec),
     )

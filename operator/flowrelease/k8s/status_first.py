@@ -22,12 +22,12 @@ from flowrelease.engine.ports import (
     ExportedFlow,
     FlowApi,
     FlowState,
-    HealthSample,
     JobState,
     OperationState,
     StoredArtifact,
     VersionInfo,
 )
+from flowrelease.engine.verification import VersionSample
 from flowrelease.k8s.status_store import KubeStatusStore
 
 
@@ -62,8 +62,10 @@ class StatusFirstFlowApi(FlowApi):
     async def get_job(self, job_id: str) -> JobState:
         return await self._inner.get_job(job_id)
 
-    async def flow_health(self, flow_id: str, since: datetime, until: datetime) -> HealthSample:
-        return await self._inner.flow_health(flow_id, since, until)
+    async def flow_version_sample(
+        self, flow_id: str, version: str, since: datetime, until: datetime
+    ) -> VersionSample:
+        return await self._inner.flow_version_sample(flow_id, version, since, until)
 
     async def start_export(self, flow_id: str, version_id: str) -> str:
         return await self._inner.start_export(flow_id, version_id)
@@ -119,3 +121,6 @@ class StatusFirstArtifactStore(ArtifactStore):
     ) -> StoredArtifact:
         await self._statuses.flush_current()
         return await self._inner.store(target, credentials, flow, provenance)
+
+    async def check_target(self, target: GitExport, credentials: Mapping[str, str]) -> None:
+        await self._inner.check_target(target, credentials)  # a read (git ls-remote): nothing to flush first

@@ -1,8 +1,9 @@
 """`flowrelease sync` and `flowrelease plan`: the cluster-less shell over a folder of manifests.
 
-Exit codes: 0 every release Ready (or suspended), 1 any release failed, rolled back, stalled or timed out,
-2 bad input (manifests, state file, options) or a failed preflight (an export remote refusing, a flow
-released twice): nothing was written or published. Only this module turns outcomes into exit codes.
+Exit codes of sync: 0 every release Ready (or suspended), 1 any release failed, rolled back, stalled or timed
+out, 2 bad input (manifests, state file, options) or a failed preflight (an export remote refusing, a flow
+released twice): nothing was written or published. Of plan: 0 nothing to do, 3 changes pending, 1 blocked
+(or cannot observe), 2 the same bad input (`outcomes.plan_exit_code`). Only this module exits.
 """
 
 from __future__ import annotations
@@ -28,10 +29,17 @@ from flowrelease.local.inputs import (
     open_store,
     sync_state_path,
 )
-from flowrelease.local.outcomes import ReleaseResult, exit_code, overall_result, summary_counts
+from flowrelease.local.outcomes import (
+    ReleaseResult,
+    exit_code,
+    overall_result,
+    plan_exit_code,
+    summary_counts,
+)
 from flowrelease.local.planning import plan_all
 from flowrelease.local.preflight import PreflightFailed
 from flowrelease.local.progress import results_table
+from flowrelease.local.simulated_time import SimulatedTime
 from flowrelease.local.state_store import DEFAULT_STATE_PATH
 from flowrelease.local.sync_run import SyncSettings, console_for, run_sync
 from flowrelease.local.wiring import install_redaction
@@ -165,7 +173,12 @@ def sync_command(
             sys.exit(EXIT_BAD_INPUT)
         try:
             with emulated_orgs(emulator, _environments(inputs)) as emulators:
-                results = asyncio.run(run_sync(inputs, store, settings, emulators=emulators))
+                # One org: waits move its emulator's clock (SimulatedTime); several orgs keep real time.
+                server = emulators.only_server()
+                simulated = SimulatedTime(server.runtime.clock) if server is not None else None
+                results = asyncio.run(
+                    run_sync(inputs, store, settings, emulators=emulators, simulated=simulated)
+                )
         except KeyboardInterrupt:
             click.echo("interrupted; the state file holds every step so far: rerun sync to resume", err=True)
             sys.exit(EXIT_INTERRUPTED)
@@ -232,7 +245,9 @@ def _print_results(
 def plan_command(
     paths: tuple[Path, ...], emulator: bool, state: Path | None, output: str, verbose: int
 ) -> None:
-    """Show what sync would do for every FlowRelease under PATHS, changing nothing."""
+    """Show what sync would do for every FlowRelease under PATHS, changing nothing.
+
+    Exit 0 nothing to do, 3 changes pending, 1 a release is blocked, 2 bad input."""
     redactor = SecretRedactor()
     log_handler = install_redaction(redactor, verbose)
     try:
@@ -253,9 +268,11 @@ def plan_command(
             sys.exit(EXIT_BAD_INPUT)
     finally:
         logging.getLogger().removeHandler(log_handler)
+    code = plan_exit_code([item.action for item in planned])
     if output == "json":
-        click.echo(inputs.redactor.redact(json.dumps({"releases": [p.to_json() for p in planned]}, indent=2)))
+        summary = {"exitCode": code, "releases": [item.to_json() for item in planned]}
+        click.echo(inputs.redactor.redact(json.dumps(summary, indent=2)))
     else:
         for item in planned:
             click.echo(inputs.redactor.redact(f"{item.release} ({item.flow}): {item.description}"))
-    sys.exit(EXIT_FAILED if any(item.action == "error" for item in planned) else EXIT_READY)
+    sys.exit(code)

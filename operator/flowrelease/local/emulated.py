@@ -49,6 +49,11 @@ class EmulatedOrgs:
     """The base URL of the emulator standing in for each environment; empty when not emulating."""
 
     urls: Mapping[str, str] = field(default_factory=dict)
+    servers: tuple[EmulatorServer, ...] = ()
+
+    def only_server(self) -> EmulatorServer | None:
+        """The emulator when the run has exactly one org (its clock can then be simulated)."""
+        return self.servers[0] if len(self.servers) == 1 else None
 
     def aim(self, release: FlowRelease) -> FlowRelease:
         url = self.urls.get(release.spec.genesys.environment)
@@ -73,7 +78,8 @@ def emulated_orgs(wanted: bool, environments: Iterable[str]) -> Iterator[Emulate
     try:
         for environment in sorted(set(environments)):
             servers[environment] = start_demo_emulator()
-        yield EmulatedOrgs({environment: server.base_url for environment, server in servers.items()})
+        urls = {environment: server.base_url for environment, server in servers.items()}
+        yield EmulatedOrgs(urls, tuple(servers.values()))
     finally:
         for server in servers.values():
             server.stop()

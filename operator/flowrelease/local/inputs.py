@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowrelease.api.errors import ManifestError, ManifestProblem
 from flowrelease.api.manifests import ManifestSet, ResolvedRelease, load_manifests, resolve_releases
 from flowrelease.api.models import KIND
 from flowrelease.audit.redaction import SecretRedactor
+from flowrelease.checks import CheckSecrets
 from flowrelease.genesys import UnknownEnvironment, resolve_base_url
+from flowrelease.local.check_secrets import check_secrets_for
 from flowrelease.local.emulated import with_demo_credentials
 from flowrelease.local.promotion_order import PromotionCycle, upstream_first
 from flowrelease.local.state_store import DEFAULT_STATE_PATH, JsonFileStatusStore, StateFileError
@@ -36,6 +38,8 @@ class Inputs:
     manifests: ManifestSet
     releases: list[ResolvedRelease]
     redactor: SecretRedactor
+    check_secrets: dict[str, CheckSecrets] = field(default_factory=dict)
+    """Per release key: the Secrets its verify checks name."""
 
 
 def load_inputs(paths: Sequence[Path], *, emulator: bool, redactor: SecretRedactor | None = None) -> Inputs:
@@ -63,7 +67,14 @@ def load_inputs(paths: Sequence[Path], *, emulator: bool, redactor: SecretRedact
         raise BadInput([str(cycle)]) from cycle
     redactor = redactor if redactor is not None else SecretRedactor()
     redactor.register(*secret_values(manifests, releases))
-    return Inputs(manifests, releases, redactor)
+    check_secrets: dict[str, CheckSecrets] = {}
+    problems: list[ManifestProblem] = []
+    for resolved in releases:
+        check_secrets[resolved.key], missing = check_secrets_for(manifests, resolved)
+        problems += missing
+    if problems:
+        raise BadInput(problems)
+    return Inputs(manifests, releases, redactor, check_secrets)
 
 
 def check_environments(releases: Sequence[ResolvedRelease]) -> None:

@@ -1,24 +1,30 @@
-"""`flowrelease plan`: what sync would do next for one release, from a read-only look at Genesys.
+"""`flowrelease plan`: what sync would do next for each release, judged by the engine read-only.
 
-It observes (find the flow, read the in-flight Architect job), asks the engine's pure planner for the next
-step and says it in words. Nothing is written: no Genesys call with a side effect, no state file, no audit.
+After the same preflight as `sync`, each release gets the engine's read-only pass (`engine.read_only_pass`:
+observe, plan and fold as a reconcile would, running only the checks that read — the Git export target,
+the version checked in and its dependencies, the Archy source) and its first writing step is said in words,
+`blocked: <reason>` when a check refused. Nothing is written: no Genesys call with a side effect, no state
+file, no audit, no commit. `outcomes.plan_exit_code` turns the actions into the exit code.
 """
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
 from flowrelease.api.manifests import ResolvedRelease
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.engine import steps as S
-from flowrelease.engine.archy_source import prepare_source
-from flowrelease.engine.observing import observe
-from flowrelease.engine.planner import desired_version, plan
-from flowrelease.engine.ports import FlowApi, FlowApiError
+from flowrelease.engine.planner import desired_version
+from flowrelease.engine.ports import ArtifactStore, FlowApi, FlowApiError
+from flowrelease.engine.read_only_pass import read_only_pass
+from flowrelease.gitops import GitArtifactStore
 from flowrelease.local.emulated import EmulatedOrgs
 from flowrelease.local.inputs import Inputs
 from flowrelease.local.preflight import PreflightRelease, preflight
@@ -53,18 +59,26 @@ async def plan_release(
     generation: int,
     source_yaml: str | None,
     now: datetime,
+    artifacts: ArtifactStore | None,
+    git_credentials: Mapping[str, str],
     requested_at: str = "",
 ) -> PlannedRelease:
-    spec = release.spec
-    source = None
-    if spec.source is not None and source_yaml is not None:
-        source = prepare_source(source_yaml, spec.source.substitutions, spec.flow)
-    can_export = spec.export is not None and spec.export.git is not None
-    observation = await observe(api, spec, status, source, can_export=can_export)
-    flow = observation.flow
-    step = plan(spec, status, observation, now=now, generation=generation, requested_at=requested_at)
+    """The engine's own read-only judgement (`engine.read_only_pass`), in words."""
+    judged = await read_only_pass(
+        api,
+        release,
+        status,
+        generation=generation,
+        now=now,
+        source_yaml=source_yaml,
+        artifacts=artifacts,
+        git_credentials=git_credentials,
+        requested_at=requested_at,
+    )
+    flow = judged.observation.flow
     published = (flow.published_version or "") if flow is not None else ""
-    action, description = describe(step, release, status, observation)
+    action, description = describe(judged.step, release, judged.status, judged.observation)
+    spec = release.spec
     name = flow.name if flow is not None else (spec.flow.name or spec.flow.id)
     return PlannedRelease(release.key, name, published, action, description)
 
@@ -112,6 +126,9 @@ def describe(
         )
     if isinstance(step, (S.StartExportJob, S.StoreArtifact, S.ExportJobFailed, S.MarkReady)):
         return "export", f"export {status.published_version} to git: {_reason_of(step)}"
+    if isinstance(step, S.ForceUnlock):
+        what = desired or "the Archy source"
+        return "publish", f"{step.reason}, then publish {what} (published now: {now_live})"
     if spec.source is not None and desired is None:
         ref = spec.source.config_map_ref
         return (
@@ -142,27 +159,30 @@ async def plan_all(
     now = datetime.now(UTC)
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
         clients = GenesysClients(http)
-        await preflight(
-            [PreflightRelease(resolved, emulators.aim(resolved.release)) for resolved in inputs.releases],
-            clients,
-        )
+        with tempfile.TemporaryDirectory(prefix="flowrelease-plan-") as scratch:
+            artifacts = GitArtifactStore(Path(scratch))
+            aimed = [(resolved, emulators.aim(resolved.release)) for resolved in inputs.releases]
+            await preflight(
+                [PreflightRelease(resolved, release) for resolved, release in aimed], clients, artifacts
+            )
 
-        async def one(resolved: ResolvedRelease) -> PlannedRelease:
-            release = emulators.aim(resolved.release)
-            digest = spec_digest(resolved.release, resolved.source_yaml)
-            try:
-                return await plan_release(
-                    clients.for_release(release.spec.genesys.environment, resolved.credentials),
-                    release,
-                    store.status(resolved.key),
-                    generation=store.generation_if(resolved.key, digest),
-                    source_yaml=resolved.source_yaml,
-                    now=now,
-                )
-            except FlowApiError as error:
-                flow = resolved.release.spec.flow
-                return PlannedRelease(
-                    resolved.key, flow.name or flow.id, "", "error", f"cannot observe: {error}"
-                )
+            async def one(resolved: ResolvedRelease, release: FlowRelease) -> PlannedRelease:
+                digest = spec_digest(resolved.release, resolved.source_yaml)
+                try:
+                    return await plan_release(
+                        clients.for_release(release.spec.genesys.environment, resolved.credentials),
+                        release,
+                        store.status(resolved.key),
+                        generation=store.generation_if(resolved.key, digest),
+                        source_yaml=resolved.source_yaml,
+                        now=now,
+                        artifacts=artifacts,
+                        git_credentials=resolved.git_credentials or {},
+                    )
+                except FlowApiError as error:
+                    flow = resolved.release.spec.flow
+                    return PlannedRelease(
+                        resolved.key, flow.name or flow.id, "", "error", f"cannot observe: {error}"
+                    )
 
-        return list(await asyncio.gather(*(one(resolved) for resolved in inputs.releases)))
+            return list(await asyncio.gather(*(one(resolved, release) for resolved, release in aimed)))

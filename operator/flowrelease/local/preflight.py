@@ -1,7 +1,9 @@
 """What `sync` (and `plan`) check before any release writes anything, with read-only calls only.
 
-- Every Git export target answers `git ls-remote` with its credentials (`gitops.check_remote`): a rejected
-  token, an unknown host key or a missing repository is found now, not after a publish.
+- Every Git export target passes the check the engine itself runs before publishing
+  (`ArtifactStore.check_target`: the URL, branch, path and Secret, then `git ls-remote` with the
+  credentials), in the engine's words (`engine.export_target`): a rejected token, an unknown host key or a
+  missing repository is found now, not after a publish.
 - One FlowRelease per flow, by flow id as well as by name: each release's flow is looked up in Genesys
   (GET by id, or the list filtered by name and type), so a release by `flow.name` and another by `flow.id` of
   the same flow are both refused, naming each other's files; a spec whose `flow.id` is another flow than its
@@ -20,25 +22,9 @@ from dataclasses import dataclass
 from flowrelease.api.errors import ManifestProblem
 from flowrelease.api.manifests import ResolvedRelease, one_flow_one_release_fix
 from flowrelease.api.models import KIND, FlowRelease, GitExport
-from flowrelease.engine.ports import ArtifactStoreError, FlowApi, FlowApiError, FlowState
-from flowrelease.gitops import check_remote
-from flowrelease.gitops.errors import (
-    GitAuthenticationFailed,
-    GitAuthorizationFailed,
-    GitCertificateRejected,
-    GitHostKeyRejected,
-    InvalidGitCredentials,
-    UnsafeExportPath,
-)
+from flowrelease.engine.export_target import export_target_problem
+from flowrelease.engine.ports import ArtifactStore, ArtifactStoreError, FlowApi, FlowApiError, FlowState
 from flowrelease.local.wiring import GenesysClients, org_of
-
-_SECRET_PROBLEMS = (
-    GitAuthenticationFailed,
-    GitAuthorizationFailed,
-    GitCertificateRejected,
-    GitHostKeyRejected,
-    InvalidGitCredentials,
-)
 
 
 @dataclass(frozen=True)
@@ -66,11 +52,13 @@ class PreflightFailed(Exception):
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
-async def preflight(releases: Sequence[PreflightRelease], clients: GenesysClients) -> dict[str, FlowState]:
+async def preflight(
+    releases: Sequence[PreflightRelease], clients: GenesysClients, artifacts: ArtifactStore
+) -> dict[str, FlowState]:
     """Raise PreflightFailed listing every problem. When every release may go ahead, return the flows
     looked up, by release key (releases whose flow was not found are left out)."""
     git_problems, (flows, flow_problems) = await asyncio.gather(
-        _export_targets(releases), _flow_identities(releases, clients)
+        _export_targets(releases, artifacts), _flow_identities(releases, clients)
     )
     problems = [*git_problems, *flow_problems]
     if problems:
@@ -81,33 +69,23 @@ async def preflight(releases: Sequence[PreflightRelease], clients: GenesysClient
 # ------------------------------------------------------------------------------------------- Git
 
 
-def _export_field(error: ArtifactStoreError) -> str:
-    message = str(error)
-    for field in ("spec.export.git.branch", "spec.export.git.path", "spec.export.git.url"):
-        if message.startswith(field):
-            return field
-    if isinstance(error, UnsafeExportPath):
-        return "spec.export.git.path"
-    if isinstance(error, _SECRET_PROBLEMS):
-        return "spec.export.git.secretRef"
-    return "spec.export.git.url"
-
-
-def _export_fix(error: ArtifactStoreError) -> str:
-    message = str(error)
-    for field in ("spec.export.git.branch ", "spec.export.git.path ", "spec.export.git.url "):
-        message = message.removeprefix(field)
-    if error.permanent:
-        return f"{message}; nothing was published"
-    return f"{message}; nothing was published: rerun sync once the remote answers"
+def export_fix(error: ArtifactStoreError) -> tuple[str, str]:
+    """(field, fix) in the engine's words (`export_target_problem`), with what it means for this run."""
+    problem = export_target_problem(error)
+    if problem.permanent:
+        return problem.field, f"{problem.text}; nothing was published"
+    return problem.field, f"{problem.text}; nothing was published: rerun sync once the remote answers"
 
 
 _TargetKey = tuple[str, str, str, tuple[tuple[str, str], ...]]
 """url, branch, path, credentials"""
 
 
-async def _export_targets(releases: Sequence[PreflightRelease]) -> list[ManifestProblem]:
-    """`git ls-remote` once per distinct target and credentials; a problem for every release using it."""
+async def _export_targets(
+    releases: Sequence[PreflightRelease], artifacts: ArtifactStore
+) -> list[ManifestProblem]:
+    """The engine's check of each distinct target and credentials, once; a problem for every release
+    using it."""
     checks: dict[_TargetKey, list[PreflightRelease]] = {}
     targets: dict[_TargetKey, tuple[GitExport, Mapping[str, str]]] = {}
     for item in releases:
@@ -122,9 +100,10 @@ async def _export_targets(releases: Sequence[PreflightRelease]) -> list[Manifest
     async def one(key: _TargetKey) -> list[ManifestProblem]:
         target, credentials = targets[key]
         try:
-            await check_remote(target, credentials)
+            await artifacts.check_target(target, credentials)
         except ArtifactStoreError as error:
-            return [item.problem(_export_field(error), _export_fix(error)) for item in checks[key]]
+            field, fix = export_fix(error)
+            return [item.problem(field, fix) for item in checks[key]]
         return []
 
     found = await asyncio.gather(*(one(key) for key in checks))

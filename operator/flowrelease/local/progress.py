@@ -85,13 +85,15 @@ def version_and_phase(phase: str, desired: str) -> str:
 
 
 def results_table(results: Sequence[ReleaseResult], redactor: SecretRedactor) -> Table:
+    """The final table: the live one's columns plus what verification found."""
     table = _empty_table("flowrelease sync")
+    table.add_column("Verification", overflow="fold")
     for result in results:
         cells = [
             redactor.redact(cell) for cell in (result.release, result.flow, result.desired, result.published)
         ]
         phase = Text(result.phase, style=PHASE_STYLES.get(result.phase, ""))
-        table.add_row(*cells, phase, redactor.redact(result.message))
+        table.add_row(*cells, phase, redactor.redact(result.message), redactor.redact(result.verification))
     return table
 
 

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.audit.metrics import ReleaseMetrics
+from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.outcome import Outcome, OutcomeKind
 from flowrelease.engine.promotion_gate import upstream_keys
 from flowrelease.local.folder_releases import StatusChanges
@@ -44,6 +45,7 @@ class Reconciling(Protocol):
         git_credentials: Mapping[str, str] | None = None,
         requested_at: str = "",
         source_yaml: str | None = None,
+        checks: CheckProbe | None = None,
     ) -> Outcome: ...
 
 
@@ -56,6 +58,7 @@ class ReleaseJob:
     git_credentials: Mapping[str, str] | None = None
     source_yaml: str | None = None
     requested_at: str = ""
+    checks: CheckProbe | None = None
 
     @property
     def key(self) -> str:
@@ -84,6 +87,8 @@ class ReleaseRunner:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         metrics: ReleaseMetrics | None = None,
         changes: StatusChanges | None = None,
+        on_job_start: Callable[[], None] = lambda: None,
+        on_job_end: Callable[[], None] = lambda: None,
     ) -> None:
         self.reporter = reporter
         self.changes = changes
@@ -91,6 +96,7 @@ class ReleaseRunner:
         self.metrics = metrics or ReleaseMetrics()
         self.monotonic = monotonic
         self.sleep = sleep
+        self.on_job_start, self.on_job_end = on_job_start, on_job_end
         self.deadline = monotonic() + timeout
         self.timeout = timeout
         self.semaphore = asyncio.Semaphore(max(1, concurrency))
@@ -101,8 +107,12 @@ class ReleaseRunner:
     async def _bounded(self, job: ReleaseJob) -> ReleaseResult:
         async with self.semaphore:
             self.reporter.started(job.key, job.flow_label)
-            with self.metrics.tracking_in_flight():
-                result = await self.run(job)
+            self.on_job_start()
+            try:
+                with self.metrics.tracking_in_flight():
+                    result = await self.run(job)
+            finally:
+                self.on_job_end()
             self.metrics.record_result(result.phase)
             self.reporter.finished(result)
             return result
@@ -119,6 +129,7 @@ class ReleaseRunner:
                     git_credentials=job.git_credentials,
                     requested_at=job.requested_at,
                     source_yaml=job.source_yaml,
+                    checks=job.checks,
                 )
             except Exception as error:
                 logger.exception("reconciling %s failed unexpectedly", job.key)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from flowrelease.checks import ExternalCheckProbe
 from flowrelease.local.emulated import EmulatedOrgs
 from flowrelease.local.folder_releases import FolderReleases, StatusChanges
 from flowrelease.local.inputs import BadInput, Inputs
@@ -16,6 +17,7 @@ from flowrelease.local.outcomes import ReleaseResult
 from flowrelease.local.preflight import PreflightRelease, preflight
 from flowrelease.local.progress import LiveProgress, PlainProgress, ProgressReporter
 from flowrelease.local.runner import ReleaseJob, ReleaseRunner
+from flowrelease.local.simulated_time import SimulatedTime
 from flowrelease.local.state_store import JsonFileStatusStore, spec_digest
 from flowrelease.local.stateless import rebuilt_status
 from flowrelease.local.wiring import SyncWiring
@@ -46,9 +48,15 @@ def reporter_for(settings: SyncSettings, inputs: Inputs) -> ProgressReporter:
 
 
 async def run_sync(
-    inputs: Inputs, store: JsonFileStatusStore, settings: SyncSettings, *, emulators: EmulatedOrgs
+    inputs: Inputs,
+    store: JsonFileStatusStore,
+    settings: SyncSettings,
+    *,
+    emulators: EmulatedOrgs,
+    simulated: SimulatedTime | None = None,
 ) -> list[ReleaseResult]:
-    """Every release driven to a settled state (or the timeout), with progress shown as it goes.
+    """Every release driven to a settled state (or the timeout), with progress shown as it goes. With
+    `simulated` (the emulator's clock), waits move that clock instead of passing.
 
     Raises PreflightFailed (nothing written, nothing published) when an export remote refuses or a flow is
     released twice, and BadInput when the state file or audit log cannot be written."""
@@ -58,10 +66,13 @@ async def run_sync(
         audit_log=settings.audit_log,
         git_workdir=settings.git_workdir,
         redactor=inputs.redactor,
+        clock=simulated,
     ) as wiring:
         aimed = [(resolved, emulators.aim(resolved.release)) for resolved in inputs.releases]
         flows = await preflight(
-            [PreflightRelease(resolved, release) for resolved, release in aimed], wiring.clients
+            [PreflightRelease(resolved, release) for resolved, release in aimed],
+            wiring.clients,
+            wiring.artifacts,
         )
         try:
             wiring.open_audit_log()
@@ -89,16 +100,30 @@ async def run_sync(
                 git_credentials=resolved.git_credentials,
                 source_yaml=resolved.source_yaml,
                 requested_at=settings.requested_at,
+                checks=ExternalCheckProbe(wiring.http, inputs.check_secrets.get(resolved.key)),
             )
             for (resolved, release), generation in zip(aimed, generations, strict=True)
         ]
         reporter = reporter_for(settings, inputs)
-        runner = ReleaseRunner(
-            reporter,
-            timeout=settings.timeout,
-            concurrency=settings.concurrency,
-            metrics=wiring.metrics,
-            changes=changes,
+        runner = (
+            ReleaseRunner(
+                reporter,
+                timeout=settings.timeout,
+                concurrency=settings.concurrency,
+                metrics=wiring.metrics,
+                monotonic=simulated.monotonic,
+                sleep=simulated.sleep,
+                on_job_start=simulated.job_started,
+                on_job_end=simulated.job_finished,
+            )
+            if simulated is not None
+            else ReleaseRunner(
+                reporter,
+                timeout=settings.timeout,
+                concurrency=settings.concurrency,
+                metrics=wiring.metrics,
+                changes=changes,
+            )
         )
         try:
             return await runner.run_all(jobs)

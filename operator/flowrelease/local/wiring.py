@@ -21,7 +21,7 @@ from flowrelease.audit.events import FanoutAuditSink, JsonLinesAuditSink
 from flowrelease.audit.metrics import MetricsAuditSink, ReleaseMetrics, genesys_request_observer
 from flowrelease.audit.redaction import SecretRedactor
 from flowrelease.engine.clock import SystemClock
-from flowrelease.engine.ports import ReleaseDirectory, StatusStore
+from flowrelease.engine.ports import Clock, ReleaseDirectory, StatusStore
 from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import GenesysClient, RateLimiterRegistry, UnknownEnvironment, resolve_base_url
 from flowrelease.gitops import GitArtifactStore
@@ -107,6 +107,7 @@ class SyncWiring:
         git_workdir: Path,
         redactor: SecretRedactor,
         metrics: ReleaseMetrics | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.statuses = statuses
         self.redactor = redactor
@@ -114,7 +115,7 @@ class SyncWiring:
         self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
         self.clients = GenesysClients(self.http, self.metrics)
         self.artifacts = GitArtifactStore(git_workdir)
-        self.clock = SystemClock()
+        self.clock: Clock = clock or SystemClock()
         self._audit_log = audit_log
         self._audit_file: JsonLinesAuditSink | None = None
         self._audit: FanoutAuditSink | None = None

@@ -54,17 +54,21 @@ async def test_an_unmapped_flow_type_names_the_known_ones(harness: Harness) -> N
         await harness.client().consumed_resources("f", "1.0", "SPEECH")
 
 
-async def test_flow_health_sums_outcomes_for_the_flow(harness: Harness) -> None:
+async def test_the_version_sample_counts_only_the_version_asked_for(harness: Harness) -> None:
     flow_id = harness.emulator.flow_id("Support IVR")
-    harness.emulator.control.set_analytics(flow_id, n_flow_outcome=400, n_flow_outcome_failed=12)
+    control = harness.emulator.control
+    control.set_analytics(flow_id, version="3.0", n_flow=420, n_flow_outcome=400, n_flow_outcome_failed=12)
+    control.set_analytics(flow_id, version="1.0", n_flow=99, n_flow_outcome=99, n_flow_outcome_failed=99)
     now = datetime.now(UTC)
-    sample = await harness.client().flow_health(flow_id, now - timedelta(hours=1), now + timedelta(minutes=1))
-    assert (sample.outcomes, sample.failed) == (400, 12)
-    assert sample.failure_ratio == pytest.approx(0.03)
+    client = harness.client()
+    sample = await client.flow_version_sample(flow_id, "3.0", now - timedelta(hours=1), now)
+    assert (sample.entries, sample.outcomes, sample.failed_outcomes) == (420, 400, 12)
+    other = await client.flow_version_sample(flow_id, "1.0", now - timedelta(hours=1), now)
+    assert (other.entries, other.failed_outcomes) == (99, 99)
 
 
-async def test_flow_health_of_an_empty_window_asks_nothing(harness: Harness) -> None:
+async def test_an_empty_window_asks_nothing(harness: Harness) -> None:
     now = datetime.now(UTC)
-    sample = await harness.client().flow_health("f", now, now)
-    assert (sample.outcomes, sample.failed) == (0, 0)
+    sample = await harness.client().flow_version_sample("f", "3.0", now, now)
+    assert sample.entries == 0
     assert not harness.sent

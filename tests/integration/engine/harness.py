@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
+from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.outcome import Outcome, OutcomeKind
 from flowrelease.engine.ports import ArtifactStore, AuditEvent
 from flowrelease.engine.reconciler import ReleaseReconciler
@@ -88,6 +89,8 @@ class Harness:
     sleeps: list[float] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     artifacts: ArtifactStore | None = None
+    checks: CheckProbe | None = None
+    """The external-check probe handed to every reconcile (the shells build one per pass)."""
     reconciler: ReleaseReconciler = field(init=False)
 
     def __post_init__(self) -> None:
@@ -163,6 +166,7 @@ class Harness:
                 source_yaml=source_yaml,
                 requested_at=requested_at,
                 git_credentials=git_credentials,
+                checks=self.checks,
             )
             self.outcomes.append(outcome)
             current = outcome.status

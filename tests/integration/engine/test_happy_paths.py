@@ -34,6 +34,7 @@ async def test_mode_a_promotes_a_checked_in_version_once(harness: Harness) -> No
         C.VALIDATED: ("True", C.VALIDATION_SERVICE_UNAVAILABLE),  # R7: the realistic org has no validate jobs
         C.PUBLISHED: ("True", C.SUCCEEDED),
         C.HEALTHY: ("True", C.NO_VERIFY_STAGES),
+        C.VERIFIED: ("False", C.NOT_JUDGED),  # no stages: nothing was verified, and status says so
     }
     assert status.published_operation_id, "the operation that made 3.0 live is recorded, typed"
     assert status.dependency_hash.startswith("sha256:")
@@ -91,16 +92,28 @@ async def test_verify_stages_bake_without_blocking_then_pass(harness: Harness) -
     outcome = await harness.drive(release)
 
     assert outcome.kind is OutcomeKind.READY
-    bakes = [o.after or 0.0 for o in harness.outcomes if o.status.phase is Phase.VERIFYING]
-    assert len(bakes) == 2 and 599.0 <= bakes[0] <= 600.0 and 59.0 <= bakes[1] <= 60.0
-    assert outcome.status.verification is not None
-    assert (outcome.status.verification.stage, outcome.status.verification.samples) == ("soak", 200)
+    waits = [o.after or 0.0 for o in harness.outcomes if o.status.phase is Phase.VERIFYING]
+    assert len(waits) == 4, "each window bakes, then settles before it is sampled"
+    assert [599.0 <= waits[0] <= 600.0, waits[1:]] == [True, [120.0, 60.0, 120.0]]
+    verification = outcome.status.verification
+    assert verification is not None
+    assert (verification.stage, verification.samples) == ("soak", 200)
+    assert [(s.name, s.verdict, s.entries) for s in verification.stages] == [
+        ("bake", "passed", 200),
+        ("soak", "passed", 200),
+    ]
     assert conditions_of(outcome.status)[C.HEALTHY] == ("True", C.STAGES_PASSED)
-    verify = [e for e in harness.events("verify") if "samples" in e.details]
-    assert [e.details["stage"] for e in verify] == ["bake", "soak"]
+    assert conditions_of(outcome.status)[C.VERIFIED] == ("True", C.STAGES_PASSED)
+    sampled = [e for e in harness.events("verify") if "entries" in e.details and "signals" not in e.details]
+    assert [e.details["stage"] for e in sampled] == ["bake", "soak"]
+    judged = [e for e in harness.events("verify") if "signals" in e.details]
+    assert [(e.details["stage"], e.details["verdict"]) for e in judged] == [
+        ("bake", "passed"),
+        ("soak", "passed"),
+    ]
 
 
-async def test_too_few_samples_is_not_a_breach(harness: Harness) -> None:
+async def test_too_few_samples_is_never_healthy_extend_then_roll_back(harness: Harness) -> None:
     flow_id = harness.emulator.flow_id("Support IVR")
     harness.emulator.control.set_analytics(flow_id, version="3.0", failure_ratio=0.5, samples=4)
     release = harness.release(
@@ -109,9 +122,32 @@ async def test_too_few_samples_is_not_a_breach(harness: Harness) -> None:
 
     outcome = await harness.drive(release)
 
-    assert outcome.kind is OutcomeKind.READY
-    judged = [e for e in harness.events("verify") if "verdict" in e.details]
-    assert "fewer than minSamples 20" in str(judged[0].details["verdict"])
+    rollback = outcome.status.rollback
+    assert outcome.status.phase is Phase.ROLLED_BACK and rollback is not None
+    assert rollback.target_version == "2.0" and outcome.status.published_version == rollback.restored_version
+    assert conditions_of(outcome.status)[C.VERIFIED] == ("False", C.INSUFFICIENT_DATA)
+    (stage,) = outcome.status.verification.stages if outcome.status.verification else []
+    assert (stage.verdict, stage.window_seconds, stage.entries) == ("insufficientData", 90, 4)
+    assert "not judged: 4 entries in 90 s, fewer than minSamples 20" in stage.message
+    assert stage.message.endswith("(maxBakeSeconds reached)")
+    extended = [
+        e for e in harness.events("verify") if e.milestone is not None and "extend_seconds" in e.details
+    ]
+    assert [e.details["extend_seconds"] for e in extended] == [30, 30], "30 s more, twice, up to 3 x 30 s"
+
+
+async def test_too_few_samples_passes_not_judged_when_the_stage_says_pass(harness: Harness) -> None:
+    flow_id = harness.emulator.flow_id("Support IVR")
+    harness.emulator.control.set_analytics(flow_id, version="3.0", failure_ratio=0.5, samples=4)
+    stage = {"name": "bake", "bakeSeconds": 30, "minSamples": 20, "onInsufficientData": "Pass"}
+    outcome = await harness.drive(harness.release(verify={"stages": [stage]}))
+
+    assert outcome.kind is OutcomeKind.READY and outcome.status.published_version == "3.0"
+    assert conditions_of(outcome.status)[C.VERIFIED] == ("False", C.NOT_JUDGED)
+    assert conditions_of(outcome.status)[C.HEALTHY] == ("Unknown", C.NOT_JUDGED)
+    ready = next(c for c in outcome.status.conditions if c.type == C.READY)
+    assert "not verified" in ready.message
+    assert ("Warning", C.NOT_JUDGED) in harness.release_events()
 
 
 async def test_mode_b_imports_archy_yaml_and_is_idempotent(harness: Harness) -> None:

@@ -11,6 +11,7 @@ from flowrelease.api.models import FlowReleaseStatus, Phase
 from flowrelease.engine.outcome import Outcome, OutcomeKind
 from flowrelease.gitops import GitArtifactStore
 from tests.integration.engine.harness import Harness
+from tests.support.git_http import GitHttpServer
 
 HOLDER = "Jane in Architect"
 
@@ -154,15 +155,22 @@ async def test_export_commits_what_went_live(harness: Harness, tmp_path: Path) -
 
 
 async def test_export_failure_keeps_the_release_published_and_retries(
-    harness: Harness, tmp_path: Path
+    harness: Harness, tmp_path: Path, git_http_server: GitHttpServer
 ) -> None:
+    """The Git host answers the check before publishing, then refuses pushes with 503 (an outage)."""
     harness.artifacts = GitArtifactStore(tmp_path / "work")
     harness.reconciler = harness.new_reconciler()
-    missing = (tmp_path / "nowhere.git").as_uri()
-    release = harness.release(export={"git": {"url": missing, "branch": "main", "path": "flows/ivr"}})
+    git_http_server.create_repo("flows.git")
+    git_http_server.unavailable.add("git-receive-pack")
+    url = git_http_server.url("flows.git")
+    release = harness.release(export={"git": {"url": url, "branch": "main", "path": "flows/ivr"}})
 
-    token = "ghp_export-token-never-shown"
-    credentials = {"username": "bot", "password": token}
+    token = git_http_server.password
+    credentials = {
+        "username": git_http_server.username,
+        "password": token,
+        "ca.crt": git_http_server.ca_certificate,
+    }
 
     def export_failed(outcome: Outcome) -> bool:
         exported = next((c for c in outcome.status.conditions if c.type == C.EXPORTED), None)

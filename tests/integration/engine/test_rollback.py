@@ -70,7 +70,9 @@ async def test_health_breach_rolls_back_by_republishing_where_the_org_accepts_it
 
     outcome = await harness.drive(harness.release(verify=BAKE))
 
-    assert_rolled_back(harness, outcome, "2.0", "failed 30 of 100 outcomes")
+    assert_rolled_back(
+        harness, outcome, "2.0", "outcomeFailureRatio 0.300 > 0.05: 30 of 100 flow outcomes failed"
+    )
     assert condition(outcome.status, C.HEALTHY)[:2] == ("False", C.HEALTH_BREACH)
     assert outcome.status.verification is not None
     assert (outcome.status.verification.samples, outcome.status.verification.failure_ratio) == (100, 0.3)
@@ -99,7 +101,9 @@ async def test_health_breach_on_the_realistic_org_restores_the_configuration_as_
 
     outcome = await harness.drive(harness.release(verify=BAKE))
 
-    assert_rolled_back(harness, outcome, RESTORED, "failed 30 of 100 outcomes")
+    assert_rolled_back(
+        harness, outcome, RESTORED, "outcomeFailureRatio 0.300 > 0.05: 30 of 100 flow outcomes failed"
+    )
     record = outcome.status.rollback
     assert record is not None and record.draft_version.startswith("saved_version_")
     assert [(a.route, a.result) for a in record.left] == [("republish", "ignored")]

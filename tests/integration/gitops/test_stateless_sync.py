@@ -32,7 +32,7 @@ spec:
   flow: {{type: inboundcall, name: Support IVR}}
   version: "3.0"
   release: {{label: "2.4.1"}}
-  verify: {{stages: [{{name: bake, bakeSeconds: 1}}]}}
+  verify: {{stages: [{{name: bake, bakeSeconds: 1, settleSeconds: 0}}]}}
   export:
     git: {{url: "{url}", branch: main, path: flows/support-ivr{secret_ref}}}
 {git_secret}"""
@@ -68,6 +68,14 @@ def fresh_runner_sync(root: Path, manifests: Path, run: int) -> dict[str, object
 def write_manifests(root: Path, emulator: EmulatorHandle, url: str, git_secret: str = "") -> Path:
     manifests = root / "manifests"
     manifests.mkdir(parents=True)
+    # healthy counts for 3.0, whatever the window: the 1 s stage is judged, never passed on no data
+    emulator.control.set_analytics(
+        emulator.flow_id("Support IVR"),
+        version="3.0",
+        n_flow=100,
+        n_flow_outcome=100,
+        n_flow_outcome_failed=1,
+    )
     (manifests / "release.yaml").write_text(
         RELEASE.format(
             client_id=emulator.client_id,

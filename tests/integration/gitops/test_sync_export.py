@@ -11,8 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.integration.gitops.conftest import Repository
 from tests.support.emulator import EmulatorHandle
 from tests.support.git_http import GitHttpServer
@@ -215,10 +213,11 @@ def test_a_rejected_git_password_blocks_the_run_before_anything_is_published(
     assert emulator.control.request_count(method="POST", path="/api/v2/flows/actions/publish") == 1
 
 
-def test_a_git_failure_after_publishing_keeps_the_version_live_and_says_why_without_the_secret(
+def test_a_permanent_git_failure_after_publishing_stalls_keeps_the_version_live_and_hides_the_secret(
     tmp_path: Path, emulator: EmulatorHandle, git_http_server: GitHttpServer, http_repo: Repository
 ) -> None:
-    """The token passes the preflight, then is revoked before the push (as a rotation mid-run would)."""
+    """The token passes the preflight, then is revoked before the push (as a rotation mid-run would): a
+    rejected credential is permanent, so the release stalls at once instead of retrying until --timeout."""
     workspace = Workspace(tmp_path / "work", emulator)
     good = git_http_server.password
     workspace.git_secret("flows-git", git_http_server, good)
@@ -228,36 +227,17 @@ def test_a_git_failure_after_publishing_keeps_the_version_live_and_says_why_with
         git_http_server.password = "rotated-" + good
 
     git_http_server.before_push = revoke
-    releases, done = workspace.sync(expect_exit=1, timeout="20")
+    releases, done = workspace.sync(expect_exit=1, timeout="60")
 
     result = releases["cc/support-ivr"]
-    assert (result["publishedVersion"], result["phase"]) == ("3.0", "Exporting")
-    assert "refused the credentials" in done.stdout + done.stderr
+    assert (result["result"], result["publishedVersion"], result["phase"]) == ("stalled", "3.0", "Failed")
+    assert "refused the credentials" in str(result["message"])
     assert http_repo.url in done.stdout + done.stderr
     assert http_repo.commits() == []
+    state = json.loads((workspace.root / "state.json").read_text())["releases"]["cc/support-ivr"]["status"]
+    stalled = next(c for c in state["conditions"] if c["type"] == "Stalled")
+    assert (stalled["status"], stalled["reason"]) == ("True", "ExportFailed")
+    assert state["exportFailure"]["permanent"] is True
     for text in (done.stdout, done.stderr, (workspace.root / "state.json").read_text()):
         assert good not in text
     assert emulator.control.request_count(method="POST", path="/api/v2/flows/actions/publish") == 1
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the engine must stop retrying an export that failed with ArtifactStoreError(permanent=True) "
-    "(engine change in flight): today it retries until --timeout",
-)
-def test_a_permanent_git_failure_after_publishing_stalls_instead_of_retrying_until_the_timeout(
-    tmp_path: Path, emulator: EmulatorHandle, git_http_server: GitHttpServer, http_repo: Repository
-) -> None:
-    workspace = Workspace(tmp_path / "work", emulator)
-    good = git_http_server.password
-    workspace.git_secret("flows-git", git_http_server, good)
-    workspace.release("support-ivr", http_repo.url, secret="flows-git")
-
-    def revoke(user: str) -> None:
-        git_http_server.password = "rotated-" + good
-
-    git_http_server.before_push = revoke
-    releases, _ = workspace.sync(expect_exit=1, timeout="30")
-
-    assert releases["cc/support-ivr"]["result"] == "stalled", releases["cc/support-ivr"]
-    assert "refused the credentials" in str(releases["cc/support-ivr"]["message"])

@@ -28,7 +28,14 @@ def status(phase: Phase, message: str) -> FlowReleaseStatus:
 
 def result(kind: ResultKind, phase: str = "Ready") -> ReleaseResult:
     return ReleaseResult(
-        "cc/a", "Support IVR", "3.0", "3.0", phase, kind, "Version 3.0 is live hunter2-secret"
+        "cc/a",
+        "Support IVR",
+        "3.0",
+        "3.0",
+        phase,
+        kind,
+        "Version 3.0 is live hunter2-secret",
+        verification="verified: bake passed on 20 entries",
     )
 
 
@@ -73,8 +80,10 @@ def test_final_table_has_every_column() -> None:
         "Published",
         "Phase",
         "Message",
+        "Verification",
     ]
     assert "Version 3.0 is live ***" in stream.getvalue()
+    assert "verified: bake passed on 20 entries" in stream.getvalue()
 
 
 def test_exit_code_is_0_only_when_every_release_is_ready_or_suspended() -> None:

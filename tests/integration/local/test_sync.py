@@ -27,6 +27,11 @@ def test_quick_start_examples_end_ready_against_the_in_process_emulator(tmp_path
         "contact-center/support-ivr": "Ready",
     }
     assert run.releases()["contact-center/support-ivr"]["publishedVersion"] == "3.0"
+    verified = {key: str(item["verification"]) for key, item in run.releases().items()}
+    assert all(text.startswith("verified: ") and " passed on " in text for text in verified.values()), (
+        "the examples' production stages are judged on simulated traffic, not passed unjudged",
+        verified,
+    )
     assert (tmp_path / ".flowrelease" / "emulator-state.json").exists()
     assert (tmp_path / ".flowrelease" / "audit.jsonl").read_text().count("\n") > 10
 
@@ -37,7 +42,7 @@ def test_text_output_ends_with_the_release_table(tmp_path: Path, manifests: Mani
     assert run.exit_code == 0, run.stderr
     assert "[cc/support-ivr] reconciling Support IVR" in run.stdout
     table = run.stdout[run.stdout.index("Release") :]
-    for heading in ("Flow", "Desired", "Published", "Phase", "Message"):
+    for heading in ("Flow", "Desired", "Published", "Phase", "Message", "Verification"):
         assert heading in table
     assert "cc/support-ivr" in table and "Ready" in table and "Version 3.0 is live" in table
     assert "1/1 releases ready" in run.stdout

@@ -9,6 +9,7 @@ import pytest
 
 from flowrelease.api.errors import ManifestError, ManifestProblem
 from flowrelease.api.manifests import load_manifests, manifest_files, resolve_releases
+from flowrelease.api.models import VerifyStage
 
 VALID = Path(__file__).resolve().parents[2] / "fixtures" / "manifests" / "valid"
 
@@ -183,3 +184,12 @@ def test_manifest_values_arrive_in_the_model(tmp_path: Path) -> None:
     assert spec.verify.stages[0].min_samples == 20
     assert spec.export is not None and spec.export.git is not None
     assert spec.export.git.branch == "main"
+
+
+def test_a_stage_s_verification_defaults_are_ones_a_production_user_accepts() -> None:
+    stage = VerifyStage.model_validate({"name": "bake", "bakeSeconds": 600})
+    assert (stage.min_samples, stage.settle_seconds, stage.on_insufficient_data) == (10, 120, "Extend")
+    assert stage.analytics is None and stage.checks == []
+    assert stage.bake_limit_seconds == 1800, "Extend grows the window to 3 x bakeSeconds by default"
+    longer = VerifyStage.model_validate({"name": "bake", "bakeSeconds": 600, "maxBakeSeconds": 7200})
+    assert longer.bake_limit_seconds == 7200

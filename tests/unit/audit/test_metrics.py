@@ -192,6 +192,37 @@ def test_judged_stages_count_as_pass_or_breach_verdicts() -> None:
     assert value(metrics, "flowrelease_verification_verdicts_total", {"verdict": "breach"}) == 1
 
 
+def judged(milestone: Milestone, **details: object) -> AuditEvent:
+    base = phased("Judge", "Verifying", milestone=milestone)
+    return AuditEvent(**{**base.__dict__, "details": {**base.details, **details}})
+
+
+def test_every_kind_of_stage_verdict_check_attempt_and_extension_is_counted() -> None:
+    metrics = ReleaseMetrics()
+    sink = MetricsAuditSink(metrics)
+    sink.emit(judged(Milestone.STAGE_PASSED, entries=120))
+    sink.emit(judged(Milestone.STAGE_NOT_JUDGED, entries=3))
+    sink.emit(judged(Milestone.STAGE_BREACHED, reason="HealthBreach", entries=100))
+    sink.emit(judged(Milestone.STAGE_BREACHED, reason="CheckFailed", entries=100))
+    sink.emit(judged(Milestone.STAGE_BREACHED, reason="InsufficientData", entries=0))
+    sink.emit(judged(Milestone.STAGE_EXTENDED))
+    sink.emit(judged(Milestone.CHECK_ATTEMPTED, check="synthetic", kind="http", passed=False))
+    sink.emit(judged(Milestone.CHECK_ATTEMPTED, check="synthetic", kind="http", passed=True))
+    sink.emit(judged(Milestone.CHECK_ATTEMPTED, check="errors", kind="prometheus", passed=False))
+    verdicts = {
+        verdict: value(metrics, "flowrelease_verification_verdicts_total", {"verdict": verdict})
+        for verdict in ("pass", "not_judged", "breach", "check_failed", "insufficient_data")
+    }
+    assert verdicts == {"pass": 1, "not_judged": 1, "breach": 1, "check_failed": 1, "insufficient_data": 1}
+    assert value(metrics, "flowrelease_verification_extensions_total") == 1
+    attempts = "flowrelease_verification_check_attempts_total"
+    assert value(metrics, attempts, {"check": "synthetic", "kind": "http", "result": "fail"}) == 1
+    assert value(metrics, attempts, {"check": "synthetic", "kind": "http", "result": "pass"}) == 1
+    assert value(metrics, attempts, {"check": "errors", "kind": "prometheus", "result": "fail"}) == 1
+    assert value(metrics, "flowrelease_verification_samples_count") == 5
+    assert value(metrics, "flowrelease_verification_samples_bucket", {"le": "0.0"}) == 1
+
+
 def test_time_to_ready_runs_from_the_attempt_to_ready_and_skips_attempts_it_did_not_see_start() -> None:
     clock = FakeMonotonic()
     metrics = ReleaseMetrics(monotonic=clock)

@@ -32,6 +32,7 @@ IDEAL_JSON = {
     "tokenRateLimitPerMinute": None,
     "deletedFlowStatus": 404,
     "timing": None,
+    "ingestionDelay": {"seconds": 0.0, "jitter": 0.0},
 }
 REALISTIC_JSON = {
     "profile": "realistic",
@@ -54,6 +55,7 @@ REALISTIC_JSON = {
         "validateJobSeconds": 2.0,
         "jitter": 0.25,
     },
+    "ingestionDelay": {"seconds": 60.0, "jitter": 0.5},
 }
 IDEAL = BehaviourChoice("ideal", PROFILES["ideal"])
 REALISTIC = BehaviourChoice("realistic", PROFILES["realistic"])
@@ -90,6 +92,10 @@ UPDATES = [
     Update("token-limit", REALISTIC, {"tokenRateLimitPerMinute": None}, {"tokenRateLimitPerMinute": None},
            "null is unlimited"),
     Update("headers", IDEAL, {"rateLimitHeaders": True}, {"rateLimitHeaders": True}, "a knob may ask"),
+    Update("ingestion-partial", REALISTIC, {"ingestionDelay": {"seconds": 5}},
+           {"ingestionDelay": {"seconds": 5.0, "jitter": 0.5}}, "a partial ingestionDelay keeps its jitter"),
+    Update("ingestion-off", REALISTIC, {"ingestionDelay": {"seconds": 0, "jitter": 0}},
+           {"ingestionDelay": {"seconds": 0.0, "jitter": 0.0}}, "zero shows metrics at once"),
 ]  # fmt: skip
 
 
@@ -127,6 +133,11 @@ REFUSALS = [
     Refusal("headers", {"rateLimitHeaders": None}, "rateLimitHeaders"),
     Refusal("token-limit-zero", {"tokenRateLimitPerMinute": 0}, "tokenRateLimitPerMinute"),
     Refusal("deleted-status", {"deletedFlowStatus": 409}, "deletedFlowStatus"),
+    Refusal("ingestion-type", {"ingestionDelay": 60}, "ingestionDelay"),
+    Refusal("ingestion-null", {"ingestionDelay": None}, "ingestionDelay"),
+    Refusal("ingestion-negative", {"ingestionDelay": {"seconds": -1}}, "ingestionDelay.seconds"),
+    Refusal("ingestion-jitter", {"ingestionDelay": {"jitter": 1.5}}, "ingestionDelay.jitter"),
+    Refusal("ingestion-unknown", {"ingestionDelay": {"delay": 1}}, "ingestionDelay.delay"),
     Refusal("timing-type", {"timing": 4}, "timing"),
     Refusal("timing-negative", {"timing": {"publishSeconds": -1}}, "timing.publishSeconds"),
     Refusal("timing-infinite", {"timing": {"checkinSeconds": 1e400}}, "timing.checkinSeconds"),

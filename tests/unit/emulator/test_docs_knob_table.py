@@ -15,7 +15,7 @@ NODE = re.compile(r"`((?:tests/[\w/]+\.py)|…)::(\w+)`")
 def knob_rows() -> list[str]:
     text = DOC.read_text()
     section = text.split("## Profiles and behaviour knobs", 1)[1].split("\n## ", 1)[0]
-    return [line for line in section.splitlines() if re.match(r"^\| R\d+ \|", line)]
+    return [line for line in section.splitlines() if re.match(r"^\| (R\d+|§3) \|", line)]
 
 
 def test_every_behaviour_r1_to_r11_and_every_knob_has_a_row() -> None:

@@ -17,12 +17,16 @@ import pytest
 
 from flowrelease.api import conditions as C
 from flowrelease.api.models import (
+    CheckRecord,
     ExportFailure,
+    ExportTargetCheck,
     FlowReleaseSpec,
     FlowReleaseStatus,
     JobRecord,
     Phase,
     RollbackRecord,
+    SignalRecord,
+    StageRecord,
     ValidationMessage,
     ValidationSummary,
     VerificationProgress,
@@ -61,6 +65,11 @@ PREPARED = PreparedSource(
 BAKE = VerifyStage(name="bake", bake_seconds=600, max_failure_ratio=0.05, min_samples=20)
 CANARY = {"stages": [{"name": "bake", "bakeSeconds": 600, "maxFailureRatio": 0.05, "minSamples": 20}]}
 GIT = {"git": {"url": "file:///tmp/flows.git", "path": "flows/ivr"}}
+CHECKED = ExportTargetCheck(checked_at=ago(1))
+REFUSED = "spec.export.git.secretRef: git ls-remote https://git.example.com/f.git failed: the remote refused the credentials"
+UNREACHABLE = (
+    "spec.export.git.url: git ls-remote https://git.example.com/f.git failed: the remote is unreachable"
+)
 LOCK_FAIL = (
     "flow 'Support IVR' is locked by user 'Jane' (u-9); ask them to check it in or unlock it, or set "
     "spec.publish.lockPolicy to Wait or ForceUnlock"
@@ -165,19 +174,113 @@ def importing(id: str = "job-1", **op_extra: Any) -> FlowReleaseStatus:
     )
 
 
-def baked(samples: int, failed: int, stage: str = "bake") -> VerificationProgress:
+def baked(
+    samples: int, failed: int, stage: str = "bake", checks: list[CheckRecord] | None = None
+) -> VerificationProgress:
+    """Sampled after a 600 s window: `samples` entries, as many outcomes, `failed` of them failed."""
     return VerificationProgress(
         stage=stage,
-        started_at=ago(700),
+        started_at=ago(800),
+        window_seconds=600,
         samples=samples,
+        outcomes=samples,
         failed=failed,
         failure_ratio=failed / samples if samples else 0.0,
+        exits=samples - failed,
+        disconnects=failed,
         sampled_at=ago(1),
+        checks=checks or [],
     )
 
 
 SOAK = VerifyStage(name="soak", bake_seconds=300, max_failure_ratio=0.05, min_samples=20)
 TWO_STAGES = {"stages": [CANARY["stages"][0], {"name": "soak", "bakeSeconds": 300, "minSamples": 20}]}
+CHECK = {"name": "synthetic", "retries": 2, "http": {"url": "https://m.example.com/ivr"}}
+VERIFY_WITH_CHECK = {"stages": [{**CANARY["stages"][0], "checks": [CHECK]}]}
+CHECKED_STAGE = FlowReleaseSpec.model_validate(
+    {"genesys": {"environment": "x"}, "flow": {"id": "f"}, "version": "3.0", "verify": VERIFY_WITH_CHECK}
+).verify.stages[0]
+P = "stage 'bake', version 3.0: "
+BREACH_30 = P + "outcomeFailureRatio 0.300 > 0.05: 30 of 100 flow outcomes failed"
+HEALTHY_1 = (
+    P + "100 entries in 600 s (minSamples 20); outcomeFailureRatio 0.010 ≤ 0.05 (1 of 100 flow outcomes)"
+)
+QUIET_5 = (
+    P + "not judged: 5 entries in 600 s, fewer than minSamples 20; outcomeFailureRatio not judged: too few "
+    "entries"
+)
+CHECK_503 = "check 'synthetic' failed: GET https://m.example.com/ivr: status 503, expected 2xx"
+CHECK_FAILED_MSG = P + CHECK_503
+FLOOR = "entries (nFlow) of version 3.0 in 600 s"
+RATIO = "nFlowOutcomeFailed / nFlowOutcome of version 3.0"
+
+
+def signals(entries: int, outcome: tuple[float | None, str, str]) -> list[SignalRecord]:
+    floor_ok = entries >= 20
+    floor_message = (
+        f"{entries} entries in 600 s (minSamples 20)"
+        if floor_ok
+        else f"not judged: {entries} entries in 600 s, fewer than minSamples 20"
+    )
+    return [
+        SignalRecord(
+            signal="minSamples",
+            measured=FLOOR,
+            value=float(entries),
+            threshold="≥ 20",
+            samples=entries,
+            verdict="healthy" if floor_ok else "insufficient",
+            message=floor_message,
+        ),
+        SignalRecord(
+            signal="outcomeFailureRatio",
+            measured=RATIO,
+            value=outcome[0],
+            threshold="≤ 0.05",
+            samples=entries,
+            verdict=outcome[1],
+            message=outcome[2],
+        ),  # type: ignore[arg-type]
+    ]
+
+
+SIGNALS_30 = signals(
+    100, (0.3, "breached", "outcomeFailureRatio 0.300 > 0.05: 30 of 100 flow outcomes failed")
+)
+SIGNALS_1 = signals(100, (0.01, "healthy", "outcomeFailureRatio 0.010 ≤ 0.05 (1 of 100 flow outcomes)"))
+SIGNALS_5 = signals(5, (None, "insufficient", "outcomeFailureRatio not judged: too few entries"))
+
+
+def check_record(attempts: int, http_status: int, judged: str = "") -> CheckRecord:
+    return CheckRecord(
+        name="synthetic",
+        kind="http",
+        attempts=attempts,
+        last_attempt_at=ago(30),
+        target="GET https://m.example.com/ivr",
+        http_status=http_status,
+        threshold="status 2xx" if judged else "",
+        passed=False,
+        message=judged,
+    )
+
+
+def record(
+    verdict: str, message: str, signal_records: list[SignalRecord], checks: list[CheckRecord] | None = None
+) -> StageRecord:
+    entries = signal_records[0].samples
+    return StageRecord(
+        name="bake",
+        verdict=verdict,
+        message=message,
+        version="3.0",  # type: ignore[arg-type]
+        window_seconds=600,
+        entries=entries,
+        judged_at=ago(0),
+        signals=signal_records,
+        checks=checks or [],
+    )
+
 
 CASES: list[Case] = [
     # ---------------------------------------------------------------- suspend, identity, start
@@ -227,6 +330,57 @@ CASES: list[Case] = [
          S.ForceUnlock(locked_by(), "flow is locked by user 'Jane' (u-9); lockPolicy ForceUnlock breaks the lock")),
     Case("lock-self", "our own lock does not block", spec(), VALIDATING, obs(flow(lock=locked_by(is_self=True))),
          S.Validate("3.0", "check version 3.0 before publishing it")),
+    # ---------------------------------------------------------------- Validating: the export target, checked first
+    Case("export-target-first", "with a Git export, the target is checked before the first side effect",
+         spec(export=GIT), VALIDATING, obs(flow(), can_export=True),
+         S.CheckExportTarget("check spec.export.git before anything is published")),
+    Case("export-target-before-unlock", "checked before breaking a lock, too: unlocking is a side effect",
+         spec(export=GIT, publish={"lockPolicy": "ForceUnlock"}), VALIDATING, obs(flow(lock=locked_by()), can_export=True),
+         S.CheckExportTarget("check spec.export.git before anything is published")),
+    Case("export-target-before-import", "mode B: after the source's own checks, before the import",
+         spec(source=SOURCE, export=GIT), status(Phase.VALIDATING, desired_version="", source_digest="sha256:new",
+                                                 conditions=[reconciling(30)]),
+         obs(flow(), source=PREPARED, can_export=True),
+         S.CheckExportTarget("check spec.export.git before anything is published")),
+    Case("export-target-source-problem-first", "a broken source fails before Git is asked anything",
+         spec(source=SOURCE, export=GIT), status(Phase.VALIDATING, desired_version="", source_digest="sha256:bad"),
+         obs(flow(), source=SourceProblem("sha256:bad", "spec.source: bad"), can_export=True),
+         S.FailValidation(C.SOURCE_INVALID, "spec.source: bad")),
+    Case("export-target-not-when-live", "already live: nothing will be published, the export reports its own errors",
+         spec(export=GIT), VALIDATING, obs(flow(published="3.0"), can_export=True),
+         S.SkipPublish("3.0", False, "version 3.0 is already live: nothing to publish")),
+    Case("export-target-no-store", "no artifact store: nothing to check (Exported=False says why later)",
+         spec(export=GIT), VALIDATING, obs(flow()), S.Validate("3.0", "check version 3.0 before publishing it")),
+    Case("export-target-answered", "checked once per attempt: then the gate goes on",
+         spec(export=GIT), status(Phase.VALIDATING, conditions=[reconciling(30)], export_check=CHECKED),
+         obs(flow(), can_export=True), S.Validate("3.0", "check version 3.0 before publishing it")),
+    Case("export-target-permanent", "a target that refuses (token, repository, URL) fails validation: nothing published",
+         spec(export=GIT), status(Phase.VALIDATING, conditions=[reconciling(30)],
+                                  export_check=ExportTargetCheck(message=REFUSED, permanent=True, since=ago(1), at=ago(1))),
+         obs(flow(), can_export=True), S.FailValidation(C.EXPORT_TARGET_INVALID, REFUSED)),
+    Case("export-target-retry-wait", "a remote that does not answer is checked again after a backoff",
+         spec(export=GIT), status(Phase.VALIDATING, conditions=[reconciling(30)],
+                                  export_check=ExportTargetCheck(message=UNREACHABLE, since=ago(12), at=ago(2))),
+         obs(flow(), can_export=True),
+         S.Wait(8.0, C.RETRYING, "Checking the export target before publishing failed; retrying at "
+                f"{ago(-8)} (nothing was published): {UNREACHABLE}")),
+    Case("export-target-retry", "the backoff is over: check again",
+         spec(export=GIT), status(Phase.VALIDATING, conditions=[reconciling(30)],
+                                  export_check=ExportTargetCheck(message=UNREACHABLE, since=ago(20), at=ago(10))),
+         obs(flow(), can_export=True), S.CheckExportTarget("check spec.export.git again before anything is published")),
+    Case("export-target-retry-cut", "the last wait is cut to the publish timeout",
+         spec(export=GIT, publish={"timeoutSeconds": 33}), status(Phase.VALIDATING, conditions=[reconciling(30)],
+                                  export_check=ExportTargetCheck(message=UNREACHABLE, since=ago(20), at=ago(1))),
+         obs(flow(), can_export=True),
+         S.Wait(3.0, C.RETRYING, "Checking the export target before publishing failed; retrying at "
+                f"{ago(-18)} (nothing was published): {UNREACHABLE}")),
+    Case("export-target-timeout", "unreachable for the whole publish timeout → ValidationFailed, nothing published",
+         spec(export=GIT, publish={"timeoutSeconds": 30}), status(Phase.VALIDATING, conditions=[reconciling(30)],
+                                  export_check=ExportTargetCheck(message=UNREACHABLE, since=ago(25), at=ago(1))),
+         obs(flow(), can_export=True),
+         S.FailValidation(C.EXPORT_TARGET_UNREACHABLE, "the export target could not be checked for 30s, longer than "
+                          "spec.publish.timeoutSeconds (30s); check the remote and the network, then request a "
+                          f"reconcile: {UNREACHABLE}")),
     # ---------------------------------------------------------------- Validating: the validate job, polled here
     Case("validate-job-running", "the validate job is polled through the planner, never slept on in the client",
          spec(), validating_job(), obs(flow(), recorded_job=JobState("v-1", "Started")),
@@ -560,31 +714,47 @@ CASES: list[Case] = [
          S.StartVerifyStage(BAKE, "first verify stage")),
     Case("verify-bake", "a stage bakes without blocking; the message is the same on every look", spec(verify=CANARY),
          status(Phase.VERIFYING, published_version="3.0",
-                verification=VerificationProgress(stage="bake", started_at=ago(100))),
+                verification=VerificationProgress(stage="bake", started_at=ago(100), window_seconds=600)),
          obs(flow(published="3.0")),
          S.Wait(500.0, C.BAKING, "Baking version 3.0 in stage 'bake' for 600s, until 2026-01-01T12:08:20Z")),
-    Case("verify-sample", "baked → read flow health since the stage started", spec(verify=CANARY),
+    Case("verify-settle", "the window closed: wait settleSeconds for metrics still being ingested", spec(verify=CANARY),
          status(Phase.VERIFYING, published_version="3.0",
-                verification=VerificationProgress(stage="bake", started_at=ago(600))),
-         obs(flow(published="3.0")), S.SampleVerifyStage(BAKE, "stage 'bake' baked for 600s")),
-    Case("verify-breach", "sampled above maxFailureRatio with minSamples → roll back (decided here)",
+                verification=VerificationProgress(stage="bake", started_at=ago(650), window_seconds=600)),
+         obs(flow(published="3.0")),
+         S.Wait(70.0, C.BAKING, "Stage 'bake' closed its 600s window; waiting 120s for Genesys to ingest its "
+                "metrics, until 2026-01-01T12:01:10Z")),
+    Case("verify-sample", "baked and settled → read the version's aggregates over the window", spec(verify=CANARY),
+         status(Phase.VERIFYING, published_version="3.0",
+                verification=VerificationProgress(stage="bake", started_at=ago(720), window_seconds=600)),
+         obs(flow(published="3.0")), S.SampleVerifyStage(BAKE, 600, "stage 'bake' baked 600s and settled")),
+    Case("verify-breach", "the version's own outcomes breach → roll back (decided here)",
          spec(verify=CANARY), status(Phase.VERIFYING, published_version="3.0", verification=baked(100, 30)),
          obs(flow(published="3.0")),
-         S.StartRollback("2.0", C.HEALTH_BREACH, "stage 'bake': version 3.0 failed 30 of 100 outcomes (ratio 0.300 > "
-                         "maxFailureRatio 0.05)")),
+         S.StartRollback("2.0", C.HEALTH_BREACH, BREACH_30, stage_record=record("breached", BREACH_30, SIGNALS_30))),
     Case("verify-breach-no-rollback", "a breach with rollback.strategy None → Failed, the version stays",
          spec(verify=CANARY, rollback={"strategy": "None"}),
          status(Phase.VERIFYING, published_version="3.0", verification=baked(100, 30)), obs(flow(published="3.0")),
-         S.NoRollback(C.ROLLBACK_DISABLED, C.HEALTH_BREACH, "stage 'bake': version 3.0 failed 30 of 100 outcomes "
-                      "(ratio 0.300 > maxFailureRatio 0.05); spec.rollback.strategy is None, so nothing is rolled "
-                      "back")),
+         S.NoRollback(C.ROLLBACK_DISABLED, C.HEALTH_BREACH, BREACH_30 + "; spec.rollback.strategy is None, so "
+                      "nothing is rolled back", stage_record=record("breached", BREACH_30, SIGNALS_30))),
     Case("verify-healthy-next", "a healthy stage → the next stage", spec(verify=TWO_STAGES),
          status(Phase.VERIFYING, published_version="3.0", verification=baked(100, 1)), obs(flow(published="3.0")),
-         S.PassVerifyStage(BAKE, SOAK, "stage 'bake': 1 of 100 flow outcomes failed (ratio 0.010 ≤ 0.05)")),
-    Case("verify-quiet-passes", "fewer than minSamples is not a breach: the last stage passes, not judged",
-         spec(verify=CANARY), status(Phase.VERIFYING, published_version="3.0", verification=baked(5, 5)),
+         S.PassVerifyStage(BAKE, SOAK, HEALTHY_1, record("passed", HEALTHY_1, SIGNALS_1))),
+    Case("verify-quiet-extends", "fewer entries than minSamples is not healthy: Extend bakes on (the default)",
+         spec(verify=CANARY), status(Phase.VERIFYING, published_version="3.0", verification=baked(5, 0)),
          obs(flow(published="3.0")),
-         S.PassVerifyStage(BAKE, None, "stage 'bake': only 5 flow outcome(s), fewer than minSamples 20; not judged")),
+         S.ExtendVerifyStage(BAKE, 600, QUIET_5 + "; baking 600 s longer (up to maxBakeSeconds 1800)",
+                             record("insufficientData", QUIET_5 + "; baking 600 s longer (up to maxBakeSeconds "
+                                    "1800)", SIGNALS_5))),
+    Case("verify-check-first-attempt", "analytics healthy, a check not tried yet → run it", spec(verify=VERIFY_WITH_CHECK),
+         status(Phase.VERIFYING, published_version="3.0", verification=baked(100, 1)), obs(flow(published="3.0")),
+         S.RunCheck(CHECKED_STAGE, CHECKED_STAGE.checks[0], 1, "check 'synthetic' of stage 'bake'")),
+    Case("verify-check-failed-rolls-back", "the check failed on its last attempt → roll back (CheckFailed)",
+         spec(verify=VERIFY_WITH_CHECK),
+         status(Phase.VERIFYING, published_version="3.0", verification=baked(100, 1, checks=[check_record(3, 503)])),
+         obs(flow(published="3.0")),
+         S.StartRollback("2.0", C.CHECK_FAILED, CHECK_FAILED_MSG,
+                         stage_record=record("checkFailed", CHECK_FAILED_MSG, SIGNALS_1,
+                                             [check_record(3, 503, judged=CHECK_503)]))),
     # ---------------------------------------------------------------- Exporting (the export job, polled here)
     Case("export", "Exporting with spec.export.git and a store → register the export job", spec(export=GIT),
          exporting(), obs(flow(published="3.0"), can_export=True),

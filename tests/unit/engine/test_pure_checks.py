@@ -10,7 +10,7 @@ from datetime import UTC
 import pytest
 
 from flowrelease.api import conditions as C
-from flowrelease.api.models import FlowSelector, VerifyStage
+from flowrelease.api.models import FlowSelector
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem, prepare_source, substitute
 from flowrelease.engine.clock import SystemClock
 from flowrelease.engine.dependency_hash import dependency_hash, dependency_lines
@@ -18,14 +18,12 @@ from flowrelease.engine.judgement import (
     check_dependencies,
     check_job,
     check_version,
-    judge_health,
     summarize_job,
 )
 from flowrelease.engine.poll_schedule import PollSchedule
 from flowrelease.engine.ports import (
     Dependency,
     DependencyReport,
-    HealthSample,
     JobMessage,
     JobState,
     VersionInfo,
@@ -161,18 +159,6 @@ def test_validate_job_checks() -> None:
     assert (summarize_job(errored).errors, summarize_job(errored).warnings) == (1, 1)
     failure = check_job(silent_failure, summarize_job(silent_failure), fail_on_warnings=False)
     assert failure is not None and "without messages" in failure.message
-
-
-def test_health_verdicts() -> None:
-    stage = VerifyStage(name="bake", bake_seconds=60, max_failure_ratio=0.05, min_samples=20)
-    assert judge_health(stage, HealthSample(outcomes=100, failed=5), "3.0").breach is False
-    breach = judge_health(stage, HealthSample(outcomes=100, failed=6), "3.0")
-    assert breach.breach and "6 of 100" in breach.message and "0.060 > maxFailureRatio 0.05" in breach.message
-    quiet = judge_health(stage, HealthSample(outcomes=19, failed=19), "3.0")
-    assert quiet.breach is False and "not judged" in quiet.message
-    assert (
-        judge_health(stage.model_copy(update={"min_samples": 0}), HealthSample(0, 0), "3.0").breach is False
-    )
 
 
 # ------------------------------------------------------------------------------------ poll and clock

@@ -8,6 +8,7 @@ from flowrelease.api import conditions as C
 from flowrelease.api.models import (
     HISTORY_LIMIT,
     ExportFailure,
+    ExportTargetCheck,
     FlowReleaseStatus,
     HistoryEntry,
     JobRecord,
@@ -17,8 +18,9 @@ from flowrelease.api.models import (
     ValidationSummary,
     VerifyStage,
 )
-from flowrelease.engine.ports import HealthSample, StoredArtifact
+from flowrelease.engine.ports import StoredArtifact
 from flowrelease.engine.status_folding import Folder, set_condition, timestamp, validation_error_rate
+from flowrelease.engine.verification import VersionSample
 from tests.unit.engine.builders import NOW, PRIOR, cond, status
 
 STAGE = VerifyStage(name="bake", bake_seconds=60, max_failure_ratio=0.05, min_samples=10)
@@ -145,16 +147,23 @@ def test_published_reaches_ready_only_through_verification() -> None:
     assert published.published_operation_id == "op-1" and published.operation is None
 
     baking = fold.stage_started(published, STAGE)
-    sampled = folder(60).stage_sampled(baking, STAGE, HealthSample(outcomes=50, failed=1))
+    sample = VersionSample(entries=55, outcomes=50, failed_outcomes=1, exits=52, disconnects=3)
+    sampled = folder(60).stage_sampled(baking, STAGE, 60, sample)
     passed = folder(61).stage_passed(sampled, None)
     ready = folder(62).ready(passed)
 
     assert sampled.verification is not None and (
         sampled.verification.samples,
+        sampled.verification.outcomes,
         sampled.verification.failed,
         sampled.verification.failure_ratio,
+        sampled.verification.exits,
+        sampled.verification.disconnects,
+        sampled.verification.window_seconds,
         sampled.verification.sampled_at,
-    ) == (50, 1, 0.02, timestamp(NOW + timedelta(seconds=60)))
+    ) == (55, 50, 1, 0.02, 52, 3, 60, timestamp(NOW + timedelta(seconds=60)))
+    assert types(baking)[C.VERIFIED] == ("Unknown", C.VERIFYING)
+    assert types(passed)[C.VERIFIED] == ("True", C.STAGES_PASSED)
     assert passed.phase is Phase.EXPORTING
     assert ready.phase is Phase.READY
     assert types(ready)[C.READY] == ("True", C.SUCCEEDED)
@@ -313,6 +322,25 @@ def test_a_permanent_export_failure_stalls_with_the_version_live() -> None:
     assert stalled.phase is Phase.FAILED and stalled.published_version == "3.0"
     assert types(stalled)[C.STALLED] == ("True", C.EXPORT_FAILED)
     assert types(stalled)[C.EXPORTED] == ("False", C.EXPORT_FAILED)
+
+
+def test_the_export_target_check_keeps_when_it_began_failing_and_a_new_attempt_forgets_it() -> None:
+    validating = status(Phase.VALIDATING)
+    failed = folder().export_target_failed(validating, "spec.export.git.url: down", permanent=False)
+    again = folder(20).export_target_failed(failed, "spec.export.git.url: still down", permanent=False)
+    answered = folder(30).export_target_checked(again)
+    begun = folder(40).begin_attempt(
+        answered, version="4.0", source_digest="", requested_at="", message="Releasing version 4.0"
+    )
+
+    assert again.export_check == ExportTargetCheck(
+        message="spec.export.git.url: still down",
+        since=timestamp(NOW),
+        at=timestamp(NOW + timedelta(seconds=20)),
+    )
+    assert again.phase is Phase.VALIDATING and again.conditions == validating.conditions
+    assert answered.export_check == ExportTargetCheck(checked_at=timestamp(NOW + timedelta(seconds=30)))
+    assert begun.export_check is None, "every attempt checks the target again before its first side effect"
 
 
 def test_every_write_carries_the_generation_it_handled() -> None:

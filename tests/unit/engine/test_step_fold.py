@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 
 from flowrelease.api import conditions as C
-from flowrelease.api.models import FlowReleaseStatus, Phase, RollbackRecord, ValidationSummary, VerifyStage
+from flowrelease.api.models import (
+    FlowReleaseStatus,
+    Phase,
+    RollbackRecord,
+    StageRecord,
+    ValidationSummary,
+    VerifyStage,
+)
 from flowrelease.engine import steps as S
 from flowrelease.engine.outcome import OutcomeKind, ReleaseEvent
 from flowrelease.engine.planner import plan
@@ -25,6 +32,10 @@ from tests.unit.engine.test_promotion_gate import FOLDED as PROMOTION_FOLDED
 
 GIT = {"git": {"url": "file:///tmp/flows.git", "path": "flows/ivr"}}
 STAGE = VerifyStage(name="bake", bake_seconds=60)
+JUDGED = StageRecord(
+    name="bake", verdict="passed", message="fine", version="3.0", window_seconds=60, entries=40
+)
+UNJUDGED = StageRecord(name="bake", verdict="passedNotJudged", message="not judged", version="3.0", entries=2)
 
 
 def context(**overrides: Any) -> FoldContext:
@@ -140,15 +151,36 @@ CASES: list[Case] = [
          want("Verifying", {C.RECONCILING: ("True", C.VERIFYING), C.READY: ("False", C.VERIFYING),
                             C.VALIDATED: ("True", C.SUCCEEDED), C.PUBLISHED: ("True", C.SUCCEEDED)},
               events=[("Normal", "Published")], milestone=Milestone.PUBLISHED)),
-    Case("stage-passed-last", "the last stage passed: Healthy, Exporting", S.PassVerifyStage(STAGE, None, "fine"),
+    Case("stage-passed-last", "the last stage passed: Healthy and Verified, Exporting, a StagePassed event",
+         S.PassVerifyStage(STAGE, None, "fine", JUDGED),
          status(Phase.VERIFYING, published_version="3.0", conditions=[reconciling()]),
          want("Exporting", {C.RECONCILING: ("True", C.EXPORTING), C.READY: ("False", C.EXPORTING),
-                            C.HEALTHY: ("True", C.STAGES_PASSED)}, milestone=Milestone.STAGE_PASSED)),
+                            C.HEALTHY: ("True", C.STAGES_PASSED), C.VERIFIED: ("True", C.STAGES_PASSED)},
+              events=[("Normal", "StagePassed")], milestone=Milestone.STAGE_PASSED)),
+    Case("stage-passed-unjudged", "passed on too few samples (Pass): Healthy Unknown, Verified False NotJudged",
+         S.PassVerifyStage(STAGE, None, "not judged: 2 entries", UNJUDGED),
+         status(Phase.VERIFYING, published_version="3.0", conditions=[reconciling()]),
+         want("Exporting", {C.RECONCILING: ("True", C.EXPORTING), C.READY: ("False", C.EXPORTING),
+                            C.HEALTHY: ("Unknown", C.NOT_JUDGED), C.VERIFIED: ("False", C.NOT_JUDGED)},
+              events=[("Warning", C.NOT_JUDGED)], milestone=Milestone.STAGE_NOT_JUDGED)),
+    Case("stage-extended", "too few samples (Extend): the window grows, a BakeExtended event",
+         S.ExtendVerifyStage(STAGE, 60, "not judged: 2 entries; baking 60 s longer", UNJUDGED),
+         status(Phase.VERIFYING, published_version="3.0", conditions=[reconciling()]),
+         want("Verifying", {C.RECONCILING: ("True", C.BAKING), C.READY: ("False", C.BAKING)},
+              events=[("Normal", C.EXTENDED)],
+              audit="waiting", milestone=Milestone.STAGE_EXTENDED)),
+    Case("rollback-check-failed", "a failed check: Healthy and Verified False CheckFailed, rolling back",
+         S.StartRollback("2.0", C.CHECK_FAILED, "check 'c' failed", stage_record=JUDGED),
+         status(Phase.VERIFYING, published_version="3.0", conditions=[reconciling()]),
+         want("RollingBack", {C.RECONCILING: ("True", C.ROLLING_BACK), C.HEALTHY: ("False", C.CHECK_FAILED),
+                              C.VERIFIED: ("False", C.CHECK_FAILED), C.READY: ("False", C.CHECK_FAILED)},
+              rollback=("republish", "", []), events=[("Warning", C.CHECK_FAILED), ("Warning", "RollingBack")],
+              audit="failed", milestone=Milestone.STAGE_BREACHED, route=("republish", ""))),
     Case("rollback-breach", "a breach: Healthy False, HealthBreach and RollingBack events, route republish first",
          S.StartRollback("2.0", C.HEALTH_BREACH, "30 of 100"),
          status(Phase.VERIFYING, published_version="3.0", conditions=[reconciling()]),
          want("RollingBack", {C.RECONCILING: ("True", C.ROLLING_BACK), C.HEALTHY: ("False", C.HEALTH_BREACH),
-                              C.READY: ("False", C.HEALTH_BREACH)},
+                              C.VERIFIED: ("False", C.HEALTH_BREACH), C.READY: ("False", C.HEALTH_BREACH)},
               rollback=("republish", "", []), events=[("Warning", C.HEALTH_BREACH), ("Warning", "RollingBack")],
               audit="failed", milestone=Milestone.STAGE_BREACHED, route=("republish", ""))),
     Case("rollback-publish-failed", "a failed publish: Published False, the rollback starts",

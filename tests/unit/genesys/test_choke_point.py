@@ -345,18 +345,25 @@ async def test_client_repr_shows_no_secret() -> None:
     assert SECRET not in repr(client) and "client-1" in repr(client)
 
 
-async def test_health_query_shape() -> None:
-    script = Script(httpx.Response(200, json={"results": []}))
-    await make_client(script, VirtualTime()).flow_health(
-        "f-1", datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, 1, 0, 0, 250000, tzinfo=UTC)
+async def test_the_verify_query_scopes_the_flow_and_the_published_version() -> None:
+    script = Script(httpx.Response(200, json={}))
+    sample = await make_client(script, VirtualTime()).flow_version_sample(
+        "f-1", "3.0", datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, 1, 0, 0, 250000, tzinfo=UTC)
     )
     body = json.loads(script.api_requests[0].content)
-    assert body == {
-        "interval": "2025-01-01T00:00:00.000Z/2025-01-01T01:00:00.250Z",
-        "groupBy": ["flowId"],
-        "filter": {"type": "and", "predicates": [{"dimension": "flowId", "value": "f-1"}]},
-        "metrics": ["nFlowOutcome", "nFlowOutcomeFailed"],
-    }
+    assert body["interval"] == "2025-01-01T00:00:00.000Z/2025-01-01T01:00:00.250Z"
+    assert [(p["dimension"], p["value"]) for p in body["filter"]["predicates"]] == [
+        ("flowId", "f-1"),
+        ("flowVersion", "3.0"),
+    ]
+    assert body["metrics"][0] == "nFlow" and sample.entries == 0, "{} is no data, not an error"
+
+
+async def test_an_empty_window_asks_nothing() -> None:
+    script = Script(httpx.Response(200, json={}))
+    moment = datetime(2025, 1, 1, tzinfo=UTC)
+    sample = await make_client(script, VirtualTime()).flow_version_sample("f-1", "3.0", moment, moment)
+    assert sample.entries == 0 and script.api_requests == []
 
 
 class ExportScript:

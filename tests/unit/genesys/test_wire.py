@@ -107,32 +107,6 @@ def test_dependency_reads_health_flags() -> None:
     ) == Dependency("QUEUE", "q", "Support", "", deleted=True, updated=False, state_unknown=True)
 
 
-def test_health_sums_outcome_counts_across_results_intervals_and_rows() -> None:
-    def row(metric: str, count: int) -> dict[str, object]:
-        return {"metric": metric, "stats": {"count": count}}
-
-    body = {
-        "results": [
-            {"group": {"flowId": "f"}, "data": [{"interval": "a", "metrics": [row("nFlowOutcome", 10)]}]},
-            {
-                "group": {"flowId": "f", "flowVersion": "2"},
-                "data": [
-                    {"interval": "b", "metrics": [row("nFlowOutcome", 5), row("nFlowOutcomeFailed", 2)]},
-                    {"interval": "c", "metrics": [row("nFlowOutcomeFailed", 1), row("tFlow", 999)]},
-                ],
-            },
-        ]
-    }
-    sample = wire.health_sample(body)
-    assert (sample.outcomes, sample.failed) == (15, 3)
-    assert sample.failure_ratio == 0.2
-
-
-def test_health_of_an_empty_answer_is_zero_samples() -> None:
-    assert wire.health_sample({}).outcomes == 0
-    assert wire.health_sample({"results": None}).failed == 0
-
-
 def test_every_flow_type_maps_to_a_dependency_object_type() -> None:
     assert wire.DEPENDENCY_OBJECT_TYPES["INBOUNDCALL"] == "INBOUNDCALLFLOW"
     assert wire.DEPENDENCY_OBJECT_TYPES["WORKFLOW"] == "WORKFLOW"
