@@ -173,9 +173,9 @@ def sync_command(
             sys.exit(EXIT_BAD_INPUT)
         try:
             with emulated_orgs(emulator, _environments(inputs)) as emulators:
-                # One org: waits move its emulator's clock (SimulatedTime); several orgs keep real time.
-                server = emulators.only_server()
-                simulated = SimulatedTime(server.runtime.clock) if server is not None else None
+                # Waits move the emulators' clocks, every org's together (SimulatedTime).
+                clock = emulators.clock()
+                simulated = SimulatedTime(clock) if clock is not None else None
                 results = asyncio.run(
                     run_sync(inputs, store, settings, emulators=emulators, simulated=simulated)
                 )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from flowrelease.api.manifests import CLIENT_ID_ENV, CLIENT_SECRET_ENV
 from flowrelease.api.models import FlowRelease
+from flowrelease.local.simulated_time import MovableClock
 
 if TYPE_CHECKING:
     from flowrelease.emulator.server import EmulatorServer
@@ -51,9 +52,9 @@ class EmulatedOrgs:
     urls: Mapping[str, str] = field(default_factory=dict)
     servers: tuple[EmulatorServer, ...] = ()
 
-    def only_server(self) -> EmulatorServer | None:
-        """The emulator when the run has exactly one org (its clock can then be simulated)."""
-        return self.servers[0] if len(self.servers) == 1 else None
+    def clock(self) -> LockstepClocks | None:
+        """The emulators' clocks moved as one (for simulated time); None when not emulating."""
+        return LockstepClocks([server.runtime.clock for server in self.servers]) if self.servers else None
 
     def aim(self, release: FlowRelease) -> FlowRelease:
         url = self.urls.get(release.spec.genesys.environment)
@@ -66,6 +67,20 @@ class EmulatedOrgs:
         if len(set(self.urls.values())) == 1:
             return next(iter(self.urls.values()))
         return dict(sorted(self.urls.items()))
+
+
+class LockstepClocks:
+    """Emulators' clocks read as the first and advanced together: simulated time moves every org."""
+
+    def __init__(self, clocks: list[MovableClock]) -> None:
+        self._clocks = clocks
+
+    def now(self) -> float:
+        return self._clocks[0].now()
+
+    def advance(self, seconds: float) -> None:
+        for clock in self._clocks:
+            clock.advance(seconds)
 
 
 @contextmanager

@@ -72,7 +72,7 @@ def test_the_apiserver_accepts_the_rendered_overlays(kube_cluster: KubeCluster, 
     prod: dict[str, Any] = kube_cluster.kubectl_json("get", "fr", "support-ivr", "-n", names["prod"])
     assert prod["spec"]["promotion"] == {
         "requires": [{"name": "support-ivr", "namespace": names["test"]}],
-        "soakSeconds": 3,
+        "soakSeconds": 600,
     }
 
 
@@ -101,7 +101,7 @@ def test_the_ci_script_promotes_dev_test_prod_against_emulators(tmp_path: Path) 
     prod, test = state["cc-prod/support-ivr"]["status"], state["cc-test/support-ivr"]["status"]
     assert prod["promotion"]["gate"] == "Open"
     assert prod["promotion"]["change"] == test["promotion"]["change"]
-    assert "stayed healthy for 3 s" in prod["promotion"]["message"]
+    assert "stayed healthy for 600 s" in prod["promotion"]["message"]
 
 
 def test_the_applicationset_deploys_each_overlay_into_its_namespace() -> None:

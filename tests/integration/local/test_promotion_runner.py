@@ -17,6 +17,7 @@ from rich.console import Console
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus, Phase, PromotionStatus
 from flowrelease.audit.redaction import SecretRedactor
+from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.outcome import Outcome, OutcomeKind
 from flowrelease.local.folder_releases import StatusChanges
 from flowrelease.local.outcomes import ResultKind
@@ -54,6 +55,7 @@ class GatedRelease:
         git_credentials: Mapping[str, str] | None = None,
         requested_at: str = "",
         source_yaml: str | None = None,
+        checks: CheckProbe | None = None,
     ) -> Outcome:
         self.calls += 1
         if self.store.status(UPSTREAM).phase is Phase.READY:
