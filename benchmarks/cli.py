@@ -1,5 +1,5 @@
-"""`python -m benchmarks [--quick] [--scenario single|fleet|startup|image] [--json PATH]`: run, print,
-save."""
+"""`python -m benchmarks [--quick] [--scenario single|fleet|operator|startup|image] [--json PATH]`: run,
+print, save."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from typing import Any
 from rich.console import Console
 
 from benchmarks.machine import describe_machine
-from benchmarks.markdown import render_markdown
+from benchmarks.markdown import operator_comparison_markdown, render_markdown
 from benchmarks.settings import FULL, QUICK, Settings
 from benchmarks.table import render
 
-SCENARIOS = ("single", "fleet", "startup", "image")
+SCENARIOS = ("single", "fleet", "operator", "startup", "image")
 DEFAULT_JSON = Path(__file__).parent / "results" / "latest.json"
 
 
@@ -48,7 +48,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--fleet-size", type=int, action="append", help="fleet: number of releases (repeatable)"
     )
+    parser.add_argument(
+        "--operator-size", type=int, action="append", help="operator: number of FlowReleases (repeatable)"
+    )
+    parser.add_argument(
+        "--operator-source",
+        type=Path,
+        metavar="DIR",
+        help="operator: run `flowrelease operator` from this source tree (e.g. an export of main)",
+    )
+    parser.add_argument("--idle-seconds", type=float, help="operator: length of the idle period")
     parser.add_argument("--show", type=Path, metavar="JSON", help="print a saved run's tables; run nothing")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="JSON",
+        help="with --show --markdown: the operator table as before (this file) and after (--show)",
+    )
     parser.add_argument("--markdown", action="store_true", help="with --show: print Markdown tables")
     parser.add_argument(
         "--fleet-max-concurrent",
@@ -70,6 +86,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if args.fleet_size:
         changes["fleet_sizes"] = tuple(args.fleet_size)
         changes["fleet_seed_flows"] = max(settings.fleet_seed_flows, *args.fleet_size)
+    if args.operator_size:
+        changes["operator_sizes"] = tuple(args.operator_size)
+    if args.operator_source:
+        changes["operator_source"] = str(args.operator_source.resolve())
+    if args.idle_seconds is not None:
+        changes["operator_idle_seconds"] = args.idle_seconds
     if args.fleet_max_concurrent is not None:
         changes["fleet_max_concurrent"] = args.fleet_max_concurrent
     return dataclasses.replace(settings, **changes)
@@ -81,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(width=None if sys.stdout.isatty() else 150)
     if args.show:
         saved = json.loads(args.show.read_text())
-        if args.markdown:
+        if args.markdown and args.baseline:
+            sys.stdout.write(operator_comparison_markdown(json.loads(args.baseline.read_text()), saved))
+        elif args.markdown:
             sys.stdout.write(render_markdown(saved))
         else:
             render(saved, console)
@@ -124,6 +148,10 @@ def run_scenario(name: str, settings: Settings, console: Console) -> dict[str, A
         from benchmarks.scenarios.fleet import run_fleet
 
         return run_fleet(settings, log=console.log)
+    if name == "operator":
+        from benchmarks.scenarios.operator import run_operator_scenario
+
+        return run_operator_scenario(settings, log=console.log)
     if name == "image":
         from benchmarks.scenarios.image import run_image
 

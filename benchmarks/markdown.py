@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from benchmarks.machine import machine_line
-from benchmarks.table import SINGLE_FIGURES, fmt, fmt_ratio, image_rows
+from benchmarks.table import SINGLE_FIGURES, fmt, fmt_ratio, image_rows, operator_rows
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 1) -> str:
@@ -23,6 +23,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         parts.append(single_markdown(scenarios["single"]))
     if "fleet" in scenarios:
         parts.append(fleet_markdown(scenarios["fleet"]))
+    if "operator" in scenarios:
+        parts.append(operator_markdown(scenarios["operator"]))
     if "startup" in scenarios:
         parts.append(startup_markdown(scenarios["startup"]))
     if "image" in scenarios:
@@ -112,3 +114,47 @@ def image_markdown(image: Mapping[str, Any]) -> str:
         f"medians of {image.get('repetitions', 0)} starts."
     )
     return title + "\n\n" + _table(["figure", "value"], [list(row) for row in image_rows(image)])
+
+
+def _operator_title(operator: Mapping[str, Any]) -> str:
+    return (
+        f"**Operator** — kubectl create against a real apiserver, one emulated org, "
+        f"{fmt(operator.get('publish_seconds'), 0)} s publishes, no bake or export."
+    )
+
+
+def operator_markdown(operator: Mapping[str, Any]) -> str:
+    if "skipped" in operator:
+        return _operator_title(operator) + f"\n\nskipped: {operator['skipped']}"
+    sizes = operator["sizes"]
+    headers = ["figure", *(f"{s.get('rollout', {}).get('releases', '?')} releases" for s in sizes)]
+    rows = [operator_rows(size) for size in sizes]
+    table = [[figure, *(row[i][1] for row in rows)] for i, (figure, _) in enumerate(rows[0])] if rows else []
+    return (
+        _operator_title(operator)
+        + f" Operator from {operator.get('operator_source')}.\n\n"
+        + _table(headers, table)
+    )
+
+
+def operator_comparison_markdown(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    """One table, a before and an after column per size (the operator scenario of two saved runs)."""
+    old, new = before["scenarios"]["operator"], after["scenarios"]["operator"]
+    headers = ["figure"]
+    columns: list[list[tuple[str, str]]] = []
+    for old_size, new_size in zip(old["sizes"], new["sizes"], strict=True):
+        count = new_size.get("rollout", {}).get("releases", "?")
+        headers += [f"{count}: before", f"{count}: after"]
+        columns += [operator_rows(old_size), operator_rows(new_size)]
+    shared = min(len(column) for column in columns) if columns else 0  # a run without a baseline has fewer
+    table = [
+        [figure, *(column[i][1] for column in columns)] for i, (figure, _) in enumerate(columns[0][:shared])
+    ]
+    lines = [
+        _operator_title(after),
+        f"Before: `{before['command']}` ({machine_line(before['machine'])}).",
+        f"After: `{after['command']}` ({machine_line(after['machine'])}).",
+        "",
+        _table(headers, table),
+    ]
+    return "\n".join(lines[:3]) + "\n" + "\n".join(lines[3:]) + "\n"

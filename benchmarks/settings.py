@@ -18,6 +18,11 @@ class Settings:
     fleet_seed_flows: int = 1000
     fleet_max_concurrent: int = 16
     """Reconcile passes at once in the engine process: the operator's `--max-concurrent` default."""
+    operator_sizes: tuple[int, ...] = (1, 100, 1000)
+    """Operator: FlowReleases created at once (the org's limit is N x fleet_calls_per_minute_per_release)."""
+    operator_idle_seconds: float = 60.0
+    operator_source: str = ""
+    """Operator: run `flowrelease operator` from this source tree instead of this checkout (before/after)."""
     startup_repetitions: int = 7
     image_repetitions: int = 5
     image_cold_build: bool = True
@@ -31,6 +36,8 @@ QUICK = Settings(
     fleet_sizes=(5,),
     fleet_publish_seconds=1.0,
     fleet_seed_flows=5,
+    operator_sizes=(1, 5),
+    operator_idle_seconds=5.0,
     startup_repetitions=1,
     image_repetitions=1,
     image_cold_build=False,

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.figures import ratio
 from benchmarks.machine import machine_line
 
 
@@ -35,6 +36,8 @@ def render(results: Mapping[str, Any], console: Console) -> None:
         console.print(single_table(scenarios["single"]))
     if "fleet" in scenarios:
         console.print(fleet_table(scenarios["fleet"]))
+    if "operator" in scenarios:
+        console.print(operator_table(scenarios["operator"]))
     if "startup" in scenarios:
         console.print(startup_table(scenarios["startup"]))
     if "image" in scenarios:
@@ -172,4 +175,128 @@ def image_table(image: Mapping[str, Any]) -> Table:
     table.add_column("value", justify="right")
     for row in image_rows(image):
         table.add_row(*row)
+    return table
+
+
+def _pair(figures: Mapping[str, Any], digits: int = 2) -> str:
+    return f"{fmt(figures.get('p50'), digits)} / {fmt(figures.get('p95'), digits)}"
+
+
+def _percent(value: object) -> str:
+    return "-" if not isinstance(value, int | float) else f"{value * 100:.0f} %"
+
+
+def operator_rows(size: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(figure, value) rows of one operator size, shared by the terminal and Markdown tables."""
+    if "error" in size:
+        return [("error", str(size["error"]))]
+    rollout, idle, restart = size["rollout"], size["idle"], size["restart"]
+    writes = rollout["apiserver_writes_per_release_by_resource"]
+    by_resource = ", ".join(f"{fmt(n, 1)} {name}" for name, n in writes.items()) or "none"
+    live = rollout["live_to_ready_seconds"]
+    interval = fmt(rollout["poll_interval_at_live_seconds"], 1)
+    cpu = fmt(rollout["operator_cpu_seconds_per_release"], 3)
+    rss = fmt(rollout["operator_peak_rss_mib"], 0)
+    quiet = f"{fmt(idle['genesys_calls'])} / {fmt(idle['apiserver_writes'])}"
+    return [
+        ("Ready / releases", f"{rollout['ready']} / {rollout['releases']}"),
+        ("org rate limit /min", fmt(rollout["rate_limit_per_minute"], 0)),
+        (
+            "all Ready after create s (of rate bound)",
+            f"{fmt(rollout['all_ready_seconds'], 1)} ({_percent(rollout['of_rate_bound'])})",
+        ),
+        ("to Ready per release p50 / p95 s", _pair(rollout["to_ready_seconds"], 1)),
+        ("first status write after creation p50 / p95 s", _pair(rollout["first_status_seconds"])),
+        (
+            f"publish live → Ready p50 / p95 / max s (poll interval {interval})",
+            f"{_pair(live)} / {fmt(live.get('max'))}",
+        ),
+        ("operator CPU s per release / peak RSS MiB", f"{cpu} / {rss}"),
+        (
+            "apiserver writes per release",
+            f"{fmt(rollout['apiserver_writes_per_release'], 1)} ({by_resource})",
+        ),
+        ("apiserver CPU s for the fleet", fmt(rollout["apiserver_cpu_seconds"], 1)),
+        (
+            "Genesys calls per release (429s)",
+            f"{fmt(rollout['genesys_calls_per_release'], 1)} ({fmt(rollout['genesys_429s'])})",
+        ),
+        (
+            "publishes (flows published twice)",
+            f"{fmt(rollout['publishes'])} ({fmt(rollout['flows_published_twice'])})",
+        ),
+        (
+            f"idle {fmt(idle['seconds'], 0)} s: Genesys calls / writes / operator CPU s",
+            f"{quiet} / {fmt(idle['operator_cpu_seconds'])}",
+        ),
+        (
+            "restart with all Ready: s to quiet / writes / Genesys calls / publishes",
+            f"{fmt(restart['seconds'], 1)} / {fmt(restart['apiserver_writes'])} / "
+            f"{fmt(restart['genesys_calls'])} / {fmt(restart['publishes'])}",
+        ),
+        *baseline_rows(rollout, size.get("baseline")),
+    ]
+
+
+def baseline_rows(rollout: Mapping[str, Any], baseline: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """The operator against the same promotions driven by the engine without a cluster (same run)."""
+    if not baseline:
+        return []
+    if "error" in baseline:
+        return [("baseline (engine without a cluster)", str(baseline["error"]))]
+    to_ready = rollout["to_ready_seconds"]
+    pairs = [
+        ("all Ready s", rollout["all_ready_seconds"], baseline.get("duration_seconds"), 1),
+        ("to Ready p50 s", to_ready.get("p50"), baseline.get("time_to_ready_p50_seconds"), 2),
+        ("to Ready p95 s", to_ready.get("p95"), baseline.get("time_to_ready_p95_seconds"), 2),
+        (
+            "Genesys calls per release",
+            rollout["genesys_calls_per_release"],
+            baseline.get("calls_per_release"),
+            1,
+        ),
+        (
+            "CPU s per release",
+            rollout["operator_cpu_seconds_per_release"],
+            baseline.get("engine_cpu_seconds_per_release"),
+            3,
+        ),
+        ("peak RSS MiB", rollout["operator_peak_rss_mib"], baseline.get("engine_peak_rss_mib"), 0),
+    ]
+    rows = [
+        (
+            "baseline: engine without a cluster, Ready / releases",
+            f"{fmt(baseline.get('ready'))} / {fmt(baseline.get('releases'))}",
+        )
+    ]
+    for name, value, base, digits in pairs:
+        rows.append(
+            (
+                f"{name}: operator / engine (ratio)",
+                f"{fmt(value, digits)} / {fmt(base, digits)} ({fmt_ratio(ratio(value, base))})",
+            )
+        )
+    return rows
+
+
+def operator_table(operator: Mapping[str, Any]) -> Table:
+    publish = fmt(operator.get("publish_seconds"), 0)
+    table = Table(
+        title=(
+            f"Operator — kubectl create, real apiserver, one emulated org, {publish} s publishes, no bake or "
+            f"export; operator from {operator.get('operator_source', '-')}"
+        ),
+        title_justify="left",
+    )
+    if "skipped" in operator:
+        table.add_column("skipped")
+        table.add_row(str(operator["skipped"]))
+        return table
+    table.add_column("figure")
+    sizes = operator["sizes"]
+    for size in sizes:
+        table.add_column(f"{size.get('rollout', {}).get('releases', '?')} releases", justify="right")
+    rows = [operator_rows(size) for size in sizes]
+    for index, (figure, _) in enumerate(rows[0] if rows else []):
+        table.add_row(figure, *(row[index][1] if index < len(row) else "" for row in rows))
     return table

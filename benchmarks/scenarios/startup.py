@@ -43,7 +43,7 @@ def run_startup(*, repetitions: int) -> dict[str, object]:
         rows.append(
             {
                 "command": name,
-                "argv": argv,
+                "argv": [Path(argv[0]).name, *argv[1:]],
                 **summary,
                 "wall_ratio": ratio(summary["wall_seconds_median"], baseline["wall_seconds_median"]),
                 "rss_ratio": ratio(summary["max_rss_mib_median"], baseline["max_rss_mib_median"]),

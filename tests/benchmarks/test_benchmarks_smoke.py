@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-TITLES = {"single": "Single promotion", "fleet": "Fleet", "startup": "Startup", "image": "Image"}
+TITLES = {
+    "single": "Single promotion",
+    "fleet": "Fleet",
+    "operator": "Operator",
+    "startup": "Startup",
+    "image": "Image",
+}
 
 
 def run_benchmark(scenario: str, tmp_path: Path, timeout: float = 120) -> dict[str, Any]:
@@ -74,6 +80,28 @@ def test_fleet_drives_every_release_to_ready_and_reports_cost(tmp_path: Path) ->
     assert size["time_to_ready_p50_seconds"] <= size["time_to_ready_p95_seconds"]
     assert size["engine_cpu_seconds_per_release"] > 0
     assert size["engine_peak_rss_mib"] > 10
+
+
+@pytest.mark.kube
+@pytest.mark.timeout(600)
+def test_the_operator_scenario_reports_every_figure_and_its_baseline(tmp_path: Path) -> None:
+    from tests.support.kube import find_kube_bins, skip_or_fail_without_binaries
+
+    if find_kube_bins()[0] is None:
+        skip_or_fail_without_binaries(find_kube_bins()[1])
+    operator = run_benchmark("operator", tmp_path, timeout=540)
+
+    assert "skipped" not in operator, operator
+    assert [size["rollout"]["releases"] for size in operator["sizes"]] == [1, 5]
+    for size in operator["sizes"]:
+        rollout, restart, baseline = size["rollout"], size["restart"], size["baseline"]
+        assert rollout["ready"] == rollout["releases"], size["watch_events"]
+        assert rollout["publishes"] == rollout["releases"] and rollout["flows_published_twice"] == 0
+        assert rollout["apiserver_writes_per_release"] > 0
+        assert rollout["operator_peak_rss_mib"] > 10
+        assert restart["publishes"] == 0
+        assert baseline["ready"] == baseline["releases"] == rollout["releases"], baseline.get("not_ready")
+        assert baseline["time_to_ready_p50_seconds"] > 0
 
 
 @pytest.mark.timeout(90)

@@ -1,9 +1,8 @@
-"""The operator shell's pure parts, proved without a cluster: flag checks, the drift schedule, condition
-bookkeeping, requeue delays and the log-level filter. (The rest of the shell is proved end to end.)"""
+"""The operator shell's pure parts, proved without a cluster: flag checks, condition bookkeeping, requeue
+delays and the log-level filter (more in tests/unit/k8s; the rest of the shell is proved end to end)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +12,6 @@ from flowrelease.api.models import FlowReleaseStatus, Phase
 from flowrelease.engine.outcome import Outcome, OutcomeKind
 from flowrelease.k8s import shell_status
 from flowrelease.k8s.config import ConfigError, OperatorConfig, split_selector
-from flowrelease.k8s.drift import DriftScheduler
 from flowrelease.k8s.handlers import MAX_REQUEUE_S, MIN_REQUEUE_S, requeue_error
 from flowrelease.k8s.log_levels import RequeueLogFilter
 
@@ -123,45 +121,6 @@ def test_waiting_for_a_reference_keeps_the_transition_time_while_nothing_changes
         c.last_transition_time for c in first.conditions
     ]
     assert {c.type: c.status for c in again.conditions} == {"Ready": "False", "Reconciling": "True"}
-
-
-async def test_drift_schedule_runs_rebooks_and_stops() -> None:
-    calls: list[str] = []
-    answers = {"a": [0.01, None], "b": [None]}
-
-    async def check(key: str) -> float | None:
-        calls.append(key)
-        return answers[key].pop(0)
-
-    scheduler = DriftScheduler(check)
-    scheduler.start()
-    scheduler.schedule("a", 0.01)
-    scheduler.schedule("b", 0.02)
-    scheduler.schedule("c", 0.02)
-    scheduler.cancel("c")
-    for _ in range(100):
-        if len(calls) == 3 and len(scheduler) == 0:
-            break
-        await asyncio.sleep(0.01)
-    await scheduler.stop()
-    assert sorted(calls) == ["a", "a", "b"]
-    assert len(scheduler) == 0
-
-
-async def test_a_failing_drift_check_is_retried_later_not_lost() -> None:
-    async def check(key: str) -> float | None:
-        raise RuntimeError("apiserver down")
-
-    scheduler = DriftScheduler(check)
-    scheduler.start()
-    scheduler.schedule("a", 0.0)
-    for _ in range(100):
-        due = scheduler.due_in("a")
-        if due is not None and due > 1:
-            break
-        await asyncio.sleep(0.01)
-    await scheduler.stop()
-    assert scheduler.due_in("a") is not None and scheduler.due_in("a") > 50  # type: ignore[operator]
 
 
 def _with_conditions(*conditions: tuple[str, str, str, int], observed: int | None = 3) -> FlowReleaseStatus:

@@ -1,9 +1,9 @@
-"""The operator's promotion wakeups, without a cluster: who wakes whom on which watch event (a table), and
-one queued pass per woken release however many events arrive."""
+"""The operator's promotion wakeups, without a cluster: who wakes whom on which watch event (a table). The
+scheduler runs what they name through `ReleaseScheduler.wake` (one pass, never two queued); the e2e
+promotion test sees the wakeup in the operator's log."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +50,7 @@ class Case:
 CASES = [
     Case(
         "first-sight-wakes-nobody",
-        "the operator's initial list is not a change: resume handlers run every release anyway",
+        "the operator's initial list is not a change: the scheduler runs every unsettled release anyway",
         [("ADDED", PROD), ("ADDED", TEST)],
         frozenset(),
     ),
@@ -88,34 +88,8 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_who_is_woken(case: Case) -> None:
-    async def no_rerun(key: str) -> None:
-        raise AssertionError("observe never runs a pass")
-
-    wakeups = PromotionWakeups(no_rerun)
+    wakeups = PromotionWakeups()
     woken: frozenset[str] = frozenset()
     for event_type, obj in case.events:
         woken = wakeups.observe(event_type, obj)
     assert woken == case.want, case.reason
-
-
-def test_one_queued_pass_per_release_however_many_wakeups() -> None:
-    async def scenario() -> list[str]:
-        runs: list[str] = []
-        gate = asyncio.Event()
-
-        async def rerun(key: str) -> None:
-            runs.append(key)
-            await gate.wait()
-
-        wakeups = PromotionWakeups(rerun)
-        for _ in range(5):
-            wakeups.wake(frozenset({"cc-prod/ivr-prod"}))
-            await asyncio.sleep(0)
-        gate.set()
-        await asyncio.sleep(0)
-        wakeups.wake(frozenset({"cc-prod/ivr-prod"}))
-        await asyncio.sleep(0)
-        await wakeups.close()
-        return runs
-
-    assert asyncio.run(scenario()) == ["cc-prod/ivr-prod", "cc-prod/ivr-prod"]

@@ -477,6 +477,13 @@ class KubeCluster:
 
     # ----------------------------------------------------------------------------- helpers
 
+    def process_id(self, binary: str) -> int | None:
+        """The pid of the running ``etcd`` or ``kube-apiserver`` (benchmarks read its CPU time)."""
+        for proc in self._procs:
+            if Path(str(proc.args[0])).name == binary and proc.poll() is None:
+                return proc.pid
+        return None
+
     @property
     def env(self) -> dict[str, str]:
         """``os.environ`` with ``KUBECONFIG`` set, for subprocesses (kopf, the CLI, kubectl)."""

@@ -80,6 +80,10 @@ VALIDATION_FAILED: Final = "ValidationFailed"
 VALIDATION_SERVICE_UNAVAILABLE: Final = "ValidationServiceUnavailable"
 EXPORT_TARGET_INVALID: Final = "ExportTargetInvalid"
 EXPORT_TARGET_UNREACHABLE: Final = "ExportTargetUnreachable"
+FLOW_IDENTITY_MISMATCH: Final = "FlowIdentityMismatch"
+
+# ownership (Stalled, phase Pending, nothing published; lifts by itself when the owner goes)
+FLOW_CONFLICT: Final = "FlowConflict"
 
 # release failures
 PUBLISH_FAILED: Final = "PublishFailed"
@@ -127,6 +131,7 @@ FAILURE_REASONS: Final = frozenset(
         VALIDATION_ERRORS,
         VALIDATION_WARNINGS,
         VALIDATION_SERVICE_UNAVAILABLE,
+        FLOW_IDENTITY_MISMATCH,
         EXPORT_TARGET_INVALID,
         EXPORT_TARGET_UNREACHABLE,
         SOURCE_INVALID,

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flowrelease.api import conditions as C
-from flowrelease.api.models import ValidationMessage, ValidationSummary
+from flowrelease.api.models import FlowSelector, ValidationMessage, ValidationSummary
 from flowrelease.engine.dependency_hash import dependency_hash, dependency_lines
-from flowrelease.engine.ports import DependencyReport, JobState, VersionInfo
+from flowrelease.engine.ports import DependencyReport, FlowState, JobState, VersionInfo
 
 SHOWN = 8
 
@@ -21,6 +21,21 @@ class Rejection:
 
     reason: str
     message: str
+
+
+def identity_mismatch(selector: FlowSelector, flow: FlowState) -> str | None:
+    """A spec naming a flow by `flow.id` AND by a `flow.name`/`type` the id's flow does not have: the fix (the
+    same words in `sync`'s preflight and the engine's `FlowIdentityMismatch`); None when they agree."""
+    if not selector.id or not selector.name:
+        return None
+    named_type = (selector.type or "").upper()
+    if flow.name == selector.name and not (flow.type and named_type and flow.type.upper() != named_type):
+        return None
+    return (
+        f"flow id {selector.id} is the {flow.type.lower() or 'unknown-type'} flow '{flow.name}', but "
+        f"spec.flow.name and spec.flow.type say the {selector.type} flow '{selector.name}'; keep only "
+        "spec.flow.id, or correct the name and type to match it"
+    )
 
 
 def check_version(flow_name: str, version: str, info: VersionInfo | None) -> Rejection | None:

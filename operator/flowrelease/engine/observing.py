@@ -1,4 +1,5 @@
-"""Reading what the planner decides on: the flow, and the Architect jobs the status records.
+"""Reading what the planner decides on: the flow, the Architect jobs the status records, and (in a cluster)
+whether another release owns the flow.
 
 Every pass starts from what Genesys says now (DESIGN §2 "Observe first"). Reads are safe to repeat; a job
 that no longer exists reads as None, a validate service that is unavailable as `ServiceUnavailable`.
@@ -8,7 +9,16 @@ from __future__ import annotations
 
 from flowrelease.api.models import FlowReleaseSpec, FlowReleaseStatus
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
-from flowrelease.engine.ports import FlowApi, FlowState, JobState, NotFound, ServiceUnavailable, Unavailable
+from flowrelease.engine.flow_ownership import rival_owner
+from flowrelease.engine.ports import (
+    FlowApi,
+    FlowClaims,
+    FlowState,
+    JobState,
+    NotFound,
+    ServiceUnavailable,
+    Unavailable,
+)
 from flowrelease.engine.steps import Observation
 
 
@@ -19,13 +29,20 @@ async def observe(
     source: PreparedSource | SourceProblem | None,
     *,
     can_export: bool,
+    release: str = "",
+    flow_claims: FlowClaims | None = None,
 ) -> Observation:
     job = await _operation_job(api, status)
     recorded = await _recorded_job(api, status)
     flow = await observe_flow(api, spec, status)
     if flow is None and job is not None and job.status == "Success" and job.flow_id:
         flow = await get_flow(api, job.flow_id)
-    return Observation(flow=flow, source=source, job=job, recorded_job=recorded, can_export=can_export)
+    owner = None
+    if flow is not None and flow_claims is not None:
+        owner = rival_owner(release, flow_claims.claims(release, flow))
+    return Observation(
+        flow=flow, source=source, job=job, recorded_job=recorded, can_export=can_export, flow_owner=owner
+    )
 
 
 async def _operation_job(api: FlowApi, status: FlowReleaseStatus) -> JobState | None:

@@ -20,7 +20,8 @@ class OutcomeKind(StrEnum):
     """Work in flight (publish polling, a bake stage, a lock, an export retry): call again after `after`."""
     STALLED = "stalled"
     """Needs a human: validation failed, rolled back, or a permanent error. Not retried until the spec
-    changes or a reconcile is requested."""
+    changes or a reconcile is requested — except a stall that lifts by itself (another release owns the
+    flow: FlowConflict), which sets `after`: look again then."""
     SUSPENDED = "suspended"
     """spec.suspend is true: nothing was done."""
 
@@ -43,3 +44,6 @@ class Outcome:
     """Seconds until the engine wants to be called again (WAITING; READY when a drift check is due)."""
     message: str = ""
     events: tuple[ReleaseEvent, ...] = field(default_factory=tuple)
+    poll: bool = False
+    """WAITING to look at work in flight (a publish, a job): a shell may keep a status that changed only in
+    bookkeeping for the next pass instead of writing it now."""

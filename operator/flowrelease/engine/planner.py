@@ -6,7 +6,8 @@ touches Genesys. The orchestrator (`reconciler.py`) executes the step, persists,
 Order of decisions, each a rule of DESIGN §2:
 
 1. suspend wins;
-2. record which flow the release manages;
+2. record which flow the release manages; another release that owns it (the oldest claim) holds this one
+   back (`FlowConflict`, nothing published) — see `flow_ownership`;
 3. a settled failure (ValidationFailed, RolledBack, Failed) stays stalled until the generation changes, the
    desired version/source changes, or a reconcile is requested (failedVersion is not retried: Flux #2285);
 4. an in-flight side effect recorded in status is resumed, never repeated (`in_flight`, crash safety);
@@ -37,8 +38,9 @@ from flowrelease.engine.bounds import (
     export_retry_delay,
 )
 from flowrelease.engine.evidence import parse_time
+from flowrelease.engine.flow_ownership import flow_conflict_message
 from flowrelease.engine.in_flight import resume
-from flowrelease.engine.judgement import check_job, summarize_job
+from flowrelease.engine.judgement import check_job, identity_mismatch, summarize_job
 from flowrelease.engine.locks import attempt_started, attempt_started_at, lock_step
 from flowrelease.engine.poll_schedule import PollSchedule
 from flowrelease.engine.ports import JobState, ServiceUnavailable
@@ -68,6 +70,7 @@ from flowrelease.engine.steps import (
     Suspend,
     Validate,
     Wait,
+    YieldFlow,
 )
 from flowrelease.engine.verify_plan import plan_verify
 
@@ -96,6 +99,8 @@ def plan(
         identity = FlowIdentity(id=flow.id, name=flow.name, type=flow.type)
         if status.flow != identity:
             return ResolveFlow(identity)
+        if observation.flow_owner is not None:
+            return YieldFlow(observation.flow_owner, flow_conflict_message(observation.flow_owner, flow))
 
     fresh = _fresh_reason(spec, status, observation, generation, requested_at)
     if status.phase in SETTLED_FAILURES and not fresh:
@@ -200,6 +205,9 @@ def _stay_stalled(status: FlowReleaseStatus) -> Stall:
 def _before_publish(situation: Situation, desired: str | None) -> Step:
     spec, status, observation, now = situation.spec, situation.status, situation.observation, situation.now
     flow = observation.flow
+    mismatch = identity_mismatch(spec.flow, flow) if flow is not None else None
+    if mismatch:
+        return FailValidation(C.FLOW_IDENTITY_MISMATCH, f"spec.flow.id: {mismatch}")
     if desired is None:
         source = observation.source
         if spec.source is not None and source is None:

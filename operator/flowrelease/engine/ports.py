@@ -1,8 +1,8 @@
 """The engine's ports: what it needs from the world, as Protocols and plain values.
 
 Adapters implement them: `flowrelease.genesys` (FlowApi), `flowrelease.gitops` (ArtifactStore),
-`flowrelease.k8s` / `flowrelease.local` (StatusStore), `flowrelease.audit` (AuditSink). The engine imports
-none of those; they import this module.
+`flowrelease.k8s` / `flowrelease.local` (StatusStore), `flowrelease.audit` (AuditSink), `flowrelease.k8s`
+(FlowClaims). The engine imports none of those; they import this module.
 
 Values crossing a port are frozen dataclasses in Genesys vocabulary (version ids are strings such as "12.0",
 flow types UPPER-case as `Flow.type`), so the planner can decide on them without I/O.
@@ -10,7 +10,7 @@ flow types UPPER-case as `Flow.type`), so the planner can decide on them without
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -351,6 +351,29 @@ class ArtifactStore(Protocol):
     async def check_target(self, target: GitExport, credentials: Mapping[str, str]) -> None:
         """Read-only: raise the ArtifactStoreError an export to `target` would meet, as far as can be told
         without writing (the URL, branch, path and credentials; the remote answering with them)."""
+        ...
+
+
+@dataclass(frozen=True, order=True)
+class FlowClaim:
+    """A release that claims a flow, as the one-owner rule orders them: oldest first, then namespace/name."""
+
+    created: str
+    """`metadata.creationTimestamp` (RFC 3339 UTC, so text order is time order)."""
+    namespace: str
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+class FlowClaims(Protocol):
+    """Which releases claim a flow (the cluster's FlowReleases; `sync` refuses two up front instead)."""
+
+    def claims(self, release: str, flow: FlowState) -> Sequence[FlowClaim]:
+        """Every release that claims `flow` — by its id, or by its name and type while it has not resolved
+        one — `release` (namespace/name) included."""
         ...
 
 

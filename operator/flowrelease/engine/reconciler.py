@@ -37,6 +37,7 @@ from flowrelease.engine.ports import (
     Clock,
     FlowApi,
     FlowApiError,
+    FlowClaims,
     ReleaseDirectory,
     StatusStore,
     Transient,
@@ -63,6 +64,7 @@ class ReleaseReconciler:
         poll: PollSchedule | None = None,
         drift_interval: float = DEFAULT_DRIFT_INTERVAL,
         rng: random.Random | None = None,
+        flow_claims: FlowClaims | None = None,
         releases: ReleaseDirectory | None = None,
     ) -> None:
         self.flow_api = flow_api
@@ -75,6 +77,8 @@ class ReleaseReconciler:
         self.poll = poll or PollSchedule()
         self.drift_interval = drift_interval
         self.rng = rng or random.Random()
+        self.flow_claims = flow_claims
+        """Which releases claim a flow (the operator's FlowRelease index); None: no one-owner rule here."""
         self.retry_streaks: dict[str, int] = {}
         """Consecutive transient errors per release key, for the retry backoff; reset by any settled pass."""
         self.poll_counts: dict[str, tuple[str, int]] = {}
@@ -160,6 +164,8 @@ class _Pass:
                         self.status,
                         self.source,
                         can_export=self.engine.artifacts is not None,
+                        release=self.release.key,
+                        flow_claims=self.engine.flow_claims,
                     )
                     self.observation = replace(
                         self.observation,
@@ -246,6 +252,7 @@ class _Pass:
             after=after,
             message=message,
             events=tuple(self.events),
+            poll=folded.jitter,
         )
 
     # -- audit ------------------------------------------------------------------------------------------

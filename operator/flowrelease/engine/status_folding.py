@@ -208,6 +208,21 @@ class Folder:
             }
         )
 
+    def flow_conflict(self, status: FlowReleaseStatus, message: str) -> FlowReleaseStatus:
+        """Another release owns the flow: held back (Pending, Stalled) with nothing in flight, so taking over
+        later is a new attempt (the owner waits for anything still running on the flow to finish first)."""
+        conditions = self._settled_failure(status.conditions, C.FLOW_CONFLICT, message)
+        return status.model_copy(
+            update={
+                "phase": Phase.PENDING,
+                "operation": None,
+                "job": None,
+                "rollback": None,
+                "verification": None,
+                "conditions": conditions,
+            }
+        )
+
     def suspended(self, status: FlowReleaseStatus) -> FlowReleaseStatus:
         conditions = drop_conditions(status.conditions, C.RECONCILING)
         return status.model_copy(update={"phase": Phase.SUSPENDED, "conditions": conditions})

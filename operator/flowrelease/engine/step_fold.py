@@ -14,6 +14,7 @@ from typing import Literal
 from flowrelease.api import conditions as C
 from flowrelease.api.models import FlowReleaseSpec, FlowReleaseStatus, StageRecord
 from flowrelease.engine import steps as S
+from flowrelease.engine.flow_ownership import FLOW_CONFLICT_RECHECK_SECONDS
 from flowrelease.engine.outcome import OutcomeKind, ReleaseEvent
 from flowrelease.engine.ports import Milestone
 from flowrelease.engine.promotion_fold import change_recorded, gate_held
@@ -103,6 +104,19 @@ def fold_step(step: S.Step, status: FlowReleaseStatus, context: FoldContext) -> 
             return Folded(fold.suspended(status), audit="skipped", ends=OutcomeKind.SUSPENDED)
         case S.Stall():
             return Folded(status, audit="skipped", details={"reason": step.reason}, ends=OutcomeKind.STALLED)
+        case S.YieldFlow():
+            held = condition(status, C.STALLED)
+            said = (held.reason, held.message) if held is not None else None
+            reported = said == (C.FLOW_CONFLICT, step.message)
+            return Folded(
+                fold.flow_conflict(status, step.message),
+                () if reported else _warning(C.FLOW_CONFLICT, step.message),
+                audit="skipped",
+                details={"reason": C.FLOW_CONFLICT, "owner": step.owner.key},
+                ends=OutcomeKind.STALLED,
+                after=FLOW_CONFLICT_RECHECK_SECONDS,
+                summary=step.message,
+            )
         case S.Settled():
             return Folded(status, ends=OutcomeKind.READY, after=context.drift_interval)
         case S.Wait():

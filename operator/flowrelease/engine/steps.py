@@ -25,6 +25,7 @@ from flowrelease.api.models import (
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
 from flowrelease.engine.ports import (
     Change,
+    FlowClaim,
     FlowState,
     JobState,
     LockHolder,
@@ -47,6 +48,9 @@ class Observation:
     """The validate or export job recorded in `status.job`, as Genesys reports it now."""
     can_export: bool = False
     """An ArtifactStore was given to the engine."""
+    flow_owner: FlowClaim | None = None
+    """Another release that owns this flow under the one-owner rule (`flow_ownership`); None when this
+    release may release it (it is the oldest claim, or no one else claims the flow, or no FlowClaims port)."""
     change: Change | None = None
     """The change this release carries (promotion); None in mode B without source, or mode A without label."""
     upstreams: tuple[UpstreamRelease, ...] = ()
@@ -87,6 +91,15 @@ class Settled:
 
 
 # ----------------------------------------------------------------------------------- status-only steps
+
+
+@dataclass(frozen=True)
+class YieldFlow:
+    """Another release owns the flow: hold back (Stalled, FlowConflict), forget work in flight, publish
+    nothing; look again after a while or when woken (the owner deleted or retargeted)."""
+
+    owner: FlowClaim
+    message: str
 
 
 @dataclass(frozen=True)
@@ -432,6 +445,7 @@ class HoldForPromotion:
 Step = (
     Suspend
     | Stall
+    | YieldFlow
     | Wait
     | Settled
     | ResolveFlow

@@ -18,11 +18,12 @@ import httpx
 from flowrelease.api.client_keys import ClientKey, ClientKeys
 from flowrelease.engine.ports import FlowApi
 from flowrelease.engine.reconciler import ReleaseReconciler
-from flowrelease.genesys import GenesysClient, RateLimiterRegistry, resolve_base_url
+from flowrelease.genesys import GenesysClient, RateLimiter, RateLimiterRegistry, resolve_base_url
 from flowrelease.k8s.secrets import GenesysCredentials
 
 OnResponse = Callable[[str, str, int], None]
-BuildEngine = Callable[[FlowApi], ReleaseReconciler]
+BuildEngine = Callable[[FlowApi, str], ReleaseReconciler]
+"""(the client, the org's API host) -> the engine serving it."""
 SECRETS_PER_CLIENT = 4
 """Distinct secrets kept per (org, client id): a rotation plus releases still holding a wrong one."""
 
@@ -43,27 +44,31 @@ class EngineCache:
         self._keys = ClientKeys()
         self._engines: OrderedDict[ClientKey, ReleaseReconciler] = OrderedDict()
 
-    def engine_for(self, environment: str, credentials: GenesysCredentials) -> ReleaseReconciler:
-        """Raises `flowrelease.genesys.UnknownEnvironment` when `environment` names no Genesys region."""
+    def engine_for(
+        self, environment: str, credentials: GenesysCredentials
+    ) -> tuple[ReleaseReconciler, RateLimiter]:
+        """The engine for this org and client, and the client's rate limiter. Raises
+        `flowrelease.genesys.UnknownEnvironment` when `environment` names no Genesys region."""
         base_url = resolve_base_url(environment)
+        limiter = self._limiters.for_target(environment, credentials.client_id)
         key = self._keys.key_for(base_url.lower(), credentials.client_id, credentials.client_secret)
         engine = self._engines.get(key)
         if engine is not None:
             self._engines.move_to_end(key)
-            return engine
+            return engine, limiter
         client = GenesysClient(
             self._http,
             base_url=base_url,
             client_id=credentials.client_id,
             client_secret=credentials.client_secret,
-            limiter=self._limiters.for_target(environment, credentials.client_id),
+            limiter=limiter,
             on_response=self._on_response,
         )
         same_client = [k for k in self._engines if (k.org, k.client_id) == (key.org, key.client_id)]
         for stale in same_client[: max(0, len(same_client) - SECRETS_PER_CLIENT + 1)]:
             del self._engines[stale]
-        engine = self._engines[key] = self._build_engine(client)
-        return engine
+        engine = self._engines[key] = self._build_engine(client, base_url.lower())
+        return engine, limiter
 
     def __len__(self) -> int:
         return len(self._engines)

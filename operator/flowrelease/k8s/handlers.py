@@ -1,23 +1,23 @@
-"""kopf handlers: wire the runtime at start-up, and turn each reconcile pass's Outcome into a kopf requeue.
+"""kopf handlers: wire the runtime at start-up, and hand FlowReleases to whatever runs their passes.
 
-How a release comes back after the delay the engine asks for (a WAITING outcome), without blocking:
+Both modes index every FlowRelease by the flow it claims (`flow_claims`, a kopf index: one owner per flow).
 
-- Short waits (publish polling starts at 0.5 s) are waited for inside the pass, for at most
-  INLINE_BUDGET_S in total: an `asyncio.sleep` in this object's own kopf worker, so no other object and no
-  other coroutine waits. Going through kopf for each 0.5 s poll would cost a progress-annotation patch, a
-  touch patch and two extra watch events per poll; and the pass neither re-reads the object, its Secrets
-  and ConfigMap nor writes a status that did not change.
-- Longer waits (bake stages, lock waits, retries after errors) raise `kopf.TemporaryError(delay=)`: kopf
-  records the due time in the object's annotations, frees the worker, sleeps and re-runs the handler
-  (after a restart too). The delay is capped at MAX_REQUEUE_S because kopf does not re-run a delayed
-  handler early when the spec changes; the cap bounds how long a change waits to be noticed.
-- The operation id is already in `.status` (the engine saved it through the status subresource before the
-  side effect), so a restart that loses the worker's state never repeats a publish.
+- **Standalone** (the default, one replica): one kopf *event* handler hands every watch event (the initial
+  listing after a restart included) to the `ReleaseScheduler`, which runs each release's passes when they
+  are due — at once on a change, when the engine's wait ends, on `wake(key)` (a flow's owner went away, an
+  upstream of a promotion gate moved), for drift checks. kopf writes nothing to the objects (no progress or
+  diff-base annotations, no finalizer).
+- **--peering**: the schedule must pause when kopf peering pauses this replica, and only kopf's own handlers
+  do, so kopf's create/update/resume handlers run the passes. Short waits (publish polling) are slept inside
+  the handler for at most INLINE_BUDGET_S; longer ones raise `kopf.TemporaryError(delay=)`: kopf records the
+  due time in the object's annotations, frees the worker and re-runs the handler (after a restart too), at
+  most MAX_REQUEUE_S later, because kopf does not re-run a delayed handler early when the spec changes. A
+  release held back by another one's flow (FlowConflict), or waiting at its promotion gate, is looked at
+  again the same way (nothing wakes it early). There is no drift check with --peering (config.py).
 
-READY books the next drift check (see drift.py); STALLED and SUSPENDED end the handling until the object
-changes. The same handler serves resume (operator start), create and update (spec, labels, annotations —
-so the `reconcile.flowrelease.io/requestedAt` annotation triggers one more pass). There is no deletion
-handler and no finalizer: deleting a FlowRelease never touches the Genesys flow.
+In both modes the operation id and intent are in `.status` before any side effect (the engine saved them
+through the status subresource), so a restart never repeats a publish. There is no deletion handler and no
+finalizer: deleting a FlowRelease never touches the Genesys flow.
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ import kopf
 from flowrelease.api.models import GROUP, PLURAL, VERSION
 from flowrelease.engine.outcome import Outcome, OutcomeKind
 from flowrelease.k8s.config import OperatorConfig
-from flowrelease.k8s.drift import DriftScheduler
+from flowrelease.k8s.flow_claims import INDEX_ID, ClaimIndex, index_flow_claims
 from flowrelease.k8s.kube_api import KubeApiError, ObjectGone
 from flowrelease.k8s.log_levels import REQUEUE_PREFIX
-from flowrelease.k8s.promotion_wakeups import PromotionWakeups
 from flowrelease.k8s.release_pass import release_key, run_release_pass
 from flowrelease.k8s.runtime import Runtime, open_runtime
+from flowrelease.k8s.scheduler import ReleaseScheduler
 
 logger = logging.getLogger(__name__)
 
@@ -45,22 +45,20 @@ INLINE_BUDGET_S = 10.0
 MAX_REQUEUE_S = 30.0
 MIN_REQUEUE_S = 0.5
 API_ERROR_RETRY_S = 15.0
-BUSY_RETRY_S = 15.0
 
 
 @dataclass
 class OperatorMemo:
-    """kopf's `memo`: the flags, and the runtime the startup handler builds (shared by every object)."""
+    """kopf's `memo`: the flags, and what the startup handler builds (shared by every object)."""
 
     config: OperatorConfig
     runtime: Runtime | None = None
-    drift: DriftScheduler | None = None
-    promotion: PromotionWakeups | None = None
+    scheduler: ReleaseScheduler | None = None
 
-    def require(self) -> tuple[Runtime, DriftScheduler | None]:
+    def require(self) -> Runtime:
         if self.runtime is None:
             raise kopf.TemporaryError("the operator is still starting", delay=1)
-        return self.runtime, self.drift
+        return self.runtime
 
 
 def requeue_error(outcome: Outcome) -> kopf.TemporaryError:
@@ -73,112 +71,73 @@ def _split(key: str) -> tuple[str, str]:
     return namespace, name
 
 
-async def startup(settings: kopf.OperatorSettings, memo: OperatorMemo, **_: Any) -> None:
+def _keep_index(runtime: Runtime, kwargs: Mapping[str, Any]) -> None:
+    """kopf hands its indexes to every handler as keyword arguments; the runtime keeps the claims index."""
+    index: ClaimIndex | None = kwargs.get(INDEX_ID)
+    if index is not None:
+        runtime.claims_index = index
+
+
+async def startup(settings: kopf.OperatorSettings, memo: OperatorMemo, **kwargs: Any) -> None:
     runtime = await open_runtime(memo.config, settings)
+    _keep_index(runtime, kwargs)
     memo.runtime = runtime
-    if memo.config.drift_seconds > 0:
-
-        async def check(key: str) -> float | None:
-            return await drift_check(runtime, key)
-
-        memo.drift = DriftScheduler(check)
-        memo.drift.start()
-
-    async def rerun(key: str) -> None:
-        await promotion_rerun(runtime, memo.drift, key)
-
-    memo.promotion = PromotionWakeups(rerun)
+    if memo.config.peering is None:
+        memo.scheduler = ReleaseScheduler(runtime)
+        memo.scheduler.start()
+    drift = memo.config.drift_seconds
     logger.info(
         "flowrelease operator started: %s, at most %d releases at once, drift checks %s",
         "all namespaces" if memo.config.clusterwide else "namespaces " + ", ".join(memo.config.namespaces),
         memo.config.max_concurrent,
-        f"every {memo.config.drift_seconds:g}s" if memo.drift is not None else "off",
+        f"every {drift:g}s" if drift > 0 else "off",
     )
 
 
 async def cleanup(memo: OperatorMemo, **_: Any) -> None:
-    if memo.promotion is not None:
-        await memo.promotion.close()
-        memo.promotion = None
-    if memo.drift is not None:
-        await memo.drift.stop()
-        memo.drift = None
+    if memo.scheduler is not None:
+        await memo.scheduler.stop()
+        memo.scheduler = None
     if memo.runtime is not None:
         await memo.runtime.close()
         memo.runtime = None
 
 
-async def drift_check(runtime: Runtime, key: str) -> float | None:
-    """One scheduled check of a settled release; returns when to check again (None: stop)."""
-    if runtime.locks.lock(key).locked():
-        return BUSY_RETRY_S
-    namespace, name = _split(key)
-    try:
-        obj = await runtime.api.get_release(namespace, name)
-    except ObjectGone:
-        runtime.locks.forget(key)
-        runtime.statuses.forget(key)
-        return None
-    outcome = await run_release_pass(runtime, obj)
-    if outcome.kind is OutcomeKind.READY:
-        return runtime.config.drift_seconds
-    if outcome.kind is OutcomeKind.WAITING:
-        return max(outcome.after or MIN_REQUEUE_S, MIN_REQUEUE_S)
-    return None
+# ------------------------------------------------------------------------------------------ standalone
 
 
-async def promotion_rerun(runtime: Runtime, drift: DriftScheduler | None, key: str) -> None:
-    """One extra pass of a gated release because an upstream changed (kopf's requeue remains the backstop)."""
-    try:
-        obj = await runtime.api.get_release(*_split(key))
-    except ObjectGone:
+async def notice(event: kopf.RawEvent, memo: OperatorMemo, **kwargs: Any) -> None:
+    """Every watch event of a FlowRelease goes to the scheduler."""
+    if memo.runtime is None or memo.scheduler is None:
         return
-    outcome = await run_release_pass(runtime, obj, inline_budget_s=INLINE_BUDGET_S)
-    if drift is not None and outcome.kind is OutcomeKind.READY:
-        drift.schedule(key, runtime.config.drift_seconds)
+    _keep_index(memo.runtime, kwargs)
+    body: Mapping[str, Any] = event["object"]
+    if event["type"] == "DELETED":
+        memo.scheduler.forget(body)
+    else:
+        memo.scheduler.notice(body)
 
 
-def _upstream_changed(
-    type: str | None = None, event: kopf.RawEvent | None = None, memo: OperatorMemo | None = None, **_: Any
-) -> bool:
-    """Feeds every watch event to the promotion wakeups; lets through only those that wake a downstream."""
-    if memo is None or memo.promotion is None or event is None:
-        return False
-    return bool(memo.promotion.observe(type, event["object"]))
+# --------------------------------------------------------------------------------------------- peering
 
 
-async def wake_downstream(event: kopf.RawEvent, memo: OperatorMemo, **_: Any) -> None:
-    """An upstream's change, phase or health moved: its downstream releases get a pass now."""
-    if memo.promotion is None:
-        return
-    key = release_key(event["object"])
-    memo.promotion.wake(memo.promotion.downstream_of(key), because=key)
-
-
-async def reconcile(body: kopf.Body, memo: OperatorMemo, **_: Any) -> None:
-    runtime, drift = memo.require()
+async def reconcile(body: kopf.Body, memo: OperatorMemo, **kwargs: Any) -> None:
+    runtime = memo.require()
+    _keep_index(runtime, kwargs)
     key = release_key(body)
     try:
-        # kopf's body is the latest event it has processed, which can predate our own last status write;
-        # the engine must start from what the cluster holds now. One read per handler call: the inline
-        # polls inside the pass reuse what this read and the engine returned.
+        # kopf's body is the latest event it has processed, which can predate our own last status write
+        # (or another replica's): start from what the cluster holds now. One read per handler call: the
+        # inline polls inside the pass reuse what this read and the engine returned.
         obj: Mapping[str, Any] = await runtime.api.get_release(*_split(key))
-        outcome = await run_release_pass(runtime, obj, inline_budget_s=INLINE_BUDGET_S)
+        outcome = (await run_release_pass(runtime, obj, inline_budget_s=INLINE_BUDGET_S)).outcome
     except ObjectGone:
         logger.info("%s was deleted while it was being reconciled; nothing more to do", key)
         runtime.statuses.forget(key)
-        if drift is not None:
-            drift.cancel(key)
         return
     except KubeApiError as error:
         raise kopf.TemporaryError(f"Kubernetes API: {error}", delay=API_ERROR_RETRY_S) from error
-
-    if drift is not None:
-        if outcome.kind is OutcomeKind.READY:
-            drift.schedule(key, runtime.config.drift_seconds)
-        else:
-            drift.cancel(key)
-    if outcome.kind is OutcomeKind.WAITING:
+    if outcome.kind is OutcomeKind.WAITING or (outcome.kind is OutcomeKind.STALLED and outcome.after):
         raise requeue_error(outcome)
     logger.info("%s: %s (%s)", key, outcome.kind.value, outcome.message or outcome.status.phase.value)
 
@@ -195,8 +154,9 @@ async def forget_deleted(event: kopf.RawEvent, memo: OperatorMemo, **_: Any) -> 
     key = release_key(event["object"])
     memo.runtime.locks.forget(key)
     memo.runtime.statuses.forget(key)
-    if memo.drift is not None:
-        memo.drift.cancel(key)
+
+
+# ------------------------------------------------------------------------------------------- registry
 
 
 def login(settings: kopf.OperatorSettings, **kwargs: Any) -> kopf.ConnectionInfo | None:
@@ -206,18 +166,19 @@ def login(settings: kopf.OperatorSettings, **kwargs: Any) -> kopf.ConnectionInfo
     return info or kopf.login_with_kubeconfig(settings=settings, **kwargs)
 
 
-def build_registry() -> kopf.OperatorRegistry:
+def build_registry(config: OperatorConfig | None = None) -> kopf.OperatorRegistry:
     """A registry of flowrelease's handlers (not kopf's global one), so nothing else sneaks in."""
     registry = kopf.OperatorRegistry()
     kopf.on.login(registry=registry)(login)
     kopf.on.startup(registry=registry)(startup)
     kopf.on.cleanup(registry=registry)(cleanup)
     resource = (GROUP, VERSION, PLURAL)
-    kopf.on.resume(*resource, id="reconcile-on-resume", registry=registry)(reconcile)
-    kopf.on.create(*resource, id="reconcile-on-create", registry=registry)(reconcile)
-    kopf.on.update(*resource, id="reconcile-on-update", registry=registry)(reconcile)
-    kopf.on.event(*resource, id="forget-deleted", when=_is_deletion, registry=registry)(forget_deleted)
-    kopf.on.event(*resource, id="promotion-wakeups", when=_upstream_changed, registry=registry)(
-        wake_downstream
-    )
+    kopf.index(*resource, id=INDEX_ID, registry=registry)(index_flow_claims)
+    if config is not None and config.peering is not None:
+        kopf.on.resume(*resource, id="reconcile-on-resume", registry=registry)(reconcile)
+        kopf.on.create(*resource, id="reconcile-on-create", registry=registry)(reconcile)
+        kopf.on.update(*resource, id="reconcile-on-update", registry=registry)(reconcile)
+        kopf.on.event(*resource, id="forget-deleted", when=_is_deletion, registry=registry)(forget_deleted)
+    else:
+        kopf.on.event(*resource, id="notice", registry=registry)(notice)
     return registry

@@ -1,10 +1,12 @@
 """Upstream changes wake downstream releases: the operator's side of the promotion gate, without polling.
 
-Every FlowRelease watch event passes through `PromotionWakeups.observe`, which keeps who requires whom
-(from `spec.promotion.requires`) and a fingerprint of what the gate reads of each release (its change,
-phase and Healthy condition). When an upstream's fingerprint changes (or it is deleted), its downstream
-releases get one extra pass each, right away; kopf's own requeue (at most MAX_REQUEUE_S later) stays the
-backstop. A pass already queued for a release is not queued twice.
+Every FlowRelease watch event the `ReleaseScheduler` sees passes through `PromotionWakeups.observe`, which
+keeps who requires whom (from `spec.promotion.requires`) and a fingerprint of what the gate reads of each
+release (its change, phase and Healthy condition). When an upstream's fingerprint changes (or it is
+deleted), the scheduler wakes each downstream release (`ReleaseScheduler.wake`: a pass now, or one more
+right after the running one, never two queued). A gate that waits also ends its pass with a wait of its
+own (PROMOTION_RECHECK_SECONDS, or what is left of the soak), which the scheduler books as it books any
+other wait. With --peering there is no scheduler and no wakeup: kopf's requeue re-checks the gate.
 
 `KubeReleaseDirectory` is the engine's ReleaseDirectory on the apiserver: the upstream read fresh, with
 its status, on every pass of a gated release.
@@ -12,10 +14,9 @@ its status, on every pass of a gated release.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,8 +26,6 @@ from flowrelease.api.models import FlowRelease
 from flowrelease.k8s.kube_api import KubeApi, ObjectGone
 
 logger = logging.getLogger(__name__)
-
-Rerun = Callable[[str], Awaitable[None]]
 
 
 def _key(obj: Mapping[str, Any]) -> str:
@@ -64,11 +63,11 @@ def gate_fingerprint(obj: Mapping[str, Any]) -> str:
 
 
 class PromotionWakeups:
-    def __init__(self, rerun: Rerun) -> None:
-        self._rerun = rerun
+    """Who requires whom, and what the gate last read of each release; `observe` says whom an event wakes."""
+
+    def __init__(self) -> None:
         self._requires: dict[str, frozenset[str]] = {}
         self._fingerprints: dict[str, str] = {}
-        self._queued: dict[str, asyncio.Task[None]] = {}
 
     def observe(self, event_type: str | None, obj: Mapping[str, Any]) -> frozenset[str]:
         """Record one watch event; the downstream releases to wake because of it."""
@@ -87,27 +86,6 @@ class PromotionWakeups:
 
     def downstream_of(self, key: str) -> frozenset[str]:
         return frozenset(down for down, ups in self._requires.items() if key in ups)
-
-    def wake(self, keys: frozenset[str], *, because: str = "") -> None:
-        for key in sorted(keys):
-            running = self._queued.get(key)
-            if running is not None and not running.done():
-                continue
-            logger.info("waking %s: its upstream %s changed", key, because or "release")
-            self._queued[key] = asyncio.create_task(self._run(key), name=f"promotion-wakeup {key}")
-
-    async def _run(self, key: str) -> None:
-        try:
-            await self._rerun(key)
-        except Exception:  # a wakeup is best effort: kopf's requeue runs the release anyway
-            logger.exception("waking %s after an upstream change failed; kopf will retry it", key)
-
-    async def close(self) -> None:
-        tasks = [task for task in self._queued.values() if not task.done()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._queued.clear()
 
 
 class KubeReleaseDirectory:

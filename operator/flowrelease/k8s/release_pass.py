@@ -1,14 +1,15 @@
 """One reconcile pass of one FlowRelease object: map the object to the engine and back.
 
 parse the object -> load what it refers to (Secrets, ConfigMap) -> pick the shared Genesys client -> run the
-engine (one release at a time per key, at most --max-concurrent at once) -> post its Events; then, while the
-engine asks to look again within INLINE_WAIT_MAX_S and the caller's budget lasts, sleep and run the engine
-again with the status it returned — without reading the object, its Secrets or ConfigMap again.
+engine (one release at a time per key, at most --max-concurrent at once, work in flight first) -> post its
+Events. A release that waits keeps a `Session` (its parsed object, inputs and the status the engine
+returned), so the next pass — a poll half a second later — reads nothing from the cluster again.
 
 No release decisions are made here; the engine's Outcome says what happened and when to come back. What stops
 a pass before the engine (an object that is not a valid FlowRelease, a missing Secret or ConfigMap) and the
-first status of a new object get their status from `shell_status`. The status store writes each engine run's
-status once, when it ends (and before its side effects): see status_store.py.
+first status of a new object get their status from `shell_status`. The status store writes each pass's
+status once, when it ends (and before its side effects), or keeps it for the next pass when this one ends
+waiting a few seconds: see status_store.py.
 """
 
 from __future__ import annotations
@@ -28,22 +29,26 @@ from flowrelease.api.models import REQUESTED_AT_ANNOTATION, FlowRelease, FlowRel
 from flowrelease.checks import ExternalCheckProbe
 from flowrelease.engine.outcome import Outcome, OutcomeKind, ReleaseEvent
 from flowrelease.engine.reconciler import ReleaseReconciler
-from flowrelease.genesys import UnknownEnvironment
+from flowrelease.genesys import RateLimiter, UnknownEnvironment
 from flowrelease.k8s import shell_status
 from flowrelease.k8s.events import post_release_events
 from flowrelease.k8s.kube_api import ObjectRef
 from flowrelease.k8s.runtime import Runtime
 from flowrelease.k8s.secrets import ReferenceUnavailable, ReleaseInputs, load_release_inputs
+from flowrelease.k8s.slots import Priority
 from flowrelease.k8s.status_store import KubeStatusStore
+from flowrelease.k8s.triggers import SETTLED_PHASES, priority_of, settled_and_handled
 
 logger = logging.getLogger(__name__)
 
 REFERENCE_RETRY_S = 15.0
 """How soon a release whose Secret/ConfigMap is missing looks again."""
 INLINE_WAIT_MAX_S = 2.0
-"""Waits up to this long are slept inside the pass (publish polling); longer ones go back to the caller."""
-
-SETTLED_PHASES = frozenset({Phase.READY, Phase.ROLLED_BACK, Phase.VALIDATION_FAILED, Phase.FAILED})
+"""With --peering (kopf drives every pass): waits up to this long are slept inside the handler."""
+STATUS_DEFER_S = 5.0
+"""A pass that ends polling again within this long keeps its status in memory for the next pass to write."""
+SESSION_MAX_S = 60.0
+"""A waiting release reads its object's inputs (Secrets, ConfigMap) afresh at least this often."""
 
 
 def release_key(obj: Mapping[str, Any]) -> str:
@@ -56,16 +61,6 @@ def _object_ref(obj: Mapping[str, Any]) -> ObjectRef:
     return ObjectRef(
         namespace=str(meta.get("namespace", "")), name=str(meta.get("name", "")), uid=str(meta.get("uid", ""))
     )
-
-
-def _current_status(obj: Mapping[str, Any]) -> FlowReleaseStatus:
-    try:
-        return FlowReleaseStatus.model_validate(obj.get("status") or {})
-    except ValidationError:
-        logger.warning(
-            "%s: ignoring a status that does not parse; starting from an empty one", release_key(obj)
-        )
-        return FlowReleaseStatus()
 
 
 def _spec_problem(error: ValidationError, obj: Mapping[str, Any]) -> str:
@@ -86,37 +81,88 @@ def inline_wait(outcome: Outcome, deadline: float) -> float | None:
     return after
 
 
+def keeps_status_in_memory(outcome: Outcome) -> bool:
+    """A pass that ends polling work in flight again within STATUS_DEFER_S leaves its status for the next
+    pass to write: that one comes within seconds, and writes when the release settles, before its next side
+    effect, or when it waits longer (a bake stage, a lock, a retry, a slower poll)."""
+    return outcome.kind is OutcomeKind.WAITING and outcome.poll and (outcome.after or 0.0) <= STATUS_DEFER_S
+
+
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
     release: FlowRelease
     inputs: ReleaseInputs
     engine: ReleaseReconciler
+    limiter: RateLimiter
+    """The request budget of the release's org + OAuth client (new starts leave some to work in flight)."""
     checks: ExternalCheckProbe
 
 
+@dataclass(frozen=True)
+class Session:
+    """What a waiting release keeps between passes: its parsed object and inputs (nothing is read from the
+    cluster again for a poll) and the status the engine returned."""
+
+    prepared: Prepared
+    status: FlowReleaseStatus
+    opened: float
+    """time.monotonic() when the inputs were read: a session older than SESSION_MAX_S is read afresh."""
+
+    def fresh(self, now: float) -> bool:
+        return now - self.opened < SESSION_MAX_S
+
+
+@dataclass(frozen=True)
+class PassResult:
+    outcome: Outcome
+    session: Session | None
+    """Set when the release waits: the next pass may reuse it."""
+
+
 async def run_release_pass(
-    runtime: Runtime, obj: Mapping[str, Any], *, inline_budget_s: float = 0.0
-) -> Outcome:
-    """Reconcile one object; only Kubernetes API failures (status writes) escape, for kopf to retry."""
+    runtime: Runtime,
+    obj: Mapping[str, Any],
+    *,
+    fresh_read: bool = True,
+    session: Session | None = None,
+    priority: Priority | None = None,
+    inline_budget_s: float = 0.0,
+) -> PassResult:
+    """Reconcile one object; only Kubernetes API failures (status writes) escape, for the caller to retry.
+
+    `fresh_read`: `obj` was just read from the cluster, so its status is the cluster's now; False for a copy
+    from a watch event, which may predate this operator's own last write (the status store's is used then).
+    `session`: the previous pass's inputs and status, reused as they are. `priority`: in the slot queue
+    (default: by the status). `inline_budget_s`: with --peering, short waits are slept here."""
     key = release_key(obj)
     deadline = time.monotonic() + inline_budget_s
     store = runtime.statuses
     ref = _object_ref(obj)
     async with runtime.locks.lock(key):
-        store.remember(key, obj.get("status") or {})
-        status = _current_status(obj)
-        started = status.phase
-        if not obj.get("status") and (obj.get("spec") or {}).get("suspend") is not True:
-            status = await _acknowledge(runtime, key, obj)
-        prepared: _Prepared | None = None
         outcome: Outcome | None = None
+        prepared: Prepared | None = None
+        if session is not None:
+            status, prepared = session.status, session.prepared
+        else:
+            read = obj.get("status") or {}
+            known = store.start_from(key, read if fresh_read or not store.knows(key) else None)
+            status = _parsed_status(key, known)
+            outcome, prepared = await _prepare(runtime, obj, key, status)
+            if prepared is not None and not known and not prepared.release.spec.suspend:
+                status = await _acknowledge(runtime, key, obj, prepared, priority or priority_of(status))
+        started = status.phase
         while True:
-            async with runtime.concurrency, store.pass_of(key):
-                with runtime.metrics.tracking_in_flight():
-                    if prepared is None:
-                        outcome, prepared = await _prepare(runtime, obj, key, status)
-                    if prepared is not None:
+            if prepared is not None:
+                slot = priority if priority is not None else priority_of(status)
+                async with (
+                    runtime.slots.slot(slot, admit=runtime.budget.gate(prepared.limiter, slot)),
+                    runtime.budget.starting(prepared.limiter, slot),
+                    store.pass_of(key) as writes,
+                ):
+                    with runtime.metrics.tracking_in_flight():
                         outcome = await _run_engine(prepared, status)
+                    if keeps_status_in_memory(outcome):
+                        writes.keep_in_memory()
             assert outcome is not None
             if outcome.events:
                 await post_release_events(runtime.api, ref, outcome.events, redact=runtime.redactor.redact)
@@ -125,7 +171,7 @@ async def run_release_pass(
                 break
             await asyncio.sleep(sleep)
             status = outcome.status
-    assert outcome is not None
+            priority = None
     finished = (
         prepared is not None
         and outcome.kind in (OutcomeKind.READY, OutcomeKind.STALLED)
@@ -133,12 +179,29 @@ async def run_release_pass(
     )
     if finished and (outcome.status.phase != started or outcome.events):
         runtime.metrics.record_result(outcome.status.phase.value)
-    return outcome
+    kept = None
+    if prepared is not None and outcome.kind is OutcomeKind.WAITING:
+        opened = session.opened if session is not None else time.monotonic()
+        kept = Session(prepared, outcome.status, opened)
+    return PassResult(outcome, kept)
 
 
-async def _acknowledge(runtime: Runtime, key: str, obj: Mapping[str, Any]) -> FlowReleaseStatus:
+def _parsed_status(key: str, wire: Mapping[str, object] | None) -> FlowReleaseStatus:
+    try:
+        return FlowReleaseStatus.model_validate(wire or {})
+    except ValidationError:
+        logger.warning("%s: ignoring a status that does not parse; starting from an empty one", key)
+        return FlowReleaseStatus()
+
+
+async def _acknowledge(
+    runtime: Runtime, key: str, obj: Mapping[str, Any], prepared: Prepared, priority: Priority
+) -> FlowReleaseStatus:
     """A new object's first status, written before it waits for a slot among --max-concurrent (not for
-    one created suspended: it has nothing in progress to report)."""
+    one created suspended: it has nothing in progress to report). When it would get a slot at once, the
+    pass's own first write follows as soon, and this one is saved."""
+    if runtime.slots.free_now() and runtime.budget.would_admit(prepared.limiter, priority):
+        return FlowReleaseStatus()
     generation = int((obj.get("metadata") or {}).get("generation") or 1)
     status = shell_status.accepted(
         generation=generation,
@@ -154,7 +217,7 @@ async def _acknowledge(runtime: Runtime, key: str, obj: Mapping[str, Any]) -> Fl
 
 async def _prepare(
     runtime: Runtime, obj: Mapping[str, Any], key: str, status: FlowReleaseStatus
-) -> tuple[Outcome, None] | tuple[None, _Prepared]:
+) -> tuple[Outcome, None] | tuple[None, Prepared]:
     """Parse the object and load what it refers to: an Outcome of our own when that fails."""
     generation = int((obj.get("metadata") or {}).get("generation") or 1)
     store = runtime.statuses
@@ -169,7 +232,7 @@ async def _prepare(
     try:
         inputs = await load_release_inputs(runtime.api, namespace, release.spec)
         runtime.redactor.register(*inputs.secret_values())
-        engine = runtime.engines.engine_for(release.spec.genesys.environment, inputs.credentials)
+        engine, limiter = runtime.engines.engine_for(release.spec.genesys.environment, inputs.credentials)
     except ReferenceUnavailable as error:
         reason = shell_status.REFERENCE_UNAVAILABLE
         requested_at = release.metadata.annotations.get(REQUESTED_AT_ANNOTATION, "")
@@ -185,10 +248,10 @@ async def _prepare(
         reason = shell_status.UNKNOWN_ENVIRONMENT
         return await _stall(store, key, status, generation, reason, message, now), None
     checks = ExternalCheckProbe(runtime.http, inputs.check_secrets)
-    return None, _Prepared(release=release, inputs=inputs, engine=engine, checks=checks)
+    return None, Prepared(release=release, inputs=inputs, engine=engine, limiter=limiter, checks=checks)
 
 
-async def _run_engine(prepared: _Prepared, status: FlowReleaseStatus) -> Outcome:
+async def _run_engine(prepared: Prepared, status: FlowReleaseStatus) -> Outcome:
     release = prepared.release
     return await prepared.engine.reconcile(
         release,
@@ -198,16 +261,6 @@ async def _run_engine(prepared: _Prepared, status: FlowReleaseStatus) -> Outcome
         requested_at=release.metadata.annotations.get(REQUESTED_AT_ANNOTATION, ""),
         source_yaml=prepared.inputs.source_yaml,
         checks=prepared.checks,
-    )
-
-
-def settled_and_handled(status: FlowReleaseStatus, generation: int, requested_at: str) -> bool:
-    """The release is settled and the engine has handled this spec and request: a pass would only look
-    for drift (Ready) or stay stalled, so a missing Secret or ConfigMap changes nothing it reports."""
-    return (
-        status.phase in SETTLED_PHASES
-        and shell_status.for_engine(status).observed_generation == generation
-        and (not requested_at or requested_at == status.last_handled_reconcile_at)
     )
 
 

@@ -16,12 +16,16 @@ def configure_logging(config: OperatorConfig) -> None:
     # kopf's per-request debug lines and aiohttp's access noise add nothing at INFO.
     if not config.verbose:
         logging.getLogger("httpx").setLevel(logging.WARNING)
+        if config.peering is None:
+            # Without --peering kopf runs only the event handler, and says "Handler 'notice' succeeded"
+            # at INFO for every watch event; its warnings and errors still show.
+            logging.getLogger("kopf.objects").setLevel(logging.WARNING)
 
 
 async def run_operator(config: OperatorConfig) -> None:
     configure_logging(config)
     await kopf.operator(
-        registry=build_registry(),
+        registry=build_registry(config),
         settings=build_settings(config),
         memo=OperatorMemo(config=config),
         clusterwide=config.clusterwide,

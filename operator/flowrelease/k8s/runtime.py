@@ -25,6 +25,7 @@ from flowrelease.audit import (
     ReleaseMetrics,
     SecretRedactor,
 )
+from flowrelease.audit.metrics import rate_limit_sleep
 from flowrelease.audit.redaction import RedactingLogFilter
 from flowrelease.engine.clock import SystemClock
 from flowrelease.engine.ports import AuditSink, Clock, FlowApi
@@ -33,9 +34,12 @@ from flowrelease.genesys import RateLimiterRegistry
 from flowrelease.gitops import GitArtifactStore
 from flowrelease.k8s.config import OperatorConfig
 from flowrelease.k8s.engine_cache import EngineCache
+from flowrelease.k8s.flow_claims import ClaimIndex, IndexedFlowClaims
 from flowrelease.k8s.kube_api import KubeApi
 from flowrelease.k8s.log_levels import RequeueLogFilter
 from flowrelease.k8s.promotion_wakeups import KubeReleaseDirectory
+from flowrelease.k8s.request_budget import RequestBudget
+from flowrelease.k8s.slots import PrioritySlots
 from flowrelease.k8s.status_first import StatusFirstArtifactStore, StatusFirstFlowApi
 from flowrelease.k8s.status_store import KubeStatusStore
 
@@ -71,8 +75,12 @@ class Runtime:
     metrics: ReleaseMetrics
     redactor: SecretRedactor
     clock: Clock
-    concurrency: asyncio.Semaphore
+    slots: PrioritySlots
+    """--max-concurrent, work in flight first."""
+    budget: RequestBudget = field(default_factory=RequestBudget)
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    claims_index: ClaimIndex | None = None
+    """kopf's index of which FlowReleases claim which flow (set when kopf hands it to a handler)."""
     _log_filters: list[tuple[logging.Handler, logging.Filter]] = field(default_factory=list)
     _metrics_server: tuple[WSGIServer, threading.Thread] | None = None
 
@@ -112,7 +120,12 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
     clock = SystemClock()
     upstreams = KubeReleaseDirectory(api)
 
-    def build_engine(flow_api: FlowApi) -> ReleaseReconciler:
+    runtime: Runtime | None = None
+
+    def claims() -> ClaimIndex | None:
+        return runtime.claims_index if runtime is not None else None
+
+    def build_engine(flow_api: FlowApi, org: str) -> ReleaseReconciler:
         return ReleaseReconciler(
             flow_api=StatusFirstFlowApi(flow_api, statuses),
             statuses=statuses,
@@ -120,6 +133,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
             clock=clock,
             artifacts=artifacts,
             drift_interval=config.drift_seconds or DEFAULT_DRIFT_INTERVAL,
+            flow_claims=IndexedFlowClaims(claims, org),
             releases=upstreams,
         )
 
@@ -129,7 +143,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
         http=http,
         engines=EngineCache(
             http,
-            RateLimiterRegistry(config.genesys_rate_limit),
+            RateLimiterRegistry(config.genesys_rate_limit, sleep=rate_limit_sleep(metrics)),
             build_engine,
             on_response=metrics.observe_genesys_response,
         ),
@@ -138,7 +152,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
         metrics=metrics,
         redactor=redactor,
         clock=clock,
-        concurrency=asyncio.Semaphore(config.max_concurrent),
+        slots=PrioritySlots(config.max_concurrent),
     )
     runtime._log_filters.extend(_install_log_filters(redactor))
     if config.metrics_port:

@@ -6,16 +6,20 @@ a write per step (resolve, begin, validated, intent, operation id, published, ve
 user could act on, so inside a pass (`async with store.pass_of(key)`) a save only records the newest status,
 and the store writes it:
 
-- when the pass ends (also when it fails);
+- when the pass ends (also when it fails), unless the pass says `keep_in_memory()`: it ends waiting for a
+  look a few seconds away (a poll), so the next pass writes what changed when it settles or before its next
+  side effect. A poll therefore costs no write, and neither does the publish's acknowledgement (a restart
+  that finds the intent without it looks for the operation on the flow, as the engine does after any crash);
 - right before a side effect: `StatusFirstFlowApi` and `StatusFirstArtifactStore` (status_first.py) call
   `flush_current()` before every call that changes a Genesys flow or pushes to git. That is the promise the
   engine's saves exist for — the intent is in the cluster before the side effect — kept at the one moment it
   matters;
-- never when it equals what the cluster holds (`remember` is told what the pass read), so a pass that changed
-  nothing writes nothing.
+- never when it equals what the cluster holds, so a pass that changed nothing writes nothing.
 
 Outside a pass a save is written at once. Passes of one release never overlap (the runtime's per-release
-lock), so one store serves every release.
+lock), so one store serves every release. What the store holds for a release (`latest`) is newer than any
+copy of the object the operator was handed, except when another replica wrote: `start_from` with a fresh
+read of the object drops memory the cluster no longer agrees with.
 """
 
 from __future__ import annotations
@@ -38,6 +42,17 @@ def _identity(text: str) -> str:
     return text
 
 
+class PassWrites:
+    """What a pass tells the store about its final write."""
+
+    def __init__(self) -> None:
+        self.kept = False
+
+    def keep_in_memory(self) -> None:
+        """The pass ends waiting a few seconds: leave its status for the next pass to write."""
+        self.kept = True
+
+
 class KubeStatusStore:
     def __init__(self, api: KubeApi, *, redact: Callable[[str], str] = _identity) -> None:
         self._api = api
@@ -45,6 +60,19 @@ class KubeStatusStore:
         self._stored: dict[str, Mapping[str, object]] = {}
         self._pending: dict[str, dict[str, object]] = {}
         self.writes = 0
+
+    def start_from(self, key: str, cluster: Mapping[str, object] | None) -> Mapping[str, object] | None:
+        """The status a pass of `key` starts from: what this store last saved for it, unless `cluster` (a
+        fresh read of the object's status) disagrees with what the store last wrote — someone else wrote
+        since (another replica), so its copy wins. `cluster=None`: no fresh read, trust memory. None: the
+        store knows nothing of `key`."""
+        if cluster is not None and dict(cluster) != self._stored.get(key):
+            self._pending.pop(key, None)
+            self._stored[key] = dict(cluster)
+        return self._pending.get(key, self._stored.get(key))
+
+    def knows(self, key: str) -> bool:
+        return key in self._stored or key in self._pending
 
     def remember(self, key: str, status: Mapping[str, object]) -> None:
         """The status as the pass read it from the cluster."""
@@ -54,16 +82,22 @@ class KubeStatusStore:
         self._stored.pop(key, None)
         self._pending.pop(key, None)
 
+    def pending(self, key: str) -> bool:
+        """A status newer than the cluster's is held in memory for `key`."""
+        return key in self._pending
+
     def stored(self, key: str) -> Mapping[str, object] | None:
         """What this store last read or wrote for `key`."""
         return self._stored.get(key)
 
     @asynccontextmanager
-    async def pass_of(self, key: str) -> AsyncIterator[None]:
-        """Collect this task's saves for `key` and write the newest once, when the block ends."""
+    async def pass_of(self, key: str) -> AsyncIterator[PassWrites]:
+        """Collect this task's saves for `key` and write the newest once, when the block ends (unless the
+        pass asked to keep it in memory)."""
         token = _CURRENT_PASS.set(key)
+        writes = PassWrites()
         try:
-            yield
+            yield writes
         except BaseException:
             try:
                 await self.flush(key)
@@ -71,7 +105,8 @@ class KubeStatusStore:
                 logger.warning("%s: could not write the status after a failed pass", key, exc_info=True)
             raise
         else:
-            await self.flush(key)
+            if not writes.kept:
+                await self.flush(key)
         finally:
             _CURRENT_PASS.reset(token)
 
@@ -84,14 +119,12 @@ class KubeStatusStore:
 
     async def flush(self, key: str) -> None:
         """Write the newest status saved for `key`, unless the cluster already holds it."""
-        wire = self._pending.pop(key, None)
+        wire = self._pending.get(key)
         if wire is None:
             return
-        try:
-            await self._write(key, wire)
-        except BaseException:
-            self._pending.setdefault(key, wire)
-            raise
+        await self._write(key, wire)
+        if self._pending.get(key) is wire:
+            del self._pending[key]
 
     async def flush_current(self) -> None:
         """Before a side effect: write the status of the pass running in this task, if it changed."""

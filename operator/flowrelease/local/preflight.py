@@ -23,6 +23,7 @@ from flowrelease.api.errors import ManifestProblem
 from flowrelease.api.manifests import ResolvedRelease, one_flow_one_release_fix
 from flowrelease.api.models import KIND, FlowRelease, GitExport
 from flowrelease.engine.export_target import export_target_problem
+from flowrelease.engine.judgement import identity_mismatch
 from flowrelease.engine.ports import ArtifactStore, ArtifactStoreError, FlowApi, FlowApiError, FlowState
 from flowrelease.local.wiring import GenesysClients, org_of
 
@@ -122,17 +123,8 @@ async def _look_up(api: FlowApi, item: PreflightRelease) -> tuple[FlowState | No
             flow = await api.find_flow(name=selector.name, flow_type=selector.type or "")
     except FlowApiError:
         return None, None  # the engine reports it (AuthenticationFailed, ...) for this release alone
-    if flow is None or not selector.id or not selector.name:
-        return flow, None
-    named_type = (selector.type or "").upper()
-    if flow.name != selector.name or (flow.type and named_type and flow.type.upper() != named_type):
-        fix = (
-            f"flow id {selector.id} is the {flow.type.lower() or 'unknown-type'} flow '{flow.name}', but "
-            f"spec.flow.name and spec.flow.type say the {selector.type} flow '{selector.name}'; keep only "
-            "spec.flow.id, or correct the name and type to match it"
-        )
-        return flow, item.problem("spec.flow.id", fix)
-    return flow, None
+    mismatch = identity_mismatch(selector, flow) if flow is not None else None
+    return flow, (item.problem("spec.flow.id", mismatch) if mismatch else None)
 
 
 async def _flow_identities(

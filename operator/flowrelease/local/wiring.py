@@ -18,7 +18,12 @@ import httpx
 from flowrelease.api.client_keys import ClientKey, ClientKeys
 from flowrelease.api.manifests import CLIENT_ID_KEY, GenesysCredentials, ManifestSet, ResolvedRelease
 from flowrelease.audit.events import FanoutAuditSink, JsonLinesAuditSink
-from flowrelease.audit.metrics import MetricsAuditSink, ReleaseMetrics, genesys_request_observer
+from flowrelease.audit.metrics import (
+    MetricsAuditSink,
+    ReleaseMetrics,
+    genesys_request_observer,
+    rate_limit_sleep,
+)
 from flowrelease.audit.redaction import SecretRedactor
 from flowrelease.engine.clock import SystemClock
 from flowrelease.engine.ports import Clock, ReleaseDirectory, StatusStore
@@ -76,7 +81,11 @@ class GenesysClients:
 
     def __init__(self, http: httpx.AsyncClient, metrics: ReleaseMetrics | None = None) -> None:
         self.http = http
-        self.limiters = RateLimiterRegistry()
+        self.limiters = (
+            RateLimiterRegistry(sleep=rate_limit_sleep(metrics))
+            if metrics is not None
+            else RateLimiterRegistry()
+        )
         self._observer = genesys_request_observer(metrics) if metrics is not None else None
         self._keys = ClientKeys()
         self._clients: dict[ClientKey, GenesysClient] = {}

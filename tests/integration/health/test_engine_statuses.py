@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus, Phase
+from flowrelease.engine.ports import FlowClaim, FlowState
+from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.k8s import shell_status
 from tests.integration.engine.harness import Harness
 from tests.support.health_eval import HealthEval
@@ -154,6 +156,37 @@ async def operator_statuses(harness: Harness, written: Written) -> None:
             )
 
 
+@dataclass
+class Claims:
+    """The engine's FlowClaims port as the operator's kopf index answers it: an older release owns the flow
+    until `owner_gone`."""
+
+    owner_present: bool = True
+
+    def claims(self, release: str, flow: FlowState) -> list[FlowClaim]:
+        me = FlowClaim("2026-01-01T09:00:00Z", *release.split("/", 1))
+        older = FlowClaim("2025-12-01T09:00:00Z", "other-team", "support-ivr")
+        return [older, me] if self.owner_present else [me]
+
+
+async def flow_conflict_then_handover(harness: Harness, written: Written) -> None:
+    """Held back by an older release of the flow (Stalled FlowConflict), then its owner goes."""
+    claims = Claims()
+    harness.reconciler = ReleaseReconciler(
+        flow_api=harness.new_client(),
+        statuses=harness.statuses,
+        audit=harness.audit,
+        clock=harness.clock,
+        flow_claims=claims,
+    )
+    release = harness.release()
+    held = await drive_and_record(harness, written, release)
+    assert any(c.reason == "FlowConflict" and c.status == "True" for c in held.conditions), held
+    claims.owner_present = False
+    final = await drive_and_record(harness, written, release, held)
+    assert final.phase is Phase.READY
+
+
 Scenario = Callable[[Harness, Written], Awaitable[None]]
 SCENARIOS: dict[str, Scenario] = {
     "promotion-with-bake": promotion_with_bake,
@@ -165,6 +198,7 @@ SCENARIOS: dict[str, Scenario] = {
     "suspended-after-ready-then-resumed": suspended_after_ready_then_resumed,
     "generation-bump-with-server-errors": generation_bump_with_server_errors,
     "operator-statuses": operator_statuses,
+    "flow-conflict-then-handover": flow_conflict_then_handover,
 }
 
 

@@ -41,8 +41,8 @@ async def _sync_clients(http: httpx.AsyncClient) -> Callable[[Use], Any]:
 
 
 async def _operator_engines(http: httpx.AsyncClient) -> Callable[[Use], Any]:
-    engines = EngineCache(http, RateLimiterRegistry(), lambda client: client)  # type: ignore[arg-type,return-value]
-    return lambda use: engines.engine_for(use[0], KubeCredentials(use[1], use[2]))
+    engines = EngineCache(http, RateLimiterRegistry(), lambda client, org: client)  # type: ignore[arg-type,return-value]
+    return lambda use: engines.engine_for(use[0], KubeCredentials(use[1], use[2]))[0]
 
 
 @pytest.mark.parametrize("shell", [_sync_clients, _operator_engines], ids=["sync", "operator"])
@@ -59,15 +59,15 @@ async def test_a_client_is_shared_only_with_the_same_org_client_id_and_secret(
 
 async def test_the_operator_keeps_clients_for_alternating_secrets_and_forgets_the_oldest() -> None:
     async with httpx.AsyncClient() as http:
-        engines = EngineCache(http, RateLimiterRegistry(), lambda client: client)  # type: ignore[arg-type,return-value]
-        right = engines.engine_for("mypurecloud.com", KubeCredentials("c", "right"))
-        wrong = engines.engine_for("mypurecloud.com", KubeCredentials("c", "wrong"))
-        assert engines.engine_for("mypurecloud.com", KubeCredentials("c", "right")) is right
-        assert engines.engine_for("mypurecloud.com", KubeCredentials("c", "wrong")) is wrong
+        engines = EngineCache(http, RateLimiterRegistry(), lambda client, org: client)  # type: ignore[arg-type,return-value]
+        right = engines.engine_for("mypurecloud.com", KubeCredentials("c", "right"))[0]
+        wrong = engines.engine_for("mypurecloud.com", KubeCredentials("c", "wrong"))[0]
+        assert engines.engine_for("mypurecloud.com", KubeCredentials("c", "right"))[0] is right
+        assert engines.engine_for("mypurecloud.com", KubeCredentials("c", "wrong"))[0] is wrong
         for index in range(SECRETS_PER_CLIENT):
             engines.engine_for("mypurecloud.com", KubeCredentials("c", f"rotated-{index}"))
         assert len(engines) == SECRETS_PER_CLIENT
-        assert engines.engine_for("mypurecloud.com", KubeCredentials("c", "right")) is not right
+        assert engines.engine_for("mypurecloud.com", KubeCredentials("c", "right"))[0] is not right
 
 
 def test_client_keys_compare_secrets_without_holding_them() -> None:
@@ -80,3 +80,15 @@ def test_client_keys_compare_secrets_without_holding_them() -> None:
         key.secret_digest
         != ClientKeys().key_for("https://api.mypurecloud.com", "c", "very-secret-value").secret_digest
     )
+
+
+async def test_sync_records_every_rate_limit_wait_in_its_metrics() -> None:
+    from flowrelease.audit.metrics import ReleaseMetrics
+
+    metrics = ReleaseMetrics()
+    async with httpx.AsyncClient() as http:
+        limiter = GenesysClients(http, metrics).limiters.for_target("mypurecloud.com", "c")
+        limiter.pause(0.05)  # as after a 429 with Retry-After
+        await limiter.acquire()
+    waited = metrics.registry.get_sample_value("flowrelease_genesys_rate_limit_wait_seconds_sum")
+    assert waited is not None and waited >= 0.05, "every wait goes through rate_limit_sleep"

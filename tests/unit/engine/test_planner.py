@@ -35,7 +35,7 @@ from flowrelease.api.models import (
 from flowrelease.engine import steps as S
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
 from flowrelease.engine.planner import plan
-from flowrelease.engine.ports import JobMessage, JobState, ServiceUnavailable
+from flowrelease.engine.ports import FlowClaim, JobMessage, JobState, ServiceUnavailable
 from tests.unit.engine.builders import (
     IDENTITY,
     NOW,
@@ -65,7 +65,20 @@ PREPARED = PreparedSource(
 BAKE = VerifyStage(name="bake", bake_seconds=600, max_failure_ratio=0.05, min_samples=20)
 CANARY = {"stages": [{"name": "bake", "bakeSeconds": 600, "maxFailureRatio": 0.05, "minSamples": 20}]}
 GIT = {"git": {"url": "file:///tmp/flows.git", "path": "flows/ivr"}}
-CHECKED = ExportTargetCheck(checked_at=ago(1))
+OLDER = FlowClaim(created="2025-12-31T09:00:00Z", namespace="team-a", name="support")
+CONFLICT = (
+    "the same flow is also released by FlowRelease team-a/support from this cluster, created "
+    "2025-12-31T09:00:00Z (the oldest, so it owns flow f-1 'Support IVR'); one flow needs exactly one "
+    "FlowRelease, so remove or retarget all but one of them. Nothing is published meanwhile; this release takes "
+    "over once team-a/support is deleted or retargeted"
+)
+HELD = status(Phase.PENDING, conditions=[cond(C.STALLED, "True", C.FLOW_CONFLICT, CONFLICT),
+                                         cond(C.READY, "False", C.FLOW_CONFLICT, CONFLICT)])  # fmt: skip
+MISMATCH = (
+    "spec.flow.id: flow id f-1 is the inboundcall flow 'Support IVR', but spec.flow.name and spec.flow.type say "
+    "the inboundcall flow 'Billing IVR'; keep only spec.flow.id, or correct the name and type to match it"
+)
+EXPORT_CHECKED = ExportTargetCheck(checked_at=ago(1))
 REFUSED = "spec.export.git.secretRef: git ls-remote https://git.example.com/f.git failed: the remote refused the credentials"
 UNREACHABLE = (
     "spec.export.git.url: git ls-remote https://git.example.com/f.git failed: the remote is unreachable"
@@ -92,11 +105,6 @@ class Case:
 def obs(flow_state: Any = None, **kwargs: Any) -> S.Observation:
     return S.Observation(flow=flow_state, **kwargs)
 
-
-VALIDATING = status(Phase.VALIDATING, conditions=[reconciling(30)])
-PUBLISHING = status(Phase.PUBLISHING, conditions=[reconciling(30)])
-HEALTHY_3 = cond(C.HEALTHY, "True", C.STAGES_PASSED, "ok")
-READY_3 = status(Phase.READY, published_version="3.0")
 
 VALIDATING = status(Phase.VALIDATING, conditions=[reconciling(30)])
 PUBLISHING = status(Phase.PUBLISHING, conditions=[reconciling(30)])
@@ -299,6 +307,38 @@ CASES: list[Case] = [
                                                      attempt_generation=1),
          obs(flow(published="3.0")), S.BeginAttempt("3.0", "", "generation 2 not yet handled", "Releasing version 3.0"),
          generation=2),
+    # ---------------------------------------------------------------- one owner per flow
+    Case("flow-owned-by-older", "another, older release owns the flow: held back, nothing published", spec(),
+         status(Phase.READY, published_version="3.0"), obs(flow(published="3.0"), flow_owner=OLDER),
+         S.YieldFlow(OLDER, CONFLICT)),
+    Case("flow-owned-mid-publish", "losing the flow to an older release stops in-flight work too (the owner "
+         "waits for what runs)", spec(), status(Phase.PUBLISHING, operation=op()),
+         obs(flow(current_operation=current()), flow_owner=OLDER), S.YieldFlow(OLDER, CONFLICT)),
+    Case("flow-owned-while-stalled", "a settled failure yields its flow as well", spec(),
+         status(Phase.VALIDATION_FAILED), obs(flow(), flow_owner=OLDER), S.YieldFlow(OLDER, CONFLICT)),
+    Case("flow-owned-resolve-first", "the flow is recorded before the owner is asked about", spec(),
+         status(Phase.PENDING, flow=None, observed_generation=None), obs(flow(), flow_owner=OLDER),
+         S.ResolveFlow(IDENTITY)),
+    Case("flow-owned-suspended", "suspend still wins", spec(suspend=True), HELD, obs(flow(), flow_owner=OLDER),
+         S.Suspend()),
+    Case("flow-owner-gone-takes-over", "the owner is gone: the held release starts an attempt of its own", spec(),
+         HELD, obs(flow()),
+         S.BeginAttempt("3.0", "", "first reconcile of this release", "Releasing version 3.0")),
+    # ---------------------------------------------------------------- flow.id and flow.name must agree
+    Case("identity-mismatch", "flow.id names another flow than flow.name/type: refused before any write",
+         spec(flow={"id": "f-1", "name": "Billing IVR", "type": "inboundcall"}), VALIDATING, obs(flow()),
+         S.FailValidation(C.FLOW_IDENTITY_MISMATCH, MISMATCH)),
+    Case("identity-mismatch-already-live", "a mismatch is refused even when the id's flow has the version live",
+         spec(flow={"id": "f-1", "name": "Billing IVR", "type": "inboundcall"}), VALIDATING,
+         obs(flow(published="3.0")), S.FailValidation(C.FLOW_IDENTITY_MISMATCH, MISMATCH)),
+    Case("identity-mismatch-type", "the same name with another type is another flow",
+         spec(flow={"id": "f-1", "name": "Support IVR", "type": "inqueuecall"}), VALIDATING, obs(flow()),
+         S.FailValidation(C.FLOW_IDENTITY_MISMATCH, "spec.flow.id: flow id f-1 is the inboundcall flow 'Support "
+                          "IVR', but spec.flow.name and spec.flow.type say the inqueuecall flow 'Support IVR'; keep "
+                          "only spec.flow.id, or correct the name and type to match it")),
+    Case("identity-agrees", "flow.id with the flow's own name and type goes on", spec(
+         flow={"id": "f-1", "name": "Support IVR", "type": "inboundcall"}), VALIDATING, obs(flow()),
+         S.Validate("3.0", "check version 3.0 before publishing it")),
     # ---------------------------------------------------------------- Validating: the gate's own checks
     Case("validate", "Validating → run the gate for the desired version", spec(), VALIDATING, obs(flow()),
          S.Validate("3.0", "check version 3.0 before publishing it")),
@@ -352,7 +392,7 @@ CASES: list[Case] = [
     Case("export-target-no-store", "no artifact store: nothing to check (Exported=False says why later)",
          spec(export=GIT), VALIDATING, obs(flow()), S.Validate("3.0", "check version 3.0 before publishing it")),
     Case("export-target-answered", "checked once per attempt: then the gate goes on",
-         spec(export=GIT), status(Phase.VALIDATING, conditions=[reconciling(30)], export_check=CHECKED),
+         spec(export=GIT), status(Phase.VALIDATING, conditions=[reconciling(30)], export_check=EXPORT_CHECKED),
          obs(flow(), can_export=True), S.Validate("3.0", "check version 3.0 before publishing it")),
     Case("export-target-permanent", "a target that refuses (token, repository, URL) fails validation: nothing published",
          spec(export=GIT), status(Phase.VALIDATING, conditions=[reconciling(30)],

@@ -24,13 +24,14 @@ from flowrelease.api.models import (
 from flowrelease.engine import steps as S
 from flowrelease.engine.outcome import OutcomeKind, ReleaseEvent
 from flowrelease.engine.planner import plan
-from flowrelease.engine.ports import Milestone
+from flowrelease.engine.ports import FlowClaim, Milestone
 from flowrelease.engine.status_folding import Folder
 from flowrelease.engine.step_fold import FoldContext, Folded, fold_step
-from tests.unit.engine.builders import IDENTITY, NOW, ago, current, flow, op, reconciling, spec, status
+from tests.unit.engine.builders import IDENTITY, NOW, ago, cond, current, flow, op, reconciling, spec, status
 from tests.unit.engine.test_promotion_gate import FOLDED as PROMOTION_FOLDED
 
 GIT = {"git": {"url": "file:///tmp/flows.git", "path": "flows/ivr"}}
+OWNER = FlowClaim(created="2025-12-31T09:00:00Z", namespace="team-a", name="support")
 STAGE = VerifyStage(name="bake", bake_seconds=60)
 JUDGED = StageRecord(
     name="bake", verdict="passed", message="fine", version="3.0", window_seconds=60, entries=40
@@ -114,6 +115,17 @@ CASES: list[Case] = [
          want("Suspended", {}, audit="skipped", ends=OutcomeKind.SUSPENDED)),
     Case("stall", "a stall writes nothing new", S.Stall(C.ROLLED_BACK, "m"), status(Phase.ROLLED_BACK),
          want("RolledBack", {}, audit="skipped", ends=OutcomeKind.STALLED)),
+    Case("yield-flow", "another release owns the flow: Pending and Stalled, nothing in flight, one Warning, and a "
+         "look again later", S.YieldFlow(OWNER, "owned"), status(Phase.PUBLISHING, operation=op(),
+                                                                    conditions=[reconciling()]),
+         want("Pending", {C.STALLED: ("True", C.FLOW_CONFLICT), C.READY: ("False", C.FLOW_CONFLICT)},
+              events=[("Warning", C.FLOW_CONFLICT)], audit="skipped", ends=OutcomeKind.STALLED)),
+    Case("yield-flow-again", "a conflict already reported posts no second Event",
+         S.YieldFlow(OWNER, "owned"),
+         status(Phase.PENDING, conditions=[cond(C.STALLED, "True", C.FLOW_CONFLICT, "owned"),
+                                           cond(C.READY, "False", C.FLOW_CONFLICT, "owned")]),
+         want("Pending", {C.STALLED: ("True", C.FLOW_CONFLICT), C.READY: ("False", C.FLOW_CONFLICT)},
+              audit="skipped", ends=OutcomeKind.STALLED)),
     Case("settled", "in sync: come back for the drift check", S.Settled(), status(Phase.READY),
          want("Ready", {}, ends=OutcomeKind.READY)),
     Case("wait", "a wait says what is awaited in Reconciling", S.Wait(2.0, C.PUBLISHING, "Publishing", poll=True),

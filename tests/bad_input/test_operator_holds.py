@@ -1,8 +1,7 @@
-"""Bad input the apiserver cannot judge, in a cluster: the operator must hold it before publishing, as sync
+"""Bad input the apiserver cannot judge, in a cluster: the operator holds it before publishing, as sync
 does. An export remote that does not answer is held by the engine itself (it checks the target before the
-first side effect, in both shells). One FlowRelease per flow by id is the operator's preflight, a later
-round, so that test is xfail(strict): it fails today (the operator publishes) and will pass, and then must
-lose its mark, once it holds it.
+first side effect, in both shells); two releases of one flow, one by name and one by id, are one claim:
+sync refuses both outright, in a cluster the oldest owns the flow (issue 16).
 
 They run the real operator (`flowrelease operator`) against the real apiserver and the loopback emulator,
 through the end-to-end harness of tests/e2e.
@@ -30,7 +29,6 @@ from tests.support.emulator import EmulatorHandle
 
 pytestmark = [pytest.mark.kube, pytest.mark.timeout(180)]
 PUBLISH = "/api/v2/flows/actions/publish"
-OPERATOR_PREFLIGHT = "the operator's preflight (one FlowRelease per flow by id) is the next round"
 
 
 def settles(
@@ -48,26 +46,40 @@ def settles(
     return releases
 
 
-@pytest.mark.xfail(strict=True, reason=OPERATOR_PREFLIGHT)
-def test_a_release_by_name_and_one_by_id_of_one_flow_are_held_in_a_cluster(
+def test_a_release_by_name_and_one_by_id_of_one_flow_have_one_owner_in_a_cluster(
     cluster: Cluster,  # noqa: F811
     emulator: EmulatorHandle,
     genesys_client: GenesysClientCreds,  # noqa: F811
     start_operator: Callable[..., Any],  # noqa: F811
 ) -> None:
+    """sync refuses both (one folder, one run); in a cluster the oldest owns the flow (creationTimestamp,
+    then namespace/name: issue 16) and the other is held, naming it, without a publish of its own."""
     cluster.apply_credentials(genesys_client)
     start_operator(cluster.namespace)
     by_name = release_manifest("by-name", environment=emulator.base_url, version="3.0")
-    by_id = release_manifest("by-id", environment=emulator.base_url, version="3.0")
+    by_id = release_manifest("by-id", environment=emulator.base_url, version="1.0")
     by_id["spec"]["flow"] = {"id": emulator.flow_id("Support IVR")}
     cluster.apply(by_name)
     cluster.apply(by_id)
+    created = {name: cluster.release(name)["metadata"] for name in ("by-name", "by-id")}
+    owner, held = sorted(created, key=lambda n: (created[n]["creationTimestamp"], created[n]["namespace"], n))
 
-    releases = settles(cluster, emulator, ["by-name", "by-id"])
+    held_back = cluster.wait_release(
+        held,
+        lambda o: condition(o, "Stalled").get("reason") == "FlowConflict",
+        timeout=60,
+        what="Stalled FlowConflict",
+    )
+    cluster.wait_release(
+        owner, lambda o: condition(o, "Ready").get("status") == "True", timeout=60, what="Ready"
+    )
+    time.sleep(3)  # a fight would publish again within seconds
 
-    assert emulator.control.request_count(method="POST", path=PUBLISH) == 0
-    for obj in releases.values():
-        assert condition(obj, "Stalled").get("reason") == "FlowConflict", obj.get("status")
+    stalled = condition(held_back, "Stalled")
+    assert f"{cluster.namespace}/{owner}" in stalled["message"], stalled["message"]
+    wanted = {"by-name": "3.0", "by-id": "1.0"}
+    posted = [str(r.get("query", "")) for r in emulator.control.request_log(method="POST", path=PUBLISH)]
+    assert len(posted) == 1 and f"version={wanted[owner]}" in posted[0], posted
 
 
 def test_an_unreachable_export_remote_is_held_before_publishing_in_a_cluster(
