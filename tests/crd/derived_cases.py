@@ -86,6 +86,7 @@ BASE_PROMOTE: dict[str, Any] = {
         },
         "suspend": False,
         "driftPolicy": "Enforce",
+        "promotion": {"requires": [{"name": "support-ivr-test", "namespace": "cc-test"}], "soakSeconds": 600},
     },
 }
 """A valid mode-A release that sets every spec field but `source` (so every path below exists)."""

@@ -194,20 +194,20 @@ def test_status_with_unknown_phase_is_rejected(
     assert 'status.phase: Unsupported value: "Done"' in result.stderr
 
 
-def test_kubectl_get_fr_shows_flow_desired_published_ready_and_age(
+def test_kubectl_get_fr_shows_flow_desired_published_ready_gate_and_age(
     kube_cluster: KubeCluster, flowrelease_crd: str, kube_namespace: str
 ) -> None:
     _apply(kube_cluster, kube_namespace, _minimal("columns"))
     _patch(kube_cluster, kube_namespace, "columns", {"status": full_status()}, status=True)
 
     header, row = kube_cluster.kubectl("get", "fr", "-n", kube_namespace).stdout.splitlines()
-    assert header.split() == ["NAME", "FLOW", "DESIRED", "PUBLISHED", "READY", "AGE"]
-    assert row.split()[:6] == ["columns", "Support", "IVR", "13.0", "14.0", "False"]
+    assert header.split() == ["NAME", "FLOW", "DESIRED", "PUBLISHED", "READY", "GATE", "AGE"]
+    assert row.split()[:7] == ["columns", "Support", "IVR", "13.0", "14.0", "False", "Blocked"]
 
     wide_header, wide_row = kube_cluster.kubectl(
         "get", "fr", "-n", kube_namespace, "-o", "wide"
     ).stdout.splitlines()
-    assert wide_header.split()[6:9] == ["PHASE", "FLOW", "ID"]
+    assert wide_header.split()[7:10] == ["PHASE", "FLOW", "ID"]
     assert "RolledBack" in wide_row and "6d2f4b9e-6a55-4f0a-9f5e-0c1f3f0d8a11" in wide_row
     assert "restored 12.0" in wide_row
 

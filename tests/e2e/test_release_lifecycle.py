@@ -128,7 +128,7 @@ def test_apply_publishes_exports_and_reports_ready(
         "observedGeneration", "attemptGeneration", "phase", "conditions", "flow", "desiredVersion",
         "publishedVersion", "lastGoodVersion", "failedVersion", "operation", "rollback", "job",
         "publishedOperationId", "exportFailure", "exportCheck", "dependencyHash", "sourceDigest",
-        "validation", "verification", "artifact", "history", "lastHandledReconcileAt",
+        "validation", "verification", "artifact", "history", "lastHandledReconcileAt", "promotion",
     }  # fmt: skip
     # Without --peering kopf only watches: it writes no progress or diff-base annotation and no finalizer.
     assert not obj["metadata"].get("finalizers")

@@ -49,6 +49,10 @@ RESTORING: Final = "RestoringPreviousVersion"
 REIMPORTING: Final = "ReimportingPreviousVersion"
 WAITING_FOR_LOCK: Final = "WaitingForLock"
 RETRYING: Final = "RetryingAfterError"
+WAITING_FOR_PROMOTION: Final = "WaitingForPromotion"
+"""Also a condition type: True while the promotion gate waits for an upstream release (docs/promotion.md)."""
+PROMOTION_BLOCKED: Final = "PromotionBlocked"
+"""Stalled: an upstream release rolled back (or failed) the very change this release would publish."""
 
 # success
 SUCCEEDED: Final = "Succeeded"

@@ -127,6 +127,11 @@ _PATTERN_FIXES: dict[str, str] = {
         "(no '..', no leading '-' or '.'), e.g. main or releases/prod"
     ),
     "spec.version": 'must not be empty; give a version id such as "12.0"',
+    "spec.promotion.requires.name": f"must be a FlowRelease name: {_NAME_RULE}, e.g. support-ivr-test",
+    "spec.promotion.requires.namespace": (
+        "must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a "
+        "letter or digit, e.g. cc-test"
+    ),
     "spec.verify.stages.checks.name": (
         "must be a check name: lower-case letters, digits and '-', starting and ending with a letter or "
         "digit, e.g. synthetic-call"

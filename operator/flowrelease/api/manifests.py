@@ -121,7 +121,17 @@ def manifest_files(paths: Iterable[Path]) -> tuple[list[Path], list[ManifestProb
     files: list[Path] = []
     problems: list[ManifestProblem] = []
     for path in paths:
-        if path.is_dir():
+        if path.is_dir() and is_kustomize_folder(path):
+            problems.append(
+                ManifestProblem(
+                    file=str(path),
+                    fix=(
+                        "is a kustomize folder (it holds a kustomization file), not manifests; render it "
+                        f"first, e.g. kubectl kustomize {path} > rendered.yaml, and give the rendered file"
+                    ),
+                )
+            )
+        elif path.is_dir():
             files.extend(_yaml_files_under(path))
         elif path.is_file():
             files.append(path)
@@ -132,11 +142,21 @@ def manifest_files(paths: Iterable[Path]) -> tuple[list[Path], list[ManifestProb
     return files, problems
 
 
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def is_kustomize_folder(folder: Path) -> bool:
+    """A kustomize base or overlay: its files are inputs to a render (patches, generator sources)."""
+    return any((folder / name).is_file() for name in KUSTOMIZATION_FILES)
+
+
 def _yaml_files_under(folder: Path) -> Iterator[Path]:
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith("."):
             continue
-        if entry.is_dir():
+        if entry.is_dir() and is_kustomize_folder(entry):
+            logger.info("skipping %s: a kustomize folder is rendered (kubectl kustomize), not read", entry)
+        elif entry.is_dir():
             yield from _yaml_files_under(entry)
         elif entry.suffix in MANIFEST_SUFFIXES:
             yield entry

@@ -404,6 +404,25 @@ class ExportPolicy(_Spec):
     git: GitExport | None = None
 
 
+PROMOTION_REQUIRES_MAX = 8
+NamespaceName = Annotated[str, Field(min_length=1, max_length=DNS_LABEL_MAX, pattern=DNS_LABEL_PATTERN)]
+
+
+class PromotionRequirement(_Spec):
+    """An upstream FlowRelease that must have released the same change, healthy, before this one publishes."""
+
+    name: KubeName
+    namespace: NamespaceName | None = None
+    """Defaults to this release's namespace."""
+
+
+class PromotionPolicy(_Spec):
+    requires: Annotated[list[PromotionRequirement], Field(max_length=PROMOTION_REQUIRES_MAX)]
+    """Empty: no gate."""
+    soak_seconds: Annotated[WholeNumber, Field(ge=0)] = 0
+    """How long each upstream must have been healthy (Healthy=True, still on the same change)."""
+
+
 class FlowReleaseSpec(_Spec):
     genesys: GenesysTarget
     flow: FlowSelector
@@ -417,6 +436,7 @@ class FlowReleaseSpec(_Spec):
     export: ExportPolicy | None = None
     suspend: bool = False
     drift_policy: DriftPolicy = "Enforce"
+    promotion: PromotionPolicy | None = None
 
     @model_validator(mode="after")
     def _exactly_one_mode(self) -> FlowReleaseSpec:
@@ -424,6 +444,11 @@ class FlowReleaseSpec(_Spec):
             raise ValueError(
                 "set exactly one of spec.version (promote an existing checked-in version) "
                 "or spec.source (publish Archy YAML from a ConfigMap)"
+            )
+        if self.promotion is not None and self.version is not None and not self.release.label:
+            raise ValueError(
+                "spec.promotion with spec.version needs spec.release.label: version ids differ per org, so "
+                "the label is what says two releases carry the same change; set the same label upstream"
             )
         return self
 
@@ -711,6 +736,20 @@ class HistoryEntry(_Wire):
     message: str = ""
 
 
+PromotionGateState = Literal["Open", "Waiting", "Blocked"]
+ChangeKind = Literal["source", "label"]
+
+
+class PromotionStatus(_Wire):
+    """The change this release carries (what downstream releases compare); with spec.promotion, its gate."""
+
+    change_kind: ChangeKind | None = None
+    change: str = ""
+    """source: `sha256:<hex>` of the Archy YAML before substitution; label: spec.release.label."""
+    gate: PromotionGateState | None = None
+    message: str = ""
+
+
 class FlowReleaseStatus(_Wire):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
 
@@ -740,6 +779,7 @@ class FlowReleaseStatus(_Wire):
     artifact: ArtifactRecord | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
     last_handled_reconcile_at: str = ""
+    promotion: PromotionStatus | None = None
 
     def to_wire(self) -> dict[str, object]:
         """The JSON object to store as `.status` (camelCase, no nulls)."""

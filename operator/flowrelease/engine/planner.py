@@ -44,6 +44,7 @@ from flowrelease.engine.judgement import check_job, identity_mismatch, summarize
 from flowrelease.engine.locks import attempt_started, attempt_started_at, lock_step
 from flowrelease.engine.poll_schedule import PUSHED_POLL, PollSchedule
 from flowrelease.engine.ports import JobState, ServiceUnavailable
+from flowrelease.engine.promotion_gate import hold_for_promotion, record_change
 from flowrelease.engine.rollback_routes import plan_rollback, rollback_step
 from flowrelease.engine.situation import Situation
 from flowrelease.engine.steps import (
@@ -113,6 +114,9 @@ def plan(
         return plan_rollback(situation)
     if fresh or status.phase in (Phase.PENDING, Phase.SUSPENDED):
         return _begin(spec, status, observation, fresh or "first reconcile of this release")
+    change = record_change(status, observation)
+    if change is not None:
+        return change
 
     desired = desired_version(spec, status, observation)
     if flow is None and status.phase in (Phase.VERIFYING, Phase.EXPORTING):
@@ -122,7 +126,7 @@ def plan(
             f"{status.phase.value.lower()}; check spec.flow and the flow in Genesys Cloud",
         )
     if status.phase in (Phase.VALIDATING, Phase.PUBLISHING):
-        return _before_publish(situation, desired)
+        return hold_for_promotion(spec, status, observation, now, _before_publish(situation, desired))
     if status.phase is Phase.VERIFYING:
         return plan_verify(situation)
     if status.phase is Phase.EXPORTING:

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal, Protocol
 
-from flowrelease.api.models import FlowReleaseStatus, GitExport
+from flowrelease.api.models import ChangeKind, FlowRelease, FlowReleaseStatus, GitExport
 from flowrelease.engine.verification import VersionSample
 
 # --------------------------------------------------------------------------------- Genesys values
@@ -457,6 +457,38 @@ class CompletionHints(Protocol):
     def unwatch(self, release: str, flow_id: str) -> None: ...
 
     def pushed(self, flow_id: str) -> Pushed: ...
+
+
+# ------------------------------------------------------------------------------------------ promotion
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a release carries, compared across orgs: the Archy YAML's digest before substitution (source)
+    or spec.release.label (label) — version ids differ per org."""
+
+    kind: ChangeKind
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id}"
+
+
+@dataclass(frozen=True)
+class UpstreamRelease:
+    """An upstream FlowRelease named by spec.promotion.requires, as read now; `release` None: not found."""
+
+    key: str
+    """`namespace/name`."""
+    release: FlowRelease | None
+
+
+class ReleaseDirectory(Protocol):
+    """Other FlowReleases, with their status: the cluster (operator) or the folder and state file (sync)."""
+
+    async def find_release(self, namespace: str, name: str) -> FlowRelease | None:
+        """The FlowRelease with its current status, or None when it does not exist."""
+        ...
 
 
 class Clock(Protocol):

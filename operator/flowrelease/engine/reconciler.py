@@ -40,9 +40,11 @@ from flowrelease.engine.ports import (
     FlowApiError,
     FlowClaims,
     Pushed,
+    ReleaseDirectory,
     StatusStore,
     Transient,
 )
+from flowrelease.engine.promotion_gate import change_of, read_upstreams
 from flowrelease.engine.status_folding import Folder, timestamp, validation_error_rate
 from flowrelease.engine.step_fold import FoldContext, Folded, fold_step
 
@@ -76,8 +78,11 @@ class ReleaseReconciler:
         hints: CompletionHints | None = None,
         pushed_poll: PollSchedule | None = None,
         flow_claims: FlowClaims | None = None,
+        releases: ReleaseDirectory | None = None,
     ) -> None:
         self.flow_api = flow_api
+        self.releases = releases
+        """Where spec.promotion's upstream releases are read (None: a gated release waits)."""
         self.statuses = statuses
         self.audit = audit
         self.clock = clock
@@ -156,6 +161,7 @@ class _Pass:
         self.events: list[ReleaseEvent] = []
         self.observation = S.Observation(flow=None)
         self.source: PreparedSource | SourceProblem | None = release_source(release.spec, source_yaml)
+        self.change = change_of(release.spec, source_yaml)
         self.effects = Effects(
             api=engine.flow_api,
             release=release,
@@ -184,7 +190,14 @@ class _Pass:
                         release=self.release.key,
                         flow_claims=self.engine.flow_claims,
                     )
-                    self.observation = replace(observed, pushed=await self._pushed(observed))
+                    self.observation = replace(
+                        observed,
+                        pushed=await self._pushed(observed),
+                        change=self.change,
+                        upstreams=await read_upstreams(
+                            self.engine.releases, self.release.spec, self.release.metadata.namespace
+                        ),
+                    )
                 step = plan(
                     self.release.spec,
                     self.status,

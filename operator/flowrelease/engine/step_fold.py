@@ -17,6 +17,7 @@ from flowrelease.engine import steps as S
 from flowrelease.engine.flow_ownership import FLOW_CONFLICT_RECHECK_SECONDS
 from flowrelease.engine.outcome import OutcomeKind, ReleaseEvent
 from flowrelease.engine.ports import Milestone
+from flowrelease.engine.promotion_fold import change_recorded, gate_held
 from flowrelease.engine.status_folding import Folder, condition
 
 AuditOutcome = Literal["ok", "waiting", "failed", "skipped", "error"]
@@ -363,4 +364,31 @@ def fold_step(step: S.Step, status: FlowReleaseStatus, context: FoldContext) -> 
                 audit="failed",
                 details={"observed": step.observed, "expected": step.expected},
             )
+        case S.RecordChange():
+            return Folded(change_recorded(status, step), details={"change": str(step.change)})
+        case S.HoldForPromotion():
+            return _fold_gate(step, status, fold)
     raise ValueError(f"{type(step).__name__} is a side-effect step: run it through effects, not fold_step")
+
+
+_GATE_ENDS = {"Open": None, "Waiting": OutcomeKind.WAITING, "Blocked": OutcomeKind.STALLED}
+_GATE_AUDIT: dict[str, AuditOutcome] = {"Open": "ok", "Waiting": "waiting", "Blocked": "failed"}
+
+
+def _fold_gate(step: S.HoldForPromotion, status: FlowReleaseStatus, fold: Folder) -> Folded:
+    """The promotion gate's state (promotion_fold); an Event only when the state changes."""
+    changed = status.promotion is None or status.promotion.gate != step.gate
+    events: tuple[ReleaseEvent, ...] = ()
+    if changed and step.gate == "Blocked":
+        events = _warning(C.PROMOTION_BLOCKED, step.message)
+    elif changed:
+        reason = C.WAITING_FOR_PROMOTION if step.gate == "Waiting" else "PromotionGateOpen"
+        events = _normal(reason, step.message)
+    return Folded(
+        gate_held(status, step, fold),
+        events,
+        audit=_GATE_AUDIT[step.gate],
+        details={"gate": step.gate, "message": step.message},
+        ends=_GATE_ENDS[step.gate],
+        after=step.after if step.gate == "Waiting" else None,
+    )

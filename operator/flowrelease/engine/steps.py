@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from flowrelease.api.models import (
     FlowIdentity,
+    PromotionGateState,
     RollbackRoute,
     RouteResult,
     StageRecord,
@@ -23,12 +24,14 @@ from flowrelease.api.models import (
 )
 from flowrelease.engine.archy_source import PreparedSource, SourceProblem
 from flowrelease.engine.ports import (
+    Change,
     FlowClaim,
     FlowState,
     JobState,
     LockHolder,
     Pushed,
     ServiceUnavailable,
+    UpstreamRelease,
 )
 
 
@@ -51,6 +54,10 @@ class Observation:
     flow_owner: FlowClaim | None = None
     """Another release that owns this flow under the one-owner rule (`flow_ownership`); None when this
     release may release it (it is the oldest claim, or no one else claims the flow, or no FlowClaims port)."""
+    change: Change | None = None
+    """The change this release carries (promotion); None in mode B without source, or mode A without label."""
+    upstreams: tuple[UpstreamRelease, ...] = ()
+    """spec.promotion.requires, as read now."""
 
 
 # --------------------------------------------------------------------------------- pass-ending steps
@@ -418,6 +425,26 @@ class StoreArtifact:
     reason: str
 
 
+# ------------------------------------------------------------------------------------------ promotion
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """Record, once per attempt, the change this release carries: what downstream releases compare."""
+
+    change: Change
+    reason: str = "record the change this attempt carries, for the releases that promote it"
+
+
+@dataclass(frozen=True)
+class HoldForPromotion:
+    """The promotion gate's verdict before publishing: Open goes on, Waiting waits, Blocked stalls."""
+
+    gate: PromotionGateState
+    message: str
+    after: float = 0.0
+
+
 Step = (
     Suspend
     | Stall
@@ -462,6 +489,8 @@ Step = (
     | StartExportJob
     | StartReimport
     | StoreArtifact
+    | RecordChange
+    | HoldForPromotion
 )
 
 PASS_ENDING = (Suspend, Stall, Wait, Settled)

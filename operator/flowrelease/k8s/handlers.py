@@ -4,15 +4,16 @@ Both modes index every FlowRelease by the flow it claims (`flow_claims`, a kopf 
 
 - **Standalone** (the default, one replica): one kopf *event* handler hands every watch event (the initial
   listing after a restart included) to the `ReleaseScheduler`, which runs each release's passes when they
-  are due — at once on a change, when the engine's wait ends, on `wake(key)`, for drift checks. kopf writes
-  nothing to the objects (no progress or diff-base annotations, no finalizer).
+  are due — at once on a change, when the engine's wait ends, on `wake(key)` (a flow's owner went away, an
+  upstream of a promotion gate moved), for drift checks. kopf writes nothing to the objects (no progress or
+  diff-base annotations, no finalizer).
 - **--peering**: the schedule must pause when kopf peering pauses this replica, and only kopf's own handlers
   do, so kopf's create/update/resume handlers run the passes. Short waits (publish polling) are slept inside
   the handler for at most INLINE_BUDGET_S; longer ones raise `kopf.TemporaryError(delay=)`: kopf records the
   due time in the object's annotations, frees the worker and re-runs the handler (after a restart too), at
   most MAX_REQUEUE_S later, because kopf does not re-run a delayed handler early when the spec changes. A
-  release held back by another one's flow (FlowConflict) is looked at again the same way. There is no drift
-  check with --peering (config.py).
+  release held back by another one's flow (FlowConflict), or waiting at its promotion gate, is looked at
+  again the same way (nothing wakes it early). There is no drift check with --peering (config.py).
 
 In both modes the operation id and intent are in `.status` before any side effect (the engine saved them
 through the status subresource), so a restart never repeats a publish. There is no deletion handler and no

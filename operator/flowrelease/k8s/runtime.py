@@ -39,6 +39,7 @@ from flowrelease.k8s.engine_cache import EngineCache
 from flowrelease.k8s.flow_claims import ClaimIndex, IndexedFlowClaims
 from flowrelease.k8s.kube_api import KubeApi
 from flowrelease.k8s.log_levels import RequeueLogFilter
+from flowrelease.k8s.promotion_wakeups import KubeReleaseDirectory
 from flowrelease.k8s.request_budget import RequestBudget
 from flowrelease.k8s.slots import PrioritySlots
 from flowrelease.k8s.status_first import StatusFirstArtifactStore, StatusFirstFlowApi
@@ -126,6 +127,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
     clock = SystemClock()
     wakeups = ReleaseWakeups()
     channels: list[FlowNotifications] = []
+    upstreams = KubeReleaseDirectory(api)
 
     runtime: Runtime | None = None
     # With --peering kopf runs the passes and a delayed kopf handler cannot be woken early, so an event
@@ -153,6 +155,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
             drift_interval=config.drift_seconds or DEFAULT_DRIFT_INTERVAL,
             hints=hints,
             flow_claims=IndexedFlowClaims(claims, org),
+            releases=upstreams,
         )
 
     runtime = Runtime(

@@ -6,8 +6,9 @@ hands every FlowRelease it sees to `notice`, and a pass runs from here
 - at once, when the event shows something a pass reads has changed, or the release is new (`triggers`);
 - when the wait the engine asked for ends (a poll half a second after a publish, a bake stage, a retry):
   the engine tells the shell when to come back, and nothing adds a requeue delay to it;
-- when `wake(key)` is called: the owner of its flow went away (deleted or retargeted), or — for any caller
-  with news, such as a Genesys notification that the flow's operation finished — something worth a look.
+- when `wake(key)` is called: the owner of its flow went away (deleted or retargeted), an upstream of its
+  promotion gate changed what the gate reads (`promotion_wakeups`), or — for any caller with news, such as a
+  Genesys notification that the flow's operation finished — something worth a look.
   A wake-up during a pass runs the release once more as soon as that pass ends;
 - for a drift check `--drift-interval` after it became Ready.
 
@@ -37,6 +38,7 @@ from flowrelease.api.models import FlowReleaseStatus
 from flowrelease.engine.outcome import Outcome, OutcomeKind
 from flowrelease.k8s.flow_claims import ClaimKey, claim_keys, claims_under
 from flowrelease.k8s.kube_api import KubeApiError, ObjectGone
+from flowrelease.k8s.promotion_wakeups import PromotionWakeups
 from flowrelease.k8s.release_pass import Session, release_key, run_release_pass
 from flowrelease.k8s.runtime import Runtime
 from flowrelease.k8s.slots import Priority
@@ -75,6 +77,7 @@ class ReleaseScheduler:
         self._kick = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._passes: set[asyncio.Task[None]] = set()
+        self._promotion = PromotionWakeups()
 
     # -- what kopf tells us -------------------------------------------------------------------------------
 
@@ -102,6 +105,7 @@ class ReleaseScheduler:
             release.seen = fingerprint(body)
             if sighting.check_after is not None:
                 self._book(key, release, sighting.check_after, sighting.priority)
+        self._wake_downstream(key, self._promotion.observe("MODIFIED", body))
 
     def forget(self, body: Mapping[str, Any]) -> None:
         """The object is gone (deleted, or out of this operator's label shard)."""
@@ -111,6 +115,7 @@ class ReleaseScheduler:
             self._claims_changed(key, release, ())
         self._runtime.locks.forget(key)
         self._runtime.statuses.forget(key)
+        self._wake_downstream(key, self._promotion.observe("DELETED", body))
 
     def wake(self, key: str) -> bool:
         """Run the release's next pass now (or right after the one running); False when it is unknown.
@@ -181,6 +186,12 @@ class ReleaseScheduler:
         for claim in claims_under(index, gone):
             if claim.key != key:
                 self.wake(claim.key)
+
+    def _wake_downstream(self, upstream: str, downstream: frozenset[str]) -> None:
+        """An upstream's change, phase or Healthy moved (or it is gone): its gated releases look again."""
+        for key in sorted(downstream):
+            if self.wake(key):
+                logger.info("waking %s: its upstream %s changed", key, upstream)
 
     async def _loop(self) -> None:
         while True:

@@ -12,18 +12,18 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from flowrelease.audit.redaction import SecretRedactor
+from flowrelease.local.emulated import EmulatedOrgs, emulated_orgs
 from flowrelease.local.inputs import (
     EMULATOR_STATE_NAME,
     BadInput,
+    Inputs,
     check_writable,
     load_inputs,
     open_store,
@@ -43,9 +43,6 @@ from flowrelease.local.simulated_time import SimulatedTime
 from flowrelease.local.state_store import DEFAULT_STATE_PATH
 from flowrelease.local.sync_run import SyncSettings, console_for, run_sync
 from flowrelease.local.wiring import install_redaction
-
-if TYPE_CHECKING:
-    from flowrelease.emulator.server import EmulatorServer
 
 EXIT_READY = 0
 EXIT_FAILED = 1
@@ -184,11 +181,12 @@ def sync_command(
             _report_bad_input(error, output)
             sys.exit(EXIT_BAD_INPUT)
         try:
-            with _emulator_if(emulator) as server:
-                base_url = server.base_url if server is not None else ""
-                simulated = SimulatedTime(server.runtime.clock) if server is not None else None
+            with emulated_orgs(emulator, _environments(inputs)) as emulators:
+                # Waits move the emulators' clocks, every org's together (SimulatedTime).
+                clock = emulators.clock()
+                simulated = SimulatedTime(clock) if clock is not None else None
                 results = asyncio.run(
-                    run_sync(inputs, store, settings, emulator_url=base_url, simulated=simulated)
+                    run_sync(inputs, store, settings, emulators=emulators, simulated=simulated)
                 )
         except KeyboardInterrupt:
             click.echo("interrupted; the state file holds every step so far: rerun sync to resume", err=True)
@@ -201,27 +199,20 @@ def sync_command(
             sys.exit(EXIT_BAD_INPUT)
     finally:
         logging.getLogger().removeHandler(log_handler)
-    _print_results(results, settings, inputs.redactor, emulator_url=base_url)
+    _print_results(results, settings, inputs.redactor, emulators=emulators)
     sys.exit(exit_code(results))
 
 
-@contextmanager
-def _emulator_if(wanted: bool) -> Iterator[EmulatorServer | None]:
-    """A demo emulator started for this run (None when not wanted); stopped on exit."""
-    if not wanted:
-        yield None
-        return
-    from flowrelease.local.emulated import start_demo_emulator
-
-    server = start_demo_emulator()
-    try:
-        yield server
-    finally:
-        server.stop()
+def _environments(inputs: Inputs) -> list[str]:
+    return [resolved.release.spec.genesys.environment for resolved in inputs.releases]
 
 
 def _print_results(
-    results: Sequence[ReleaseResult], settings: SyncSettings, redactor: SecretRedactor, *, emulator_url: str
+    results: Sequence[ReleaseResult],
+    settings: SyncSettings,
+    redactor: SecretRedactor,
+    *,
+    emulators: EmulatedOrgs,
 ) -> None:
     counts = summary_counts(list(results))
     if settings.output == "json":
@@ -232,7 +223,7 @@ def _print_results(
             "releases": [result.to_json() for result in results],
             "stateFile": str(settings.state_path),
             "auditLog": str(settings.audit_log),
-            "emulator": emulator_url or None,
+            "emulator": emulators.shown(),
         }
         click.echo(redactor.redact(json.dumps(summary, indent=2)))
         return
@@ -279,9 +270,8 @@ def plan_command(
             _report_bad_input(error, output)
             sys.exit(EXIT_BAD_INPUT)
         try:
-            with _emulator_if(emulator) as server:
-                base_url = server.base_url if server is not None else ""
-                planned = asyncio.run(plan_all(inputs, store, emulator_url=base_url))
+            with emulated_orgs(emulator, _environments(inputs)) as emulators:
+                planned = asyncio.run(plan_all(inputs, store, emulators=emulators))
         except PreflightFailed as error:
             _report_bad_input(_preflight_input(error), output)
             sys.exit(EXIT_BAD_INPUT)

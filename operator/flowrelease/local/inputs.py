@@ -18,6 +18,7 @@ from flowrelease.checks import CheckSecrets
 from flowrelease.genesys import UnknownEnvironment, resolve_base_url
 from flowrelease.local.check_secrets import check_secrets_for
 from flowrelease.local.emulated import with_demo_credentials
+from flowrelease.local.promotion_order import PromotionCycle, upstream_first
 from flowrelease.local.state_store import DEFAULT_STATE_PATH, JsonFileStatusStore, StateFileError
 from flowrelease.local.wiring import secret_values
 
@@ -60,6 +61,10 @@ def load_inputs(paths: Sequence[Path], *, emulator: bool, redactor: SecretRedact
         raise BadInput(error.problems) from error
     if not emulator:
         check_environments(releases)
+    try:
+        releases = upstream_first(releases)
+    except PromotionCycle as cycle:
+        raise BadInput([str(cycle)]) from cycle
     redactor = redactor if redactor is not None else SecretRedactor()
     redactor.register(*secret_values(manifests, releases))
     check_secrets: dict[str, CheckSecrets] = {}

@@ -25,7 +25,7 @@ from flowrelease.engine.planner import desired_version
 from flowrelease.engine.ports import ArtifactStore, FlowApi, FlowApiError
 from flowrelease.engine.read_only_pass import read_only_pass
 from flowrelease.gitops import GitArtifactStore
-from flowrelease.local.emulated import aimed_at
+from flowrelease.local.emulated import EmulatedOrgs
 from flowrelease.local.inputs import Inputs
 from flowrelease.local.preflight import PreflightRelease, preflight
 from flowrelease.local.state_store import JsonFileStatusStore, spec_digest
@@ -151,7 +151,9 @@ def _reason_of(step: S.Step) -> str:
     return type(step).__name__
 
 
-async def plan_all(inputs: Inputs, store: JsonFileStatusStore, *, emulator_url: str) -> list[PlannedRelease]:
+async def plan_all(
+    inputs: Inputs, store: JsonFileStatusStore, *, emulators: EmulatedOrgs
+) -> list[PlannedRelease]:
     """The plan for every release, observed concurrently; an error observing one is its plan. Raises
     PreflightFailed for what would block sync before it starts (the same read-only checks)."""
     now = datetime.now(UTC)
@@ -159,10 +161,7 @@ async def plan_all(inputs: Inputs, store: JsonFileStatusStore, *, emulator_url: 
         clients = GenesysClients(http)
         with tempfile.TemporaryDirectory(prefix="flowrelease-plan-") as scratch:
             artifacts = GitArtifactStore(Path(scratch))
-            aimed = [
-                (resolved, aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release)
-                for resolved in inputs.releases
-            ]
+            aimed = [(resolved, emulators.aim(resolved.release)) for resolved in inputs.releases]
             await preflight(
                 [PreflightRelease(resolved, release) for resolved, release in aimed], clients, artifacts
             )

@@ -19,6 +19,8 @@ from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.audit.metrics import ReleaseMetrics
 from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.outcome import Outcome, OutcomeKind
+from flowrelease.engine.promotion_gate import upstream_keys
+from flowrelease.local.folder_releases import StatusChanges
 from flowrelease.local.outcomes import ReleaseResult, ResultKind, result_from, status_message
 from flowrelease.local.progress import ProgressReporter
 
@@ -64,6 +66,12 @@ class ReleaseJob:
         return self.release.key
 
     @property
+    def upstreams(self) -> tuple[str, ...]:
+        """`namespace/name` of the releases this one's promotion gate waits for."""
+        release = self.release
+        return tuple(f"{ns}/{name}" for ns, name in upstream_keys(release.spec, release.metadata.namespace))
+
+    @property
     def flow_label(self) -> str:
         flow = self.release.spec.flow
         return flow.name or flow.id
@@ -80,10 +88,13 @@ class ReleaseRunner:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         metrics: ReleaseMetrics | None = None,
         wait_for_release: Callable[[str, float], Awaitable[bool]] | None = None,
+        changes: StatusChanges | None = None,
         on_job_start: Callable[[], None] = lambda: None,
         on_job_end: Callable[[], None] = lambda: None,
     ) -> None:
         self.reporter = reporter
+        self.changes = changes
+        """Wakes a release waiting at its promotion gate as soon as an upstream saves a new status."""
         self.metrics = metrics or ReleaseMetrics()
         self.monotonic = monotonic
         self.sleep = sleep
@@ -113,6 +124,7 @@ class ReleaseRunner:
     async def run(self, job: ReleaseJob) -> ReleaseResult:
         status = job.status
         while True:
+            seen = self.changes.seen(job.upstreams) if self.changes is not None else ()
             try:
                 outcome = await job.reconciler.reconcile(
                     job.release,
@@ -134,13 +146,24 @@ class ReleaseRunner:
                 return result_from(job.key, job.flow_label, status, SETTLED[outcome.kind], message)
             remaining = self.deadline - self.monotonic()
             wait = outcome.after if outcome.after is not None else DEFAULT_WAIT_SECONDS
+            gated = self.changes is not None and bool(job.upstreams) and _at_its_gate(status)
+            if gated and remaining > 0:
+                # The gate's wait is an upper bound: an upstream's next status may open it any moment.
+                wait = min(wait, remaining)
             if wait > remaining:
                 message = (
                     f"still {status.phase.value} when --timeout {self.timeout:g}s ran out "
                     f"({outcome.message or 'work in flight'}); rerun sync to resume"
                 )
                 return result_from(job.key, job.flow_label, status, ResultKind.TIMED_OUT, message)
-            if self.wait_for_release is not None:
+            if gated and self.changes is not None:
+                await self.changes.wait_for(job.upstreams, max(wait, 0.0), seen)
+            elif self.wait_for_release is not None:
                 await self.wait_for_release(job.key, max(wait, 0.0))
             else:
                 await self.sleep(max(wait, 0.0))
+
+
+def _at_its_gate(status: FlowReleaseStatus) -> bool:
+    promotion = status.promotion
+    return promotion is not None and promotion.gate == "Waiting"

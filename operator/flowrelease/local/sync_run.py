@@ -10,7 +10,8 @@ from pathlib import Path
 from rich.console import Console
 
 from flowrelease.checks import ExternalCheckProbe
-from flowrelease.local.emulated import aimed_at
+from flowrelease.local.emulated import EmulatedOrgs
+from flowrelease.local.folder_releases import FolderReleases, StatusChanges
 from flowrelease.local.inputs import BadInput, Inputs
 from flowrelease.local.outcomes import ReleaseResult
 from flowrelease.local.preflight import PreflightRelease, preflight
@@ -53,7 +54,7 @@ async def run_sync(
     store: JsonFileStatusStore,
     settings: SyncSettings,
     *,
-    emulator_url: str,
+    emulators: EmulatedOrgs,
     simulated: SimulatedTime | None = None,
 ) -> list[ReleaseResult]:
     """Every release driven to a settled state (or the timeout), with progress shown as it goes. With
@@ -61,18 +62,16 @@ async def run_sync(
 
     Raises PreflightFailed (nothing written, nothing published) when an export remote refuses or a flow is
     released twice, and BadInput when the state file or audit log cannot be written."""
+    changes = StatusChanges(store)
     async with SyncWiring(
-        statuses=store,
+        statuses=changes,
         audit_log=settings.audit_log,
         git_workdir=settings.git_workdir,
         redactor=inputs.redactor,
         notifications=settings.notifications,
         clock=simulated,
     ) as wiring:
-        aimed = [
-            (resolved, aimed_at(resolved.release, emulator_url) if emulator_url else resolved.release)
-            for resolved in inputs.releases
-        ]
+        aimed = [(resolved, emulators.aim(resolved.release)) for resolved in inputs.releases]
         flows = await preflight(
             [PreflightRelease(resolved, release) for resolved, release in aimed],
             wiring.clients,
@@ -94,10 +93,11 @@ async def run_sync(
             raise BadInput(
                 [f"cannot write the state file or audit log: {error}; nothing was published"]
             ) from error
+        folder = FolderReleases({release.key: release for _, release in aimed}, store)
         jobs = [
             ReleaseJob(
                 release=release,
-                reconciler=wiring.reconciler_for(release.spec.genesys.environment, resolved),
+                reconciler=wiring.reconciler_for(release.spec.genesys.environment, resolved, folder),
                 status=store.status(resolved.key),
                 generation=generation,
                 git_credentials=resolved.git_credentials,
@@ -126,6 +126,7 @@ async def run_sync(
                 concurrency=settings.concurrency,
                 metrics=wiring.metrics,
                 wait_for_release=wiring.wakeups.wait if settings.notifications else None,
+                changes=changes,
             )
         )
         try:

@@ -26,13 +26,12 @@ from flowrelease.audit.metrics import (
 )
 from flowrelease.audit.redaction import SecretRedactor
 from flowrelease.engine.clock import SystemClock
-from flowrelease.engine.ports import Clock
+from flowrelease.engine.ports import Clock, ReleaseDirectory, StatusStore
 from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import GenesysClient, RateLimiterRegistry, UnknownEnvironment, resolve_base_url
 from flowrelease.genesys.notifications import FlowNotifications, NotificationState
 from flowrelease.genesys.wakeups import NotifiedHints, ReleaseWakeups
 from flowrelease.gitops import GitArtifactStore
-from flowrelease.local.state_store import JsonFileStatusStore
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 NOT_SECRET_KEYS = frozenset({CLIENT_ID_KEY, "username", "known_hosts"})
@@ -133,7 +132,7 @@ class SyncWiring:
     def __init__(
         self,
         *,
-        statuses: JsonFileStatusStore,
+        statuses: StatusStore,
         audit_log: Path,
         git_workdir: Path,
         redactor: SecretRedactor,
@@ -160,9 +159,12 @@ class SyncWiring:
         self._audit_file = JsonLinesAuditSink(self._audit_log, redactor=self.redactor)
         self._audit = FanoutAuditSink(self._audit_file, MetricsAuditSink(self.metrics))
 
-    def reconciler_for(self, environment: str, resolved: ResolvedRelease) -> ReleaseReconciler:
+    def reconciler_for(
+        self, environment: str, resolved: ResolvedRelease, releases: ReleaseDirectory | None = None
+    ) -> ReleaseReconciler:
         assert self._audit is not None, "open_audit_log() first"
         return ReleaseReconciler(
+            releases=releases,
             flow_api=self.clients.for_release(environment, resolved.credentials),
             statuses=self.statuses,
             audit=self._audit,

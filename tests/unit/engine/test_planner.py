@@ -52,6 +52,7 @@ from tests.unit.engine.builders import (
     spec,
     status,
 )
+from tests.unit.engine.test_promotion_gate import PLAN_CASES as PROMOTION_PLAN_CASES
 
 SOURCE = {"configMapRef": {"name": "ivr", "key": "flow.yaml"}}
 PREPARED = PreparedSource(
@@ -979,5 +980,5 @@ def test_case_ids_are_unique() -> None:
 
 
 def test_every_step_kind_is_planned_by_some_case() -> None:
-    planned = {type(c.want) for c in CASES}
+    planned = {type(c.want) for c in CASES} | {type(c.want) for c in PROMOTION_PLAN_CASES}
     assert set(typing.get_args(S.Step)) - planned == set()
