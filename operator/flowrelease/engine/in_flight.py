@@ -103,8 +103,14 @@ def _unseen(situation: Situation, op: OperationRecord, what: str, reason: str, i
     )
 
 
-def _running(situation: Situation, op: OperationRecord, reason: str, what: str, seen: str) -> S.Wait:
-    return situation.poll_wait(op.started_at, reason, f"{what}: {seen} (timeout {situation.timeout:g}s)")
+def _running(
+    situation: Situation, op: OperationRecord, reason: str, what: str, seen: str, *, job: bool = False
+) -> S.Wait:
+    """`job`: an Architect job's own status is polled on the regular schedule even while flow notifications
+    are live: `v2.flows` carries the flow, not the job, so no event says a Registered job moved on."""
+    return situation.poll_wait(
+        op.started_at, reason, f"{what}: {seen} (timeout {situation.timeout:g}s)", regular=job
+    )
 
 
 def _reason(situation: Situation, op: OperationRecord) -> str:
@@ -317,7 +323,7 @@ def _import(situation: Situation, op: OperationRecord) -> S.Step:
         )
     if job is not None and (job.status == "Started" or op.posted_at):
         # R6: after an acknowledged upload, Registered means "still running".
-        return _running(situation, op, C.IMPORTING, what, f"Architect job {job.id} is {job.status}")
+        return _running(situation, op, C.IMPORTING, what, f"Architect job {job.id} is {job.status}", job=True)
     return _import_again(situation, op)
 
 
@@ -406,7 +412,9 @@ def _reimport(situation: Situation, op: OperationRecord, flow: FlowState) -> S.S
     if _route_timed_out(situation, op):
         return _leave(situation, "timedOut", f"the re-import job {op.id} did not finish in time")
     if job is not None and (job.status == "Started" or op.posted_at):
-        return _running(situation, op, C.REIMPORTING, what, f"Architect job {job.id} is {job.status}")
+        return _running(
+            situation, op, C.REIMPORTING, what, f"Architect job {job.id} is {job.status}", job=True
+        )
     grace = UPLOAD_GRACE_SECONDS if op.id else situation.grace
     if situation.since(op.started_at) < grace:
         return situation.poll_wait(
