@@ -43,6 +43,7 @@ from flowrelease.engine.step_fold import Folded
 
 Save = Callable[[FlowReleaseStatus], Awaitable[None]]
 Watch = Callable[[str], Awaitable[None]]
+Post = Callable[[FlowReleaseStatus, str], Awaitable[Folded]]
 REFUSALS = (InvalidRequest, Conflict, NotFound)
 """What Genesys answers when it will not do a side effect: recorded for the planner, never retried blindly."""
 
@@ -76,6 +77,13 @@ class Effects:
         if self.watch is not None:
             await self.watch(flow_id)
 
+    async def _record_then_post(self, intended: FlowReleaseStatus, flow_id: str, post: Post) -> Folded:
+        """The crash-safe order of every POST: the intent durable first, the flow's topic subscribed second
+        (Genesys may finish before the POST returns), the POST last."""
+        await self.save(intended)
+        await self._watch(flow_id)
+        return await post(intended, flow_id)
+
     async def run(self, step: S.Step, status: FlowReleaseStatus, observation: S.Observation) -> Folded:
         flow = observation.flow
         match step:
@@ -92,9 +100,7 @@ class Effects:
                     last_good=step.last_good,
                     prior_operation=snapshot(_need(flow).current_operation),
                 )
-                await self.save(intended)
-                await self._watch(_need(flow).id)
-                posted = await self._post_publish(intended, _need(flow).id)
+                posted = await self._record_then_post(intended, _need(flow).id, self._post_publish)
                 events = (ReleaseEvent("Normal", "Publishing", f"Publishing version {step.version}"),)
                 return _with_events(posted, events)
             case S.ResendOperation():
@@ -114,9 +120,7 @@ class Effects:
                     prior_operation=snapshot(current.current_operation),
                     prior_published=current.published_version or "",
                 )
-                await self.save(intended)
-                await self._watch(current.id)
-                return await self._post_publish(intended, current.id)
+                return await self._record_then_post(intended, current.id, self._post_publish)
             case S.StartRestore():
                 return await self._restore(step, status, _need(flow))
             case S.StartCheckin():
@@ -127,9 +131,7 @@ class Effects:
                     prior_operation=snapshot(current.current_operation),
                     prior_checked_in=current.checked_in_version or "",
                 )
-                await self.save(intended)
-                await self._watch(current.id)
-                return await self._post_checkin(intended, current.id)
+                return await self._record_then_post(intended, current.id, self._post_checkin)
             case S.StartExportJob():
                 return await self._start_export(step.version, status, _need(flow))
             case S.StartReimport():
