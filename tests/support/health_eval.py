@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.cached_build import cached_build_path
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO_ROOT / "scripts" / "build-health-eval.sh"
 HEALTH_LUA = REPO_ROOT / "deploy" / "argocd" / "health.lua"
@@ -68,17 +70,9 @@ class HealthEval:
 
 
 def find_health_eval() -> tuple[Path | None, str]:
-    override = os.environ.get("FLOWRELEASE_HEALTH_EVAL")
-    if override:
-        candidate = Path(override)
-    else:
-        try:
-            out = subprocess.run(
-                ["bash", str(BUILD_SCRIPT), "--print"], capture_output=True, text=True, check=True, timeout=30
-            ).stdout
-        except (OSError, subprocess.SubprocessError) as exc:
-            return None, f"could not ask {BUILD_SCRIPT.name} for its cache path: {exc}"
-        candidate = Path(out.strip().splitlines()[-1])
+    candidate, why = cached_build_path("FLOWRELEASE_HEALTH_EVAL", BUILD_SCRIPT)
+    if candidate is None:
+        return None, why
     if not os.access(candidate, os.X_OK):
         return None, f"{candidate} does not exist"
     return candidate, ""

@@ -80,6 +80,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from tests.support.cached_build import cached_build_path
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO_ROOT / "scripts" / "build-control-plane.sh"
 CRD_PATH = REPO_ROOT / "crds" / "flowreleases.flowrelease.io.yaml"
@@ -110,17 +112,9 @@ class ControlPlaneStartError(RuntimeError):
 
 def find_kube_bins() -> tuple[Path | None, str]:
     """Where the binaries are, or None and why not."""
-    override = os.environ.get("FLOWRELEASE_KUBE_BINS")
-    if override:
-        candidate = Path(override)
-    else:
-        try:
-            out = subprocess.run(
-                ["bash", str(BUILD_SCRIPT), "--print"], capture_output=True, text=True, check=True, timeout=30
-            ).stdout
-        except (OSError, subprocess.SubprocessError) as exc:
-            return None, f"could not ask {BUILD_SCRIPT.name} for the cache folder: {exc}"
-        candidate = Path(out.strip().splitlines()[-1])
+    candidate, why = cached_build_path("FLOWRELEASE_KUBE_BINS", BUILD_SCRIPT)
+    if candidate is None:
+        return None, why
     missing = [b for b in BINARIES if not os.access(candidate / b, os.X_OK)]
     if missing:
         return None, f"{', '.join(missing)} not found in {candidate}"

@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.cached_build import cached_build_path
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO_ROOT / "scripts" / "build-kubeconform.sh"
 CRD_PATH = REPO_ROOT / "crds" / "flowreleases.flowrelease.io.yaml"
@@ -82,17 +84,9 @@ class Kubeconform:
 
 
 def find_kubeconform() -> tuple[Path | None, str]:
-    override = os.environ.get("FLOWRELEASE_KUBECONFORM")
-    if override:
-        candidate = Path(override)
-    else:
-        try:
-            out = subprocess.run(
-                ["bash", str(BUILD_SCRIPT), "--print"], capture_output=True, text=True, check=True, timeout=30
-            ).stdout
-        except (OSError, subprocess.SubprocessError) as error:
-            return None, f"could not ask {BUILD_SCRIPT.name} for its cache path: {error}"
-        candidate = Path(out.strip().splitlines()[-1])
+    candidate, why = cached_build_path("FLOWRELEASE_KUBECONFORM", BUILD_SCRIPT)
+    if candidate is None:
+        return None, why
     if not os.access(candidate, os.X_OK):
         return None, f"{candidate} not found"
     return candidate, ""
