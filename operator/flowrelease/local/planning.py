@@ -131,11 +131,16 @@ def describe(
         return "publish", f"{step.reason}, then publish {what} (published now: {now_live})"
     if spec.source is not None and desired is None:
         ref = spec.source.config_map_ref
-        return (
-            "import",
-            f"import Archy YAML from ConfigMap {ref.name} key {ref.key} and publish it "
-            f"(published now: {now_live})",
+        imported = spec.source.from_release
+        where = (
+            f"from ConfigMap {ref.name} key {ref.key}"
+            if ref is not None
+            else f"exported by FlowRelease {imported.namespace or '(same namespace)'}/{imported.name}"
+            if imported is not None
+            else ""
         )
+        return "import", f"import Archy YAML {where} and publish it (published now: {now_live})"
+
     if desired is not None and observation.flow is not None and observation.flow.published_version == desired:
         return "nothing", f"no publish: {desired} is already live; verify and export only"
     if desired is not None:
