@@ -259,6 +259,7 @@ def test_an_artifact_gone_from_git_stops_the_import(
     assert prod["phase"] == "ValidationFailed"
     stalled = next(c for c in prod["conditions"] if c["type"] == "Stalled")
     assert stalled["message"] == (
+        "Validation failed, nothing was published: "
         f"spec.source.fromRelease: {TEST}'s export at {remote.as_uri()} main:flows/support-ivr-test holds no "
         f"flow.yaml, though {TEST} exported version {state(tmp_path)[TEST]['artifact']['version']} (commit "
         f"{state(tmp_path)[TEST]['artifact']['commit']}); restore it or request a reconcile of {TEST} so it "
