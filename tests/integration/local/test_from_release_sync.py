@@ -176,8 +176,8 @@ def test_an_upstream_outside_the_folder_is_bad_input(
 
     assert (
         f"{folder / '0-prod.yaml'} (document 2): FlowRelease {PROD}: spec.source.fromRelease: FlowRelease "
-        "cc-test/support-ivr-qa is not among the manifests; sync imports from a release of the same run, so add "
-        "its manifest to the folder or fix spec.source.fromRelease" in stderr
+        "cc-test/support-ivr-qa is not among the manifests; sync imports from a release of the same run, so "
+        "add its manifest to the folder or fix spec.source.fromRelease" in stderr
     )
 
 
@@ -192,8 +192,8 @@ def test_an_upstream_without_export_target_is_bad_input(
 
     assert (
         f"FlowRelease {PROD}: spec.source.fromRelease: {TEST} ({folder / '1-test.yaml'} (document 3)) has no "
-        f"export target (spec.export.git); fromRelease imports what the upstream exported to Git, so give {TEST} "
-        "spec.export.git" in stderr
+        f"export target (spec.export.git); fromRelease imports what the upstream exported to Git, so give "
+        f"{TEST} spec.export.git" in stderr
     )
 
 
