@@ -6,9 +6,10 @@ What is imported is the upstream's `flow.yaml` for its live version, byte for by
 `{{key}}` placeholders were substituted before the upstream imported it). The change this release carries
 is the upstream's (`status.promotion`), so a promotion gate on the same upstream compares like with like.
 
-Bad input (no such upstream, the release itself, a cycle, no export target, an artifact missing or not the
-upstream's live version, a replacement that matches nothing) is a SourceProblem naming the field: nothing
-is imported. An upstream that simply has not exported its live version yet is SourcePending: wait.
+Bad input (the release itself, a cycle, no export target, an artifact missing or not the upstream's live
+version, a replacement that matches nothing) is a SourceProblem naming the field: nothing is imported. An
+upstream that does not exist yet, or has not exported its live version yet, is SourcePending: wait (sync
+refuses an upstream outside its folder up front).
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ def upstream_problem(key: str, upstream_key: str, upstream: FlowRelease | None) 
             )
         )
     if upstream is None:
-        return FromRelease(_problem(f"FlowRelease {upstream_key} does not exist; create it or fix {FIELD}"))
+        # As the gate does: an upstream applied later (Argo CD syncs in any order) is waited for.
+        return FromRelease(
+            SourcePending(f"FlowRelease {upstream_key} does not exist; create it or fix {FIELD}")
+        )
     spec = upstream.spec
     if spec.export is None or spec.export.git is None:
         return FromRelease(

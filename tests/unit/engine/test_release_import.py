@@ -105,12 +105,11 @@ BEFORE = [
         TEST,
         None,
         FromRelease(
-            SourceProblem(
-                "",
-                "spec.source.fromRelease: FlowRelease cc-test/support-ivr does not exist; create it or fix spec.source.fromRelease",
+            SourcePending(
+                "FlowRelease cc-test/support-ivr does not exist; create it or fix spec.source.fromRelease"
             )
         ),
-        "the upstream is named wrong or not created",
+        "named wrong, or not applied yet (Argo CD applies in any order): wait, as the gate does",
     ),
     Before(
         "no-export-target",
