@@ -10,7 +10,8 @@ target.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
 
 from flowrelease.api.errors import ManifestProblem
 from flowrelease.api.manifests import ResolvedRelease
@@ -84,8 +85,8 @@ def upstream_first(releases: Sequence[ResolvedRelease]) -> list[ResolvedRelease]
             cycle = [*visiting[visiting.index(key) :], key]
             shown = " -> ".join(f"{k} ({by_key[k].origin})" for k in cycle)
             raise PromotionCycle(
-                f"spec.promotion.requires and spec.source.fromRelease form a cycle: {shown}; a release "
-                "cannot wait for itself, remove one of these requirements"
+                f"{_cycle_fields(cycle, by_key)} a cycle: {shown}; a release cannot wait for itself, remove "
+                "one of these requirements"
             )
         visiting.append(key)
         release = resolved.release
@@ -100,3 +101,18 @@ def upstream_first(releases: Sequence[ResolvedRelease]) -> list[ResolvedRelease]
     for resolved in releases:
         place(resolved)
     return ordered
+
+
+def _cycle_fields(cycle: Sequence[str], by_key: Mapping[str, ResolvedRelease]) -> str:
+    """The fields whose references make up `cycle` (each key waits for the next), as the subject."""
+    fields = set()
+    for key, upstream in pairwise(cycle):
+        release = by_key[key].release
+        namespace = release.metadata.namespace
+        if upstream in {f"{ns}/{name}" for ns, name in upstream_keys(release.spec, namespace)}:
+            fields.add("spec.promotion.requires")
+        if from_release_key(release.spec, namespace) == upstream:
+            fields.add("spec.source.fromRelease")
+    if len(fields) == 2:
+        return "spec.promotion.requires and spec.source.fromRelease form"
+    return f"{fields.pop() if fields else 'spec.promotion.requires'} forms"

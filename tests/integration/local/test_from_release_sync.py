@@ -210,7 +210,7 @@ def test_a_cycle_of_imports_is_bad_input(tmp_path: Path, orgs: dict[str, Org], r
 
     stderr = refused(tmp_path, orgs, folder)
 
-    assert "spec.promotion.requires and spec.source.fromRelease form a cycle: " in stderr
+    assert "spec.source.fromRelease forms a cycle: " in stderr
     assert (
         f"{PROD} ({folder / '0-prod.yaml'} (document 2)) -> {TEST} ({folder / '1-test.yaml'} (document 3))"
         in stderr
