@@ -32,6 +32,9 @@ ARCHY = (
 CONFIG_MAP = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: billing-flow, namespace: cc}\ndata:\n"
 SOURCE_FLOW = "  flow: {type: inboundcall, name: Billing IVR}\n"
 SOURCE = "  source: {configMapRef: {name: billing-flow, key: flow.yaml}}\n"
+FROM = "  source: {fromRelease: {name: $upstream}}\n"
+UPSTREAM = "---\n" + HEAD + "metadata: {name: billing-test, namespace: cc}\nspec:\n" + G + F + V
+"""An upstream without spec.export (mode A, another flow: one flow needs exactly one release)."""
 PASSWORD = "hunter2-in-the-url"
 """A password in a URL, which no output may echo."""
 
@@ -741,6 +744,45 @@ CASES: list[Case] = [
         setup=lock_support_ivr,
         not_apiserver="needs Genesys",
         plan="blocked",
+    ),
+    # ----------------------------------------------------------------- spec.source.fromRelease
+    Case(
+        "from-release-itself",
+        "a release cannot import its own export",
+        release(G + SOURCE_FLOW + FROM.replace("$upstream", "bad")),
+        "spec.source.fromRelease",
+        "names this release itself; name the upstream FlowRelease whose export this one imports",
+        not_apiserver="a schema cannot compare a field with metadata.name; sync and the engine refuse it",
+    ),
+    Case(
+        "from-release-not-in-folder",
+        "sync imports from a release of the same run",
+        release(G + SOURCE_FLOW + FROM.replace("$upstream", "billing-test")),
+        "spec.source.fromRelease",
+        "FlowRelease cc/billing-test is not among the manifests; sync imports from a release of the same run",
+        not_apiserver="the apiserver does not check references between objects",
+    ),
+    Case(
+        "from-release-upstream-without-export",
+        "nothing in Git to import from",
+        release(G + SOURCE_FLOW + FROM.replace("$upstream", "billing-test")) + UPSTREAM,
+        "spec.source.fromRelease",
+        "has no export target (spec.export.git); fromRelease imports what the upstream exported to Git, so "
+        "give cc/billing-test spec.export.git",
+        not_apiserver="the apiserver does not check references between objects",
+    ),
+    Case(
+        "from-release-and-configmap",
+        "two sources: which YAML is meant?",
+        release(
+            G + SOURCE_FLOW + "  source: {configMapRef: {name: billing-flow, key: flow.yaml}, "
+            "fromRelease: {name: billing-test}}\n"
+        ),
+        "spec.source",
+        "set exactly one of spec.source.configMapRef (Archy YAML from a ConfigMap) or "
+        "spec.source.fromRelease",
+        apiserver="set exactly one of spec.source.configMapRef (Archy YAML from a ConfigMap) or "
+        "spec.source.fromRelease",
     ),
     Case(
         "archy-yaml-broken",

@@ -106,6 +106,20 @@ BASE_SOURCE = _source_base()
 """The same release in mode B, for the paths under spec.source."""
 
 
+def _from_release_base() -> dict[str, Any]:
+    base = copy.deepcopy(BASE_SOURCE)
+    base["spec"]["source"] = {
+        "fromRelease": {"name": "support-ivr", "namespace": "cc-test"},
+        "substitutions": {"Support Test": "Support"},
+    }
+    return base
+
+
+BASE_FROM_RELEASE = _from_release_base()
+"""Mode B importing an upstream's export, for the paths under spec.source.fromRelease."""
+FROM_RELEASE_PATH = ("spec", "source", "fromRelease")
+
+
 def _entries_base() -> dict[str, Any]:
     base = copy.deepcopy(BASE_PROMOTE)
     base["spec"]["verify"]["stages"][0]["analytics"] = [{"signal": "entries", "min": 20}]
@@ -184,6 +198,8 @@ def field_path(path: Path) -> str:
 
 
 def base_for(path: Path) -> dict[str, Any]:
+    if path[: len(FROM_RELEASE_PATH)] == FROM_RELEASE_PATH:
+        return BASE_FROM_RELEASE
     if path[:2] == ("spec", "source"):
         return BASE_SOURCE
     if path[: len(PROMETHEUS_PATH)] == PROMETHEUS_PATH:

@@ -12,7 +12,14 @@ import yaml
 
 from flowrelease.api.errors import ManifestError
 from flowrelease.api.manifests import load_manifests
-from tests.crd.derived_cases import BASE_PROMOTE, BASE_SOURCE, NAME, DerivedCase, derive_cases
+from tests.crd.derived_cases import (
+    BASE_FROM_RELEASE,
+    BASE_PROMOTE,
+    BASE_SOURCE,
+    NAME,
+    DerivedCase,
+    derive_cases,
+)
 from tests.crd.manifests import crd_schema
 from tests.support.kube import KubeCluster
 from tests.support.kubeconform import Kubeconform
@@ -44,7 +51,9 @@ def test_the_schema_yields_a_case_for_every_kind_of_keyword() -> None:
     assert len({case.id for case in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize("base", [BASE_PROMOTE, BASE_SOURCE], ids=["promote", "source"])
+@pytest.mark.parametrize(
+    "base", [BASE_PROMOTE, BASE_SOURCE, BASE_FROM_RELEASE], ids=["promote", "source", "from-release"]
+)
 def test_the_bases_are_valid_for_the_cli(tmp_path: Path, base: dict[str, object]) -> None:
     (loaded,) = load_manifests([_write(tmp_path, "base", base)]).releases
     assert loaded.release.metadata.name == NAME
@@ -69,7 +78,7 @@ def test_the_cli_loader_refuses_the_case_naming_file_resource_field_and_fix(
 def test_the_apiserver_accepts_the_bases(
     kube_cluster: KubeCluster, flowrelease_crd: str, kube_namespace: str
 ) -> None:
-    for base in (BASE_PROMOTE, BASE_SOURCE):
+    for base in (BASE_PROMOTE, BASE_SOURCE, BASE_FROM_RELEASE):
         kube_cluster.kubectl(
             "apply", "--dry-run=server", "-n", kube_namespace, "-f", "-", input=yaml.safe_dump(base)
         )
@@ -98,7 +107,11 @@ def test_kubeconform_refuses_every_case_at_its_field_and_accepts_the_bases(
     kubeconform: Kubeconform, tmp_path: Path
 ) -> None:
     files = {case.id: _write(tmp_path, case.id, case.document()) for case in CASES}
-    bases = [_write(tmp_path, "base-promote", BASE_PROMOTE), _write(tmp_path, "base-source", BASE_SOURCE)]
+    bases = [
+        _write(tmp_path, "base-promote", BASE_PROMOTE),
+        _write(tmp_path, "base-source", BASE_SOURCE),
+        _write(tmp_path, "base-from-release", BASE_FROM_RELEASE),
+    ]
     verdicts = kubeconform.validate([*files.values(), *bases])
     for base in bases:
         assert verdicts[str(base)].status == "statusValid", verdicts[str(base)]

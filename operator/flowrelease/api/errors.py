@@ -68,6 +68,9 @@ _EXAMPLES: dict[str, str] = {
     "spec.source.configMapRef": "{name: support-ivr-flow, key: flow.yaml}",
     "spec.source.configMapRef.name": "support-ivr-flow",
     "spec.source.configMapRef.key": "flow.yaml",
+    "spec.source.fromRelease": "{name: support-ivr, namespace: cc-test}",
+    "spec.source.fromRelease.name": "support-ivr",
+    "spec.source.fromRelease.namespace": "cc-test",
     "spec.source.substitutions": "{queue_name: Support}",
     "spec.release": "{label: 2.4.1}",
     "spec.publish": "{timeoutSeconds: 900, lockPolicy: Fail}",
@@ -128,6 +131,11 @@ _PATTERN_FIXES: dict[str, str] = {
     ),
     "spec.version": 'must not be empty; give a version id such as "12.0"',
     "spec.promotion.requires.name": f"must be a FlowRelease name: {_NAME_RULE}, e.g. support-ivr-test",
+    "spec.source.fromRelease.name": f"must be a FlowRelease name: {_NAME_RULE}, e.g. support-ivr",
+    "spec.source.fromRelease.namespace": (
+        "must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a "
+        "letter or digit, e.g. cc-test"
+    ),
     "spec.promotion.requires.namespace": (
         "must be a Kubernetes namespace name: lower-case letters, digits and '-', starting and ending with a "
         "letter or digit, e.g. cc-test"

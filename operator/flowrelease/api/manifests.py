@@ -507,9 +507,9 @@ class _ReleaseResolver:
 
     def _source_yaml(self) -> str | None:
         source = self.release.spec.source
-        if source is None:
+        ref = source.config_map_ref if source is not None else None
+        if ref is None:
             return None
-        ref = source.config_map_ref
         config_map = self.manifests.config_maps.get((self.namespace, ref.name))
         if config_map is None:
             fix = (

@@ -140,9 +140,32 @@ class FlowSelector(_Spec):
         return self
 
 
+NamespaceName = Annotated[str, Field(min_length=1, max_length=DNS_LABEL_MAX, pattern=DNS_LABEL_PATTERN)]
+
+
+class ReleaseRef(_Spec):
+    """Another FlowRelease, by name; `namespace` None: this release's namespace."""
+
+    name: KubeName
+    namespace: NamespaceName | None = None
+
+
 class FlowSource(_Spec):
-    config_map_ref: ConfigMapKeyRef
+    config_map_ref: ConfigMapKeyRef | None = None
+    from_release: ReleaseRef | None = None
+    """Import what this upstream FlowRelease exported to Git for its live version (docs/promotion.md)."""
     substitutions: dict[str, str] = Field(default_factory=dict)
+    """configMapRef: values of `{{key}}` placeholders; fromRelease: literal text of the upstream's export
+    replaced by the value (the export holds the upstream's values, its placeholders are gone)."""
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> FlowSource:
+        if (self.config_map_ref is None) == (self.from_release is None):
+            raise ValueError(
+                "set exactly one of spec.source.configMapRef (Archy YAML from a ConfigMap) or "
+                "spec.source.fromRelease (the YAML an upstream FlowRelease exported to Git)"
+            )
+        return self
 
 
 class ReleaseInfo(_Spec):
@@ -405,7 +428,6 @@ class ExportPolicy(_Spec):
 
 
 PROMOTION_REQUIRES_MAX = 8
-NamespaceName = Annotated[str, Field(min_length=1, max_length=DNS_LABEL_MAX, pattern=DNS_LABEL_PATTERN)]
 
 
 class PromotionRequirement(_Spec):

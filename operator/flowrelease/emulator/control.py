@@ -228,6 +228,10 @@ class ControlCalls:
         return ControlCall("GET", "/_emulator/requests", params={k: v for k, v in params.items() if v})
 
     @staticmethod
+    def uploads() -> ControlCall:
+        return ControlCall("GET", "/_emulator/uploads")
+
+    @staticmethod
     def clear_request_log() -> ControlCall:
         return ControlCall("DELETE", "/_emulator/requests")
 
@@ -352,6 +356,11 @@ class EmulatorControl:
     def request_log(self, **filters: Any) -> list[JsonObject]:
         result: list[JsonObject] = self.call(ControlCalls.request_log(**filters))["requests"]
         return result
+
+    def uploads(self) -> list[str]:
+        """The text of every file an Architect import job received, oldest first."""
+        result: list[JsonObject] = self.call(ControlCalls.uploads())["uploads"]
+        return [str(upload["text"]) for upload in result]
 
     def request_count(self, **filters: Any) -> int:
         return len(self.request_log(**filters))

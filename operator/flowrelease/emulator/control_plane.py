@@ -426,6 +426,17 @@ async def unlock_flow(request: Request) -> Response:
     return json_response(_flow_summary(flow))
 
 
+async def get_uploads(request: Request) -> Response:
+    """Every file an Architect import job received, in the order the jobs were registered, byte for byte."""
+    jobs = runtime_of(request).jobs.architect.jobs.values()
+    uploads = [
+        {"jobId": job.id, "clientId": job.client_id, "text": job.upload.decode("utf-8", errors="replace")}
+        for job in jobs
+        if job.uploaded
+    ]
+    return json_response({"count": len(uploads), "uploads": uploads})
+
+
 async def get_requests(request: Request) -> Response:
     log = runtime_of(request).log
     params = request.query_params
@@ -485,6 +496,7 @@ ROUTES = [
     Route(f"{PREFIX}/flows/{{flow_id}}/lock", unlock_flow, methods=["DELETE"]),
     Route(f"{PREFIX}/flows/{{flow_id}}/publish-as", publish_as, methods=["POST"]),
     Route(f"{PREFIX}/requests", get_requests, methods=["GET"]),
+    Route(f"{PREFIX}/uploads", get_uploads, methods=["GET"]),
     Route(f"{PREFIX}/requests", clear_requests, methods=["DELETE"]),
     Route(f"{PREFIX}/clock", get_clock, methods=["GET"]),
     Route(f"{PREFIX}/clock/advance", advance_clock, methods=["POST"]),

@@ -64,6 +64,14 @@ class SourceProblem:
     message: str
 
 
+@dataclass(frozen=True)
+class SourcePending:
+    """The source is not available yet but will be without a spec change (an upstream that has not exported
+    its live version yet): the release waits, nothing is refused."""
+
+    message: str
+
+
 def source_digest(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -81,7 +89,7 @@ def substitute(text: str, substitutions: Mapping[str, str]) -> str:
 def release_source(spec: FlowReleaseSpec, source_yaml: str | None) -> PreparedSource | SourceProblem | None:
     """The release's Archy source as the engine judges it, problems named after its ConfigMap key; None
     in mode A, or when the shell found no such ConfigMap or key (the planner reports that)."""
-    if spec.source is None or source_yaml is None:
+    if spec.source is None or spec.source.config_map_ref is None or source_yaml is None:
         return None
     ref = spec.source.config_map_ref
     return prepare_source(

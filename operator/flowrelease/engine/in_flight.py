@@ -17,7 +17,7 @@ from __future__ import annotations
 from flowrelease.api import conditions as C
 from flowrelease.api.models import FlowIdentity, OperationRecord, RollbackRecord, RouteResult
 from flowrelease.engine import steps as S
-from flowrelease.engine.archy_source import PreparedSource, SourceProblem
+from flowrelease.engine.archy_source import PreparedSource, SourcePending, SourceProblem
 from flowrelease.engine.bounds import CONFLICT_RETRY_SECONDS, UPLOAD_GRACE_SECONDS
 from flowrelease.engine.evidence import CHECKIN, PUBLISH, busy, failed, failure_detail, ours, succeeded
 from flowrelease.engine.locks import lock_step
@@ -340,7 +340,11 @@ def _import_again(situation: Situation, op: OperationRecord) -> S.Step:
         )
     source = situation.observation.source
     if not isinstance(source, PreparedSource):
-        message = source.message if isinstance(source, SourceProblem) else "the Archy source is not available"
+        message = (
+            source.message
+            if isinstance(source, SourceProblem | SourcePending)
+            else "the Archy source is not available"
+        )
         return S.FailValidation(C.SOURCE_INVALID, message)
     return S.StartImport(
         source,

@@ -9,7 +9,7 @@ import's job is still running, the job is the only read (`job_answers`).
 from __future__ import annotations
 
 from flowrelease.api.models import FlowReleaseSpec, FlowReleaseStatus
-from flowrelease.engine.archy_source import PreparedSource, SourceProblem
+from flowrelease.engine.archy_source import PreparedSource, SourcePending, SourceProblem
 from flowrelease.engine.flow_ownership import rival_owner
 from flowrelease.engine.ports import (
     FlowApi,
@@ -27,7 +27,7 @@ async def observe(
     api: FlowApi,
     spec: FlowReleaseSpec,
     status: FlowReleaseStatus,
-    source: PreparedSource | SourceProblem | None,
+    source: PreparedSource | SourceProblem | SourcePending | None,
     *,
     can_export: bool,
     release: str = "",

@@ -30,7 +30,7 @@ from flowrelease.api.models import (
     ValidationMessage,
     ValidationSummary,
 )
-from flowrelease.engine.archy_source import PreparedSource, SourceProblem
+from flowrelease.engine.archy_source import PreparedSource, SourcePending, SourceProblem
 from flowrelease.engine.bounds import (
     EXPORT_JOB_TIMEOUT_SECONDS,
     VALIDATE_JOB_TIMEOUT_SECONDS,
@@ -44,7 +44,7 @@ from flowrelease.engine.judgement import check_job, identity_mismatch, summarize
 from flowrelease.engine.locks import attempt_started, attempt_started_at, lock_step
 from flowrelease.engine.poll_schedule import PUSHED_POLL, PollSchedule
 from flowrelease.engine.ports import JobState, ServiceUnavailable
-from flowrelease.engine.promotion_gate import hold_for_promotion, record_change
+from flowrelease.engine.promotion_gate import PROMOTION_RECHECK_SECONDS, hold_for_promotion, record_change
 from flowrelease.engine.rollback_routes import plan_rollback, rollback_step
 from flowrelease.engine.situation import Situation
 from flowrelease.engine.steps import (
@@ -52,6 +52,7 @@ from flowrelease.engine.steps import (
     CheckExportTarget,
     ExportJobFailed,
     FailValidation,
+    HoldForPromotion,
     MarkReady,
     Observation,
     PassValidation,
@@ -150,6 +151,9 @@ def desired_version(spec: FlowReleaseSpec, status: FlowReleaseStatus, observatio
         and status.desired_version
     ):
         return status.desired_version
+    if isinstance(source, SourcePending) and status.source_digest and status.desired_version:
+        # fromRelease: the upstream is mid-attempt; what this release imported before stays the intent.
+        return status.desired_version
     return None
 
 
@@ -171,7 +175,11 @@ def _fresh_reason(
     if spec.version is not None and spec.version != status.desired_version:
         return f"desired version changed to {spec.version}"
     source = observation.source
-    if spec.source is not None and source is not None and source.digest != status.source_digest:
+    if (
+        spec.source is not None
+        and isinstance(source, PreparedSource | SourceProblem)
+        and source.digest != status.source_digest
+    ):
         return "the Archy source changed"
     return ""
 
@@ -185,7 +193,7 @@ def _begin(
     drift: bool = False,
 ) -> Step:
     source = observation.source
-    digest = source.digest if source is not None else status.source_digest
+    digest = source.digest if isinstance(source, PreparedSource | SourceProblem) else status.source_digest
     if spec.version is not None:
         return BeginAttempt(spec.version, "", why, f"Releasing version {spec.version}", drift)
     version = status.desired_version if digest == status.source_digest else ""
@@ -212,8 +220,14 @@ def _before_publish(situation: Situation, desired: str | None) -> Step:
         return FailValidation(C.FLOW_IDENTITY_MISMATCH, f"spec.flow.id: {mismatch}")
     if desired is None:
         source = observation.source
+        if isinstance(source, SourcePending):
+            return HoldForPromotion("Waiting", source.message, PROMOTION_RECHECK_SECONDS)
         if spec.source is not None and source is None:
             ref = spec.source.config_map_ref
+            if ref is None:
+                return FailValidation(
+                    C.SOURCE_INVALID, "spec.source.fromRelease: the upstream's export was not read here"
+                )
             return FailValidation(
                 C.SOURCE_INVALID,
                 f"spec.source: ConfigMap '{ref.name}' key '{ref.key}' was not found; create it or fix "

@@ -491,6 +491,28 @@ class ReleaseDirectory(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class UpstreamArtifact:
+    """What an upstream release's Git export target holds under its path (docs/promotion.md)."""
+
+    location: str
+    """`<url> <branch>:<path>`, for messages (the URL without credentials)."""
+    flow_yaml: str | None
+    """flow.yaml, None when the folder has none."""
+    metadata: Mapping[str, object] | None
+    """release.json parsed, None when absent or not a JSON object."""
+
+
+class UpstreamExports(Protocol):
+    """Reads what another FlowRelease exported to Git (spec.source.fromRelease), with that release's Git
+    credentials, which the shell holds."""
+
+    async def read_export(self, upstream: FlowRelease) -> UpstreamArtifact:
+        """The files under the upstream's spec.export.git; raises ArtifactStoreError when the remote, the
+        branch or the credentials cannot be read."""
+        ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """Timezone-aware UTC now."""

@@ -12,27 +12,37 @@ the status store is not even given, and an attempt to save intent fails loudly.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flowrelease.api import conditions as C
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.engine import steps as S
-from flowrelease.engine.archy_source import PreparedSource, SourceProblem, release_source
+from flowrelease.engine.archy_source import PreparedSource, SourcePending, SourceProblem, release_source
 from flowrelease.engine.effects import Effects
 from flowrelease.engine.error_fold import fold_error
 from flowrelease.engine.observing import observe
 from flowrelease.engine.outcome import OutcomeKind
 from flowrelease.engine.planner import plan
-from flowrelease.engine.ports import ArtifactStore, FlowApi, FlowApiError
+from flowrelease.engine.ports import (
+    ArtifactStore,
+    Change,
+    FlowApi,
+    FlowApiError,
+    ReleaseDirectory,
+    UpstreamExports,
+)
+from flowrelease.engine.promotion_gate import change_of, read_upstreams
+from flowrelease.engine.release_import import resolve_from_release
 from flowrelease.engine.status_folding import Folder, condition
 from flowrelease.engine.step_fold import FoldContext, fold_step
 
 MAX_READ_ONLY_STEPS = 16
 """Far more than the longest read-only run (begin, check the target, check the version)."""
 
-_FOLDED = (S.BeginAttempt, S.ResolveFlow)
-"""Status-only steps a pass takes on its way to the first write; folded here, in memory."""
+_FOLDED = (S.BeginAttempt, S.ResolveFlow, S.RecordChange)
+"""Status-only steps a pass takes on its way to the first write; folded here, in memory (an Open promotion
+gate too: the publish it lets through is the judgement)."""
 
 
 @dataclass(frozen=True)
@@ -59,11 +69,15 @@ async def read_only_pass(
     artifacts: ArtifactStore | None,
     git_credentials: Mapping[str, str],
     requested_at: str = "",
+    releases: ReleaseDirectory | None = None,
+    upstream_exports: UpstreamExports | None = None,
 ) -> Judgement:
     """What the next reconcile of `release` would do, found with read-only calls. An error from Genesys
     means what the orchestrator's `fold_error` says: one that stalls the release (a rejected client, a
     missing permission) is a `Stall` with the engine's reason and words; a transient one (429, 5xx,
-    timeouts) propagates, since nothing can be judged until Genesys answers."""
+    timeouts) propagates, since nothing can be judged until Genesys answers. `releases` shows the
+    promotion gate its upstreams (and `upstream_exports` a fromRelease its upstream's export) as the
+    shell knows them; without them a gated release is judged waiting, as the engine would."""
     spec = release.spec
     folder = Folder(
         now=now, generation=generation, label=spec.release.label, timeout_seconds=spec.publish.timeout_seconds
@@ -72,6 +86,9 @@ async def read_only_pass(
         api=api,
         release=release,
         source=release_source(spec, source_yaml),
+        change=change_of(spec, source_yaml),
+        releases=releases,
+        upstream_exports=upstream_exports,
         effects=Effects(
             api=api,
             release=release,
@@ -91,12 +108,16 @@ async def read_only_pass(
 class _Judging:
     api: FlowApi
     release: FlowRelease
-    source: PreparedSource | SourceProblem | None
+    source: PreparedSource | SourceProblem | SourcePending | None
+    change: Change | None
+    releases: ReleaseDirectory | None
+    upstream_exports: UpstreamExports | None
     effects: Effects
     generation: int
     now: datetime
     requested_at: str
     observation: S.Observation = field(default_factory=lambda: S.Observation(flow=None))
+    imported: bool = False
 
     async def run(self, status: FlowReleaseStatus) -> Judgement:
         step: S.Step | None = None
@@ -112,7 +133,8 @@ class _Judging:
                     continue
                 if isinstance(step, S.Validate):
                     return await self._gate(step, status)
-                if not isinstance(step, _FOLDED):
+                opened = isinstance(step, S.HoldForPromotion) and step.gate == "Open"
+                if not isinstance(step, _FOLDED) and not opened:
                     return Judgement(step, status, self.observation)
                 folded = fold_step(step, status, self._context())
                 status, stale = folded.status, folded.stale
@@ -127,7 +149,15 @@ class _Judging:
 
     async def _observe(self, status: FlowReleaseStatus) -> S.Observation:
         can_export = self.effects.artifacts is not None
-        return await observe(self.api, self.release.spec, status, self.source, can_export=can_export)
+        release = self.release
+        if not self.imported:
+            self.imported = True
+            resolved = await resolve_from_release(self.releases, self.upstream_exports, release)
+            if resolved is not None:
+                self.source, self.change = resolved.source, resolved.change
+        observed = await observe(self.api, release.spec, status, self.source, can_export=can_export)
+        upstreams = await read_upstreams(self.releases, release.spec, release.metadata.namespace)
+        return replace(observed, change=self.change, upstreams=upstreams)
 
     def _plan(self, status: FlowReleaseStatus) -> S.Step:
         return plan(

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.engine import steps as S
-from flowrelease.engine.archy_source import PreparedSource, SourceProblem, release_source
+from flowrelease.engine.archy_source import PreparedSource, SourcePending, SourceProblem, release_source
 from flowrelease.engine.audit_trail import action_of, describe
 from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.effects import Effects
@@ -43,8 +43,10 @@ from flowrelease.engine.ports import (
     ReleaseDirectory,
     StatusStore,
     Transient,
+    UpstreamExports,
 )
 from flowrelease.engine.promotion_gate import change_of, read_upstreams
+from flowrelease.engine.release_import import resolve_from_release
 from flowrelease.engine.status_folding import Folder, timestamp, validation_error_rate
 from flowrelease.engine.step_fold import FoldContext, Folded, fold_step
 
@@ -79,10 +81,13 @@ class ReleaseReconciler:
         pushed_poll: PollSchedule | None = None,
         flow_claims: FlowClaims | None = None,
         releases: ReleaseDirectory | None = None,
+        upstream_exports: UpstreamExports | None = None,
     ) -> None:
         self.flow_api = flow_api
         self.releases = releases
         """Where spec.promotion's upstream releases are read (None: a gated release waits)."""
+        self.upstream_exports = upstream_exports
+        """Where spec.source.fromRelease's upstream export is read (None: such a release is refused)."""
         self.statuses = statuses
         self.audit = audit
         self.clock = clock
@@ -160,8 +165,11 @@ class _Pass:
         self.requested_at = requested_at
         self.events: list[ReleaseEvent] = []
         self.observation = S.Observation(flow=None)
-        self.source: PreparedSource | SourceProblem | None = release_source(release.spec, source_yaml)
+        self.source: PreparedSource | SourceProblem | SourcePending | None = release_source(
+            release.spec, source_yaml
+        )
         self.change = change_of(release.spec, source_yaml)
+        self.imported = False
         self.effects = Effects(
             api=engine.flow_api,
             release=release,
@@ -173,6 +181,16 @@ class _Pass:
             checks=checks,
         )
 
+    async def _import_from_release(self) -> None:
+        """spec.source.fromRelease: the upstream's export, read once per pass (at its first observation)."""
+        if self.imported:
+            return
+        self.imported = True
+        engine = self.engine
+        resolved = await resolve_from_release(engine.releases, engine.upstream_exports, self.release)
+        if resolved is not None:
+            self.source, self.change = resolved.source, resolved.change
+
     async def run(self) -> Outcome:
         stale = True
         for _ in range(MAX_STEPS_PER_PASS):
@@ -181,6 +199,7 @@ class _Pass:
             self.effects.folder = self._folder()
             try:
                 if stale:
+                    await self._import_from_release()
                     observed = await observe(
                         self.engine.flow_api,
                         self.release.spec,

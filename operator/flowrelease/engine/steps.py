@@ -22,7 +22,7 @@ from flowrelease.api.models import (
     VerifyCheck,
     VerifyStage,
 )
-from flowrelease.engine.archy_source import PreparedSource, SourceProblem
+from flowrelease.engine.archy_source import PreparedSource, SourcePending, SourceProblem
 from flowrelease.engine.ports import (
     Change,
     FlowClaim,
@@ -41,8 +41,9 @@ class Observation:
 
     flow: FlowState | None
     """The flow as Genesys reports it now; None when no such flow exists (yet)."""
-    source: PreparedSource | SourceProblem | None = None
-    """Mode B: the substituted, locally checked Archy document."""
+    source: PreparedSource | SourceProblem | SourcePending | None = None
+    """Mode B: the substituted, locally checked Archy document (SourcePending: spec.source.fromRelease's
+    upstream has not exported its live version yet)."""
     job: JobState | None = None
     """The Architect job of the in-flight import or re-import (`status.operation`), when one is recorded."""
     recorded_job: JobState | ServiceUnavailable | None = None

@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from flowrelease.api.models import GitExport
-from flowrelease.engine.ports import ArtifactProvenance, ExportedFlow, StoredArtifact
+from flowrelease.engine.ports import ArtifactProvenance, ExportedFlow, StoredArtifact, UpstreamArtifact
 from flowrelease.gitops.clone import Identity, WorkingClone
 from flowrelease.gitops.credentials import GitCredentials, git_environment, install_askpass, parse_credentials
-from flowrelease.gitops.layout import METADATA_FILE, export_folder, parse_metadata
+from flowrelease.gitops.layout import FLOW_FILE, METADATA_FILE, export_folder, parse_metadata
 from flowrelease.gitops.remote import Remote, check_branch, parse_remote
 from flowrelease.gitops.remote_check import RemoteCheck, check_remote
 from flowrelease.gitops.writer import ArtifactWriter
@@ -148,6 +148,34 @@ class GitArtifactStore:
             if clone.sync(branch) is None:
                 return None
             return parse_metadata(clone.read_files(folder, (METADATA_FILE,)).get(METADATA_FILE))
+
+    async def read_artifact(self, target: GitExport, credentials: Mapping[str, str]) -> UpstreamArtifact:
+        """flow.yaml and release.json as the remote branch holds them under `target.path` (a release's
+        spec.source.fromRelease reads its upstream's export this way). Fetches into the working clone;
+        pushes nothing. Raises ArtifactStoreError when the remote or the credentials cannot be read."""
+        remote = parse_remote(target.url)
+        branch = check_branch(target.branch)
+        folder = export_folder(target.path)
+        git_credentials = parse_credentials(credentials, remote)
+        key = clone_key(remote)
+        async with self._lock(key):
+            files = await asyncio.to_thread(
+                self._read_artifact_blocking, remote, branch, git_credentials, key, folder
+            )
+        flow = files.get(FLOW_FILE)
+        return UpstreamArtifact(
+            location=f"{remote.url} {branch}:{folder}",
+            flow_yaml=flow.decode("utf-8", errors="replace") if flow is not None else None,
+            metadata=parse_metadata(files.get(METADATA_FILE)),
+        )
+
+    def _read_artifact_blocking(
+        self, remote: Remote, branch: str, credentials: GitCredentials, key: str, folder: PurePosixPath
+    ) -> dict[str, bytes]:
+        with self._clone(remote, credentials, key) as clone:
+            if clone.sync(branch) is None:
+                return {}
+            return clone.read_files(folder, (FLOW_FILE, METADATA_FILE))
 
     async def store(
         self,

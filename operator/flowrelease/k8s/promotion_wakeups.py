@@ -9,7 +9,8 @@ own (PROMOTION_RECHECK_SECONDS, or what is left of the soak), which the schedule
 other wait. With --peering there is no scheduler and no wakeup: kopf's requeue re-checks the gate.
 
 `KubeReleaseDirectory` is the engine's ReleaseDirectory on the apiserver: the upstream read fresh, with
-its status, on every pass of a gated release.
+its status, on every pass of a gated release. `KubeUpstreamExports` reads a fromRelease upstream's Git
+export with that upstream's own Secret (spec.source.fromRelease also wakes the importing release).
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ from pydantic import ValidationError
 
 from flowrelease.api import conditions as C
 from flowrelease.api.models import FlowRelease
+from flowrelease.engine.ports import ArtifactStoreError, UpstreamArtifact
+from flowrelease.gitops import GitArtifactStore
 from flowrelease.k8s.kube_api import KubeApi, ObjectGone
+from flowrelease.k8s.secrets import ReferenceUnavailable, load_git_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -34,15 +38,18 @@ def _key(obj: Mapping[str, Any]) -> str:
 
 
 def required_keys(obj: Mapping[str, Any]) -> frozenset[str]:
-    """`namespace/name` of each upstream the object's spec.promotion.requires names."""
+    """`namespace/name` of each upstream the object's spec.promotion.requires and spec.source.fromRelease
+    name."""
     namespace = (obj.get("metadata") or {}).get("namespace") or "default"
-    promotion = (obj.get("spec") or {}).get("promotion") or {}
+    spec = obj.get("spec") or {}
+    promotion = spec.get("promotion") or {}
     requires = promotion.get("requires") if isinstance(promotion, Mapping) else None
-    if not isinstance(requires, list):
-        return frozenset()
+    source = spec.get("source") or {}
+    imported = source.get("fromRelease") if isinstance(source, Mapping) else None
+    needs = [*(requires if isinstance(requires, list) else []), imported]
     return frozenset(
         f"{need.get('namespace') or namespace}/{need.get('name')}"
-        for need in requires
+        for need in needs
         if isinstance(need, Mapping) and need.get("name")
     )
 
@@ -57,6 +64,7 @@ def gate_fingerprint(obj: Mapping[str, Any]) -> str:
     facts = {
         "promotion": status.get("promotion"),
         "phase": status.get("phase"),
+        "artifact": status.get("artifact"),
         "healthy": [healthy.get("status"), healthy.get("lastTransitionTime")] if healthy else None,
     }
     return json.dumps(facts, sort_keys=True, default=str)
@@ -86,6 +94,25 @@ class PromotionWakeups:
 
     def downstream_of(self, key: str) -> frozenset[str]:
         return frozenset(down for down, ups in self._requires.items() if key in ups)
+
+
+class KubeUpstreamExports:
+    """The engine's UpstreamExports in the operator: the upstream's spec.export.git, read with the Secret its
+    spec.export.git.secretRef names in the upstream's own namespace."""
+
+    def __init__(self, api: KubeApi, artifacts: GitArtifactStore) -> None:
+        self.api = api
+        self.artifacts = artifacts
+
+    async def read_export(self, upstream: FlowRelease) -> UpstreamArtifact:
+        export = upstream.spec.export.git if upstream.spec.export is not None else None
+        if export is None:
+            raise ArtifactStoreError(f"{upstream.key} has no spec.export.git", permanent=True)
+        try:
+            credentials = await load_git_credentials(self.api, upstream.metadata.namespace, upstream.spec)
+        except ReferenceUnavailable as error:
+            raise ArtifactStoreError(f"{upstream.key}'s {error}", permanent=True) from None
+        return await self.artifacts.read_artifact(export, credentials or {})
 
 
 class KubeReleaseDirectory:

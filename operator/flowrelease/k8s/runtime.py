@@ -39,7 +39,7 @@ from flowrelease.k8s.engine_cache import EngineCache
 from flowrelease.k8s.flow_claims import ClaimIndex, IndexedFlowClaims
 from flowrelease.k8s.kube_api import KubeApi
 from flowrelease.k8s.log_levels import RequeueLogFilter
-from flowrelease.k8s.promotion_wakeups import KubeReleaseDirectory
+from flowrelease.k8s.promotion_wakeups import KubeReleaseDirectory, KubeUpstreamExports
 from flowrelease.k8s.request_budget import RequestBudget
 from flowrelease.k8s.slots import PrioritySlots
 from flowrelease.k8s.status_first import StatusFirstArtifactStore, StatusFirstFlowApi
@@ -128,6 +128,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
     wakeups = ReleaseWakeups()
     channels: list[FlowNotifications] = []
     upstreams = KubeReleaseDirectory(api)
+    upstream_exports = KubeUpstreamExports(api, GitArtifactStore(config.git_workdir))
 
     runtime: Runtime | None = None
     # With --peering kopf runs the passes and a delayed kopf handler cannot be woken early, so an event
@@ -156,6 +157,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
             hints=hints,
             flow_claims=IndexedFlowClaims(claims, org),
             releases=upstreams,
+            upstream_exports=upstream_exports,
         )
 
     runtime = Runtime(

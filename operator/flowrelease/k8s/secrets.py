@@ -120,9 +120,9 @@ async def load_git_credentials(
 
 
 async def load_source_yaml(api: KubeApi, namespace: str, spec: FlowReleaseSpec) -> str | None:
-    if spec.source is None:
+    ref = spec.source.config_map_ref if spec.source is not None else None
+    if ref is None:
         return None
-    ref = spec.source.config_map_ref
     field_name = "spec.source.configMapRef"
     try:
         data = (await api.read_config_map(namespace, ref.name)).data

@@ -1,8 +1,8 @@
 """The promotion gate's view of other releases in `sync`: the folder's FlowReleases with the statuses this run
 saves, and a wake-up for a gated release when one of its upstreams saves a new status (no polling storm).
 
-`FolderReleases` implements the engine's ReleaseDirectory; `StatusChanges` wraps the state file's store so
-every save also wakes whoever waits on that release.
+`FolderReleases` implements the engine's ReleaseDirectory, `FolderExports` its UpstreamExports;
+`StatusChanges` wraps the state file's store so every save also wakes whoever waits on that release.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
+from flowrelease.engine.ports import ArtifactStoreError, UpstreamArtifact
+from flowrelease.gitops import GitArtifactStore
 from flowrelease.local.state_store import JsonFileStatusStore
 
 
@@ -56,3 +58,20 @@ class FolderReleases:
         if release is None:
             return None
         return release.model_copy(update={"status": self.store.status(key)})
+
+
+class FolderExports:
+    """The engine's UpstreamExports in `sync`: an upstream of the folder, read with the Git credentials the
+    folder gives that upstream."""
+
+    def __init__(
+        self, artifacts: GitArtifactStore, credentials: Mapping[str, Mapping[str, str] | None]
+    ) -> None:
+        self.artifacts = artifacts
+        self.credentials = dict(credentials)
+
+    async def read_export(self, upstream: FlowRelease) -> UpstreamArtifact:
+        export = upstream.spec.export.git if upstream.spec.export is not None else None
+        if export is None:
+            raise ArtifactStoreError(f"{upstream.key} has no spec.export.git", permanent=True)
+        return await self.artifacts.read_artifact(export, self.credentials.get(upstream.key) or {})

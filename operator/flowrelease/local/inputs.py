@@ -18,7 +18,7 @@ from flowrelease.checks import CheckSecrets
 from flowrelease.genesys import UnknownEnvironment, resolve_base_url
 from flowrelease.local.check_secrets import check_secrets_for
 from flowrelease.local.emulated import with_demo_credentials
-from flowrelease.local.promotion_order import PromotionCycle, upstream_first
+from flowrelease.local.promotion_order import PromotionCycle, from_release_problems, upstream_first
 from flowrelease.local.state_store import DEFAULT_STATE_PATH, JsonFileStatusStore, StateFileError
 from flowrelease.local.wiring import secret_values
 
@@ -61,6 +61,9 @@ def load_inputs(paths: Sequence[Path], *, emulator: bool, redactor: SecretRedact
         raise BadInput(error.problems) from error
     if not emulator:
         check_environments(releases)
+    importing = from_release_problems(releases)
+    if importing:
+        raise BadInput(importing)
     try:
         releases = upstream_first(releases)
     except PromotionCycle as cycle:

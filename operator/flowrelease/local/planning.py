@@ -22,10 +22,11 @@ from flowrelease.api.manifests import ResolvedRelease
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.engine import steps as S
 from flowrelease.engine.planner import desired_version
-from flowrelease.engine.ports import ArtifactStore, FlowApi, FlowApiError
+from flowrelease.engine.ports import ArtifactStore, FlowApi, FlowApiError, ReleaseDirectory, UpstreamExports
 from flowrelease.engine.read_only_pass import read_only_pass
 from flowrelease.gitops import GitArtifactStore
 from flowrelease.local.emulated import EmulatedOrgs
+from flowrelease.local.folder_releases import FolderExports, FolderReleases
 from flowrelease.local.inputs import Inputs
 from flowrelease.local.preflight import PreflightRelease, preflight
 from flowrelease.local.state_store import JsonFileStatusStore, spec_digest
@@ -62,6 +63,8 @@ async def plan_release(
     artifacts: ArtifactStore | None,
     git_credentials: Mapping[str, str],
     requested_at: str = "",
+    releases: ReleaseDirectory | None = None,
+    upstream_exports: UpstreamExports | None = None,
 ) -> PlannedRelease:
     """The engine's own read-only judgement (`engine.read_only_pass`), in words."""
     judged = await read_only_pass(
@@ -74,6 +77,8 @@ async def plan_release(
         artifacts=artifacts,
         git_credentials=git_credentials,
         requested_at=requested_at,
+        releases=releases,
+        upstream_exports=upstream_exports,
     )
     flow = judged.observation.flow
     published = (flow.published_version or "") if flow is not None else ""
@@ -107,6 +112,10 @@ def describe(
         return "blocked", f"blocked: {blocked}{step.message}"
     if isinstance(step, S.FailValidation):
         return "blocked", f"blocked: {step.message}"
+    if isinstance(step, S.HoldForPromotion):
+        if step.gate == "Blocked":
+            return "blocked", f"blocked: {step.message}"
+        return "wait", f"wait for the promotion gate: {step.message}"
     if isinstance(step, S.Wait):
         return "wait", f"wait {step.after:g}s: {step.message}"
     if isinstance(step, S.ReportDrift):
@@ -131,11 +140,16 @@ def describe(
         return "publish", f"{step.reason}, then publish {what} (published now: {now_live})"
     if spec.source is not None and desired is None:
         ref = spec.source.config_map_ref
-        return (
-            "import",
-            f"import Archy YAML from ConfigMap {ref.name} key {ref.key} and publish it "
-            f"(published now: {now_live})",
+        imported = spec.source.from_release
+        where = (
+            f"from ConfigMap {ref.name} key {ref.key}"
+            if ref is not None
+            else f"exported by FlowRelease {imported.namespace or '(same namespace)'}/{imported.name}"
+            if imported is not None
+            else ""
         )
+        return "import", f"import Archy YAML {where} and publish it (published now: {now_live})"
+
     if desired is not None and observation.flow is not None and observation.flow.published_version == desired:
         return "nothing", f"no publish: {desired} is already live; verify and export only"
     if desired is not None:
@@ -165,6 +179,12 @@ async def plan_all(
             await preflight(
                 [PreflightRelease(resolved, release) for resolved, release in aimed], clients, artifacts
             )
+            # The gate and fromRelease read the upstreams as the state file shows them: what the last sync
+            # left (a sync would run them first; plan only judges).
+            folder = FolderReleases({release.key: release for _, release in aimed}, store)
+            exports = FolderExports(
+                artifacts, {resolved.key: resolved.git_credentials for resolved, _ in aimed}
+            )
 
             async def one(resolved: ResolvedRelease, release: FlowRelease) -> PlannedRelease:
                 digest = spec_digest(resolved.release, resolved.source_yaml)
@@ -178,6 +198,8 @@ async def plan_all(
                         now=now,
                         artifacts=artifacts,
                         git_credentials=resolved.git_credentials or {},
+                        releases=folder,
+                        upstream_exports=exports,
                     )
                 except FlowApiError as error:
                     flow = resolved.release.spec.flow

@@ -19,10 +19,10 @@ from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.audit.metrics import ReleaseMetrics
 from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.outcome import Outcome, OutcomeKind
-from flowrelease.engine.promotion_gate import upstream_keys
 from flowrelease.local.folder_releases import StatusChanges
 from flowrelease.local.outcomes import ReleaseResult, ResultKind, result_from, status_message
 from flowrelease.local.progress import ProgressReporter
+from flowrelease.local.promotion_order import dependency_keys
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +67,9 @@ class ReleaseJob:
 
     @property
     def upstreams(self) -> tuple[str, ...]:
-        """`namespace/name` of the releases this one's promotion gate waits for."""
+        """`namespace/name` of the releases this one waits for (promotion gate, fromRelease)."""
         release = self.release
-        return tuple(f"{ns}/{name}" for ns, name in upstream_keys(release.spec, release.metadata.namespace))
+        return dependency_keys(release.spec, release.metadata.namespace)
 
     @property
     def flow_label(self) -> str:

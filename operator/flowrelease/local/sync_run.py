@@ -11,7 +11,7 @@ from rich.console import Console
 
 from flowrelease.checks import ExternalCheckProbe
 from flowrelease.local.emulated import EmulatedOrgs
-from flowrelease.local.folder_releases import FolderReleases, StatusChanges
+from flowrelease.local.folder_releases import FolderExports, FolderReleases, StatusChanges
 from flowrelease.local.inputs import BadInput, Inputs
 from flowrelease.local.outcomes import ReleaseResult
 from flowrelease.local.preflight import PreflightRelease, preflight
@@ -94,10 +94,13 @@ async def run_sync(
                 [f"cannot write the state file or audit log: {error}; nothing was published"]
             ) from error
         folder = FolderReleases({release.key: release for _, release in aimed}, store)
+        exports = FolderExports(
+            wiring.artifacts, {resolved.key: resolved.git_credentials for resolved, _ in aimed}
+        )
         jobs = [
             ReleaseJob(
                 release=release,
-                reconciler=wiring.reconciler_for(release.spec.genesys.environment, resolved, folder),
+                reconciler=wiring.reconciler_for(release.spec.genesys.environment, resolved, folder, exports),
                 status=store.status(resolved.key),
                 generation=generation,
                 git_credentials=resolved.git_credentials,

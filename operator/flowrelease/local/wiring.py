@@ -26,7 +26,7 @@ from flowrelease.audit.metrics import (
 )
 from flowrelease.audit.redaction import SecretRedactor
 from flowrelease.engine.clock import SystemClock
-from flowrelease.engine.ports import Clock, ReleaseDirectory, StatusStore
+from flowrelease.engine.ports import Clock, ReleaseDirectory, StatusStore, UpstreamExports
 from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import GenesysClient, RateLimiterRegistry, UnknownEnvironment, resolve_base_url
 from flowrelease.genesys.notifications import FlowNotifications, NotificationState
@@ -160,11 +160,16 @@ class SyncWiring:
         self._audit = FanoutAuditSink(self._audit_file, MetricsAuditSink(self.metrics))
 
     def reconciler_for(
-        self, environment: str, resolved: ResolvedRelease, releases: ReleaseDirectory | None = None
+        self,
+        environment: str,
+        resolved: ResolvedRelease,
+        releases: ReleaseDirectory | None = None,
+        exports: UpstreamExports | None = None,
     ) -> ReleaseReconciler:
         assert self._audit is not None, "open_audit_log() first"
         return ReleaseReconciler(
             releases=releases,
+            upstream_exports=exports,
             flow_api=self.clients.for_release(environment, resolved.credentials),
             statuses=self.statuses,
             audit=self._audit,

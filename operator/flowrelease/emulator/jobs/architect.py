@@ -30,6 +30,8 @@ class ArchitectJob(Job):
     flow_id: str = ""
     parsed: ArchyFlow | None = None
     uploaded: bool = False
+    upload: bytes = b""
+    """The file exactly as received (the control plane shows it: what an import really sent)."""
 
 
 class ArchitectJobs(Jobs[ArchitectJob]):
@@ -61,6 +63,7 @@ class ArchitectJobs(Jobs[ArchitectJob]):
         if job.uploaded:
             raise ApiError(409, "conflict", f"Job '{job_id}' already received its file.")
         job.uploaded = True
+        job.upload = body
         job.registered_polls = self.org.behaviour.job_registered_polls
         job.status = "Registered" if job.registered_polls else "Started"
         try:
