@@ -456,6 +456,7 @@ class Effects:
             dependency_hash=status.dependency_hash,
             operation_id=status.published_operation_id,
             exported_at=timestamp(self.folder.now),
+            source_digest=status.source_digest if self.release.spec.source is not None else "",
         )
         try:
             stored = await store.store(target, self.git_credentials, exported, provenance)
