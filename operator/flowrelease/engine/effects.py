@@ -18,6 +18,7 @@ from flowrelease.api.models import CheckRecord, FlowRelease, FlowReleaseStatus, 
 from flowrelease.engine import steps as S
 from flowrelease.engine.bounds import CONFLICT_RETRY_SECONDS
 from flowrelease.engine.checks import CheckProbe, CheckReading, judge_check, kind_of
+from flowrelease.engine.dependency_hash import dependency_hash as hash_of_dependencies
 from flowrelease.engine.evidence import parse_time, snapshot
 from flowrelease.engine.export_target import export_target_problem
 from flowrelease.engine.judgement import Rejection, check_dependencies, check_version
@@ -440,6 +441,11 @@ class Effects:
                 status, version, f"the export download failed: {expired.message}", False
             )
         configuration = await self.api.version_configuration(flow.id, version)
+        if not status.dependency_hash:
+            # an import (source mode) or a version found live passed no gate that hashed its dependencies:
+            # the artifact records them all the same
+            report = await self.api.consumed_resources(flow.id, version, flow.type)
+            status = status.model_copy(update={"dependency_hash": hash_of_dependencies(report.consumed)})
         exported = ExportedFlow(
             flow_id=flow.id,
             flow_name=flow.name,
@@ -458,6 +464,7 @@ class Effects:
             dependency_hash=status.dependency_hash,
             operation_id=status.published_operation_id,
             exported_at=timestamp(self.folder.now),
+            source_digest=status.source_digest if self.release.spec.source is not None else "",
         )
         try:
             stored = await store.store(target, self.git_credentials, exported, provenance)

@@ -326,6 +326,9 @@ class ArtifactProvenance:
     dependency_hash: str
     operation_id: str
     exported_at: str
+    source_digest: str = ""
+    """Source mode: `sha256:` of the substituted Archy YAML the version was imported from ("" in promote
+    mode). What a run without a state file compares its source with before importing it again."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Under `spec.export.git.path`:
 
     flow.yaml            the exported Archy YAML, LF line endings, one trailing newline
     configuration.json   the version configuration: sorted keys, 2-space indent, trailing newline
-    release.json         provenance: flow id/name/type/version, dependency hash, release, operation, time
+    release.json         provenance: flow id/name/type/version, dependency hash, release, operation, time,
+                         and in source mode the digest of the (substituted) Archy YAML it was imported from
 
 Rendering is deterministic, so exporting the same flow twice yields the same bytes. The metadata's
 `exportedAt`, `operationId` and release label describe the export that first wrote this content: when the
@@ -14,7 +15,8 @@ even if a later export carries a new time or operation id.
 Provenance never degrades: an export that does not know the dependency hash or the operation id (a `sync`
 in a fresh CI runner, with no state file, finds the version already live and publishes nothing) takes them
 from the artifact already there for the same flow version (`inherited_provenance`), so it neither commits
-again nor empties them.
+again nor empties them. `sourceDigest` is what lets a fresh runner in source mode tell that the live version
+came from the YAML it holds (`flowrelease.local.stateless`).
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ def metadata(flow: ExportedFlow, provenance: ArtifactProvenance) -> dict[str, ob
         "release": {"namespace": namespace, "name": name, "label": provenance.label},
         "operationId": provenance.operation_id,
         "exportedAt": provenance.exported_at,
+        **({"sourceDigest": provenance.source_digest} if provenance.source_digest else {}),
     }
 
 
@@ -130,16 +133,24 @@ def describes(metadata: Mapping[str, object] | None, flow_id: str, version: str)
     return isinstance(exported, dict) and (exported.get("id"), exported.get("version")) == (flow_id, version)
 
 
+PROVENANCE_KEYS: tuple[tuple[str, str], ...] = (
+    ("dependency_hash", "dependencyHash"),
+    ("operation_id", "operationId"),
+    ("source_digest", "sourceDigest"),
+)
+"""ArtifactProvenance attribute -> release.json key, for what an export may take from the artifact."""
+
+
 def inherited_provenance(
     flow: ExportedFlow, provenance: ArtifactProvenance, existing_metadata: bytes | None
 ) -> ArtifactProvenance:
-    """`provenance`, with the dependency hash and operation id it lacks taken from the artifact already
-    written for the same flow version (never from another version's)."""
+    """`provenance`, with the dependency hash, operation id and source digest it lacks taken from the
+    artifact already written for the same flow version (never from another version's)."""
     metadata = parse_metadata(existing_metadata)
     if metadata is None or not describes(metadata, flow.flow_id, flow.version):
         return provenance
     inherited: dict[str, str] = {}
-    for attribute, key in (("dependency_hash", "dependencyHash"), ("operation_id", "operationId")):
+    for attribute, key in PROVENANCE_KEYS:
         value = metadata.get(key)
         if not getattr(provenance, attribute) and isinstance(value, str) and value:
             inherited[attribute] = value
@@ -156,7 +167,12 @@ def _identity(metadata_bytes: bytes | None) -> object:
         return None
     if not isinstance(loaded, dict):
         return None
-    return (loaded.get("apiVersion"), loaded.get("flow"), loaded.get("dependencyHash"))
+    return (
+        loaded.get("apiVersion"),
+        loaded.get("flow"),
+        loaded.get("dependencyHash"),
+        loaded.get("sourceDigest") or "",
+    )
 
 
 def plan_artifact(

@@ -10,6 +10,7 @@
     Dependency-Hash: sha256:…
     Operation-Id: 8d1f…
     Release-Label: 2.4.1
+    Source-Digest: sha256:…        (source mode only)
 
 The trailer block is the last paragraph and holds nothing but `Token: value` lines, so
 `git interpret-trailers --parse` reads it. Trailers with an empty value are left out. Pure: no I/O.
@@ -37,6 +38,7 @@ def trailers(flow: ExportedFlow, provenance: ArtifactProvenance) -> list[tuple[s
         ("Dependency-Hash", provenance.dependency_hash),
         ("Operation-Id", provenance.operation_id),
         ("Release-Label", provenance.label),
+        ("Source-Digest", provenance.source_digest),
     ]
     return [(token, one_line(value)) for token, value in pairs if one_line(value)]
 

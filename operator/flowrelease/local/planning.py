@@ -30,6 +30,7 @@ from flowrelease.local.folder_releases import FolderExports, FolderReleases
 from flowrelease.local.inputs import Inputs
 from flowrelease.local.preflight import PreflightRelease, preflight
 from flowrelease.local.state_store import JsonFileStatusStore, spec_digest
+from flowrelease.local.stateless import rebuilt_statuses
 from flowrelease.local.wiring import HTTP_TIMEOUT, GenesysClients
 
 
@@ -176,9 +177,12 @@ async def plan_all(
         with tempfile.TemporaryDirectory(prefix="flowrelease-plan-") as scratch:
             artifacts = GitArtifactStore(Path(scratch))
             aimed = [(resolved, emulators.aim(resolved.release)) for resolved in inputs.releases]
-            await preflight(
+            flows = await preflight(
                 [PreflightRelease(resolved, release) for resolved, release in aimed], clients, artifacts
             )
+            # the same start as sync's in a fresh runner, so the two agree there too
+            forgotten = [PreflightRelease(r, release) for r, release in aimed if not store.has(r.key)]
+            rebuilt = await rebuilt_statuses(forgotten, flows, artifacts)
             # The gate and fromRelease read the upstreams as the state file shows them: what the last sync
             # left (a sync would run them first; plan only judges).
             folder = FolderReleases({release.key: release for _, release in aimed}, store)
@@ -192,7 +196,7 @@ async def plan_all(
                     return await plan_release(
                         clients.for_release(release.spec.genesys.environment, resolved.credentials),
                         release,
-                        store.status(resolved.key),
+                        rebuilt.get(resolved.key) or store.status(resolved.key),
                         generation=store.generation_if(resolved.key, digest),
                         source_yaml=resolved.source_yaml,
                         now=now,

@@ -19,7 +19,7 @@ from flowrelease.local.progress import LiveProgress, PlainProgress, ProgressRepo
 from flowrelease.local.runner import ReleaseJob, ReleaseRunner
 from flowrelease.local.simulated_time import SimulatedTime
 from flowrelease.local.state_store import JsonFileStatusStore, spec_digest
-from flowrelease.local.stateless import rebuilt_status
+from flowrelease.local.stateless import rebuilt_statuses
 from flowrelease.local.wiring import SyncWiring
 
 
@@ -60,8 +60,9 @@ async def run_sync(
     """Every release driven to a settled state (or the timeout), with progress shown as it goes. With
     `simulated` (the emulator's clock), waits move that clock instead of passing.
 
-    Raises PreflightFailed (nothing written, nothing published) when an export remote refuses or a flow is
-    released twice, and BadInput when the state file or audit log cannot be written."""
+    Raises PreflightFailed (nothing written, nothing published) when an export remote refuses, a flow is
+    released twice or, for a release with no saved state, its release.json cannot be read; and BadInput
+    when the state file or audit log cannot be written."""
     changes = StatusChanges(store)
     async with SyncWiring(
         statuses=changes,
@@ -77,18 +78,19 @@ async def run_sync(
             wiring.clients,
             wiring.artifacts,
         )
+        # a fresh runner: rebuild what Genesys and Git still know, before the state file records anything
+        forgotten = [
+            PreflightRelease(resolved, release) for resolved, release in aimed if not store.has(resolved.key)
+        ]
+        rebuilt = await rebuilt_statuses(forgotten, flows, wiring.artifacts)
         try:
             wiring.open_audit_log()
             generations = []
-            for resolved, release in aimed:
-                remembered = store.has(resolved.key)
+            for resolved, _ in aimed:
                 digest = spec_digest(resolved.release, resolved.source_yaml)
                 generations.append(await store.track_spec(resolved.key, digest))
-                if not remembered:  # a fresh runner: rebuild what Genesys and Git still know
-                    flow = flows.get(resolved.key)
-                    status = await rebuilt_status(release, flow, wiring.artifacts, resolved.git_credentials)
-                    if status is not None:
-                        await store.save(resolved.key, status)
+                if resolved.key in rebuilt:
+                    await store.save(resolved.key, rebuilt[resolved.key])
         except OSError as error:
             raise BadInput(
                 [f"cannot write the state file or audit log: {error}; nothing was published"]

@@ -239,3 +239,50 @@ def test_provenance_never_degrades(
     assert (inherited.dependency_hash, inherited.operation_id) == (dependency_hash, operation_id), reason
     if changed:
         assert (written["dependencyHash"], written["operationId"]) == (dependency_hash, operation_id), reason
+
+
+DIGEST = "sha256:" + "12" * 32
+OTHER_DIGEST = "sha256:" + "34" * 32
+
+# case id, this export's source digest, artifact already there (version, source digest) or None,
+# expected (changed, source digest inherited, release.json's sourceDigest or None when absent), why
+SOURCE_DIGEST_CASES: list[tuple[str, str, tuple[str, str] | None, tuple[bool, str, str | None], str]] = [
+    ("first-export", DIGEST, None, (True, DIGEST, DIGEST), "source mode records what it imported"),
+    ("promote-mode", "", None, (True, "", None), "promote mode writes no sourceDigest (old bytes unchanged)"),
+    ("same-again", DIGEST, ("3.0", DIGEST), (False, DIGEST, DIGEST), "the same content: no commit"),
+    ("fresh-runner", "", ("3.0", DIGEST), (False, DIGEST, DIGEST), "lacking it, it inherits: no commit"),
+    ("older-artifact", DIGEST, ("3.0", ""), (True, DIGEST, DIGEST), "provenance improves: commit it"),
+    ("other-version", "", ("2.0", DIGEST), (True, "", None), "never borrow another version's digest"),
+    ("changed-digest", OTHER_DIGEST, ("3.0", DIGEST), (True, OTHER_DIGEST, OTHER_DIGEST),
+     "the same version id claimed by another source is news: commit it"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "given", "existing", "expected", "reason"),
+    SOURCE_DIGEST_CASES,
+    ids=[c[0] for c in SOURCE_DIGEST_CASES],
+)
+def test_the_source_digest_is_recorded_and_never_lost(
+    case: str,
+    given: str,
+    existing: tuple[str, str] | None,
+    expected: tuple[bool, str, str | None],
+    reason: str,
+) -> None:
+    files: dict[str, bytes] = {}
+    if existing is not None:
+        version, old_digest = existing
+        files = render_artifact(
+            exported(version), dataclasses.replace(provenance(version), source_digest=old_digest)
+        )
+        if version != "3.0":
+            files = {METADATA_FILE: files[METADATA_FILE]}
+    mine = dataclasses.replace(provenance("3.0"), source_digest=given)
+    inherited = inherited_provenance(exported("3.0"), mine, files.get(METADATA_FILE))
+    plan = plan_artifact(FOLDER, exported("3.0"), inherited, files)
+    changed, digest, written = expected
+    assert (plan.changed, inherited.source_digest) == (changed, digest), reason
+    assert json.loads(plan.files[METADATA_FILE]).get("sourceDigest") == written, reason
+    trailers = parse_trailers(commit_message(exported("3.0"), inherited, FOLDER))
+    assert (f"Source-Digest: {digest}" in trailers) is bool(digest), reason

@@ -4,19 +4,41 @@ publish and one commit, and the provenance (dependency hash, operation id, trail
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
+from flowrelease.engine.archy_source import source_digest
+from flowrelease.engine.dependency_hash import dependency_hash
+from flowrelease.genesys import GenesysClient
 from tests.integration.gitops.conftest import Repository
 from tests.support.emulator import EmulatorHandle
 from tests.support.git_http import GitHttpServer
+from tests.support.orgs import QUICK_TIMING
 
 CLI = [sys.executable, "-c", "from flowrelease.cli import main; main()"]
 PUBLISH_PATH = "/api/v2/flows/actions/publish"
+IMPORT_PATH = "/api/v2/flows/jobs"
+
+
+@pytest.fixture(params=["ideal", "realistic"])
+def genesys(request: pytest.FixtureRequest) -> EmulatorHandle:
+    """The emulator on both profiles; `realistic` (read lag, renumbered drafts, async work taking time,
+    every behaviour on) with its timing shortened, as the sync tests run it."""
+    if request.param == "ideal":
+        handle: EmulatorHandle = request.getfixturevalue("emulator")
+        return handle
+    handle = request.getfixturevalue("realistic_emulator")
+    handle.control.set_behaviour(timing=QUICK_TIMING)
+    return handle
+
 
 RELEASE = """\
 apiVersion: v1
@@ -38,30 +60,25 @@ spec:
 {git_secret}"""
 
 
-def fresh_runner_sync(root: Path, manifests: Path, run: int) -> dict[str, object]:
-    """One sync as a fresh CI runner does it: a state file and a clone folder that do not exist yet."""
+def fresh_runner(
+    root: Path, manifests: Path, run: int, command: str = "sync"
+) -> subprocess.CompletedProcess[str]:
+    """One `command` as a fresh CI runner runs it: a state file and a clone folder that do not exist yet."""
     runner = root / f"runner-{run}"
-    done = subprocess.run(
-        [
-            *CLI,
-            "sync",
-            str(manifests),
-            "--output",
-            "json",
-            "--state",
-            str(runner / "state.json"),
-            "--git-workdir",
-            str(runner / "git"),
-            "--timeout",
-            "120",
-        ],
+    writes = ["--git-workdir", str(runner / "git"), "--timeout", "120"] if command == "sync" else []
+    return subprocess.run(
+        [*CLI, command, str(manifests), "--output", "json", "--state", str(runner / "state.json"), *writes],
         cwd=root,
         capture_output=True,
         text=True,
         timeout=180,
     )
+
+
+def fresh_runner_sync(root: Path, manifests: Path, run: int) -> dict[str, Any]:
+    done = fresh_runner(root, manifests, run)
     assert done.returncode == 0, done.stderr + done.stdout
-    summary: dict[str, object] = json.loads(done.stdout)
+    summary: dict[str, Any] = json.loads(done.stdout)
     return summary
 
 
@@ -105,15 +122,16 @@ def assert_one_publish_one_commit_full_provenance(emulator: EmulatorHandle, repo
 
 
 def test_two_fresh_runner_syncs_make_one_publish_and_one_commit_with_full_provenance(
-    tmp_path: Path, emulator: EmulatorHandle, bare_repo: Repository
+    tmp_path: Path, genesys: EmulatorHandle, bare_repo: Repository
 ) -> None:
+    emulator = genesys
     manifests = write_manifests(tmp_path, emulator, bare_repo.url)
 
     first = fresh_runner_sync(tmp_path, manifests, 1)
     second = fresh_runner_sync(tmp_path, manifests, 2)
 
     for summary in (first, second):
-        (release,) = summary["releases"]  # type: ignore[misc]
+        (release,) = summary["releases"]
         assert (release["phase"], release["publishedVersion"]) == ("Ready", "3.0")
     assert_one_publish_one_commit_full_provenance(emulator, bare_repo)
     state = json.loads((tmp_path / "runner-2" / "state.json").read_text())
@@ -150,6 +168,26 @@ def test_a_relabel_without_a_new_version_commits_nothing(
     assert bare_repo.trailers(commits[0])["Release-Label"] == "2.4.1"
 
 
+SOURCE_YAML = """\
+inboundCall:
+  name: Billing IVR
+  division: Home
+  startUpRef: "/inboundCall/menus/menu[Main Menu_10]"
+  defaultLanguage: en-us
+  menus:
+    - menu:
+        name: {{menu}}
+        refId: Main Menu_10
+        choices:
+          - menuTransferToAcd:
+              name: Billing
+              dtmf: digit_1
+              targetQueue:
+                lit:
+                  name: Billing
+"""
+SUBSTITUTED = SOURCE_YAML.replace("{{menu}}", "Main Menu")
+
 SOURCE_RELEASE = """\
 apiVersion: v1
 kind: Secret
@@ -161,15 +199,7 @@ kind: ConfigMap
 metadata: {{name: billing-flow, namespace: cc}}
 data:
   flow.yaml: |
-    inboundCall:
-      name: Billing IVR
-      division: Home
-      startUpRef: "/inboundCall/menus/menu[Main Menu_10]"
-      defaultLanguage: en-us
-      menus:
-        - menu:
-            name: Main Menu
-            refId: Main Menu_10
+{source}
 ---
 apiVersion: flowrelease.io/v1alpha1
 kind: FlowRelease
@@ -177,31 +207,163 @@ metadata: {{name: billing-ivr, namespace: cc}}
 spec:
   genesys: {{environment: {environment}, credentialsSecretRef: {{name: genesys}}}}
   flow: {{type: inboundcall, name: Billing IVR}}
-  source: {{configMapRef: {{name: billing-flow, key: flow.yaml}}}}
+  source:
+    configMapRef: {{name: billing-flow, key: flow.yaml}}
+    substitutions: {{menu: Main Menu}}
   export:
     git: {{url: "{url}", branch: main, path: flows/billing-ivr}}
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source mode: a fresh runner cannot tell the live version came from the same YAML until the "
-    "engine hands the source digest to the artifact store (ArtifactProvenance) and release.json records it",
-)
-def test_two_fresh_runner_syncs_of_a_source_release_import_once(
-    tmp_path: Path, emulator: EmulatorHandle, bare_repo: Repository
-) -> None:
-    manifests = tmp_path / "manifests"
+def write_source_manifests(root: Path, emulator: EmulatorHandle, url: str) -> Path:
+    manifests = root / "manifests"
     manifests.mkdir()
     (manifests / "release.yaml").write_text(
         SOURCE_RELEASE.format(
             client_id=emulator.client_id,
             client_secret=emulator.client_secret,
             environment=emulator.base_url,
-            url=bare_repo.url,
+            url=url,
+            source="".join(f"    {line}\n" for line in SOURCE_YAML.splitlines()).rstrip("\n"),
         )
     )
+    return manifests
+
+
+def source_artifact(emulator: EmulatorHandle, repo: Repository) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The one commit, its trailers and release.json, checked for full provenance of the imported version."""
+    (commit,) = repo.commits()
+    trailers = repo.trailers(commit)
+    metadata: dict[str, Any] = json.loads(repo.show("main", "flows/billing-ivr/release.json"))
+    assert trailers["Source-Digest"] == metadata["sourceDigest"] == source_digest(SUBSTITUTED)
+    assert trailers["Operation-Id"] and metadata["operationId"] == trailers["Operation-Id"]
+    assert (
+        metadata["dependencyHash"]
+        == trailers["Dependency-Hash"]
+        == asyncio.run(consumed_hash(emulator, "Billing IVR", metadata["flow"]["version"]))
+    )
+    assert trailers["Flow-Id"] == metadata["flow"]["id"] == emulator.flow_id("Billing IVR")
+    assert trailers["Flow-Version"] == metadata["flow"]["version"]
+    assert trailers["FlowRelease"] == "cc/billing-ivr"
+    return commit, trailers, metadata
+
+
+def live_version(emulator: EmulatorHandle, name: str) -> str:
+    flows = emulator.control.state()["flows"]
+    assert isinstance(flows, list)
+    (flow,) = [flow for flow in flows if flow["name"] == name]
+    return str(flow["publishedVersion"])
+
+
+def reader(emulator: EmulatorHandle, http: httpx.AsyncClient) -> GenesysClient:
+    return GenesysClient(
+        http, base_url=emulator.base_url, client_id=emulator.client_id, client_secret=emulator.client_secret
+    )
+
+
+async def consumed_hash(emulator: EmulatorHandle, name: str, version: str) -> str:
+    """The hash of what dependency tracking reports `version` consumes (here: the Billing queue)."""
+    async with httpx.AsyncClient() as http:
+        report = await reader(emulator, http).consumed_resources(
+            emulator.flow_id(name), version, "INBOUNDCALL"
+        )
+    assert [(d.type, d.name) for d in report.consumed] == [("QUEUE", "Billing")]
+    return dependency_hash(report.consumed)
+
+
+async def publish_by_hand(emulator: EmulatorHandle, name: str, version: str) -> None:
+    """Someone in Architect publishes `version`; read back (polls and read lag served) until it is live."""
+    flow_id = emulator.flow_id(name)
+    emulator.control.publish_as(flow_id, client_id="architect-ui", version=version)
+    emulator.control.advance_clock(30)  # realistic: the publish and its stale reads take emulator time
+    async with httpx.AsyncClient() as http:
+        client = reader(emulator, http)
+        for _ in range(5):
+            if (await client.get_flow(flow_id)).published_version == version:
+                break
+    assert live_version(emulator, name) == version
+
+
+def test_two_fresh_runner_syncs_of_a_source_release_import_once(
+    tmp_path: Path, genesys: EmulatorHandle, bare_repo: Repository
+) -> None:
+    emulator = genesys
+    manifests = write_source_manifests(tmp_path, emulator, bare_repo.url)
     fresh_runner_sync(tmp_path, manifests, 1)
+    publishes = emulator.control.request_count(method="POST", path=PUBLISH_PATH)
+    second = fresh_runner_sync(tmp_path, manifests, 2)
+
+    assert emulator.control.request_count(method="POST", path=IMPORT_PATH) == 1
+    assert emulator.control.request_count(method="POST", path=PUBLISH_PATH) == publishes
+    commit, trailers, metadata = source_artifact(emulator, bare_repo)
+    (release,) = second["releases"]
+    assert (release["phase"], release["publishedVersion"]) == ("Ready", metadata["flow"]["version"])
+    assert live_version(emulator, "Billing IVR") == metadata["flow"]["version"]
+    status = json.loads((tmp_path / "runner-2" / "state.json").read_text())["releases"]["cc/billing-ivr"][
+        "status"
+    ]
+    assert status["artifact"]["commit"] == commit
+    assert (status["sourceDigest"], status["dependencyHash"], status["publishedOperationId"]) == (
+        trailers["Source-Digest"],
+        trailers["Dependency-Hash"],
+        trailers["Operation-Id"],
+    )
+
+
+def test_a_fresh_runner_plans_no_import_for_the_source_already_live(
+    tmp_path: Path, emulator: EmulatorHandle, bare_repo: Repository
+) -> None:
+    manifests = write_source_manifests(tmp_path, emulator, bare_repo.url)
+    fresh_runner_sync(tmp_path, manifests, 1)
+    plan = fresh_runner(tmp_path, manifests, 2, command="plan")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    (planned,) = json.loads(plan.stdout)["releases"]
+    assert planned["action"] == "nothing", planned
+    assert emulator.control.request_count(method="POST", path=IMPORT_PATH) == 1
+
+
+def test_a_version_published_by_hand_is_replaced_by_the_sources_own_without_importing_a_copy(
+    tmp_path: Path, genesys: EmulatorHandle, bare_repo: Repository
+) -> None:
+    """Git says version N came from this source; someone published 2.0 by hand since. A fresh runner makes
+    N live again (as promote mode does with spec.version), importing nothing and committing nothing."""
+    emulator = genesys
+    manifests = write_source_manifests(tmp_path, emulator, bare_repo.url)
+    fresh_runner_sync(tmp_path, manifests, 1)
+    _, _, metadata = source_artifact(emulator, bare_repo)
+    imported = metadata["flow"]["version"]
+    assert imported != "2.0"
+    publishes = emulator.control.request_count(method="POST", path=PUBLISH_PATH)
+    asyncio.run(publish_by_hand(emulator, "Billing IVR", "2.0"))
+
     fresh_runner_sync(tmp_path, manifests, 2)
-    assert emulator.control.request_count(method="POST", path="/api/v2/flows/jobs") == 1
-    assert len(bare_repo.commits()) == 1
+
+    assert live_version(emulator, "Billing IVR") == imported
+    assert emulator.control.request_count(method="POST", path=IMPORT_PATH) == 1
+    assert emulator.control.request_count(method="POST", path=PUBLISH_PATH) == publishes + 1
+    source_artifact(emulator, bare_repo)  # still the one commit, provenance intact
+
+
+def test_a_fresh_runner_that_cannot_read_release_json_imports_nothing_and_says_why(
+    tmp_path: Path, emulator: EmulatorHandle, bare_repo: Repository
+) -> None:
+    """The remote answers `git ls-remote` (the preflight passes) but cannot serve its objects: without
+    release.json the run cannot tell the live version is this source's, so it stops before any write."""
+    manifests = write_source_manifests(tmp_path, emulator, bare_repo.url)
+    fresh_runner_sync(tmp_path, manifests, 1)
+    for objects in (bare_repo.path / "objects").iterdir():
+        if len(objects.name) == 2:
+            shutil.rmtree(objects)
+
+    done = fresh_runner(tmp_path, manifests, 2)
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    problems = json.loads(done.stdout)["problems"]
+    assert any(
+        "FlowRelease cc/billing-ivr: spec.export.git.url:" in problem
+        and "reads release.json" in problem
+        and "nothing was imported, published or committed" in problem
+        for problem in problems
+    ), problems
+    assert emulator.control.request_count(method="POST", path=IMPORT_PATH) == 1
+    assert not (tmp_path / "runner-2" / "state.json").exists()
