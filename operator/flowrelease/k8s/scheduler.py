@@ -74,6 +74,20 @@ class _Release:
     claims: tuple[ClaimKey, ...] = ()
 
 
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def kept_copy(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What the scheduler keeps of a watch event's object until the next: all a pass reads, without
+    `managedFields` and kubectl's last-applied copy of the spec (together often larger than the rest)."""
+    meta = dict(body.get("metadata") or {})
+    meta.pop("managedFields", None)
+    annotations = meta.get("annotations")
+    if annotations and LAST_APPLIED in annotations:
+        meta["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+    return {**body, "metadata": meta}
+
+
 class _Bookings(Mapping[str, Booked]):
     """The releases as `take_due` reads them, without copying them per loop turn."""
 
@@ -108,11 +122,15 @@ class ReleaseScheduler:
     def notice(self, body: Mapping[str, Any]) -> None:
         """A watch event (or kopf's initial listing) for a FlowRelease that exists."""
         key = release_key(body)
+        body = kept_copy(body)
         release = self._releases.get(key)
         if release is None:
             release = self._releases[key] = _Release(body)
         release.body = body
         self._claims_changed(key, release, claim_keys(body))
+        self._wake_downstream(key, self._promotion.observe("MODIFIED", body))
+        if release.seen is not None and release.seen == fingerprint(body):
+            return  # most events: this operator's own status writes (on_sighting: "nothing ... changed")
         sighting = on_sighting(
             key,
             body,
@@ -129,7 +147,6 @@ class ReleaseScheduler:
             release.seen = fingerprint(body)
             if sighting.check_after is not None:
                 self._book(key, release, sighting.check_after, sighting.priority)
-        self._wake_downstream(key, self._promotion.observe("MODIFIED", body))
 
     def forget(self, body: Mapping[str, Any]) -> None:
         """The object is gone (deleted, or out of this operator's label shard)."""
