@@ -77,15 +77,18 @@ class _Release:
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
-def kept_copy(body: Mapping[str, Any]) -> dict[str, Any]:
-    """What the scheduler keeps of a watch event's object until the next: all a pass reads, without
-    `managedFields` and kubectl's last-applied copy of the spec (together often larger than the rest)."""
+def kept_copy(body: Mapping[str, Any], *, status: bool) -> dict[str, Any]:
+    """What the scheduler keeps of a watch event's object until the next: what a pass reads, without
+    `managedFields` and kubectl's last-applied copy of the spec (together often larger than the rest), and
+    without the status when `status` is False (the status store holds a newer one: a pass starts from it)."""
     meta = dict(body.get("metadata") or {})
     meta.pop("managedFields", None)
     annotations = meta.get("annotations")
     if annotations and LAST_APPLIED in annotations:
         meta["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
-    return {**body, "metadata": meta}
+    kept = {k: v for k, v in body.items() if status or k != "status"}
+    kept["metadata"] = meta
+    return kept
 
 
 class _Bookings(Mapping[str, Booked]):
@@ -122,13 +125,12 @@ class ReleaseScheduler:
     def notice(self, body: Mapping[str, Any]) -> None:
         """A watch event (or kopf's initial listing) for a FlowRelease that exists."""
         key = release_key(body)
-        body = kept_copy(body)
         release = self._releases.get(key)
         if release is None:
             release = self._releases[key] = _Release(body)
-        release.body = body
         self._claims_changed(key, release, claim_keys(body))
         self._wake_downstream(key, self._promotion.observe("MODIFIED", body))
+        release.body = body = kept_copy(body, status=not self._runtime.statuses.knows(key))
         if release.seen is not None and release.seen == fingerprint(body):
             return  # most events: this operator's own status writes (on_sighting: "nothing ... changed")
         sighting = on_sighting(
