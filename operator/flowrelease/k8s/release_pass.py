@@ -87,16 +87,11 @@ def _requests_first(priority: Priority) -> contextlib.AbstractContextManager[Non
     return in_flight_first() if priority is Priority.IN_FLIGHT else contextlib.nullcontext()
 
 
-def keeps_status_in_memory(outcome: Outcome, *, notified: bool) -> bool:
+def keeps_status_in_memory(outcome: Outcome) -> bool:
     """A pass that ends polling work in flight again within STATUS_DEFER_S leaves its status for the next
     pass to write: that one comes within seconds, and writes when the release settles, before its next side
-    effect, or when it waits longer (a bake stage, a lock, a retry, a slower poll). `notified`: the operator
-    learns of finished work from notifications, so a poll wait is only the safety net (20 s and more) and the
-    next pass usually comes when the event does; its status (changed only in bookkeeping: `Outcome.poll`)
-    is kept for that pass too, instead of costing a write per release."""
-    if outcome.kind is not OutcomeKind.WAITING or not outcome.poll:
-        return False
-    return notified or (outcome.after or 0.0) <= STATUS_DEFER_S
+    effect, or when it waits longer (a bake stage, a lock, a retry, a slower poll)."""
+    return outcome.kind is OutcomeKind.WAITING and outcome.poll and (outcome.after or 0.0) <= STATUS_DEFER_S
 
 
 @dataclass(frozen=True)
@@ -171,7 +166,7 @@ async def run_release_pass(
                 ):
                     with runtime.metrics.tracking_in_flight(), _requests_first(slot):
                         outcome = await _run_engine(prepared, status)
-                    if keeps_status_in_memory(outcome, notified=runtime.notified):
+                    if keeps_status_in_memory(outcome):
                         writes.keep_in_memory()
             assert outcome is not None
             if outcome.events:

@@ -86,8 +86,6 @@ class Runtime:
     wakeups: ReleaseWakeups = field(default_factory=ReleaseWakeups)
     """Flow events for a release; the scheduler's `wake` is its `forward` (handlers.startup)."""
     notifications: list[FlowNotifications] = field(default_factory=list)
-    notified: bool = False
-    """Finished work is learned from notifications (not with --peering or --no-notifications)."""
     _log_filters: list[tuple[logging.Handler, logging.Filter]] = field(default_factory=list)
     _metrics_server: tuple[WSGIServer, threading.Thread] | None = None
 
@@ -178,7 +176,6 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
         slots=PrioritySlots(config.max_concurrent),
         wakeups=wakeups,
         notifications=channels,
-        notified=notified,
     )
     runtime._log_filters.extend(_install_log_filters(redactor))
     if config.metrics_port:
