@@ -159,7 +159,7 @@ def operator_comparison_markdown(before: Mapping[str, Any], after: Mapping[str, 
         [figure, *(column[i][1] for column in columns)] for i, (figure, _) in enumerate(columns[0][:shared])
     ]
     lines = [
-        _operator_title(after),
+        _operator_title(new),
         f"Before: `{before['command']}` ({machine_line(before['machine'])}).",
         f"After: `{after['command']}` ({machine_line(after['machine'])}).",
         "",

@@ -117,11 +117,24 @@ def summarise_quiet_period(
     return {
         "seconds": seconds,
         "genesys_calls": len(calls),
+        "genesys_calls_by_route": calls_by_route(calls),
         "publishes": sum(len(times) for times in accepted_publishes(calls).values()),
         "apiserver_writes": sum(writes.values()),
         "apiserver_writes_by_resource": {f"{r} {v}": n for (r, v), n in sorted(writes.items())},
         "operator_cpu_seconds": operator_cpu_seconds,
     }
+
+
+def calls_by_route(calls: Sequence[LoggedCall]) -> dict[str, int]:
+    """{"METHOD /path": count}, ids in the path replaced by {id}: what a quiet period's calls were."""
+    routes: Counter[str] = Counter()
+    for call in calls:
+        parts = [
+            "{id}" if any(ch.isdigit() for ch in part) and len(part) > 8 else part
+            for part in call.path.split("/")
+        ]
+        routes[f"{call.method} {'/'.join(parts)}"] += 1
+    return dict(sorted(routes.items()))
 
 
 def write_delta(

@@ -72,3 +72,20 @@ def test_publish_trace_counts_429s_received() -> None:
     ]
 
     assert publish_trace(calls, client_id="me", flow_id=FLOW, publish_seconds=2.0).throttled == 1
+
+
+def test_a_quiet_periods_calls_are_counted_by_route_with_ids_folded() -> None:
+    from benchmarks.operator_figures import calls_by_route
+
+    flow = "8d3f3a0e-0000-4000-8000-000000000001"
+    calls = [
+        LoggedCall("GET", f"/api/v2/flows/{flow}", "", 200, "c", T0),
+        LoggedCall("GET", "/api/v2/flows/8d3f3a0e-0000-4000-8000-000000000002", "", 200, "c", T0),
+        LoggedCall("PUT", f"/api/v2/notifications/channels/{flow}/subscriptions", "", 200, "c", T0),
+        LoggedCall("POST", "/oauth/token", "", 200, "c", T0),
+    ]
+    assert calls_by_route(calls) == {
+        "GET /api/v2/flows/{id}": 2,
+        "POST /oauth/token": 1,
+        "PUT /api/v2/notifications/channels/{id}/subscriptions": 1,
+    }

@@ -5,6 +5,7 @@ releases to Ready."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 from flowrelease.k8s.kube_api import KubeApi, ObjectGone, ObjectRef, ServiceAccountFiles
 from tests.deploy.rendered import DEPLOY, NAMESPACE
 from tests.e2e.conftest import Cluster, GenesysClientCreds, condition, is_ready, release_manifest
+from tests.support.apiserver_metrics import gets_now
 from tests.support.emulator import EmulatorHandle
 from tests.support.kube import KubeCluster
 
@@ -84,6 +86,46 @@ async def test_every_shell_call_works_on_the_service_account(
         assert "Probe" in cluster.event_reasons("sa-calls", "Probe")
         with pytest.raises(ObjectGone):
             await api.read_secret(cluster.namespace, "absent")
+    finally:
+        await api.close()
+
+
+async def test_overlapping_reads_of_one_secret_share_a_get_and_never_a_stale_answer(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """A fleet created at once reads its one credentials Secret once per burst, not once per release; a
+    read after the burst sees a rotation; a missing Secret fails every reader alike."""
+    token = service_account_token(cluster.kube)
+    cluster.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "shared"},
+            "stringData": {"clientId": "a"},
+        }
+    )
+    api = await connect(cluster.kube, token, tmp_path, "kubeconfig")
+    try:
+        before = gets_now(cluster.kube)[("secrets", "GET")]
+        burst = await asyncio.gather(*(api.read_secret(cluster.namespace, "shared") for _ in range(50)))
+        assert {r.data["clientId"] for r in burst} == {"a"}
+        read = gets_now(cluster.kube)[("secrets", "GET")] - before
+        assert 1 <= read < 50, f"50 overlapping reads made {read} GETs"
+        cluster.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "shared"},
+                "stringData": {"clientId": "b"},
+            }
+        )
+        assert (await api.read_secret(cluster.namespace, "shared")).data["clientId"] == "b", (
+            "no cached answer"
+        )
+        missing = await asyncio.gather(
+            *(api.read_secret(cluster.namespace, "absent") for _ in range(5)), return_exceptions=True
+        )
+        assert all(isinstance(m, ObjectGone) for m in missing), missing
     finally:
         await api.close()
 

@@ -21,15 +21,16 @@ class RawGetter(Protocol):
     def kubectl(self, *args: str) -> object: ...
 
 
-def parse_writes(metrics_text: str) -> Counter[tuple[str, str]]:
-    """{(resource[/subresource], verb): count} of the write requests in an apiserver /metrics page."""
+def parse_writes(metrics_text: str, verbs: frozenset[str] = WRITE_VERBS) -> Counter[tuple[str, str]]:
+    """{(resource[/subresource], verb): count} of the write requests (or those of `verbs`) in an apiserver
+    /metrics page."""
     writes: Counter[tuple[str, str]] = Counter()
     for line in metrics_text.splitlines():
         match = _SAMPLE.match(line)
         if match is None:
             continue
         labels = dict(_LABEL.findall(match["labels"]))
-        if labels.get("verb") not in WRITE_VERBS:
+        if labels.get("verb") not in verbs:
             continue
         resource = labels.get("resource", "")
         if labels.get("subresource"):
@@ -41,6 +42,12 @@ def parse_writes(metrics_text: str) -> Counter[tuple[str, str]]:
 def writes_now(kube: RawGetter) -> Counter[tuple[str, str]]:
     result = kube.kubectl("get", "--raw", "/metrics")
     return parse_writes(str(getattr(result, "stdout", "")))
+
+
+def gets_now(kube: RawGetter) -> Counter[tuple[str, str]]:
+    """Like `writes_now`, for single-object reads (GET)."""
+    result = kube.kubectl("get", "--raw", "/metrics")
+    return parse_writes(str(getattr(result, "stdout", "")), frozenset({"GET"}))
 
 
 def writes_since(

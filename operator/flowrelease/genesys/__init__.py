@@ -22,7 +22,7 @@ from flowrelease.genesys.errors import (
     GenesysTransportError,
     GenesysUnavailable,
 )
-from flowrelease.genesys.ratelimit import RateLimiter, RateLimiterRegistry
+from flowrelease.genesys.ratelimit import RateLimiter, RateLimiterRegistry, in_flight_first
 from flowrelease.genesys.regions import UnknownEnvironment, login_url, resolve_base_url
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "RateLimiterRegistry",
     "RetryPolicy",
     "UnknownEnvironment",
+    "in_flight_first",
     "login_url",
     "resolve_base_url",
 ]

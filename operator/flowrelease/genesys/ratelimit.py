@@ -17,14 +17,20 @@ limiter down: the rate never exceeds `-allowed`, and when the server's window is
 bucket holds no more tokens than the server has left. `-reset` is never waited on (what it means is
 unverified, genesys-api.md §10.2). `header_hints=False` ignores them altogether.
 
+Requests made inside `in_flight_first()` (the operator's passes of work already started: the poll that
+notices a publish went live, a judgement, a rollback) go before every other waiter; the rest are served in
+arrival order. Without it, one such poll queues behind every request of the new starts admitted before it.
+
 Time is injected (`clock`, `sleep`) so tests are deterministic.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 
 from flowrelease.genesys.regions import UnknownEnvironment, resolve_base_url
 
@@ -34,6 +40,19 @@ _MIN_DELAY = 0.001
 """Float refills can stop a hair short of a whole token; these keep a waiter from spinning on it."""
 NEARLY_USED = 0.9
 """Fraction of the server's window after which the limiter stops running ahead of the server."""
+
+
+_IN_FLIGHT: contextvars.ContextVar[bool] = contextvars.ContextVar("flowrelease_in_flight", default=False)
+
+
+@contextlib.contextmanager
+def in_flight_first() -> Iterator[None]:
+    """Requests of this task (and the tasks it starts) go before every waiter outside such a block."""
+    token = _IN_FLIGHT.set(True)
+    try:
+        yield
+    finally:
+        _IN_FLIGHT.reset(token)
 
 
 class RateLimiter:
@@ -57,6 +76,8 @@ class RateLimiter:
         self._updated = clock()
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+        self._in_flight_lock = asyncio.Lock()
+        self._in_flight_waiting = 0
 
     @property
     def rate_per_minute(self) -> float:
@@ -71,20 +92,28 @@ class RateLimiter:
         return self._tokens
 
     async def acquire(self) -> float:
-        """Wait for a request slot; returns the seconds waited. Waiters are served in arrival order."""
+        """Wait for a request slot; returns the seconds waited. Waiters are served in arrival order, those
+        inside `in_flight_first()` before all others."""
         started = self._clock()
-        async with self._lock:
-            while True:
-                now = self._clock()
-                if now < self._paused_until:
-                    delay = self._paused_until - now
-                else:
-                    self._refill()
-                    if self._tokens >= 1.0 - _EPSILON:
-                        self._tokens = max(0.0, self._tokens - 1.0)
-                        return now - started
-                    delay = max(_MIN_DELAY, (1.0 - self._tokens) * 60.0 / self._rate)
-                await self._sleep(delay)
+        first = _IN_FLIGHT.get()
+        if first:
+            self._in_flight_waiting += 1
+        try:
+            async with self._in_flight_lock if first else self._lock:
+                while True:
+                    now = self._clock()
+                    if now < self._paused_until:
+                        delay = self._paused_until - now
+                    else:
+                        self._refill()
+                        if self._tokens >= 1.0 - _EPSILON and (first or not self._in_flight_waiting):
+                            self._tokens = max(0.0, self._tokens - 1.0)
+                            return now - started
+                        delay = max(_MIN_DELAY, (1.0 - self._tokens % 1.0) * 60.0 / self._rate)
+                    await self._sleep(delay)
+        finally:
+            if first:
+                self._in_flight_waiting -= 1
 
     def pause(self, seconds: float) -> None:
         """A 429 told one of us to wait: hold every request on this limiter for `seconds`."""

@@ -31,8 +31,9 @@ import kopf
 
 from flowrelease.api.models import GROUP, PLURAL, VERSION
 from flowrelease.engine.outcome import Outcome, OutcomeKind
+from flowrelease.engine.ports import FlowClaim
 from flowrelease.k8s.config import OperatorConfig
-from flowrelease.k8s.flow_claims import INDEX_ID, ClaimIndex, index_flow_claims
+from flowrelease.k8s.flow_claims import INDEX_ID, ClaimIndex, ClaimKey, index_flow_claims
 from flowrelease.k8s.kube_api import KubeApiError, ObjectGone
 from flowrelease.k8s.log_levels import REQUEUE_PREFIX
 from flowrelease.k8s.release_pass import release_key, run_release_pass
@@ -161,6 +162,11 @@ async def forget_deleted(event: kopf.RawEvent, memo: OperatorMemo, **_: Any) -> 
 # ------------------------------------------------------------------------------------------- registry
 
 
+async def index_claims(body: kopf.Body, **_: Any) -> dict[ClaimKey, FlowClaim]:
+    """The claims index function, as a coroutine: kopf runs a plain function in a thread, a hop per event."""
+    return index_flow_claims(body)
+
+
 def login(settings: kopf.OperatorSettings, **kwargs: Any) -> kopf.ConnectionInfo | None:
     """The in-cluster ServiceAccount, else KUBECONFIG / ~/.kube/config (kopf's built-in readers, which
     need no Kubernetes client library)."""
@@ -175,7 +181,7 @@ def build_registry(config: OperatorConfig | None = None) -> kopf.OperatorRegistr
     kopf.on.startup(registry=registry)(startup)
     kopf.on.cleanup(registry=registry)(cleanup)
     resource = (GROUP, VERSION, PLURAL)
-    kopf.index(*resource, id=INDEX_ID, registry=registry)(index_flow_claims)
+    kopf.index(*resource, id=INDEX_ID, registry=registry)(index_claims)
     if config is not None and config.peering is not None:
         kopf.on.resume(*resource, id="reconcile-on-resume", registry=registry)(reconcile)
         kopf.on.create(*resource, id="reconcile-on-create", registry=registry)(reconcile)

@@ -113,6 +113,19 @@ async def load_configuration(
     return configuration
 
 
+async def _unread(request: Awaitable[Any]) -> None:
+    """A write whose answer flowrelease does not use (a status patch, an Event): sent with
+    `_preload_content=False`, so the client does not decode the object it returns into its models, and
+    failed by status code as the client would."""
+    response = await request
+    try:
+        status = int(response.status)
+        if not 200 <= status <= 299:
+            raise ApiException(status=status, reason=str(response.reason))
+    finally:
+        response.release()
+
+
 class KubeApi:
     """FlowReleases, their status subresource, Secrets, ConfigMaps and core/v1 Events."""
 
@@ -121,6 +134,7 @@ class KubeApi:
         self._custom = client.CustomObjectsApi(self._client)
         self._core = client.CoreV1Api(self._client)
         self._instance = reporting_instance
+        self._reads: dict[tuple[str, ...], asyncio.Future[Any]] = {}
 
     @classmethod
     async def connect(
@@ -171,18 +185,43 @@ class KubeApi:
         longer has are removed, which a merge patch would keep."""
         await self._call(
             f"writing the status of FlowRelease {namespace}/{name}",
-            lambda: self._custom.patch_namespaced_custom_object_status(
-                GROUP,
-                VERSION,
-                namespace,
-                PLURAL,
-                name,
-                [{"op": "add", "path": "/status", "value": dict(status)}],
-                _request_timeout=REQUEST_TIMEOUT_S,
+            lambda: _unread(
+                self._custom.patch_namespaced_custom_object_status(
+                    GROUP,
+                    VERSION,
+                    namespace,
+                    PLURAL,
+                    name,
+                    [{"op": "add", "path": "/status", "value": dict(status)}],
+                    _request_timeout=REQUEST_TIMEOUT_S,
+                    _preload_content=False,
+                )
             ),
         )
 
     async def read_secret(self, namespace: str, name: str) -> StringData:
+        """The Secret as it is now. Reads of one Secret that overlap share one GET (a fleet created at once
+        shares its credentials Secret): a reader gets the answer of a read that started at most a request's
+        time before it asked, never a cached one."""
+        key = ("secret", namespace, name)
+        return await self._shared_read(key, lambda: self._read_secret(namespace, name))
+
+    async def _shared_read(self, key: tuple[str, ...], read: Callable[[], Awaitable[T]]) -> T:
+        task = self._reads.get(key)
+        if task is None:
+            task = asyncio.ensure_future(read())
+            self._reads[key] = task
+            task.add_done_callback(lambda done: self._read_done(key, done))
+        result: T = await asyncio.shield(task)
+        return result
+
+    def _read_done(self, key: tuple[str, ...], task: asyncio.Future[Any]) -> None:
+        if self._reads.get(key) is task:
+            del self._reads[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here, so a read whose readers all gave up logs no warning
+
+    async def _read_secret(self, namespace: str, name: str) -> StringData:
         secret = await self._call(
             f"reading Secret {namespace}/{name}",
             lambda: self._core.read_namespaced_secret(name, namespace, _request_timeout=REQUEST_TIMEOUT_S),
@@ -196,6 +235,12 @@ class KubeApi:
         return StringData(data=data, resource_version=str(secret.metadata.resource_version or ""))
 
     async def read_config_map(self, namespace: str, name: str) -> StringData:
+        """The ConfigMap as it is now; overlapping reads of one share one GET, as for Secrets."""
+        return await self._shared_read(
+            ("configmap", namespace, name), lambda: self._read_config_map(namespace, name)
+        )
+
+    async def _read_config_map(self, namespace: str, name: str) -> StringData:
         config_map = await self._call(
             f"reading ConfigMap {namespace}/{name}",
             lambda: self._core.read_namespaced_config_map(
@@ -231,7 +276,9 @@ class KubeApi:
         }
         await self._call(
             f"posting Event {reason} for {ref.namespace}/{ref.name}",
-            lambda: self._core.create_namespaced_event(
-                ref.namespace, event, _request_timeout=REQUEST_TIMEOUT_S
+            lambda: _unread(
+                self._core.create_namespaced_event(
+                    ref.namespace, event, _request_timeout=REQUEST_TIMEOUT_S, _preload_content=False
+                )
             ),
         )

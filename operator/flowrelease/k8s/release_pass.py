@@ -15,6 +15,7 @@ waiting a few seconds: see status_store.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ from flowrelease.api.models import REQUESTED_AT_ANNOTATION, FlowRelease, FlowRel
 from flowrelease.checks import ExternalCheckProbe
 from flowrelease.engine.outcome import Outcome, OutcomeKind, ReleaseEvent
 from flowrelease.engine.reconciler import ReleaseReconciler
-from flowrelease.genesys import RateLimiter, UnknownEnvironment
+from flowrelease.genesys import RateLimiter, UnknownEnvironment, in_flight_first
 from flowrelease.k8s import shell_status
 from flowrelease.k8s.events import post_release_events
 from flowrelease.k8s.kube_api import ObjectRef
@@ -79,6 +80,11 @@ def inline_wait(outcome: Outcome, deadline: float) -> float | None:
     if after > INLINE_WAIT_MAX_S or time.monotonic() + after >= deadline:
         return None
     return after
+
+
+def _requests_first(priority: Priority) -> contextlib.AbstractContextManager[None]:
+    """Work in flight goes first in its slot queue and, here, in its org's rate limiter too."""
+    return in_flight_first() if priority is Priority.IN_FLIGHT else contextlib.nullcontext()
 
 
 def keeps_status_in_memory(outcome: Outcome) -> bool:
@@ -147,9 +153,8 @@ async def run_release_pass(
             read = obj.get("status") or {}
             known = store.start_from(key, read if fresh_read or not store.knows(key) else None)
             status = _parsed_status(key, known)
-            outcome, prepared = await _prepare(runtime, obj, key, status)
-            if prepared is not None and not known and not prepared.release.spec.suspend:
-                status = await _acknowledge(runtime, key, obj, prepared, priority or priority_of(status))
+            first = (priority or priority_of(status)) if not known else None
+            outcome, prepared, status = await _prepare(runtime, obj, key, status, acknowledge=first)
         started = status.phase
         while True:
             if prepared is not None:
@@ -159,7 +164,7 @@ async def run_release_pass(
                     runtime.budget.starting(prepared.limiter, slot),
                     store.pass_of(key) as writes,
                 ):
-                    with runtime.metrics.tracking_in_flight():
+                    with runtime.metrics.tracking_in_flight(), _requests_first(slot):
                         outcome = await _run_engine(prepared, status)
                     if keeps_status_in_memory(outcome):
                         writes.keep_in_memory()
@@ -194,16 +199,9 @@ def _parsed_status(key: str, wire: Mapping[str, object] | None) -> FlowReleaseSt
         return FlowReleaseStatus()
 
 
-async def _acknowledge(
-    runtime: Runtime, key: str, obj: Mapping[str, Any], prepared: Prepared, priority: Priority
-) -> FlowReleaseStatus:
-    """A new object's first status, written before it waits for a slot among --max-concurrent (not for
-    one created suspended: it has nothing in progress to report). When it would get a slot at once, the
-    pass's own first write follows as soon, and this one is saved."""
-    if runtime.slots.free_now() and runtime.budget.would_admit(prepared.limiter, priority):
-        return FlowReleaseStatus()
+def _acknowledgement(runtime: Runtime, obj: Mapping[str, Any]) -> FlowReleaseStatus:
     generation = int((obj.get("metadata") or {}).get("generation") or 1)
-    status = shell_status.accepted(
+    return shell_status.accepted(
         generation=generation,
         now=runtime.clock.now(),
         message=(
@@ -211,14 +209,23 @@ async def _acknowledge(
             "release slots is free"
         ),
     )
-    await runtime.statuses.save(key, status)
-    return status
 
 
 async def _prepare(
-    runtime: Runtime, obj: Mapping[str, Any], key: str, status: FlowReleaseStatus
-) -> tuple[Outcome, None] | tuple[None, Prepared]:
-    """Parse the object and load what it refers to: an Outcome of our own when that fails."""
+    runtime: Runtime,
+    obj: Mapping[str, Any],
+    key: str,
+    status: FlowReleaseStatus,
+    *,
+    acknowledge: Priority | None = None,
+) -> tuple[Outcome, None, FlowReleaseStatus] | tuple[None, Prepared, FlowReleaseStatus]:
+    """Parse the object and load what it refers to: an Outcome of our own when that fails.
+
+    `acknowledge` (a new object, with its priority): write its first status before it waits for a slot
+    among --max-concurrent or for its org's request budget (not for one created suspended: it has nothing
+    in progress to report). With every slot busy it is written before anything is read from the cluster,
+    so a fleet created at once gets its statuses while the Secret reads queue; when the pass would get a
+    slot at once, its own first write follows as soon, and this one is saved."""
     generation = int((obj.get("metadata") or {}).get("generation") or 1)
     store = runtime.statuses
     now = runtime.clock.now()
@@ -226,8 +233,13 @@ async def _prepare(
         release = FlowRelease.model_validate(obj)
     except ValidationError as error:
         message = f"The FlowRelease is not valid: {_spec_problem(error, obj)}"
-        return await _stall(store, key, status, generation, shell_status.INVALID_SPEC, message, now), None
+        stalled = await _stall(store, key, status, generation, shell_status.INVALID_SPEC, message, now)
+        return stalled, None, status
 
+    acknowledged = False
+    if acknowledge is not None and not release.spec.suspend and not runtime.slots.free_now():
+        status, acknowledged = _acknowledgement(runtime, obj), True
+        await store.save(key, status)
     namespace = release.metadata.namespace
     try:
         inputs = await load_release_inputs(runtime.api, namespace, release.spec)
@@ -237,8 +249,9 @@ async def _prepare(
         reason = shell_status.REFERENCE_UNAVAILABLE
         requested_at = release.metadata.annotations.get(REQUESTED_AT_ANNOTATION, "")
         if settled_and_handled(status, generation, requested_at):
-            return _unchanged_for_now(status, reason, str(error)), None
-        return await _wait_for_reference(store, key, status, generation, reason, str(error), now), None
+            return _unchanged_for_now(status, reason, str(error)), None, status
+        waiting = await _wait_for_reference(store, key, status, generation, reason, str(error), now)
+        return waiting, None, status
     except UnknownEnvironment as error:
         message = (
             str(error)
@@ -246,9 +259,18 @@ async def _prepare(
             else f"spec.genesys.environment: {error}"
         )
         reason = shell_status.UNKNOWN_ENVIRONMENT
-        return await _stall(store, key, status, generation, reason, message, now), None
+        return await _stall(store, key, status, generation, reason, message, now), None, status
+    if (
+        acknowledge is not None
+        and not acknowledged
+        and not release.spec.suspend
+        and not runtime.budget.would_admit(limiter, acknowledge)
+    ):
+        status = _acknowledgement(runtime, obj)
+        await store.save(key, status)
     checks = ExternalCheckProbe(runtime.http, inputs.check_secrets)
-    return None, Prepared(release=release, inputs=inputs, engine=engine, limiter=limiter, checks=checks)
+    prepared = Prepared(release=release, inputs=inputs, engine=engine, limiter=limiter, checks=checks)
+    return None, prepared, status
 
 
 async def _run_engine(prepared: Prepared, status: FlowReleaseStatus) -> Outcome:

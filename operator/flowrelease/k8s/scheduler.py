@@ -28,27 +28,34 @@ import heapq
 import itertools
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from flowrelease.api.models import FlowReleaseStatus
-from flowrelease.engine.outcome import Outcome, OutcomeKind
+from flowrelease.engine.outcome import OutcomeKind
 from flowrelease.k8s.flow_claims import ClaimKey, claim_keys, claims_under
 from flowrelease.k8s.kube_api import KubeApiError, ObjectGone
+from flowrelease.k8s.pass_booking import (
+    Booked,
+    Booking,
+    HeapEntry,
+    PassFailure,
+    Wake,
+    after_failure,
+    after_pass,
+    on_wake,
+    take_due,
+)
 from flowrelease.k8s.promotion_wakeups import PromotionWakeups
 from flowrelease.k8s.release_pass import Session, release_key, run_release_pass
 from flowrelease.k8s.runtime import Runtime
 from flowrelease.k8s.slots import Priority
-from flowrelease.k8s.triggers import Fingerprint, fingerprint, on_sighting, priority_of
+from flowrelease.k8s.triggers import Fingerprint, fingerprint, on_sighting
 
 logger = logging.getLogger(__name__)
-
-API_ERROR_RETRY_S = 15.0
-"""A pass whose status write failed is run again after this long."""
-UNEXPECTED_ERROR_RETRY_S = 60.0
 
 
 @dataclass
@@ -67,12 +74,46 @@ class _Release:
     claims: tuple[ClaimKey, ...] = ()
 
 
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def kept_copy(body: Mapping[str, Any], *, status: bool) -> dict[str, Any]:
+    """What the scheduler keeps of a watch event's object until the next: what a pass reads, without
+    `managedFields` and kubectl's last-applied copy of the spec (together often larger than the rest), and
+    without the status when `status` is False (the status store holds a newer one: a pass starts from it)."""
+    meta = dict(body.get("metadata") or {})
+    meta.pop("managedFields", None)
+    annotations = meta.get("annotations")
+    if annotations and LAST_APPLIED in annotations:
+        meta["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+    kept = {k: v for k, v in body.items() if status or k != "status"}
+    kept["metadata"] = meta
+    return kept
+
+
+class _Bookings(Mapping[str, Booked]):
+    """The releases as `take_due` reads them, without copying them per loop turn."""
+
+    def __init__(self, releases: Mapping[str, _Release]) -> None:
+        self._releases = releases
+
+    def __getitem__(self, key: str) -> Booked:
+        release = self._releases[key]
+        return Booked(token=release.token, running=release.running)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._releases)
+
+    def __len__(self) -> int:
+        return len(self._releases)
+
+
 class ReleaseScheduler:
     def __init__(self, runtime: Runtime, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._runtime = runtime
         self._clock = clock
         self._releases: dict[str, _Release] = {}
-        self._heap: list[tuple[float, int, str]] = []
+        self._heap: list[HeapEntry] = []
         self._tokens = itertools.count(1)
         self._kick = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -87,8 +128,11 @@ class ReleaseScheduler:
         release = self._releases.get(key)
         if release is None:
             release = self._releases[key] = _Release(body)
-        release.body = body
         self._claims_changed(key, release, claim_keys(body))
+        self._wake_downstream(key, self._promotion.observe("MODIFIED", body))
+        release.body = body = kept_copy(body, status=not self._runtime.statuses.knows(key))
+        if release.seen is not None and release.seen == fingerprint(body):
+            return  # most events: this operator's own status writes (on_sighting: "nothing ... changed")
         sighting = on_sighting(
             key,
             body,
@@ -105,7 +149,6 @@ class ReleaseScheduler:
             release.seen = fingerprint(body)
             if sighting.check_after is not None:
                 self._book(key, release, sighting.check_after, sighting.priority)
-        self._wake_downstream(key, self._promotion.observe("MODIFIED", body))
 
     def forget(self, body: Mapping[str, Any]) -> None:
         """The object is gone (deleted, or out of this operator's label shard)."""
@@ -164,7 +207,7 @@ class ReleaseScheduler:
             return FlowReleaseStatus()
 
     def _run_soon(self, key: str, release: _Release) -> None:
-        if release.running:
+        if on_wake(release.running) is Wake.WHEN_IT_ENDS:
             release.again = True
         else:
             self._book(key, release, 0.0, release.priority)
@@ -194,22 +237,19 @@ class ReleaseScheduler:
                 logger.info("waking %s: its upstream %s changed", key, upstream)
 
     async def _loop(self) -> None:
+        bookings = _Bookings(self._releases)
         while True:
             self._kick.clear()
-            now = self._clock()
-            while self._heap and self._heap[0][0] <= now:
-                _, token, key = heapq.heappop(self._heap)
-                release = self._releases.get(key)
-                if release is None or release.token != token or release.running:
-                    continue
+            due = take_due(self._heap, self._clock(), bookings)
+            for key in due.start:
+                release = self._releases[key]
                 release.due = None
                 release.running = True
                 task = asyncio.create_task(self._run(key, release), name=f"flowrelease pass {key}")
                 self._passes.add(task)
                 task.add_done_callback(self._passes.discard)
-            timeout = self._heap[0][0] - now if self._heap else None
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), timeout=timeout)
+                await asyncio.wait_for(self._kick.wait(), timeout=due.wait)
 
     async def _run(self, key: str, release: _Release) -> None:
         release.again = False
@@ -224,36 +264,42 @@ class ReleaseScheduler:
             )
         except ObjectGone:
             logger.info("%s was deleted while it was being reconciled; nothing more to do", key)
-            release.running = False
-            self.forget(release.body)
+            self._after_failure(key, release, PassFailure.OBJECT_GONE)
             return
         except KubeApiError as error:
-            logger.warning("%s: Kubernetes API: %s; trying again in %gs", key, error, API_ERROR_RETRY_S)
-            release.running = False
-            self._book(key, release, API_ERROR_RETRY_S, release.priority)
+            logger.warning("%s: Kubernetes API: %s; trying again", key, error)
+            self._after_failure(key, release, PassFailure.KUBE_API)
             return
         except Exception:
-            logger.exception("%s: the pass failed; trying again in %gs", key, UNEXPECTED_ERROR_RETRY_S)
-            release.running = False
-            self._book(key, release, UNEXPECTED_ERROR_RETRY_S, release.priority)
+            logger.exception("%s: the pass failed; trying again later", key)
+            self._after_failure(key, release, PassFailure.UNEXPECTED)
             return
         release.running = False
         if self._releases.get(key) is not release:
             return  # deleted while it ran
         # A spec change (or new requestedAt) seen during the pass: the next one reads the object afresh.
         release.session = result.session if release.seen == started_from else None
-        self._after_pass(key, release, result.outcome)
+        outcome = result.outcome
+        booking = after_pass(
+            outcome.kind,
+            outcome.after,
+            outcome.status,
+            woken=release.again,
+            drift_seconds=self._runtime.config.drift_seconds,
+        )
+        if outcome.kind is not OutcomeKind.WAITING:
+            release.session = None
+            logger.info("%s: %s (%s)", key, outcome.kind.value, outcome.message or outcome.status.phase.value)
+        if booking is not None:
+            self._book_for(key, release, booking)
 
-    def _after_pass(self, key: str, release: _Release, outcome: Outcome) -> None:
-        if release.again:
-            self._book(key, release, 0.0, priority_of(outcome.status))
-            return
-        if outcome.kind is OutcomeKind.WAITING:
-            self._book(key, release, outcome.after or 0.0, priority_of(outcome.status))
-            return
-        release.session = None
-        logger.info("%s: %s (%s)", key, outcome.kind.value, outcome.message or outcome.status.phase.value)
-        if outcome.kind is OutcomeKind.READY and self._runtime.config.drift_seconds > 0:
-            self._book(key, release, self._runtime.config.drift_seconds, Priority.CHECK)
-        elif outcome.kind is OutcomeKind.STALLED and outcome.after is not None:
-            self._book(key, release, outcome.after, Priority.CHECK)
+    def _after_failure(self, key: str, release: _Release, failure: PassFailure) -> None:
+        release.running = False
+        booking = after_failure(failure, release.priority)
+        if booking is None:
+            self.forget(release.body)
+        elif self._releases.get(key) is release:
+            self._book_for(key, release, booking)
+
+    def _book_for(self, key: str, release: _Release, booking: Booking) -> None:
+        self._book(key, release, booking.after, booking.priority)

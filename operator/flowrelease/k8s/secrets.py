@@ -1,8 +1,8 @@
 """What a release refers to in its namespace: Genesys credentials, git credentials, the Archy YAML.
 
-Read through the API on every reconcile pass, so a rotated Secret or an edited ConfigMap takes effect on the
-next pass without a restart (no watch, no stale cache). Values never appear in messages; every error names
-the field, the object and the fix.
+Read through the API on every reconcile pass (overlapping reads of one object share a GET: kube_api), so a
+rotated Secret or an edited ConfigMap takes effect on the next pass without a restart (no watch, no stale
+cache). Values never appear in messages; every error names the field, the object and the fix.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@
   `.status` belongs to the engine alone.
 - Events: only the ones flowrelease posts on purpose (through KubeApi); kopf posts none.
 - Sharding: the `--selector` label selector filters the FlowRelease watch on the server.
+- kopf's per-object workers end after 1 s without an event (not 5 s), so their copies of the objects go.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ WATCH_CLIENT_TIMEOUT_S = 300.0
 WATCH_CONNECT_TIMEOUT_S = 30.0
 API_REQUEST_TIMEOUT_S = 60.0
 API_CONNECT_TIMEOUT_S = 15.0
+WORKER_IDLE_TIMEOUT_S = 1.0
 HANDLER_ERROR_BACKOFF_S = 15.0
 """Delay before kopf retries a pass that raised an unexpected error (not a WAITING outcome)."""
 
@@ -53,4 +55,8 @@ def build_settings(config: OperatorConfig) -> kopf.OperatorSettings:
     )
 
     settings.execution.default_backoff = HANDLER_ERROR_BACKOFF_S
+
+    # kopf keeps a worker per object, holding its last event's body, until no event came for this long
+    # (default 5 s): a fleet created at once keeps a thousand bodies twice (ours are in the scheduler).
+    settings.batching.idle_timeout = WORKER_IDLE_TIMEOUT_S
     return settings

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowrelease.genesys import RateLimiter, RateLimiterRegistry
+from flowrelease.genesys import RateLimiter, RateLimiterRegistry, in_flight_first
 from tests.unit.genesys.virtual_time import VirtualTime
 
 
@@ -142,3 +142,36 @@ async def test_every_request_gets_a_slot_and_no_minute_exceeds_a_burst_plus_the_
     for start, first in enumerate(stamps):
         in_window = sum(1 for stamp in stamps[start:] if stamp < first + 60.0)
         assert in_window <= 2 * max(1.0, rate) + 1
+
+
+async def test_requests_of_work_in_flight_go_before_every_other_waiter() -> None:
+    """The poll that notices a publish went live must not queue behind the new starts' requests."""
+    time = VirtualTime()
+    limiter = RateLimiter(60, clock=time.clock, sleep=time.sleep)
+    for _ in range(60):
+        await limiter.acquire()
+    served: list[str] = []
+
+    async def request(name: str, first: bool) -> None:
+        if first:
+            with in_flight_first():
+                await limiter.acquire()
+        else:
+            await limiter.acquire()
+        served.append(name)
+
+    new_starts = [asyncio.create_task(request(f"new-{i}", False)) for i in range(5)]
+    poll = asyncio.create_task(request("poll", True))  # arrives last, all of them waiting for a token
+    await asyncio.gather(poll, *new_starts)
+    assert served[0] == "poll", served
+    assert served[1:] == [f"new-{i}" for i in range(5)], "the others keep their arrival order"
+    assert time.now - 1000.0 == pytest.approx(6.0, abs=1.01), "still one request a second in all"
+
+
+async def test_in_flight_requests_wait_out_a_429_pause_like_everyone() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(300, clock=time.clock, sleep=time.sleep)
+    limiter.pause(5.0)
+    with in_flight_first():
+        waited = await limiter.acquire()
+    assert waited >= 5.0
