@@ -9,7 +9,9 @@ subscription change (or a flush when idle), so a fleet does not pay a request pe
 
 Requests go through the client's choke point (`GenesysTransport`: token, shared rate limiter, 429s).
 Subscription changes are coalesced: while one `PUT …/subscriptions` is in flight, every `watch` that
-arrives meanwhile joins the next one. `ignoreErrors=true` is always sent, so a topic Genesys refuses
+arrives meanwhile joins the next one, and new topics are added at most once per `subscribe_interval_seconds`
+(the first at once): a fleet's releases subscribe while they validate (the engine watches early), so tens
+of topics share one request. `ignoreErrors=true` is always sent, so a topic Genesys refuses
 (`Rejected`) only makes that one flow fall back to polling.
 
 Failure handling, every path ending in "poll as before":
@@ -48,6 +50,7 @@ logger = logging.getLogger("flowrelease.genesys.notifications")
 
 TOPIC_LIMIT = 1000
 DEFAULT_LIFETIME = 86_400.0
+SUBSCRIBE_INTERVAL_SECONDS = 2.0
 Listener = Callable[[FlowNotice], None]
 
 
@@ -121,6 +124,7 @@ class FlowNotifications:
         reconnect_attempts: int = 4,
         reconnect_delay_seconds: float = 0.5,
         flush_after_seconds: float = 30.0,
+        subscribe_interval_seconds: float = SUBSCRIBE_INTERVAL_SECONDS,
         topic_limit: int = TOPIC_LIMIT,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
@@ -134,6 +138,9 @@ class FlowNotifications:
         self.reconnect_attempts = reconnect_attempts
         self.reconnect_delay_seconds = reconnect_delay_seconds
         self.flush_after_seconds = flush_after_seconds
+        self.subscribe_interval_seconds = subscribe_interval_seconds
+        self._added_at: float | None = None
+        """When (event-loop time) topics were last added; paces the next addition."""
         self.topic_limit = topic_limit
         self._clock = clock
         self._wall = wall_clock
@@ -145,6 +152,7 @@ class FlowNotifications:
         self._listeners: dict[str, list[Listener]] = {}
         self._last: dict[str, FlowNotice] = {}
         self._noticed_at: dict[str, float] = {}
+        self._heard_at: dict[str, float] = {}
         self._channel: _Channel | None = None
         self._socket: Socket | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -183,6 +191,10 @@ class FlowNotifications:
         """When (on `clock`) the last event worth a look about `flow_id` arrived."""
         return self._noticed_at.get(flow_id)
 
+    def heard_at(self, flow_id: str) -> float | None:
+        """When (on `clock`) the last event of any kind about `flow_id` arrived (a publish starting too)."""
+        return self._heard_at.get(flow_id)
+
     async def watch(self, flow_id: str) -> bool:
         """Subscribe `flow_id`'s topic on a connected socket; True when its events will arrive. Never
         raises: False means the caller polls."""
@@ -219,6 +231,7 @@ class FlowNotifications:
         self._wanted.pop(flow_id, None)
         self._last.pop(flow_id, None)
         self._noticed_at.pop(flow_id, None)
+        self._heard_at.pop(flow_id, None)
         if flow_id in self._subscribed and self._flusher is None and self._socket is not None:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_later())
 
@@ -273,6 +286,7 @@ class FlowNotifications:
                 logger.info("notification channel %s refused a connection (%s)", self._channel.id, refused)
         self._channel = await self._create_channel()
         self._subscribed = set()
+        self._added_at = None  # a new channel gets every watched topic at once: events are lost meanwhile
         await self._open(self._channel)
         if self._wanted:
             await self._sync()
@@ -364,6 +378,10 @@ class FlowNotifications:
         async with self._sync_lock:
             if self._synced_generation >= mine or self._channel is None:
                 return
+            if not replace and limit is None:
+                await self._pace()
+                if self._channel is None:
+                    return
             target, channel = self._generation, self._channel
             candidates = [f for f in self._wanted if f not in self._rejected]
             kept = [f for f in candidates if f in self._subscribed]  # never dropped for a newcomer
@@ -381,6 +399,8 @@ class FlowNotifications:
                 self._synced_generation = target
                 return
             sent = wanted if replace else additions
+            if not replace:
+                self._added_at = asyncio.get_running_loop().time()
             body = await self._transport.send_json(
                 Call(
                     routes.REPLACE_SUBSCRIPTIONS if replace else routes.ADD_SUBSCRIPTIONS,
@@ -407,6 +427,15 @@ class FlowNotifications:
                         reason,
                     )
             channel.expires = self._wall() + channel.lifetime
+
+    async def _pace(self) -> None:
+        """Wait out the rest of `subscribe_interval_seconds` since the last addition, when new topics are
+        wanted (the watches arriving meanwhile join this request)."""
+        if self._added_at is None or all(f in self._subscribed or f in self._rejected for f in self._wanted):
+            return
+        rest = self._added_at + self.subscribe_interval_seconds - asyncio.get_running_loop().time()
+        if rest > 0:
+            await asyncio.sleep(rest)
 
     async def _learn_topic_limit(self) -> None:
         """Genesys refused a batch of new topics as too many (400): add them one at a time until it
@@ -457,6 +486,7 @@ class FlowNotifications:
 
     def _dispatch(self, notice: FlowNotice) -> None:
         self.events_received += 1
+        self._heard_at[notice.flow_id] = self._clock()
         previous = self._last.get(notice.flow_id)
         self._last[notice.flow_id] = notice
         if worth_waking(previous, notice):
