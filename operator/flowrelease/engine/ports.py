@@ -457,7 +457,9 @@ class CompletionHints(Protocol):
     the release when an event arrives is the shell's job (it waits on the release instead of sleeping
     `after`)."""
 
-    async def watch(self, release: str, flow_id: str) -> bool: ...
+    async def watch(self, release: str, flow_id: str, *, ahead: bool = False) -> bool:
+        """`ahead`: the release only validates, nothing waits for the subscription yet (it may be paced to
+        share a request with other releases'); otherwise a POST waits for it in its reconcile slot."""
 
     def unwatch(self, release: str, flow_id: str) -> None: ...
 

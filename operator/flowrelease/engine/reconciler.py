@@ -249,7 +249,7 @@ class _Pass:
 
     # -- notifications (CompletionHints) -----------------------------------------------------------------
 
-    async def _watch(self, flow_id: str) -> None:
+    async def _watch(self, flow_id: str, *, ahead: bool = False) -> None:
         hints, key = self.engine.hints, self.release.key
         if hints is None:
             return
@@ -257,7 +257,7 @@ class _Pass:
         if previous is not None and previous != flow_id:
             hints.unwatch(key, previous)
         self.engine.watched[key] = flow_id
-        await hints.watch(key, flow_id)
+        await hints.watch(key, flow_id, ahead=ahead)
 
     def _watch_early(self) -> None:
         """Subscribe the flow's topic while the release validates (in the background): the subscription
@@ -265,7 +265,7 @@ class _Pass:
         flow = self.observation.flow
         if self.engine.hints is None or flow is None or self.engine.watched.get(self.release.key) == flow.id:
             return
-        task = asyncio.get_running_loop().create_task(self._watch(flow.id))
+        task = asyncio.get_running_loop().create_task(self._watch(flow.id, ahead=True))
         self.engine.early_watches.add(task)
         task.add_done_callback(self.engine.early_watches.discard)
 

@@ -9,10 +9,12 @@ subscription change (or a flush when idle), so a fleet does not pay a request pe
 
 Requests go through the client's choke point (`GenesysTransport`: token, shared rate limiter, 429s).
 Subscription changes are coalesced: while one `PUT …/subscriptions` is in flight, every `watch` that
-arrives meanwhile joins the next one, and new topics are added at most once per `subscribe_interval_seconds`
-(the first at once): a fleet's releases subscribe while they validate (the engine watches early), so tens
-of topics share one request. `ignoreErrors=true` is always sent, so a topic Genesys refuses
-(`Rejected`) only makes that one flow fall back to polling.
+arrives meanwhile joins the next one. A watch `ahead` of need (the engine's, while a release validates) is
+paced: new topics are added at most once per `subscribe_interval_seconds` (the first at once), so tens of
+them share one request. A watch that a POST waits for is never paced — it cuts a pacing wait short and takes
+every topic waiting with it: its release holds a reconcile slot meanwhile, and a fleet whose publishes
+waited out the interval in their slots ran at 62 % of the rate bound. `ignoreErrors=true` is always sent,
+so a topic Genesys refuses (`Rejected`) only makes that one flow fall back to polling.
 
 Failure handling, every path ending in "poll as before":
 - the service answers 403/404 (or anything else) when the channel is created → *unavailable*: every
@@ -161,6 +163,8 @@ class FlowNotifications:
         self._connect_lock = asyncio.Lock()
         self._sync_lock = asyncio.Lock()
         self._learn_lock = asyncio.Lock()
+        self._hurry = asyncio.Event()
+        """Set by a watch that cannot wait: a pacing wait ends at once."""
         self._generation = 0
         self._synced_generation = 0
         self._unavailable_until = 0.0
@@ -195,9 +199,10 @@ class FlowNotifications:
         """When (on `clock`) the last event of any kind about `flow_id` arrived (a publish starting too)."""
         return self._heard_at.get(flow_id)
 
-    async def watch(self, flow_id: str) -> bool:
+    async def watch(self, flow_id: str, *, ahead: bool = False) -> bool:
         """Subscribe `flow_id`'s topic on a connected socket; True when its events will arrive. Never
-        raises: False means the caller polls."""
+        raises: False means the caller polls. `ahead`: nothing waits for this subscription yet, so it may be
+        paced; otherwise it is sent at once (with every topic waiting for the pace)."""
         if self._closed or self._clock() < self._unavailable_until:
             return False
         self._wanted[flow_id] = None
@@ -207,7 +212,7 @@ class FlowNotifications:
             try:
                 await self._ensure_connected()
                 if flow_id not in self._subscribed:
-                    await self._sync()
+                    await self._sync(hurry=not ahead)
             except NotFound:  # the channel is gone (expired, or removed by the 20-channel limit)
                 if self._channel is None:
                     raise
@@ -368,20 +373,24 @@ class FlowNotifications:
 
     # -- subscriptions ---------------------------------------------------------------------------------
 
-    async def _sync(self, *, replace: bool = False, limit: int | None = None) -> None:
+    async def _sync(self, *, replace: bool = False, limit: int | None = None, hurry: bool = False) -> None:
         """Bring the channel's topics up to the watched flows; coalesced (see the module docstring).
 
         New topics are added (POST); finished ones stay until a replacing PUT (the idle flush, a renewal,
-        or when the topic limit would otherwise turn new ones away)."""
+        or when the topic limit would otherwise turn new ones away). `hurry`: a caller waits for it, so no
+        pacing (and a pacing wait in progress ends now)."""
         self._generation += 1
         mine = self._generation
+        if hurry:
+            self._hurry.set()
         async with self._sync_lock:
             if self._synced_generation >= mine or self._channel is None:
                 return
-            if not replace and limit is None:
+            if not replace and limit is None and not hurry:
                 await self._pace()
                 if self._channel is None:
                     return
+            self._hurry.clear()  # this request carries every topic wanted so far
             target, channel = self._generation, self._channel
             candidates = [f for f in self._wanted if f not in self._rejected]
             kept = [f for f in candidates if f in self._subscribed]  # never dropped for a newcomer
@@ -430,12 +439,13 @@ class FlowNotifications:
 
     async def _pace(self) -> None:
         """Wait out the rest of `subscribe_interval_seconds` since the last addition, when new topics are
-        wanted (the watches arriving meanwhile join this request)."""
+        wanted (the watches arriving meanwhile join this request), unless a watch that cannot wait arrives."""
         if self._added_at is None or all(f in self._subscribed or f in self._rejected for f in self._wanted):
             return
         rest = self._added_at + self.subscribe_interval_seconds - asyncio.get_running_loop().time()
-        if rest > 0:
-            await asyncio.sleep(rest)
+        if rest > 0 and not self._hurry.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._hurry.wait(), rest)
 
     async def _learn_topic_limit(self) -> None:
         """Genesys refused a batch of new topics as too many (400): add them one at a time until it

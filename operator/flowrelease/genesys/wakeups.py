@@ -71,12 +71,12 @@ class NotifiedHints:
         self._watched_at: dict[tuple[str, str], float] = {}
         """When each (release, flow) was last watched: the engine watches right before its POST."""
 
-    async def watch(self, release: str, flow_id: str) -> bool:
+    async def watch(self, release: str, flow_id: str, *, ahead: bool = False) -> bool:
         key = (release, flow_id)
         self._watched_at[key] = self.notifications.now()
         if key not in self._stops:
             self._stops[key] = self.notifications.listen(flow_id, lambda _: self.wakeups.wake(release))
-        return await self.notifications.watch(flow_id)
+        return await self.notifications.watch(flow_id, ahead=ahead)
 
     def unwatch(self, release: str, flow_id: str) -> None:
         self._watched_at.pop((release, flow_id), None)
