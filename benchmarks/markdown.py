@@ -6,7 +6,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from benchmarks.machine import machine_line
-from benchmarks.table import SINGLE_FIGURES, fmt, fmt_ratio, image_rows, operator_rows, single_title
+from benchmarks.request_log import per_release_by_route
+from benchmarks.table import (
+    SINGLE_FIGURES,
+    fleet_run_label,
+    fmt,
+    fmt_ratio,
+    image_rows,
+    operator_rows,
+    single_title,
+)
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 1) -> str:
@@ -27,6 +36,8 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         parts.append(single_markdown(scenarios["import"]))
     if "fleet" in scenarios:
         parts.append(fleet_markdown(scenarios["fleet"]))
+        if any("calls_by_route" in size for size in scenarios["fleet"]["sizes"]):
+            parts.append(fleet_routes_markdown(scenarios["fleet"]))
     if "operator" in scenarios:
         parts.append(operator_markdown(scenarios["operator"]))
     if "startup" in scenarios:
@@ -96,6 +107,17 @@ def fleet_markdown(fleet: Mapping[str, Any]) -> str:
         f"{fleet.get('max_concurrent') or 'unbounded'} reconcile passes at once."
     )
     return title + "\n\n" + _table(headers, rows)
+
+
+def fleet_routes_markdown(fleet: Mapping[str, Any]) -> str:
+    sizes = fleet["sizes"]
+    routes, rows = per_release_by_route(sizes)
+    headers = ["endpoint", *(fleet_run_label(size) for size in sizes)]
+    body = [
+        [f"`{route}`", *(fmt(value, 3) for value in row)] for route, row in zip(routes, rows, strict=True)
+    ]
+    title = "**Fleet, Genesys calls per release by endpoint** — the emulator's request log (429s included)."
+    return title + "\n\n" + _table(headers, body)
 
 
 def startup_markdown(startup: Mapping[str, Any]) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 from benchmarks.figures import percentile
 from benchmarks.release_watch import Timeline
-from benchmarks.request_log import PUBLISH_PATH, LoggedCall
+from benchmarks.request_log import PUBLISH_PATH, LoggedCall, calls_by_route
 
 WRITE_RESOURCES = ("flowreleases/status", "events", "flowreleases")
 
@@ -123,18 +123,6 @@ def summarise_quiet_period(
         "apiserver_writes_by_resource": {f"{r} {v}": n for (r, v), n in sorted(writes.items())},
         "operator_cpu_seconds": operator_cpu_seconds,
     }
-
-
-def calls_by_route(calls: Sequence[LoggedCall]) -> dict[str, int]:
-    """{"METHOD /path": count}, ids in the path replaced by {id}: what a quiet period's calls were."""
-    routes: Counter[str] = Counter()
-    for call in calls:
-        parts = [
-            "{id}" if any(ch.isdigit() for ch in part) and len(part) > 8 else part
-            for part in call.path.split("/")
-        ]
-        routes[f"{call.method} {'/'.join(parts)}"] += 1
-    return dict(sorted(routes.items()))
 
 
 def write_delta(

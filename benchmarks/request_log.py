@@ -16,6 +16,7 @@ from datetime import datetime
 PUBLISH_PATH = "/api/v2/flows/actions/publish"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _VERSION = re.compile(r"/versions/[^/]+")
+_CHANNEL = re.compile(r"/notifications/channels/[^/]+")
 
 
 @dataclass(frozen=True)
@@ -161,9 +162,34 @@ def import_trace(
 def route_of(call: LoggedCall) -> str:
     """`GET /api/v2/flows/{id}/versions/{version}`: the call without ids, for counting calls by kind."""
     path = _VERSION.sub("/versions/{version}", _UUID.sub("{id}", call.path))
+    path = _CHANNEL.sub("/notifications/channels/{channelId}", path)
     return f"{call.method} {path}"
 
 
 def calls_by_route(calls: Iterable[LoggedCall], *, client_id: str = "") -> dict[str, int]:
     counts = Counter(route_of(call) for call in calls if not client_id or call.client_id == client_id)
     return dict(counts.most_common())
+
+
+def per_release_by_route(
+    sizes: Sequence[Mapping[str, object]], *, key: str = "calls_by_route"
+) -> tuple[list[str], list[list[float | None]]]:
+    """Each route's calls ÷ releases for every fleet run (columns, in `sizes` order), busiest first:
+    (routes, rows). A run without the breakdown reads as None."""
+    totals: Counter[str] = Counter()
+    for size in sizes:
+        counts = size.get(key)
+        if isinstance(counts, Mapping):
+            totals.update({str(route): int(n) for route, n in counts.items()})
+    routes = [route for route, _ in totals.most_common()]
+    rows = []
+    for route in routes:
+        row: list[float | None] = []
+        for size in sizes:
+            counts, releases = size.get(key), size.get("releases")
+            if not isinstance(counts, Mapping) or not isinstance(releases, int) or releases <= 0:
+                row.append(None)
+            else:
+                row.append(int(counts.get(route, 0)) / releases)
+        rows.append(row)
+    return routes, rows

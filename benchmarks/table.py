@@ -10,6 +10,7 @@ from rich.table import Table
 
 from benchmarks.figures import ratio
 from benchmarks.machine import machine_line
+from benchmarks.request_log import per_release_by_route
 
 
 def fmt(value: object, digits: int = 2, suffix: str = "") -> str:
@@ -40,6 +41,8 @@ def render(results: Mapping[str, Any], console: Console) -> None:
         console.print(single_table(scenarios["import"]))
     if "fleet" in scenarios:
         console.print(fleet_table(scenarios["fleet"]))
+        if any("calls_by_route" in size for size in scenarios["fleet"]["sizes"]):
+            console.print(fleet_routes_table(scenarios["fleet"]))
     if "operator" in scenarios:
         console.print(operator_table(scenarios["operator"]))
     if "startup" in scenarios:
@@ -128,6 +131,25 @@ def fleet_table(fleet: Mapping[str, Any]) -> Table:
             else:
                 cells.append(fmt(value, 1 if isinstance(value, float) else 0))
         table.add_row(*cells)
+    return table
+
+
+def fleet_run_label(size: Mapping[str, Any]) -> str:
+    return f"{size['releases']:,} {size.get('mode', 'polled')}"
+
+
+def fleet_routes_table(fleet: Mapping[str, Any]) -> Table:
+    """Calls per release by endpoint, from the emulator's request log (every caller, 429s included)."""
+    table = Table(
+        title="Fleet — Genesys calls per release by endpoint (emulator request log)", title_justify="left"
+    )
+    table.add_column("endpoint", justify="left")
+    sizes = fleet["sizes"]
+    for size in sizes:
+        table.add_column(fleet_run_label(size), justify="right")
+    routes, rows = per_release_by_route(sizes)
+    for route, row in zip(routes, rows, strict=True):
+        table.add_row(route, *(fmt(value, 3) for value in row))
     return table
 
 

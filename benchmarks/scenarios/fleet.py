@@ -30,6 +30,7 @@ from benchmarks.emulator_access import (
 from benchmarks.figures import percentile
 from benchmarks.fleet_worker import SECRET_ENV
 from benchmarks.processes import measure_process
+from benchmarks.request_log import calls_by_route
 from benchmarks.settings import Settings
 
 FLEET_CLIENT = BenchClient(id="bench-fleet", secret="bench-fleet-secret")
@@ -107,13 +108,16 @@ def run_fleet_size(
             }
         report = json.loads(report_file.read_text())
         calls = asyncio.run(fetch_request_log(url))
-    return summarise(
-        report,
-        calls_total=len(calls),
-        throttled=sum(1 for c in calls if c.status == 429),
-        rate_limit_per_minute=rate_limit_per_minute,
-        worker_wall=process.wall_seconds,
-    )
+    return {
+        **summarise(
+            report,
+            calls_total=len(calls),
+            throttled=sum(1 for c in calls if c.status == 429),
+            rate_limit_per_minute=rate_limit_per_minute,
+            worker_wall=process.wall_seconds,
+        ),
+        "calls_by_route": calls_by_route(calls),
+    }
 
 
 async def _prepare(url: str, client: BenchClient, flows: int, publish_seconds: float) -> None:

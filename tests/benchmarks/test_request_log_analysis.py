@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from benchmarks.request_log import LoggedCall, publish_trace
+from benchmarks.request_log import LoggedCall, calls_by_route, per_release_by_route, publish_trace
 
 FLOW = "f-1"
 T0 = 1_000.0
@@ -74,18 +74,33 @@ def test_publish_trace_counts_429s_received() -> None:
     assert publish_trace(calls, client_id="me", flow_id=FLOW, publish_seconds=2.0).throttled == 1
 
 
-def test_a_quiet_periods_calls_are_counted_by_route_with_ids_folded() -> None:
-    from benchmarks.operator_figures import calls_by_route
+def test_calls_are_counted_by_endpoint_without_ids() -> None:
+    def call(method: str, path: str) -> LoggedCall:
+        return LoggedCall(method, path, "", 200, "c", 0.0)
 
-    flow = "8d3f3a0e-0000-4000-8000-000000000001"
-    calls = [
-        LoggedCall("GET", f"/api/v2/flows/{flow}", "", 200, "c", T0),
-        LoggedCall("GET", "/api/v2/flows/8d3f3a0e-0000-4000-8000-000000000002", "", 200, "c", T0),
-        LoggedCall("PUT", f"/api/v2/notifications/channels/{flow}/subscriptions", "", 200, "c", T0),
-        LoggedCall("POST", "/oauth/token", "", 200, "c", T0),
-    ]
-    assert calls_by_route(calls) == {
+    flow = "0b4f6b0e-8f0c-4d2a-9e1a-2b6f1c3d4e5f"
+    counted = calls_by_route(
+        [
+            call("GET", f"/api/v2/flows/{flow}"),
+            call("GET", f"/api/v2/flows/{flow}"),
+            call("POST", "/api/v2/notifications/channels/streaming-0-abc/subscriptions"),
+            call("POST", "/api/v2/notifications/channels/streaming-0-xyz/subscriptions"),
+            call("GET", f"/api/v2/flows/{flow}/versions/3.0"),
+        ]
+    )
+    assert counted == {
         "GET /api/v2/flows/{id}": 2,
-        "POST /oauth/token": 1,
-        "PUT /api/v2/notifications/channels/{id}/subscriptions": 1,
+        "POST /api/v2/notifications/channels/{channelId}/subscriptions": 2,
+        "GET /api/v2/flows/{id}/versions/{version}": 1,
     }
+
+
+def test_per_release_by_route_lines_up_every_run_busiest_route_first() -> None:
+    sizes = [
+        {"releases": 10, "calls_by_route": {"GET /a": 30, "POST /b": 10}},
+        {"releases": 100, "calls_by_route": {"GET /a": 200, "POST /c": 5}},
+        {"releases": 5, "error": "worker exited 1"},
+    ]
+    routes, rows = per_release_by_route(sizes)
+    assert routes == ["GET /a", "POST /b", "POST /c"]
+    assert rows == [[3.0, 2.0, None], [1.0, 0.0, None], [0.0, 0.05, None]]

@@ -1,17 +1,22 @@
 """The operator woken by v2.flows notifications: a finished publish is noticed at once, not at kopf's next
-retry or the engine's safety-net poll — also when the publish outlasts the safety-net polls (20 s, 40 s)."""
+retry or the engine's safety-net poll — also when the publish outlasts the safety-net polls (16 s, 32 s),
+and also with --peering, where kopf runs the passes and the handler waits for the event itself."""
 
 from __future__ import annotations
 
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from flowrelease.emulator.notifications import control_calls
 from tests.e2e.conftest import Cluster, GenesysClientCreds, is_ready, release_manifest
+from tests.e2e.test_peering import PEERING_CRD
 from tests.support.emulator import EmulatorHandle
+from tests.support.kube import KubeCluster
 
 pytestmark = [pytest.mark.kube, pytest.mark.timeout(240)]
 
@@ -34,7 +39,7 @@ def reads_after_publish(emulator: EmulatorHandle, flow_id: str) -> list[float]:
 
 @pytest.mark.parametrize(
     ("publish_seconds", "safety_looks"),
-    [(4.0, 0), (45.0, 2)],
+    [(4.0, 0), (40.0, 2)],
     ids=["before-the-first-safety-poll", "after-two-safety-polls"],
 )
 def test_a_finished_publish_wakes_the_operator_at_once(
@@ -60,10 +65,54 @@ def test_a_finished_publish_wakes_the_operator_at_once(
     reads = reads_after_publish(emulator, flow_id)
     before = [r for r in reads if r < publish_seconds - 0.05]
     after = [r for r in reads if r >= publish_seconds - 0.05]
-    assert len(before) == safety_looks, f"only the safety net looks while it runs (20 s, 40 s): {reads}"
+    assert len(before) == safety_looks, f"only the safety net looks while it runs (16 s, 32 s): {reads}"
     assert after and after[0] < publish_seconds + 1.0, f"the event woke it: first read {after[0]:.2f} s"
     hub = emulator.control.call(control_calls.state())
     assert len(hub["channels"]) == 1 and hub["counters"]["events_sent"] >= 2
+
+
+def test_with_peering_the_handler_waits_for_the_event_instead_of_polling(
+    kube_cluster: KubeCluster,
+    cluster: Cluster,
+    emulator: EmulatorHandle,
+    genesys_client: GenesysClientCreds,
+    start_operator,
+    tmp_path: Path,
+) -> None:
+    """kopf runs the passes with --peering and cannot be woken once a handler handed back; the handler
+    waits for the flow's event inside its budget: no poll while the 6 s publish runs (polled, the regular
+    schedule would look about eight times), and the event is read at once."""
+    publish_seconds = 6.0
+    flow_id = emulator.flow_id("Support IVR")
+    emulator.control.set_transition_mode(
+        "polls", polls=1, rules=[{"kind": "publish", "mode": "seconds", "seconds": publish_seconds}]
+    )
+    crd = tmp_path / "peering-crd.yaml"
+    crd.write_text(PEERING_CRD)
+    kube_cluster.apply_crd(crd)
+    kube_cluster.kubectl(
+        "apply",
+        "-n",
+        cluster.namespace,
+        "-f",
+        "-",
+        input=yaml.safe_dump(
+            {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": "flowrelease"}}
+        ),
+    )
+    cluster.apply_credentials(genesys_client)
+    start_operator(cluster.namespace, extra_args=("--peering=flowrelease", "--priority=10"), standalone=False)
+    cluster.apply(release_manifest("peered-notified", environment=emulator.base_url, version="3.0"))
+    obj = cluster.wait_release("peered-notified", is_ready, timeout=90, what="Ready=True")
+    assert obj["status"]["publishedVersion"] == "3.0"
+
+    reads = reads_after_publish(emulator, flow_id)
+    before = [r for r in reads if r < publish_seconds - 0.05]
+    after = [r for r in reads if r >= publish_seconds - 0.05]
+    assert before == [], f"no poll while the publish runs: {reads}"
+    assert after and after[0] < publish_seconds + 1.0, f"the event ended the handler's wait: {reads}"
+    hub = emulator.control.call(control_calls.state())
+    assert len(hub["channels"]) == 1
 
 
 def test_with_notifications_unavailable_the_operator_polls_as_before(
@@ -106,7 +155,8 @@ def test_a_lost_socket_channel_or_event_mid_publish_still_ends_ready_with_one_pu
 ) -> None:
     """The publish takes 6 s. A socket closed or a channel expired 1 s in: the operator reconnects (a new
     channel for an expired one), reads the flow once on the resync and is woken by the completion event.
-    Every event dropped: the 20 s safety-net poll ends it. Never a second publish."""
+    Every event dropped: nothing is heard of the publish's start within 5 s of the POST, so the operator is
+    woken and polls it on the regular schedule. Never a second publish."""
     flow_id = emulator.flow_id("Support IVR")
     publish_seconds = 6.0
     emulator.control.set_transition_mode(
@@ -131,7 +181,10 @@ def test_a_lost_socket_channel_or_event_mid_publish_still_ends_ready_with_one_pu
     reads = reads_after_publish(emulator, flow_id)
     hub = emulator.control.call(control_calls.state())
     if mishap == "all-events-dropped":
-        assert 17 <= reads[0] <= 25, f"only the safety net looked, at {reads[0]:.1f} s (20 s ± jitter)"
+        assert 4.5 <= reads[0] < publish_seconds, f"silence after the POST: a look at 5 s, not 16 s: {reads}"
+        assert any(publish_seconds - 0.05 <= r < publish_seconds + 2.0 for r in reads), (
+            f"then the regular schedule read the result within max(0.5 s, 20 %) of its end: {reads}"
+        )
         return
     assert hub["counters"]["connections"] >= 2, "reconnected"
     if mishap == "channel-expired":

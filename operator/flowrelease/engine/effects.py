@@ -21,7 +21,7 @@ from flowrelease.engine.checks import CheckProbe, CheckReading, judge_check, kin
 from flowrelease.engine.dependency_hash import dependency_hash as hash_of_dependencies
 from flowrelease.engine.evidence import parse_time, snapshot
 from flowrelease.engine.export_target import export_target_problem
-from flowrelease.engine.judgement import Rejection, check_dependencies, check_version
+from flowrelease.engine.judgement import Rejection, check_dependencies, check_version, version_shown_by
 from flowrelease.engine.locks import describe_holder
 from flowrelease.engine.outcome import OutcomeKind, ReleaseEvent
 from flowrelease.engine.ports import (
@@ -180,7 +180,7 @@ class Effects:
     async def gate_checks(self, version: str, status: FlowReleaseStatus, flow: FlowState) -> GateChecked:
         """Read-only: the gate's own checks of `version`, cheapest first (the first rejection ends them):
         checked in, dependencies present and pinned. `flowrelease plan` runs these alone."""
-        info = await self.api.get_version(flow.id, version)
+        info = version_shown_by(flow, version) or await self.api.get_version(flow.id, version)
         rejection = check_version(flow.name, version, info)
         if rejection is not None:
             return GateChecked(status, rejection)

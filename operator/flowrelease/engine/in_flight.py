@@ -337,6 +337,7 @@ def _import_again(situation: Situation, op: OperationRecord) -> S.Step:
             f"Importing the Archy source: the upload was not acknowledged; waiting up to {grace:g}s for the "
             "job to start before importing again",
             until=situation.later(op.started_at, grace),
+            regular=True,  # the job is read: no flow event says it started
         )
     source = situation.observation.source
     if not isinstance(source, PreparedSource):
@@ -370,7 +371,11 @@ def _landed(flow: FlowState | None, op: OperationRecord) -> str | None:
 def _await_read_back(
     situation: Situation, op: OperationRecord, what: str, reason: str, never: S.Step
 ) -> S.Step:
-    """The job succeeded but reads do not show its version yet (R1): note when, wait the grace, give up."""
+    """The job succeeded but reads do not show its version yet (R1): note when, wait the grace, give up.
+
+    The read-back runs on the regular schedule even while notifications are live: the job's publish may
+    already have sent its event (read stale, R1 lags by reads as well as time), so no further event need
+    come, and a safety-net look every 16 s would spend most of the grace on one stale read."""
     if not op.completed_at:
         return S.ImportJobSucceeded(f"Architect job {op.id} succeeded; waiting for the flow to show it")
     if situation.since(op.completed_at) < situation.grace:
@@ -380,6 +385,7 @@ def _await_read_back(
             f"{what}: the Architect job succeeded; waiting for publishedVersion to show the new version "
             f"(up to {situation.grace:g}s)",
             until=situation.later(op.completed_at, situation.grace),
+            regular=True,
         )
     return never
 

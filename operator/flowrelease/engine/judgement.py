@@ -38,6 +38,17 @@ def identity_mismatch(selector: FlowSelector, flow: FlowState) -> str | None:
     )
 
 
+def version_shown_by(flow: FlowState, version: str) -> VersionInfo | None:
+    """What the flow read itself says about `version`, when that answers `check_version`: the flow's
+    `checkedInVersion` and `publishedVersion` are checked-in versions by what they are, so neither needs
+    `GET …/versions/{id}`. None: the version must be read (a draft, an older version, or a missing one)."""
+    if version and version == flow.published_version:
+        return VersionInfo(id=version, type="PUBLISH")
+    if version and version == flow.checked_in_version:
+        return VersionInfo(id=version, type="CHECKIN")
+    return None
+
+
 def check_version(flow_name: str, version: str, info: VersionInfo | None) -> Rejection | None:
     """The version exists and is checked in (CHECKIN or PUBLISH, not a SAVE draft)."""
     if info is None:

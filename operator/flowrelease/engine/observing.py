@@ -3,12 +3,19 @@ whether another release owns the flow.
 
 Every pass starts from what Genesys says now (DESIGN §2 "Observe first"). Reads are safe to repeat; a job
 that no longer exists reads as None, a validate service that is unavailable as `ServiceUnavailable`. While an
-import's job is still running, the job is the only read (`job_answers`).
+import's job is still running, the job is the only read (`job_answers`). After a step that registers a
+validate job — which does not touch the flow — only the jobs are read again, while the pass's own flow read
+is younger than `FLOW_READ_FRESH_SECONDS` (`reread_after`): the publish that may follow is decided on that
+read, made seconds before in the same pass.
 """
 
 from __future__ import annotations
 
+import enum
+from dataclasses import replace
+
 from flowrelease.api.models import FlowReleaseSpec, FlowReleaseStatus
+from flowrelease.engine import steps as S
 from flowrelease.engine.archy_source import PreparedSource, SourcePending, SourceProblem
 from flowrelease.engine.flow_ownership import rival_owner
 from flowrelease.engine.ports import (
@@ -21,6 +28,31 @@ from flowrelease.engine.ports import (
     Unavailable,
 )
 from flowrelease.engine.steps import Observation
+
+FLOW_READ_FRESH_SECONDS = 15.0
+"""How old the pass's own flow read may be and still decide the step after a validate job's registration."""
+
+
+class Reread(enum.Enum):
+    NOTHING = "nothing"
+    JOBS = "jobs"
+    EVERYTHING = "everything"
+
+
+def reread_after(step: S.Step | None, stale: bool, flow_read_seconds_ago: float) -> Reread:
+    """What to read before planning again after `step`, whose fold said the observation is `stale`. PURE."""
+    if not stale:
+        return Reread.NOTHING
+    if isinstance(step, S.Validate) and 0 <= flow_read_seconds_ago < FLOW_READ_FRESH_SECONDS:
+        return Reread.JOBS
+    return Reread.EVERYTHING
+
+
+async def observe_jobs(api: FlowApi, status: FlowReleaseStatus, observation: Observation) -> Observation:
+    """`observation` with the jobs the status records read again; the flow read stands."""
+    return replace(
+        observation, job=await _operation_job(api, status), recorded_job=await _recorded_job(api, status)
+    )
 
 
 async def observe(

@@ -7,11 +7,14 @@ geometrically (a publish that takes T seconds costs O(log T) polls until the cap
 be kept in the status. The engine never sleeps: it returns the interval to its shell, which waits.
 
 While notifications arrive for the flow (`Observation.pushed.live`), an event wakes the release as soon as
-Genesys reports a change, so polling is only the safety net and follows `PUSHED_POLL`: the first look 20 s
-into the operation, then at most every 30 s — never earlier than a fixed 15 s loop's looks, so a
-release costs no more requests than that loop however long the operation takes. After an event the read
-may still lag (R1): then the regular schedule runs again from the event, so the read that agrees comes
-within max(0.5 s, 20 % of the time since the event).
+Genesys reports a change, so polling is only the safety net against a lost event and follows `PUSHED_POLL`:
+a look every 16 s (± jitter) — fewer looks than a fixed 15 s loop however long the operation takes, and a
+lost completion event is read at most ~16 s late (it was 30 s). A POST whose start Genesys never announces
+(`events_missing`: no event at all about the flow `START_EVENT_SECONDS` after the acknowledgement — a
+dropped event, a subscription that silently does not deliver) is polled on the regular schedule instead,
+since that publish's events evidently are not coming. After an event the read may still lag (R1): then the
+regular schedule runs again from the event, so the read that agrees comes within max(0.5 s, 20 % of the
+time since the event).
 """
 
 from __future__ import annotations
@@ -38,8 +41,20 @@ class PollSchedule:
         return max(self.initial / 10, seconds + rng.uniform(-spread, spread))
 
 
-PUSHED_POLL = PollSchedule(initial=20.0, cap=30.0, elapsed_share=1.0)
-"""The safety-net schedule while notifications are live: looks at 20 s, 40 s, 70 s, 100 s, … (± jitter)."""
+PUSHED_POLL = PollSchedule(initial=16.0, cap=16.0, elapsed_share=1.0)
+"""The safety-net schedule while notifications are live: a look every 16 s (± jitter). 16, not 15: a fixed
+15 s loop's looks plus our POST and the event's read must not exceed that loop's requests at any duration."""
+START_EVENT_SECONDS = 5.0
+"""How long after a POST's acknowledgement the engine waits to hear any event about the flow (its operation
+starting) before it concludes that this publish's events are not coming."""
 NEWS_WINDOW_SECONDS = 10.0
 """How long after an event worth a look the regular schedule runs again while reads do not show it yet
 (reads lag by seconds: 1.5 s and two reads on the realistic profile)."""
+
+
+def events_missing(heard_seconds_ago: float | None, posted_seconds_ago: float | None) -> bool:
+    """Notifications are live, yet nothing at all was heard about the flow since a POST acknowledged
+    `START_EVENT_SECONDS` or more ago (`None`: never heard / never acknowledged). PURE."""
+    if posted_seconds_ago is None or posted_seconds_ago < START_EVENT_SECONDS:
+        return False
+    return heard_seconds_ago is None or heard_seconds_ago > posted_seconds_ago

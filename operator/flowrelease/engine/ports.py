@@ -444,22 +444,33 @@ class Pushed:
     """Events about the flow arrive: its `v2.flows.{id}` topic is subscribed on a connected socket."""
     noticed_seconds_ago: float | None = None
     """Seconds since the last event worth a look arrived about the flow; None when none did."""
+    heard_seconds_ago: float | None = None
+    """Seconds since the last event of any kind about the flow arrived (a publish starting counts); None
+    when none did since it was watched."""
 
 
 class CompletionHints(Protocol):
     """Optional: Genesys telling a release early that something finished on its flow (notifications).
 
     An event is a hint, never a fact the engine decides on: it only changes how soon the engine reads the
-    flow again. The engine `watch`es a flow before a POST whose completion it will wait for, `unwatch`es it
-    once nothing is in flight, and reads `pushed` to pick its polling cadence. Implementations never raise:
-    `watch` answers False when events will not come (the engine then polls as before). Waking the release
-    when an event arrives is the shell's job (it waits on the release instead of sleeping `after`)."""
+    flow again. The engine `watch`es a flow before a POST whose completion it will wait for (and while it
+    validates, so the subscription is live by then), `unwatch`es it once nothing is in flight, reads
+    `pushed` to pick its polling cadence, and after a POST `expect`s its started event. Implementations
+    never raise: `watch` answers False when events will not come (the engine then polls as before). Waking
+    the release when an event arrives is the shell's job (it waits on the release instead of sleeping
+    `after`)."""
 
-    async def watch(self, release: str, flow_id: str) -> bool: ...
+    async def watch(self, release: str, flow_id: str, *, ahead: bool = False) -> bool:
+        """`ahead`: the release only validates, nothing waits for the subscription yet (it may be paced to
+        share a request with other releases'); otherwise a POST waits for it in its reconcile slot."""
 
     def unwatch(self, release: str, flow_id: str) -> None: ...
 
     def pushed(self, flow_id: str) -> Pushed: ...
+
+    def expect(self, release: str, flow_id: str, seconds: float) -> None:
+        """Wake `release` if no event at all about `flow_id` arrives within `seconds`: the engine just
+        POSTed work whose start Genesys announces, and silence means this publish's events are not coming."""
 
 
 # ------------------------------------------------------------------------------------------ promotion

@@ -13,6 +13,7 @@ NotFound → STALLED with the message; Conflict while registering an import → 
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import Mapping
@@ -26,10 +27,10 @@ from flowrelease.engine.audit_trail import action_of, describe
 from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.effects import Effects
 from flowrelease.engine.error_fold import fold_error
-from flowrelease.engine.observing import observe
+from flowrelease.engine.observing import Reread, observe, observe_jobs, reread_after
 from flowrelease.engine.outcome import Outcome, OutcomeKind, ReleaseEvent
 from flowrelease.engine.planner import plan
-from flowrelease.engine.poll_schedule import PUSHED_POLL, PollSchedule
+from flowrelease.engine.poll_schedule import PUSHED_POLL, START_EVENT_SECONDS, PollSchedule
 from flowrelease.engine.ports import (
     ArtifactStore,
     AuditEvent,
@@ -103,6 +104,8 @@ class ReleaseReconciler:
         """Which releases claim a flow (the operator's FlowRelease index); None: no one-owner rule here."""
         self.retry_streaks: dict[str, int] = {}
         """Consecutive transient errors per release key, for the retry backoff; reset by any settled pass."""
+        self.early_watches: set[asyncio.Task[None]] = set()
+        """Subscriptions started while a release validates, so its topic is live by the time it publishes."""
         self.poll_counts: dict[str, tuple[str, int]] = {}
         """Per release: (what is polled, polls so far) — the audit `attempt`, kept out of the status so a
         poll that learns nothing writes an identical status."""
@@ -192,13 +195,17 @@ class _Pass:
             self.source, self.change = resolved.source, resolved.change
 
     async def run(self) -> Outcome:
-        stale = True
+        reread = Reread.EVERYTHING
+        flow_read_at = self._now()
         for _ in range(MAX_STEPS_PER_PASS):
             started = time.perf_counter()
             step: S.Step | None = None
             self.effects.folder = self._folder()
             try:
-                if stale:
+                if reread is Reread.JOBS:
+                    self.observation = await observe_jobs(self.engine.flow_api, self.status, self.observation)
+                elif reread is Reread.EVERYTHING:
+                    flow_read_at = self._now()
                     await self._import_from_release()
                     observed = await observe(
                         self.engine.flow_api,
@@ -227,6 +234,8 @@ class _Pass:
                     poll=self.engine.poll,
                     pushed_poll=self.engine.pushed_poll,
                 )
+                if isinstance(step, S.Validate):
+                    self._watch_early()
                 if isinstance(step, S.SIDE_EFFECTS):
                     folded = await self.effects.run(step, self.status, self.observation)
                 else:
@@ -245,7 +254,7 @@ class _Pass:
                 if self.status.operation is None:
                     self._unwatch()
                 return self._outcome(folded, step)
-            stale = folded.stale
+            reread = reread_after(step, folded.stale, (self._now() - flow_read_at).total_seconds())
         return Outcome(
             kind=OutcomeKind.WAITING,
             status=self.status,
@@ -259,7 +268,7 @@ class _Pass:
 
     # -- notifications (CompletionHints) -----------------------------------------------------------------
 
-    async def _watch(self, flow_id: str) -> None:
+    async def _watch(self, flow_id: str, *, ahead: bool = False) -> None:
         hints, key = self.engine.hints, self.release.key
         if hints is None:
             return
@@ -267,7 +276,17 @@ class _Pass:
         if previous is not None and previous != flow_id:
             hints.unwatch(key, previous)
         self.engine.watched[key] = flow_id
-        await hints.watch(key, flow_id)
+        await hints.watch(key, flow_id, ahead=ahead)
+
+    def _watch_early(self) -> None:
+        """Subscribe the flow's topic while the release validates (in the background): the subscription
+        rides with other releases' in one request, and is live by the publish's own `watch`."""
+        flow = self.observation.flow
+        if self.engine.hints is None or flow is None or self.engine.watched.get(self.release.key) == flow.id:
+            return
+        task = asyncio.get_running_loop().create_task(self._watch(flow.id, ahead=True))
+        self.engine.early_watches.add(task)
+        task.add_done_callback(self.engine.early_watches.discard)
 
     def _unwatch(self) -> None:
         flow_id = self.engine.watched.pop(self.release.key, None)
@@ -281,7 +300,11 @@ class _Pass:
         return op is not None and bool(op.posted_at) and self.engine.pushed(self.release.key)
 
     def _await_event(self, step: S.Step) -> Outcome:
+        """Wait for the event; the hints wake the release sooner if the POST's start is never announced."""
         after = self.engine.pushed_poll.delay(0.0)
+        flow_id = self.engine.watched.get(self.release.key)
+        if self.engine.hints is not None and flow_id is not None:
+            self.engine.hints.expect(self.release.key, flow_id, START_EVENT_SECONDS)
         return Outcome(
             kind=OutcomeKind.WAITING,
             status=self.status,

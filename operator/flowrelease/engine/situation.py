@@ -8,7 +8,12 @@ from datetime import datetime, timedelta
 from flowrelease.api.models import FlowReleaseSpec, FlowReleaseStatus
 from flowrelease.engine.bounds import visibility_grace
 from flowrelease.engine.evidence import parse_time, seconds_since
-from flowrelease.engine.poll_schedule import NEWS_WINDOW_SECONDS, PUSHED_POLL, PollSchedule
+from flowrelease.engine.poll_schedule import (
+    NEWS_WINDOW_SECONDS,
+    PUSHED_POLL,
+    PollSchedule,
+    events_missing,
+)
 from flowrelease.engine.status_folding import timestamp
 from flowrelease.engine.steps import Observation, Wait
 
@@ -44,11 +49,19 @@ class Situation:
         While notifications are live for the flow the safety-net schedule applies instead, except just after
         an event worth a look, when the regular schedule runs from the event (see `poll_schedule`), and
         when `regular`: a read that does not show the work yet may be stale (R1 lags by reads, not only by
-        time), so the grace is spent on the regular schedule, never on one or two safety-net looks."""
+        time), so the grace is spent on the regular schedule, never on one or two safety-net looks — and
+        when the POST's start was never announced (`events_missing`): this publish's events are not coming."""
         elapsed = self.since(started_at)
         delay = self.poll.delay(elapsed)
         pushed = self.observation.pushed
-        if pushed is not None and pushed.live and not regular:
+        op = self.status.operation
+        posted = self.since(op.posted_at) if op is not None and op.posted_at else None
+        if (
+            pushed is not None
+            and pushed.live
+            and not regular
+            and not events_missing(pushed.heard_seconds_ago, posted)
+        ):
             noticed = pushed.noticed_seconds_ago
             if noticed is not None and noticed < NEWS_WINDOW_SECONDS:
                 delay = self.poll.delay(noticed)

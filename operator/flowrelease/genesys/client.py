@@ -10,6 +10,10 @@ Genesys). They surface as `Transient`, and the engine observes the flow before i
 
 Architect jobs (validate, export, import) are one request per method: register, read, download. The engine
 polls them through its planner; nothing here sleeps for a job.
+
+The dependency tracking build status is the org's, not a flow's: one read serves every release of the client
+for `build_status_seconds` (concurrent readers share the read in flight), so a fleet pays one request per
+minute for it instead of one per release.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from flowrelease.genesys.transport import Call, GenesysTransport, OnResponse
 
 PAGE_SIZE = 100
 MAX_PAGES = 200
+BUILD_STATUS_SECONDS = 60.0
 
 
 class GenesysClient:
@@ -67,8 +72,14 @@ class GenesysClient:
         clock: Callable[[], float] = time.monotonic,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        build_status_seconds: float = BUILD_STATUS_SECONDS,
     ) -> None:
         self._client_id = client_id
+        self._clock = clock
+        self._build_status_seconds = build_status_seconds
+        self._build_status: tuple[float, bool] | None = None
+        """(when it was read, on `clock`; whether the build was OPERATIONAL)."""
+        self._build_lock = asyncio.Lock()
         self._transport = GenesysTransport(
             http,
             base_url=base_url,
@@ -260,11 +271,21 @@ class GenesysClient:
             if page >= wire.page_count(body) or not wire.entities(body):
                 break
             page += 1
-        build = await self._json(
-            Call(routes.DEPENDENCY_BUILD, purpose="reading the dependency tracking build")
-        )
-        status = build.get("status") if isinstance(build, dict) else None
-        return DependencyReport(consumed=tuple(consumed), build_operational=status == "OPERATIONAL")
+        return DependencyReport(consumed=tuple(consumed), build_operational=await self._build_operational())
+
+    async def _build_operational(self) -> bool:
+        """Whether the org's dependency tracking build is OPERATIONAL, read at most once per
+        `build_status_seconds` for all releases of this client."""
+        async with self._build_lock:
+            known = self._build_status
+            if known is not None and self._clock() - known[0] < self._build_status_seconds:
+                return known[1]
+            build = await self._json(
+                Call(routes.DEPENDENCY_BUILD, purpose="reading the dependency tracking build")
+            )
+            status = build.get("status") if isinstance(build, dict) else None
+            self._build_status = (self._clock(), status == "OPERATIONAL")
+            return self._build_status[1]
 
     # ------------------------------------------------------------------------ architect jobs
 

@@ -1,7 +1,9 @@
 """Per-release wake-ups fed by flow notifications: the engine's `CompletionHints` port, for both shells.
 
 The engine calls `watch(release, flow_id)` before a POST whose completion it will wait for, `unwatch` once
-it knows the result, and reads `pushed(flow_id)` to pick its polling cadence. A shell, instead of sleeping
+it knows the result, and reads `pushed(flow_id)` to pick its polling cadence; after a POST it `expect`s the
+started event, and a release that hears nothing about its flow within that time is woken (its events are
+not coming: it polls). A shell, instead of sleeping
 the `after` the engine asked for, calls `wait(release, after)`: it returns as soon as an event worth a
 look arrives for that release's flow (or when `after` is up), and the shell runs the engine again at once.
 A wake-up that arrives while no one waits is kept, so the next wait returns at once. A shell that
@@ -66,14 +68,18 @@ class NotifiedHints:
         self.wakeups = wakeups
         self.notifications = notifications
         self._stops: dict[tuple[str, str], Callable[[], None]] = {}
+        self._watched_at: dict[tuple[str, str], float] = {}
+        """When each (release, flow) was last watched: the engine watches right before its POST."""
 
-    async def watch(self, release: str, flow_id: str) -> bool:
+    async def watch(self, release: str, flow_id: str, *, ahead: bool = False) -> bool:
         key = (release, flow_id)
+        self._watched_at[key] = self.notifications.now()
         if key not in self._stops:
             self._stops[key] = self.notifications.listen(flow_id, lambda _: self.wakeups.wake(release))
-        return await self.notifications.watch(flow_id)
+        return await self.notifications.watch(flow_id, ahead=ahead)
 
     def unwatch(self, release: str, flow_id: str) -> None:
+        self._watched_at.pop((release, flow_id), None)
         stop = self._stops.pop((release, flow_id), None)
         if stop is not None:
             stop()
@@ -81,8 +87,22 @@ class NotifiedHints:
             self.notifications.unwatch(flow_id)
 
     def pushed(self, flow_id: str) -> Pushed:
-        noticed = self.notifications.noticed_at(flow_id)
+        now = self.notifications.now()
+        noticed, heard = self.notifications.noticed_at(flow_id), self.notifications.heard_at(flow_id)
         return Pushed(
             live=self.notifications.live(flow_id),
-            noticed_seconds_ago=None if noticed is None else max(self.notifications.now() - noticed, 0.0),
+            noticed_seconds_ago=None if noticed is None else max(now - noticed, 0.0),
+            heard_seconds_ago=None if heard is None else max(now - heard, 0.0),
         )
+
+    def expect(self, release: str, flow_id: str, seconds: float) -> None:
+        """Wake `release` unless an event about the flow arrives within `seconds` — or arrived already,
+        since its last `watch` (right before the POST): on loopback the start can beat the POST's answer."""
+        since = self._watched_at.get((release, flow_id), self.notifications.now())
+
+        def check() -> None:
+            heard = self.notifications.heard_at(flow_id)
+            if (release, flow_id) in self._stops and (heard is None or heard < since):
+                self.wakeups.wake(release)
+
+        asyncio.get_running_loop().call_later(seconds, check)

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -72,12 +72,22 @@ def _spec_problem(error: ValidationError, obj: Mapping[str, Any]) -> str:
     return "; ".join(problems)
 
 
-def inline_wait(outcome: Outcome, deadline: float) -> float | None:
-    """Seconds to sleep before running the engine again inside this pass, or None to hand back."""
+def inline_wait(
+    outcome: Outcome, deadline: float, *, notified: bool = False, now: float | None = None
+) -> float | None:
+    """Seconds to wait before running the engine again inside this pass, or None to hand back. PURE given
+    `now`.
+
+    `notified`: the release's flow sends events, so the wait ends early when one comes (a `--peering`
+    handler cannot be woken once it has handed back): it is waited here for as long as the budget allows,
+    and what is left of it when no event came is handed back to kopf's requeue."""
     if outcome.kind is not OutcomeKind.WAITING:
         return None
     after = max(outcome.after or 0.0, 0.0)
-    if after > INLINE_WAIT_MAX_S or time.monotonic() + after >= deadline:
+    left = deadline - (time.monotonic() if now is None else now)
+    if notified and left > 0:
+        return min(after, left)
+    if after > INLINE_WAIT_MAX_S or after >= left:
         return None
     return after
 
@@ -171,10 +181,18 @@ async def run_release_pass(
             assert outcome is not None
             if outcome.events:
                 await post_release_events(runtime.api, ref, outcome.events, redact=runtime.redactor.redact)
-            sleep = inline_wait(outcome, deadline) if prepared is not None else None
+            notified = prepared is not None and prepared.engine.pushed(key)
+            sleep = inline_wait(outcome, deadline, notified=notified) if prepared is not None else None
             if sleep is None:
                 break
-            await asyncio.sleep(sleep)
+            if notified:
+                woken = await runtime.wakeups.wait(key, sleep)
+                left = (outcome.after or 0.0) - sleep
+                if not woken and left > 0:
+                    outcome = replace(outcome, after=left)  # no event within the budget: kopf's requeue
+                    break
+            else:
+                await asyncio.sleep(sleep)
             status = outcome.status
             priority = None
     finished = (

@@ -131,9 +131,9 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
     upstream_exports = KubeUpstreamExports(api, GitArtifactStore(config.git_workdir))
 
     runtime: Runtime | None = None
-    # With --peering kopf runs the passes and a delayed kopf handler cannot be woken early, so an event
-    # could not end a wait: the engine polls on its regular schedule there (as with --no-notifications).
-    notified = config.notifications and config.peering is None
+    # With --peering kopf runs the passes and a delayed kopf handler cannot be woken early: the pass waits for
+    # its flow's event inside the handler instead, for up to the handler's inline budget (release_pass).
+    notified = config.notifications
 
     def claims() -> ClaimIndex | None:
         return runtime.claims_index if runtime is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,6 +23,24 @@ async def test_consumed_resources_lists_every_queue_and_data_action(harness: Har
     assert report.build_operational
     (first, *_) = [r for r in harness.sent if r.url.path.endswith("/consumedresources")]
     assert first.url.params["objectType"] == "INBOUNDCALLFLOW" and first.url.params["pageSize"] == "100"
+
+
+async def test_the_org_build_status_is_read_once_a_minute_for_every_flow(harness: Harness) -> None:
+    """The build status is the org's: a fleet of releases on one client shares one read per minute."""
+    client = harness.client()
+    ivr = harness.emulator.flow_id("Support IVR")
+
+    def builds() -> int:
+        return sum(1 for r in harness.sent if r.url.path.endswith("/dependencytracking/build"))
+
+    await asyncio.gather(*(client.consumed_resources(ivr, "3.0", "INBOUNDCALL") for _ in range(5)))
+    assert builds() == 1
+    await harness.time.sleep(59.0)
+    report = await client.consumed_resources(ivr, "3.0", "INBOUNDCALL")
+    assert report.build_operational and builds() == 1
+    await harness.time.sleep(1.5)
+    await client.consumed_resources(ivr, "3.0", "INBOUNDCALL")
+    assert builds() == 2
 
 
 async def test_consumed_resources_walks_every_page(harness: Harness) -> None:

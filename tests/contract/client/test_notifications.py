@@ -64,6 +64,7 @@ class Rig:
 
     def notifications(self, client: GenesysClient | None = None, **options: Any) -> FlowNotifications:
         options.setdefault("reconnect_delay_seconds", 0.05)
+        options.setdefault("subscribe_interval_seconds", 0.0)  # paced on purpose only where tested
         found = FlowNotifications((client or self.client()).transport, on_state=self.states.append, **options)
         self.opened.append(found)
         return found
@@ -222,6 +223,45 @@ async def test_many_releases_share_one_channel_with_coalesced_subscriptions(rig:
     assert await rig.requests("/api/v2/notifications/channels/*/subscriptions") <= 3, "coalesced"
 
 
+async def test_new_topics_watched_ahead_are_added_at_most_once_per_interval_so_a_fleet_shares_requests(
+    rig: Rig,
+) -> None:
+    """The first watch subscribes at once; watches ahead of need (releases that only validate) arriving
+    within the interval wait and share the next request."""
+    notifications = rig.notifications(subscribe_interval_seconds=0.5)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    assert await notifications.watch("flow-first", ahead=True)
+    assert loop.time() - began < 0.4, "the first subscription is not held back"
+    paths = "/api/v2/notifications/channels/*/subscriptions"
+    assert await rig.requests(paths) == 1
+    ahead = (notifications.watch(f"flow-{index:02d}", ahead=True) for index in range(20))
+    results = await asyncio.gather(*ahead)
+    assert all(results) and loop.time() - began >= 0.5, "the next addition waited out the interval"
+    assert await rig.requests(paths) == 2, "twenty watches within the interval: one request"
+    assert await notifications.watch("flow-07"), "already subscribed: no wait, no request"
+    assert await rig.requests(paths) == 2
+
+
+async def test_a_watch_a_post_waits_for_is_not_paced_and_takes_the_waiting_topics_along(rig: Rig) -> None:
+    """A release about to POST holds a reconcile slot while it watches: it never waits out the interval
+    (a fleet of 1,000 whose publishes did ran at 62 % of the rate bound). The topics watched ahead and
+    waiting for the pace ride in its request."""
+    notifications = rig.notifications(subscribe_interval_seconds=60.0)
+    paths = "/api/v2/notifications/channels/*/subscriptions"
+    assert await notifications.watch("flow-first", ahead=True)
+    waiting = [
+        asyncio.create_task(notifications.watch(f"flow-{index:02d}", ahead=True)) for index in range(5)
+    ]
+    await asyncio.sleep(0)  # each watch names its flow before its first await; now they wait for the pace
+    assert await rig.requests(paths) == 1 and not any(task.done() for task in waiting)
+    async with asyncio.timeout(WAIT):  # far below the 60 s interval: the POST's watch is not paced
+        assert await notifications.watch("flow-publishing")
+        assert all(await asyncio.gather(*waiting)), "the paced watches were sent with it"
+    assert await rig.requests(paths) == 2, "one request for the POST's topic and the five waiting"
+    assert all(notifications.live(f"flow-{index:02d}") for index in range(5))
+
+
 async def test_the_topic_limit_leaves_the_rest_of_a_fleet_polling(rig: Rig) -> None:
     await rig.knobs(topic_limit=3)
     notifications = rig.notifications(topic_limit=3, flush_after_seconds=0.1)
@@ -311,6 +351,31 @@ async def test_a_release_wakeup_returns_early_on_its_event_and_is_kept_when_no_o
     hints.unwatch("cc/billing", billing)
     await client.publish_version(billing, "2.0")
     assert await wakeups.wait("cc/billing", 1.0) is False, "unwatched: its events wake it no more"
+
+
+async def test_a_post_whose_start_is_never_heard_wakes_its_release_to_poll(rig: Rig) -> None:
+    """`expect`: every event lost (dropFraction 1) — after the POST nothing at all is heard about the flow,
+    so the release is woken (it then polls on the regular schedule); one whose start is heard is not."""
+    client = rig.client()
+    wakeups = ReleaseWakeups()
+    hints = wakeups.hints_for(rig.notifications(client))
+    support, billing = rig.emulator.flow_id("Support IVR"), rig.emulator.flow_id("Billing IVR")
+    rig.emulator.control.set_transition_mode("seconds", seconds=30.0)
+    assert await hints.watch("cc/heard", billing)
+    await client.publish_version(billing, "1.0")
+    await until(lambda: hints.pushed(billing).heard_seconds_ago is not None, "billing's started event")
+    started = hints.pushed(billing)
+    assert started.noticed_seconds_ago is None, f"a start is heard, but is not worth a look: {started}"
+    assert await wakeups.wait("cc/heard", 0.0) is False, "nor did it wake the release"
+    hints.expect("cc/heard", billing, 0.3)
+
+    await rig.knobs(drop_fraction=1.0)
+    assert await hints.watch("cc/unheard", support)
+    await client.publish_version(support, "3.0")
+    hints.expect("cc/unheard", support, 0.3)
+    assert await wakeups.wait("cc/unheard", WAIT) is True, "silence after the POST woke it"
+    assert hints.pushed(support).heard_seconds_ago is None
+    assert await wakeups.wait("cc/heard", 0.5) is False, "its start was heard: no wake-up"
 
 
 async def test_with_a_forward_a_flow_event_goes_to_the_shell_and_nothing_is_kept_to_wait_on(rig: Rig) -> None:

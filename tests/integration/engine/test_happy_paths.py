@@ -244,3 +244,32 @@ async def test_mode_b_crash_after_the_upload_before_its_acknowledgement_never_im
     assert harness.emulator.control.request_count(method="POST", path="/api/v2/flows/jobs") == 1
     assert len(harness.emulator.control.request_log(method="PUT")) == 1
     assert harness.flow_state("Claims IVR")["publishedVersion"] == outcome.status.published_version
+
+
+@pytest.mark.parametrize("validate_jobs", ["available", 404], ids=["validate-job", "no-validate-jobs"])
+async def test_the_reads_before_a_publish_are_the_lookup_one_flow_read_and_the_gates_own(
+    harness: Harness, validate_jobs: str | int
+) -> None:
+    """The flow's own read shows 3.0 as checkedInVersion, so no version read; registering the validate job
+    does not touch the flow, so right after it only the job is read again (a later pass reads both, R6:
+    the realistic job stays Registered a while); the org's dependency build status is read once for both
+    releases of the client."""
+    harness.emulator.control.set_behaviour(validate_jobs=validate_jobs)
+    await harness.drive(harness.release())
+    calls = [(method, route) for kind, method, route, _ in harness.timeline if kind == "http"]
+    before = calls[: calls.index(("POST", PUBLISH_PATH))]
+    assert not [c for c in before if "/versions/" in c[1]], before
+    assert before.count(("GET", "/api/v2/flows")) == 1, "the lookup by name"
+    if validate_jobs == "available":
+        registered = before.index(("POST", "/api/v2/flows/validate/jobs"))
+        assert before[registered + 1] == ("GET", "/api/v2/flows/validate/jobs/{jobId}"), (
+            "right after the registration only the job is read again, not the flow",
+            before[registered:],
+        )
+    else:
+        assert before.count(("GET", "/api/v2/flows/{flowId}")) == 1, before
+    builds = ("GET", "/api/v2/architect/dependencytracking/build")
+    assert calls.count(builds) == 1
+    await harness.drive(harness.release(name="support-ivr-again", version="2.0"))
+    calls = [(method, route) for kind, method, route, _ in harness.timeline if kind == "http"]
+    assert calls.count(builds) == 1, "the second release used the client's build status"

@@ -19,6 +19,7 @@ from flowrelease.engine.judgement import (
     check_job,
     check_version,
     summarize_job,
+    version_shown_by,
 )
 from flowrelease.engine.poll_schedule import PollSchedule
 from flowrelease.engine.ports import (
@@ -29,6 +30,7 @@ from flowrelease.engine.ports import (
     VersionInfo,
 )
 from tests.support.paths import OWN_ARCHY
+from tests.unit.engine.builders import flow
 
 QUEUE = Dependency(type="QUEUE", id="q-1", name="Support")
 ACTION = Dependency(type="DATAACTION", id="d-1", name="Lookup")
@@ -119,6 +121,29 @@ def test_version_checks() -> None:
     draft = check_version("IVR", "4.0", VersionInfo("4.0", "SAVE"))
     assert missing is not None and missing.reason == C.VERSION_NOT_FOUND
     assert draft is not None and draft.reason == C.VERSION_NOT_CHECKED_IN and "check it in" in draft.message
+
+
+@pytest.mark.parametrize(
+    ("case", "published", "checked_in", "version", "want", "reason"),
+    [
+        ("checked-in", "2.0", "3.0", "3.0", VersionInfo("3.0", "CHECKIN"), "the flow's checkedInVersion"),
+        ("published", "3.0", "3.0", "3.0", VersionInfo("3.0", "PUBLISH"), "the live version is checked in"),
+        ("older", "2.0", "3.0", "1.0", None, "an older version: only its own read says what it is"),
+        ("draft-or-missing", "2.0", "3.0", "4.0", None, "newer than checked in: a draft or missing, read it"),
+        ("never-published", None, None, "1.0", None, "the flow shows no version at all"),
+        ("no-version", None, None, "", None, "nothing to match"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_the_flow_read_answers_the_version_check_for_its_own_versions(
+    case: str,
+    published: str | None,
+    checked_in: str | None,
+    version: str,
+    want: VersionInfo | None,
+    reason: str,
+) -> None:
+    assert version_shown_by(flow(published, checked_in_version=checked_in), version) == want, reason
 
 
 def test_dependency_checks() -> None:

@@ -11,14 +11,16 @@ from flowrelease.api.models import FlowReleaseStatus, Phase
 from flowrelease.engine import steps as S
 from flowrelease.engine.observing import job_answers
 from flowrelease.engine.planner import plan
-from flowrelease.engine.poll_schedule import PUSHED_POLL, PollSchedule
+from flowrelease.engine.poll_schedule import PUSHED_POLL, PollSchedule, events_missing
 from flowrelease.engine.ports import JobState, Pushed
 from tests.unit.engine.builders import NOW, current, flow, op, spec, status
 from tests.unit.engine.test_planner import PREPARED, SOURCE, importing
 
 RUNNING = "Publishing version 3.0: operation op-1 is STARTED (timeout 900s)"
 JOB_RUNNING = "Importing the Archy source: Architect job job-1 is Started (timeout 900s)"
-LIVE = Pushed(live=True)
+LIVE = Pushed(live=True, heard_seconds_ago=0.5)
+"""Live, and the POST's start was heard (an event arrived after the acknowledgement)."""
+UNHEARD = Pushed(live=True)
 
 
 @dataclass(frozen=True)
@@ -34,20 +36,31 @@ class CadenceCase:
 CADENCE_CASES = [
     CadenceCase("polling", "no notifications: the regular schedule (20 % of 10 s elapsed)", None, 10, 2.0),
     CadenceCase("not-live", "not live for this flow: poll as before", Pushed(False), 10, 2.0),
-    CadenceCase("live-early", "live: the safety net looks first 20 s into the operation", LIVE, 1, 20.0),
-    CadenceCase("live-later", "live: then as long again as the time spent, up to 30 s", LIVE, 25, 25.0),
-    CadenceCase("live-long", "live: never more than 30 s apart", LIVE, 300, 30.0),
+    CadenceCase("live-early", "live: the safety net looks 16 s later", LIVE, 1, 16.0),
+    CadenceCase("live-later", "live: every 16 s, fewer looks than a 15 s loop", LIVE, 25, 16.0),
+    CadenceCase("live-long", "live: at most 16 s apart: a lost event costs <= 16 s", LIVE, 300, 16.0),
+    CadenceCase(
+        "start-pending", "no event yet, but the POST is 3 s old: its start may still come", UNHEARD, 4, 16.0,
+    ),
+    CadenceCase(
+        "start-unheard", "nothing heard 9 s after the POST: its events are not coming, poll (20 % of 10 s)",
+        UNHEARD, 10, 2.0,
+    ),
+    CadenceCase(
+        "heard-before-post", "the last event came before this POST: its start was not heard either",
+        Pushed(True, heard_seconds_ago=30.0), 10, 2.0,
+    ),
     CadenceCase(
         "news-lag", "an event arrived 1 s ago and the read does not show it yet (R1): look again soon",
-        Pushed(True, noticed_seconds_ago=1.0), 60, 0.5,
+        Pushed(True, noticed_seconds_ago=1.0, heard_seconds_ago=1.0), 60, 0.5,
     ),
     CadenceCase(
         "news-lag-grows", "5 s after the event: 20 % of the time since it",
-        Pushed(True, noticed_seconds_ago=5.0), 60, 1.0,
+        Pushed(True, noticed_seconds_ago=5.0, heard_seconds_ago=5.0), 60, 1.0,
     ),
     CadenceCase(
         "news-old", "an event 10 s or more ago is old news: back to the safety net",
-        Pushed(True, noticed_seconds_ago=12.0), 60, 30.0,
+        Pushed(True, noticed_seconds_ago=12.0, heard_seconds_ago=12.0), 60, 16.0,
     ),
     CadenceCase(
         "timeout-cuts", "the wait never passes the publish timeout", LIVE, 890, 10.0,
@@ -116,7 +129,7 @@ def test_the_safety_net_schedule_is_configurable_and_pure() -> None:
     running = status(Phase.PUBLISHING, operation=op(started=100, posted=99))
     got = plan(spec(), running, observation, now=NOW, generation=1, pushed_poll=tight)
     assert isinstance(got, S.Wait) and got.after == 5.0
-    assert [PUSHED_POLL.delay(t) for t in (0, 20, 40, 70, 1000)] == [20.0, 20.0, 30.0, 30.0, 30.0]
+    assert [PUSHED_POLL.delay(t) for t in (0, 20, 40, 70, 1000)] == [16.0] * 5
 
 
 def test_a_running_import_is_polled_on_its_job_alone_and_on_the_regular_schedule_even_when_live() -> None:
@@ -164,3 +177,19 @@ ANSWER_CASES = [
 @pytest.mark.parametrize("case", ANSWER_CASES, ids=lambda case: case.id)
 def test_which_import_polls_need_no_flow_read(case: AnswerCase) -> None:
     assert job_answers(case.status, case.job) is case.answers, case.reason
+
+
+@pytest.mark.parametrize(
+    ("case_id", "heard", "posted", "missing", "reason"),
+    [
+        ("not-posted", None, None, False, "nothing acknowledged yet: nothing to hear"),
+        ("fresh-post", None, 4.9, False, "the start event may still be on its way"),
+        ("unheard", None, 5.0, True, "5 s after the POST and never a word about the flow"),
+        ("heard-since", 3.0, 6.0, False, "an event came 3 s after the POST: events arrive"),
+        ("heard-before", 8.0, 6.0, True, "the last event predates the POST"),
+    ],
+)
+def test_a_post_whose_start_is_never_heard_has_its_events_missing(
+    case_id: str, heard: float | None, posted: float | None, missing: bool, reason: str
+) -> None:
+    assert events_missing(heard, posted) is missing, (case_id, reason)
