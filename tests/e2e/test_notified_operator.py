@@ -65,8 +65,12 @@ def test_a_finished_publish_wakes_the_operator_at_once(
     reads = reads_after_publish(emulator, flow_id)
     before = [r for r in reads if r < publish_seconds - 0.05]
     after = [r for r in reads if r >= publish_seconds - 0.05]
-    assert len(before) == safety_looks, f"only the safety net looks while it runs (16 s, 32 s): {reads}"
-    assert after and after[0] < publish_seconds + 1.0, f"the event woke it: first read {after[0]:.2f} s"
+    # The safety net looks at about 16 s and 32 s; on a loaded machine a look can slip past the end of the
+    # publish (and then counts as after it), never closer together than the net's interval.
+    assert safety_looks - 1 <= len(before) <= safety_looks, f"only the safety net looks: {reads}"
+    gaps = [b - a for a, b in zip([0.0, *before], before, strict=False)]
+    assert all(gap >= 12.0 for gap in gaps), f"no poll between safety looks: {reads}"
+    assert after and after[0] < publish_seconds + 3.0, f"the event woke it (next look at 48 s): {reads}"
     hub = emulator.control.call(control_calls.state())
     assert len(hub["channels"]) == 1 and hub["counters"]["events_sent"] >= 2
 
