@@ -8,7 +8,7 @@ by test's status change, and imports test's exported flow.yaml byte for byte wit
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,23 +18,11 @@ from tests.e2e.conftest import condition, is_ready
 from tests.e2e.operator_process import OperatorProcess
 from tests.e2e.test_promotion import gate_is, get, wait_for
 from tests.support.kube import KubeCluster
-from tests.support.orgs import Org, promotion_documents, queue_of, started_orgs, support_ivr_yaml
+from tests.support.orgs import Org, promotion_documents, queue_of, support_ivr_yaml
 
 pytestmark = pytest.mark.kube
 
 V1 = support_ivr_yaml("Welcome to support.")
-
-
-@pytest.fixture(scope="module")
-def module_orgs() -> Iterator[dict[str, Org]]:
-    yield from started_orgs()
-
-
-@pytest.fixture
-def orgs(module_orgs: dict[str, Org]) -> dict[str, Org]:
-    for org in module_orgs.values():
-        org.reset()
-    return module_orgs
 
 
 def prod_documents(org: Org, namespace: str, upstream_namespace: str) -> str:

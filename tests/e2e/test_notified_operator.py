@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from flowrelease.emulator.notifications import control_calls
 from tests.e2e.conftest import Cluster, GenesysClientCreds, is_ready, release_manifest
-from tests.e2e.test_peering import PEERING_CRD
+from tests.e2e.test_peering import enable_peering
 from tests.support.emulator import EmulatorHandle
 from tests.support.kube import KubeCluster
 
@@ -91,19 +90,7 @@ def test_with_peering_the_handler_waits_for_the_event_instead_of_polling(
     emulator.control.set_transition_mode(
         "polls", polls=1, rules=[{"kind": "publish", "mode": "seconds", "seconds": publish_seconds}]
     )
-    crd = tmp_path / "peering-crd.yaml"
-    crd.write_text(PEERING_CRD)
-    kube_cluster.apply_crd(crd)
-    kube_cluster.kubectl(
-        "apply",
-        "-n",
-        cluster.namespace,
-        "-f",
-        "-",
-        input=yaml.safe_dump(
-            {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": "flowrelease"}}
-        ),
-    )
+    enable_peering(kube_cluster, cluster, tmp_path)
     cluster.apply_credentials(genesys_client)
     start_operator(cluster.namespace, extra_args=("--peering=flowrelease", "--priority=10"), standalone=False)
     cluster.apply(release_manifest("peered-notified", environment=emulator.base_url, version="3.0"))

@@ -4,6 +4,7 @@ higher one has left. (Peering is not leader election; docs/operator.md says what
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -36,6 +37,15 @@ spec:
 """
 
 
+def enable_peering(kube_cluster: KubeCluster, cluster: Cluster, tmp_path: Path) -> None:
+    """kopf's peering CRD in the cluster and a KopfPeering named `flowrelease` in the test's namespace."""
+    crd = tmp_path / "peering-crd.yaml"
+    crd.write_text(PEERING_CRD)
+    kube_cluster.apply_crd(crd)
+    peering = {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": "flowrelease"}}
+    kube_cluster.kubectl("apply", "-n", cluster.namespace, "-f", "-", input=yaml.safe_dump(peering))
+
+
 def wait_for_log(process, text: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -53,19 +63,7 @@ def test_lower_priority_replica_pauses_then_takes_over(
     start_operator,
     tmp_path,
 ) -> None:
-    crd = tmp_path / "peering-crd.yaml"
-    crd.write_text(PEERING_CRD)
-    kube_cluster.apply_crd(crd)
-    kube_cluster.kubectl(
-        "apply",
-        "-n",
-        cluster.namespace,
-        "-f",
-        "-",
-        input=yaml.safe_dump(
-            {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": "flowrelease"}}
-        ),
-    )
+    enable_peering(kube_cluster, cluster, tmp_path)
     cluster.apply_credentials(genesys_client)
     active = start_operator(
         cluster.namespace, extra_args=("--peering=flowrelease", "--priority=20"), standalone=False
@@ -113,19 +111,7 @@ def test_a_replica_paused_by_a_higher_priority_one_does_nothing_more(
 ) -> None:
     """The replica that was working pauses when a higher one joins; from then on only the higher one acts
     (drift checks, which kopf peering could not pause, are off with --peering: the operator's default)."""
-    crd = tmp_path / "peering-crd.yaml"
-    crd.write_text(PEERING_CRD)
-    kube_cluster.apply_crd(crd)
-    kube_cluster.kubectl(
-        "apply",
-        "-n",
-        cluster.namespace,
-        "-f",
-        "-",
-        input=yaml.safe_dump(
-            {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": "flowrelease"}}
-        ),
-    )
+    enable_peering(kube_cluster, cluster, tmp_path)
     cluster.apply_credentials(genesys_client)
     low = start_operator(
         cluster.namespace,

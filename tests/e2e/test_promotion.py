@@ -9,7 +9,7 @@ importing twice; a health breach in test blocks prod with nothing imported there
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,24 +18,12 @@ from flowrelease.engine.archy_source import source_digest
 from tests.e2e.conftest import condition, is_ready, phase_is
 from tests.e2e.operator_process import OperatorProcess
 from tests.support.kube import KubeCluster
-from tests.support.orgs import ENVIRONMENTS, Org, promotion_documents, started_orgs, support_ivr_yaml
+from tests.support.orgs import ENVIRONMENTS, Org, promotion_documents, support_ivr_yaml
 
 pytestmark = pytest.mark.kube
 
 V1 = support_ivr_yaml("Welcome to support.")
 CHAIN: dict[str, tuple[str, ...]] = {"dev": (), "test": ("dev",), "prod": ("test",)}
-
-
-@pytest.fixture(scope="module")
-def module_orgs() -> Iterator[dict[str, Org]]:
-    yield from started_orgs()
-
-
-@pytest.fixture
-def orgs(module_orgs: dict[str, Org]) -> dict[str, Org]:
-    for org in module_orgs.values():
-        org.reset()
-    return module_orgs
 
 
 @pytest.fixture

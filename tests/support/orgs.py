@@ -11,6 +11,8 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+import pytest
+
 from flowrelease.emulator.control import EmulatorControl
 from flowrelease.emulator.demo import demo_seed
 from flowrelease.emulator.server import EmulatorServer
@@ -177,3 +179,17 @@ spec:
       - {{name: bake, bakeSeconds: {bake_seconds}, maxFailureRatio: 0.05, minSamples: 1,
          settleSeconds: 0}}{promotion}
 """
+
+
+@pytest.fixture(scope="module")
+def module_orgs() -> Iterator[dict[str, Org]]:
+    """The three orgs, started once per test module."""
+    yield from started_orgs()
+
+
+@pytest.fixture
+def orgs(module_orgs: dict[str, Org]) -> dict[str, Org]:
+    """The module's orgs, each reset to its seeded state."""
+    for org in module_orgs.values():
+        org.reset()
+    return module_orgs

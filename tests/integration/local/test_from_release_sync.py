@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +18,11 @@ import pytest
 
 from flowrelease.engine.archy_source import source_digest
 from tests.integration.local.conftest import cli
-from tests.support.orgs import Org, promotion_documents, queue_of, started_orgs, support_ivr_yaml
+from tests.support.orgs import Org, promotion_documents, queue_of, support_ivr_yaml
 
 V1 = support_ivr_yaml("Welcome to support.")
 TEST = "cc-test/support-ivr-test"
 PROD = "cc-prod/support-ivr-prod"
-
-
-@pytest.fixture(scope="module")
-def module_orgs() -> Iterator[dict[str, Org]]:
-    yield from started_orgs()
-
-
-@pytest.fixture
-def orgs(module_orgs: dict[str, Org]) -> dict[str, Org]:
-    for org in module_orgs.values():
-        org.reset()
-    return module_orgs
 
 
 def git(*args: str, cwd: Path | None = None) -> str:

@@ -4,31 +4,16 @@ prod release whose gate is not met is planned as waiting, never as a publish, an
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from flowrelease.engine.archy_source import source_digest
 from tests.integration.local.conftest import cli
-from tests.support.orgs import Org, promotion_documents, started_orgs, support_ivr_yaml
+from tests.support.orgs import Org, promotion_documents, support_ivr_yaml
 
 V1 = support_ivr_yaml("Welcome to support.")
 V2 = support_ivr_yaml("Welcome to support, now with shorter waits.")
 TEST = "cc-test/support-ivr-test"
 PROD = "cc-prod/support-ivr-prod"
-
-
-@pytest.fixture(scope="module")
-def module_orgs() -> Iterator[dict[str, Org]]:
-    yield from started_orgs()
-
-
-@pytest.fixture
-def orgs(module_orgs: dict[str, Org]) -> dict[str, Org]:
-    for org in module_orgs.values():
-        org.reset()
-    return module_orgs
 
 
 def write_folder(folder: Path, orgs: dict[str, Org], test_yaml: str, prod_yaml: str) -> None:

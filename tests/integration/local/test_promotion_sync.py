@@ -8,31 +8,16 @@ other operation ids, Registered jobs, no validate jobs) with quick timing.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from flowrelease.engine.archy_source import source_digest
 from tests.integration.local.conftest import cli
-from tests.support.orgs import Org, promotion_documents, started_orgs, support_ivr_yaml
+from tests.support.orgs import Org, promotion_documents, support_ivr_yaml
 
 V1 = support_ivr_yaml("Welcome to support.")
 V2 = support_ivr_yaml("Welcome to support, now with shorter waits.")
 KEYS = {env: f"cc-{env}/support-ivr-{env}" for env in ("dev", "test", "prod")}
-
-
-@pytest.fixture(scope="module")
-def module_orgs() -> Iterator[dict[str, Org]]:
-    yield from started_orgs()
-
-
-@pytest.fixture
-def orgs(module_orgs: dict[str, Org]) -> dict[str, Org]:
-    for org in module_orgs.values():
-        org.reset()
-    return module_orgs
 
 
 def write_folder(
