@@ -178,6 +178,9 @@ async def run_release_pass(
                         outcome = await _run_engine(prepared, status)
                     if keeps_status_in_memory(outcome):
                         writes.keep_in_memory()
+                # Counted as soon as the status says so, not after the Events: a scrape that sees the
+                # phase sees the count.
+                _record_if_finished(runtime, outcome, started)
             assert outcome is not None
             if outcome.events:
                 await post_release_events(runtime.api, ref, outcome.events, redact=runtime.redactor.redact)
@@ -195,18 +198,19 @@ async def run_release_pass(
                 await asyncio.sleep(sleep)
             status = outcome.status
             priority = None
-    finished = (
-        prepared is not None
-        and outcome.kind in (OutcomeKind.READY, OutcomeKind.STALLED)
-        and outcome.status.phase in SETTLED_PHASES
-    )
-    if finished and (outcome.status.phase != started or outcome.events):
-        runtime.metrics.record_result(outcome.status.phase.value)
     kept = None
     if prepared is not None and outcome.kind is OutcomeKind.WAITING:
         opened = session.opened if session is not None else time.monotonic()
         kept = Session(prepared, outcome.status, opened)
     return PassResult(outcome, kept)
+
+
+def _record_if_finished(runtime: Runtime, outcome: Outcome, started: Phase) -> None:
+    settled = (
+        outcome.kind in (OutcomeKind.READY, OutcomeKind.STALLED) and outcome.status.phase in SETTLED_PHASES
+    )
+    if settled and (outcome.status.phase != started or outcome.events):
+        runtime.metrics.record_result(outcome.status.phase.value)
 
 
 def _parsed_status(key: str, wire: Mapping[str, object] | None) -> FlowReleaseStatus:
