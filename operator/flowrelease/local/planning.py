@@ -25,6 +25,7 @@ from flowrelease.engine.planner import desired_version
 from flowrelease.engine.ports import ArtifactStore, FlowApi, FlowApiError, ReleaseDirectory, UpstreamExports
 from flowrelease.engine.read_only_pass import read_only_pass
 from flowrelease.gitops import GitArtifactStore
+from flowrelease.local.checked_targets import TargetsCheckedOnce
 from flowrelease.local.emulated import EmulatedOrgs
 from flowrelease.local.folder_releases import FolderExports, FolderReleases
 from flowrelease.local.inputs import Inputs
@@ -175,20 +176,19 @@ async def plan_all(
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
         clients = GenesysClients(http)
         with tempfile.TemporaryDirectory(prefix="flowrelease-plan-") as scratch:
-            artifacts = GitArtifactStore(Path(scratch))
+            git = GitArtifactStore(Path(scratch))
+            checked = TargetsCheckedOnce(git)
             aimed = [(resolved, emulators.aim(resolved.release)) for resolved in inputs.releases]
             flows = await preflight(
-                [PreflightRelease(resolved, release) for resolved, release in aimed], clients, artifacts
+                [PreflightRelease(resolved, release) for resolved, release in aimed], clients, checked
             )
             # the same start as sync's in a fresh runner, so the two agree there too
             forgotten = [PreflightRelease(r, release) for r, release in aimed if not store.has(r.key)]
-            rebuilt = await rebuilt_statuses(forgotten, flows, artifacts)
+            rebuilt = await rebuilt_statuses(forgotten, flows, git)
             # The gate and fromRelease read the upstreams as the state file shows them: what the last sync
             # left (a sync would run them first; plan only judges).
             folder = FolderReleases({release.key: release for _, release in aimed}, store)
-            exports = FolderExports(
-                artifacts, {resolved.key: resolved.git_credentials for resolved, _ in aimed}
-            )
+            exports = FolderExports(git, {resolved.key: resolved.git_credentials for resolved, _ in aimed})
 
             async def one(resolved: ResolvedRelease, release: FlowRelease) -> PlannedRelease:
                 digest = spec_digest(resolved.release, resolved.source_yaml)
@@ -200,7 +200,7 @@ async def plan_all(
                         generation=store.generation_if(resolved.key, digest),
                         source_yaml=resolved.source_yaml,
                         now=now,
-                        artifacts=artifacts,
+                        artifacts=checked,
                         git_credentials=resolved.git_credentials or {},
                         releases=folder,
                         upstream_exports=exports,

@@ -25,6 +25,7 @@ from flowrelease.api.models import KIND, FlowRelease, GitExport
 from flowrelease.engine.export_target import export_target_problem
 from flowrelease.engine.judgement import identity_mismatch
 from flowrelease.engine.ports import ArtifactStore, ArtifactStoreError, FlowApi, FlowApiError, FlowState
+from flowrelease.local.checked_targets import TargetKey, target_key
 from flowrelease.local.wiring import GenesysClients, org_of
 
 
@@ -78,27 +79,23 @@ def export_fix(error: ArtifactStoreError) -> tuple[str, str]:
     return problem.field, f"{problem.text}; nothing was published: rerun sync once the remote answers"
 
 
-_TargetKey = tuple[str, str, str, tuple[tuple[str, str], ...]]
-"""url, branch, path, credentials"""
-
-
 async def _export_targets(
     releases: Sequence[PreflightRelease], artifacts: ArtifactStore
 ) -> list[ManifestProblem]:
     """The engine's check of each distinct target and credentials, once; a problem for every release
     using it."""
-    checks: dict[_TargetKey, list[PreflightRelease]] = {}
-    targets: dict[_TargetKey, tuple[GitExport, Mapping[str, str]]] = {}
+    checks: dict[TargetKey, list[PreflightRelease]] = {}
+    targets: dict[TargetKey, tuple[GitExport, Mapping[str, str]]] = {}
     for item in releases:
         export = item.release.spec.export
         if export is None or export.git is None:
             continue
         credentials = dict(item.resolved.git_credentials or {})
-        key = (export.git.url, export.git.branch, export.git.path, tuple(sorted(credentials.items())))
+        key = target_key(export.git, credentials)
         checks.setdefault(key, []).append(item)
         targets[key] = (export.git, credentials)
 
-    async def one(key: _TargetKey) -> list[ManifestProblem]:
+    async def one(key: TargetKey) -> list[ManifestProblem]:
         target, credentials = targets[key]
         try:
             await artifacts.check_target(target, credentials)

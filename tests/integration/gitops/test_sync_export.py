@@ -241,3 +241,31 @@ def test_a_permanent_git_failure_after_publishing_stalls_keeps_the_version_live_
     for text in (done.stdout, done.stderr, (workspace.root / "state.json").read_text()):
         assert good not in text
     assert emulator.control.request_count(method="POST", path="/api/v2/flows/actions/publish") == 1
+
+
+def test_plan_asks_each_export_remote_once(
+    tmp_path: Path, emulator: EmulatorHandle, git_http_server: GitHttpServer, http_repo: Repository
+) -> None:
+    workspace = Workspace(tmp_path / "work", emulator)
+    workspace.git_secret("flows-git", git_http_server, git_http_server.password)
+    workspace.release("support-ivr", http_repo.url, secret="flows-git", version="3.0")
+    workspace.sync()
+    workspace.release("support-ivr", http_repo.url, secret="flows-git", version="1.0")
+    git_http_server.requests.clear()
+
+    done = subprocess.run(
+        [*CLI, "plan", str(workspace.manifests), "--state", str(workspace.root / "state.json")],
+        cwd=workspace.root,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert done.returncode == 3, done.stderr + done.stdout
+    assert done.stdout.startswith("cc/support-ivr (Support IVR): publish 1.0"), done.stdout
+    conversations = [
+        (method, path)
+        for method, path, status, _ in git_http_server.requests
+        if method == "GET" and path.endswith("/info/refs") and status == 200
+    ]
+    assert len(conversations) == 1, git_http_server.requests  # the preflight's ls-remote; not one more
