@@ -104,13 +104,27 @@ def _unseen(situation: Situation, op: OperationRecord, what: str, reason: str, i
 
 
 def _running(
-    situation: Situation, op: OperationRecord, reason: str, what: str, seen: str, *, job: bool = False
+    situation: Situation, op: OperationRecord, reason: str, what: str, seen: str, *, job: str = ""
 ) -> S.Wait:
-    """`job`: an Architect job's own status is polled on the regular schedule even while flow notifications
-    are live: `v2.flows` carries the flow, not the job, so no event says a Registered job moved on."""
+    """`job`: the status an Architect job of ours reads (see `job_cadence`)."""
     return situation.poll_wait(
-        op.started_at, reason, f"{what}: {seen} (timeout {situation.timeout:g}s)", regular=job
+        op.started_at,
+        reason,
+        f"{what}: {seen} (timeout {situation.timeout:g}s)",
+        regular=job_cadence(job) == "regular",
+        announced=not job,
     )
+
+
+def job_cadence(status: str) -> str:
+    """How a running Architect job is looked at while its flow's topic is live. PURE.
+
+    "regular" while it is `Registered` (R6: it has not begun; `v2.flows` carries the flow, not the job, so
+    no event says it moved on — and on the realistic profile it moves on only after some reads of it);
+    "pushed" once `Started`: the job ends by publishing a new version of the flow, which the flow's topic
+    announces, so the safety net suffices (a job that fails changes no flow: it is read on the net, up to
+    16 s late). Not a job (`""`): "pushed", the publish rules apply."""
+    return "regular" if status == "Registered" else "pushed"
 
 
 def _reason(situation: Situation, op: OperationRecord) -> str:
@@ -323,7 +337,9 @@ def _import(situation: Situation, op: OperationRecord) -> S.Step:
         )
     if job is not None and (job.status == "Started" or op.posted_at):
         # R6: after an acknowledged upload, Registered means "still running".
-        return _running(situation, op, C.IMPORTING, what, f"Architect job {job.id} is {job.status}", job=True)
+        return _running(
+            situation, op, C.IMPORTING, what, f"Architect job {job.id} is {job.status}", job=job.status
+        )
     return _import_again(situation, op)
 
 
@@ -423,7 +439,7 @@ def _reimport(situation: Situation, op: OperationRecord, flow: FlowState) -> S.S
         return _leave(situation, "timedOut", f"the re-import job {op.id} did not finish in time")
     if job is not None and (job.status == "Started" or op.posted_at):
         return _running(
-            situation, op, C.REIMPORTING, what, f"Architect job {job.id} is {job.status}", job=True
+            situation, op, C.REIMPORTING, what, f"Architect job {job.id} is {job.status}", job=job.status
         )
     grace = UPLOAD_GRACE_SECONDS if op.id else situation.grace
     if situation.since(op.started_at) < grace:

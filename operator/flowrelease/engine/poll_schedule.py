@@ -8,8 +8,10 @@ be kept in the status. The engine never sleeps: it returns the interval to its s
 
 While notifications arrive for the flow (`Observation.pushed.live`), an event wakes the release as soon as
 Genesys reports a change, so polling is only the safety net against a lost event and follows `PUSHED_POLL`:
-a look every 16 s (± jitter) — fewer looks than a fixed 15 s loop however long the operation takes, and a
-lost completion event is read at most ~16 s late (it was 30 s). A POST whose start Genesys never announces
+a look every 16 s after the POST (16, 32, 48 s …, ± jitter, `net_delay`) — fewer looks than a fixed 15 s
+loop however long the operation takes, and a lost completion event is read at most ~16 s late (it was 30 s).
+Architect jobs announce no start and are looked at on the net only once `Started`
+(`in_flight.job_cadence`). A POST whose start Genesys never announces
 (`events_missing`: no event at all about the flow `START_EVENT_SECONDS` after the acknowledgement — a
 dropped event, a subscription that silently does not deliver) is polled on the regular schedule instead,
 since that publish's events evidently are not coming. After an event the read may still lag (R1): then the
@@ -19,6 +21,7 @@ time since the event).
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -50,6 +53,20 @@ starting) before it concludes that this publish's events are not coming."""
 NEWS_WINDOW_SECONDS = 10.0
 """How long after an event worth a look the regular schedule runs again while reads do not show it yet
 (reads lag by seconds: 1.5 s and two reads on the realistic profile)."""
+
+
+def net_delay(since_post: float, net: PollSchedule = PUSHED_POLL) -> float:
+    """Seconds until the safety net's next look, `since_post` seconds after the POST's acknowledgement. PURE.
+
+    The looks keep to a grid anchored on the POST — the net's interval times 1, 2, 3, … — instead of
+    following each look by a whole interval: the shell's jitter and each pass's own time then never add up
+    (with ±10 % jitter, looks 14.4 s apart read a lost completion at 60 s only at 72 s, and spent a look
+    more than a 15 s loop). The next grid point at least half an interval away is taken, so a look that
+    came early by its jitter is not followed by another a moment later."""
+    interval = net.delay(since_post)
+    elapsed = max(since_post, 0.0)
+    delay = (math.floor(elapsed / interval) + 1) * interval - elapsed
+    return delay + interval if delay < interval / 2 else delay
 
 
 def events_missing(heard_seconds_ago: float | None, posted_seconds_ago: float | None) -> bool:

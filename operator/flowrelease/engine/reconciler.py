@@ -62,6 +62,9 @@ POSTING_STEPS = (
     S.StartReimport,
 )
 """Side effects that start asynchronous work in Genesys, whose end notifications report."""
+JOB_STEPS = (S.StartImport, S.StartReimport)
+"""Posting steps whose start Genesys does not announce on the flow's topic: an Architect job changes the flow
+only when it ends (it publishes), so silence after its POST says nothing."""
 
 
 class ReleaseReconciler:
@@ -303,7 +306,7 @@ class _Pass:
         """Wait for the event; the hints wake the release sooner if the POST's start is never announced."""
         after = self.engine.pushed_poll.delay(0.0)
         flow_id = self.engine.watched.get(self.release.key)
-        if self.engine.hints is not None and flow_id is not None:
+        if self.engine.hints is not None and flow_id is not None and not isinstance(step, JOB_STEPS):
             self.engine.hints.expect(self.release.key, flow_id, START_EVENT_SECONDS)
         return Outcome(
             kind=OutcomeKind.WAITING,

@@ -13,6 +13,7 @@ from flowrelease.engine.poll_schedule import (
     PUSHED_POLL,
     PollSchedule,
     events_missing,
+    net_delay,
 )
 from flowrelease.engine.status_folding import timestamp
 from flowrelease.engine.steps import Observation, Wait
@@ -41,7 +42,14 @@ class Situation:
         return seconds_since(moment, self.now)
 
     def poll_wait(
-        self, started_at: str, reason: str, message: str, *, until: str = "", regular: bool = False
+        self,
+        started_at: str,
+        reason: str,
+        message: str,
+        *,
+        until: str = "",
+        regular: bool = False,
+        announced: bool = True,
     ) -> Wait:
         """A poll of work started at `started_at`: the schedule's interval for the time spent, cut to the
         time left before the timeout (and before `until`, the end of a grace, when given).
@@ -50,7 +58,10 @@ class Situation:
         an event worth a look, when the regular schedule runs from the event (see `poll_schedule`), and
         when `regular`: a read that does not show the work yet may be stale (R1 lags by reads, not only by
         time), so the grace is spent on the regular schedule, never on one or two safety-net looks — and
-        when the POST's start was never announced (`events_missing`): this publish's events are not coming."""
+        when the POST's start was never announced (`events_missing`): this publish's events are not coming.
+        `announced`: whether Genesys announces the work's start on the flow's topic at all (a publish does;
+        an Architect job does not: its flow changes only when the job ends), so silence after the POST
+        means something only when it is."""
         elapsed = self.since(started_at)
         delay = self.poll.delay(elapsed)
         pushed = self.observation.pushed
@@ -60,13 +71,13 @@ class Situation:
             pushed is not None
             and pushed.live
             and not regular
-            and not events_missing(pushed.heard_seconds_ago, posted)
+            and not (announced and events_missing(pushed.heard_seconds_ago, posted))
         ):
             noticed = pushed.noticed_seconds_ago
             if noticed is not None and noticed < NEWS_WINDOW_SECONDS:
                 delay = self.poll.delay(noticed)
             else:
-                delay = self.pushed_poll.delay(elapsed)
+                delay = net_delay(elapsed if posted is None else posted, self.pushed_poll)
         after = min(delay, max(self.timeout - elapsed, MIN_WAIT_SECONDS))
         if until:
             after = min(after, max((parse_time(until) - self.now).total_seconds(), MIN_WAIT_SECONDS))

@@ -13,8 +13,11 @@ arrives meanwhile joins the next one. A watch `ahead` of need (the engine's, whi
 paced: new topics are added at most once per `subscribe_interval_seconds` (the first at once), so tens of
 them share one request. A watch that a POST waits for is never paced — it cuts a pacing wait short and takes
 every topic waiting with it: its release holds a reconcile slot meanwhile, and a fleet whose publishes
-waited out the interval in their slots ran at 62 % of the rate bound. `ignoreErrors=true` is always sent,
-so a topic Genesys refuses (`Rejected`) only makes that one flow fall back to polling.
+waited out the interval in their slots ran at 62 % of the rate bound. While topics are being added (an
+addition within the last interval: a fleet), such a watch waits `hurry_window_seconds` (0.2 s, about one
+subscription round trip) for the other POSTs' watches to join its request (`hurry_window`).
+`ignoreErrors=true` is always sent, so a topic Genesys refuses (`Rejected`) only makes that one flow fall
+back to polling.
 
 Failure handling, every path ending in "poll as before":
 - the service answers 403/404 (or anything else) when the channel is created → *unavailable*: every
@@ -53,6 +56,10 @@ logger = logging.getLogger("flowrelease.genesys.notifications")
 TOPIC_LIMIT = 1000
 DEFAULT_LIFETIME = 86_400.0
 SUBSCRIBE_INTERVAL_SECONDS = 2.0
+HURRY_WINDOW_SECONDS = 0.2
+"""How long a watch that a POST waits for may wait for others to join its request while topics are being
+added (a fleet): about one subscription round trip to Genesys, so the POST is delayed by no more than a
+request of its own would cost on a real org."""
 Listener = Callable[[FlowNotice], None]
 
 
@@ -127,6 +134,7 @@ class FlowNotifications:
         reconnect_delay_seconds: float = 0.5,
         flush_after_seconds: float = 30.0,
         subscribe_interval_seconds: float = SUBSCRIBE_INTERVAL_SECONDS,
+        hurry_window_seconds: float = HURRY_WINDOW_SECONDS,
         topic_limit: int = TOPIC_LIMIT,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
@@ -141,6 +149,7 @@ class FlowNotifications:
         self.reconnect_delay_seconds = reconnect_delay_seconds
         self.flush_after_seconds = flush_after_seconds
         self.subscribe_interval_seconds = subscribe_interval_seconds
+        self.hurry_window_seconds = hurry_window_seconds
         self._added_at: float | None = None
         """When (event-loop time) topics were last added; paces the next addition."""
         self.topic_limit = topic_limit
@@ -386,8 +395,12 @@ class FlowNotifications:
         async with self._sync_lock:
             if self._synced_generation >= mine or self._channel is None:
                 return
-            if not replace and limit is None and not hurry:
-                await self._pace()
+            if not replace and limit is None:
+                wait = self._hurry_wait() if hurry else 0.0
+                if wait > 0:
+                    await asyncio.sleep(wait)  # the other POSTs' watches join this request
+                elif not hurry:
+                    await self._pace()
                 if self._channel is None:
                     return
             self._hurry.clear()  # this request carries every topic wanted so far
@@ -436,6 +449,11 @@ class FlowNotifications:
                         reason,
                     )
             channel.expires = self._wall() + channel.lifetime
+
+    def _hurry_wait(self) -> float:
+        """How long a watch that cannot wait for the pace still waits for others (`hurry_window`)."""
+        since = None if self._added_at is None else asyncio.get_running_loop().time() - self._added_at
+        return hurry_window(since, self.subscribe_interval_seconds, self.hurry_window_seconds)
 
     async def _pace(self) -> None:
         """Wait out the rest of `subscribe_interval_seconds` since the last addition, when new topics are
@@ -540,6 +558,16 @@ class FlowNotifications:
             logger.info("flow notifications paused for client %s: %s; reconnecting", client, state.reason)
         if self._on_state is not None:
             self._on_state(state)
+
+
+def hurry_window(added_seconds_ago: float | None, interval: float, window: float) -> float:
+    """Seconds a watch that a POST waits for holds its request open for other POSTs' watches. PURE.
+
+    Only while topics are being added — the last addition less than one pacing `interval` ago, as in a
+    fleet, where other releases are about to POST too; a lone release (nothing added lately) sends at once."""
+    if added_seconds_ago is None or not 0 <= added_seconds_ago < interval:
+        return 0.0
+    return max(window, 0.0)
 
 
 def _topic_states(body: object) -> tuple[set[str], dict[str, str]]:

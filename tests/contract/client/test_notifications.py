@@ -21,7 +21,7 @@ from flowrelease.emulator.notifications import control_calls
 from flowrelease.engine.ports import Pushed
 from flowrelease.genesys import GenesysClient, routes
 from flowrelease.genesys.flow_events import FlowNotice
-from flowrelease.genesys.notifications import FlowNotifications, NotificationState
+from flowrelease.genesys.notifications import FlowNotifications, NotificationState, hurry_window
 from flowrelease.genesys.transport import Call
 from flowrelease.genesys.wakeups import ReleaseWakeups
 from tests.support.emulator import EmulatorHandle
@@ -260,6 +260,39 @@ async def test_a_watch_a_post_waits_for_is_not_paced_and_takes_the_waiting_topic
         assert all(await asyncio.gather(*waiting)), "the paced watches were sent with it"
     assert await rig.requests(paths) == 2, "one request for the POST's topic and the five waiting"
     assert all(notifications.live(f"flow-{index:02d}") for index in range(5))
+
+
+async def test_watches_posts_wait_for_share_one_request_while_a_fleet_adds_topics(rig: Rig) -> None:
+    """While topics are being added (a fleet), a POST's watch holds its request open for about one
+    subscription round trip, so the other POSTs' watches arriving meanwhile ride in it; a lone release's
+    watch is sent at once."""
+    notifications = rig.notifications(subscribe_interval_seconds=2.0, hurry_window_seconds=0.3)
+    paths = "/api/v2/notifications/channels/*/subscriptions"
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    assert await notifications.watch("flow-lone")
+    assert loop.time() - began < 0.25, "nothing added lately: no window"
+    assert await rig.requests(paths) == 1
+    first = asyncio.create_task(notifications.watch("flow-post-0"))
+    await asyncio.sleep(0.1)
+    others = [asyncio.create_task(notifications.watch(f"flow-post-{index}")) for index in range(1, 6)]
+    async with asyncio.timeout(WAIT):
+        assert await first and all(await asyncio.gather(*others))
+    assert await rig.requests(paths) == 2, "six POSTs' watches within the window: one request"
+
+
+@pytest.mark.parametrize(
+    ("case_id", "added_ago", "want", "reason"),
+    [
+        ("never", None, 0.0, "nothing added yet on this channel: a lone release sends at once"),
+        ("busy", 0.5, 0.2, "an addition 0.5 s ago: other releases are subscribing, wait for them"),
+        ("edge", 2.0, 0.0, "the last addition one interval ago: not busy"),
+        ("quiet", 30.0, 0.0, "nothing added for 30 s: send at once"),
+        ("clock-skew", -1.0, 0.0, "an addition in the future (a clock oddity): send at once"),
+    ],
+)
+def test_hurry_window(case_id: str, added_ago: float | None, want: float, reason: str) -> None:
+    assert hurry_window(added_ago, 2.0, 0.2) == want, (case_id, reason)
 
 
 async def test_the_topic_limit_leaves_the_rest_of_a_fleet_polling(rig: Rig) -> None:

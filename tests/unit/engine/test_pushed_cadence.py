@@ -9,15 +9,15 @@ import pytest
 from flowrelease.api import conditions as C
 from flowrelease.api.models import FlowReleaseStatus, Phase
 from flowrelease.engine import steps as S
+from flowrelease.engine.in_flight import job_cadence
 from flowrelease.engine.observing import job_answers
 from flowrelease.engine.planner import plan
-from flowrelease.engine.poll_schedule import PUSHED_POLL, PollSchedule, events_missing
+from flowrelease.engine.poll_schedule import PUSHED_POLL, PollSchedule, events_missing, net_delay
 from flowrelease.engine.ports import JobState, Pushed
 from tests.unit.engine.builders import NOW, current, flow, op, spec, status
 from tests.unit.engine.test_planner import PREPARED, SOURCE, importing
 
 RUNNING = "Publishing version 3.0: operation op-1 is STARTED (timeout 900s)"
-JOB_RUNNING = "Importing the Archy source: Architect job job-1 is Started (timeout 900s)"
 LIVE = Pushed(live=True, heard_seconds_ago=0.5)
 """Live, and the POST's start was heard (an event arrived after the acknowledgement)."""
 UNHEARD = Pushed(live=True)
@@ -37,10 +37,13 @@ CADENCE_CASES = [
     CadenceCase("polling", "no notifications: the regular schedule (20 % of 10 s elapsed)", None, 10, 2.0),
     CadenceCase("not-live", "not live for this flow: poll as before", Pushed(False), 10, 2.0),
     CadenceCase("live-early", "live: the safety net looks 16 s later", LIVE, 1, 16.0),
-    CadenceCase("live-later", "live: every 16 s, fewer looks than a 15 s loop", LIVE, 25, 16.0),
-    CadenceCase("live-long", "live: at most 16 s apart: a lost event costs <= 16 s", LIVE, 300, 16.0),
+    CadenceCase("live-later", "on the grid from the POST: 24 s after it, the look at 32 s", LIVE, 25, 8.0),
     CadenceCase(
-        "start-pending", "no event yet, but the POST is 3 s old: its start may still come", UNHEARD, 4, 16.0,
+        "live-long", "299 s after the POST: 304 s is too close (5 s), so the look at 320 s", LIVE, 300, 21.0,
+    ),
+    CadenceCase(
+        "start-pending", "no event yet, but the POST is 3 s old: its start may still come (look at 16 s)",
+        UNHEARD, 4, 13.0,
     ),
     CadenceCase(
         "start-unheard", "nothing heard 9 s after the POST: its events are not coming, poll (20 % of 10 s)",
@@ -59,8 +62,8 @@ CADENCE_CASES = [
         Pushed(True, noticed_seconds_ago=5.0, heard_seconds_ago=5.0), 60, 1.0,
     ),
     CadenceCase(
-        "news-old", "an event 10 s or more ago is old news: back to the safety net",
-        Pushed(True, noticed_seconds_ago=12.0, heard_seconds_ago=12.0), 60, 16.0,
+        "news-old", "an event 10 s or more ago is old news: back to the net (59 s after the POST: 80 s)",
+        Pushed(True, noticed_seconds_ago=12.0, heard_seconds_ago=12.0), 60, 21.0,
     ),
     CadenceCase(
         "timeout-cuts", "the wait never passes the publish timeout", LIVE, 890, 10.0,
@@ -128,17 +131,82 @@ def test_the_safety_net_schedule_is_configurable_and_pure() -> None:
     observation = S.Observation(flow=flow(current_operation=current("op-1")), pushed=LIVE)
     running = status(Phase.PUBLISHING, operation=op(started=100, posted=99))
     got = plan(spec(), running, observation, now=NOW, generation=1, pushed_poll=tight)
-    assert isinstance(got, S.Wait) and got.after == 5.0
+    assert isinstance(got, S.Wait) and got.after == 6.0, "99 s after the POST: 100 s is too close, 105 s"
     assert [PUSHED_POLL.delay(t) for t in (0, 20, 40, 70, 1000)] == [16.0] * 5
 
 
-def test_a_running_import_is_polled_on_its_job_alone_and_on_the_regular_schedule_even_when_live() -> None:
-    # v2.flows carries the flow, not the job: no event says a Registered job moved on (R6), so a live
-    # channel must not stretch the job's polls to the safety net (three orgs' imports then outran --timeout).
-    job = JobState("job-1", "Started")
-    without_flow = S.Observation(flow=None, source=PREPARED, job=job, pushed=LIVE)
-    got = plan(spec(source=SOURCE), importing(), without_flow, now=NOW, generation=1)
-    assert got == S.Wait(2.0, C.IMPORTING, JOB_RUNNING, poll=True)
+@pytest.mark.parametrize(
+    ("case_id", "since_post", "want", "reason"),
+    [
+        ("posted", 0.0, 16.0, "just acknowledged: the first look 16 s after the POST"),
+        ("on-time", 16.0, 16.0, "a look right on the grid: the next one a whole interval later"),
+        ("late", 17.6, 14.4, "a look 1.6 s late (jitter): the next still at 32 s, drift does not add up"),
+        ("early", 14.4, 17.6, "a look 1.6 s early: 32 s, not a second look 1.6 s later at 16 s"),
+        ("half", 24.0, 8.0, "half an interval before the grid point: still that point"),
+        ("just-over-half", 24.1, 23.9, "less than half an interval before it: the one after"),
+        ("negative", -1.0, 16.0, "a clock oddity (the POST in the future): from the POST"),
+        ("long", 300.0, 20.0, "300 s in: the look at 320 s (304 s is 4 s away)"),
+    ],
+)
+def test_net_delay(case_id: str, since_post: float, want: float, reason: str) -> None:
+    assert net_delay(since_post) == pytest.approx(want), (case_id, reason)
+
+
+@dataclass(frozen=True)
+class JobCadenceCase:
+    id: str
+    reason: str
+    job_status: str
+    pushed: Pushed | None
+    started: float
+    want_after: float
+
+
+JOB_CADENCE_CASES = [
+    JobCadenceCase(
+        "started-live", "Started: its end publishes the flow, which the topic announces: the 16 s net",
+        "Started", Pushed(live=True), 17, 16.0,
+    ),
+    JobCadenceCase(
+        "started-silent", "no start event is announced for a job: silence after the upload is no sign",
+        "Started", Pushed(live=True), 40, 9.0,
+    ),
+    JobCadenceCase(
+        "registered-live", "Registered (R6): no event says it began, so the regular schedule (20 % of 10 s)",
+        "Registered", Pushed(live=True), 10, 2.0,
+    ),
+    JobCadenceCase(
+        "started-not-live", "the flow's topic is not live: the regular schedule", "Started", Pushed(False),
+        10, 2.0,
+    ),
+    JobCadenceCase("started-polled", "no notifications: the regular schedule", "Started", None, 10, 2.0),
+    JobCadenceCase(
+        "started-news", "an event 1 s ago that reads do not show yet (R1): look again soon",
+        "Started", Pushed(True, noticed_seconds_ago=1.0, heard_seconds_ago=1.0), 30, 0.5,
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", JOB_CADENCE_CASES, ids=lambda case: case.id)
+def test_a_running_import_is_polled_on_its_job_alone_on_the_net_once_started(case: JobCadenceCase) -> None:
+    job = JobState("job-1", case.job_status)
+    without_flow = S.Observation(flow=None, source=PREPARED, job=job, pushed=case.pushed)
+    running = importing(started=case.started, posted=case.started - 1)
+    got = plan(spec(source=SOURCE), running, without_flow, now=NOW, generation=1)
+    message = f"Importing the Archy source: Architect job job-1 is {case.job_status} (timeout 900s)"
+    assert got == S.Wait(case.want_after, C.IMPORTING, message, poll=True), case.reason
+
+
+@pytest.mark.parametrize(
+    ("status", "want", "reason"),
+    [
+        ("Registered", "regular", "R6: not begun, and no event says when it does"),
+        ("Started", "pushed", "its end publishes the flow: the topic announces it"),
+        ("", "pushed", "not a job: the publish rules"),
+    ],
+)
+def test_job_cadence(status: str, want: str, reason: str) -> None:
+    assert job_cadence(status) == want, reason
 
 
 @dataclass(frozen=True)
