@@ -160,6 +160,9 @@ class KubeApi:
                 if backoff is None or not (status == 429 or status >= 500):
                     raise KubeApiError(f"{what}: HTTP {status}", status=status) from None
                 logger.debug("%s: HTTP %d, retry %d in %.1fs", what, status, attempt + 1, backoff)
+            except ValueError:
+                # A 2xx whose body is no JSON or not the object asked for (lightkube decodes strictly).
+                raise KubeApiError(f"{what}: the answer is not a Kubernetes object") from None
             except (OSError, TimeoutError, httpx2.TransportError) as error:
                 if backoff is None:
                     raise KubeApiError(f"{what}: {type(error).__name__}") from None
