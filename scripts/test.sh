@@ -39,5 +39,5 @@ else
   cat "$scratch/cluster.log"
   ((rest_status == 0 && cluster_status == 0)) || exit 1
 fi
-# The operator's e2e core again, on the lowest kopf and kubernetes_asyncio pyproject.toml allows.
+# The operator's e2e core again, on the lowest kopf and lightkube pyproject.toml allows.
 bash scripts/test-lowest-deps.sh

@@ -1,9 +1,12 @@
-"""The few Kubernetes API calls flowrelease makes itself, through `kubernetes_asyncio` (a public client).
+"""The few Kubernetes API calls flowrelease makes itself, through `lightkube` (a public client on httpx2).
 
 kopf keeps its own session for watching; these calls (read a FlowRelease, its Secrets and ConfigMap, replace
 its status, post an Event) go through one `KubeApi` built at start-up from the same sources kopf logs in
 with, in the same order: the in-cluster ServiceAccount (token re-read from its file as the kubelet rotates
 it), else the kubeconfig (`KUBECONFIG`, else ~/.kube/config). Nothing here touches kopf.
+
+lightkube and not `kubernetes_asyncio`: kopf imports `kubernetes_asyncio.client` (every API and model
+class, about 30 MiB) whenever it is installed, so the operator's memory falls only when it is not.
 
 KubeApiError
  └── ObjectGone       the object (FlowRelease, Secret, ConfigMap) does not exist (404)
@@ -22,22 +25,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aiohttp
-from kubernetes_asyncio import client, config
-from kubernetes_asyncio.client.exceptions import ApiException
-from kubernetes_asyncio.config.incluster_config import (
-    SERVICE_CERT_FILENAME,
-    SERVICE_HOST_ENV_NAME,
-    SERVICE_TOKEN_FILENAME,
-    InClusterConfigLoader,
-)
+import httpx2
+from lightkube import AsyncClient
+from lightkube.config.kubeconfig import DEFAULT_KUBECONFIG, KubeConfig
+from lightkube.config.models import Cluster, User
+from lightkube.generic_resource import create_namespaced_resource
+from lightkube.models.core_v1 import EventSource, ObjectReference
+from lightkube.models.meta_v1 import ObjectMeta
+from lightkube.resources.core_v1 import ConfigMap, Event, Secret
+from lightkube.types import PatchType
 
 from flowrelease.api.models import GROUP, PLURAL, VERSION
 
 logger = logging.getLogger(__name__)
-# The client logs whole response bodies at DEBUG, and a Secret's body (or its last-applied annotation) holds
-# credentials before the redactor can know them: never below INFO, also under --verbose.
-logging.getLogger("kubernetes_asyncio").setLevel(logging.INFO)
 
 T = TypeVar("T")
 
@@ -45,7 +45,11 @@ RETRY_BACKOFFS = (0.5, 1.0, 2.0)
 """Waits before retrying a call that met a connection error, a 429 or a 5xx; anything else fails at once,
 for the engine or the handler to decide."""
 REQUEST_TIMEOUT_S = 30.0
-CONNECTION_POOL_SIZE = 32
+SERVICE_HOST_ENV_NAME = "KUBERNETES_SERVICE_HOST"
+SERVICE_PORT_ENV_NAME = "KUBERNETES_SERVICE_PORT"
+SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+FlowReleaseResource = create_namespaced_resource(GROUP, VERSION, "FlowRelease", PLURAL)
 
 
 class KubeApiError(Exception):
@@ -83,56 +87,46 @@ class ObjectRef:
 class ServiceAccountFiles:
     """Where a pod finds its ServiceAccount token and the cluster's CA (the kubelet mounts them)."""
 
-    token: Path = Path(SERVICE_TOKEN_FILENAME)
-    ca: Path = Path(SERVICE_CERT_FILENAME)
+    token: Path = SERVICE_ACCOUNT_DIR / "token"
+    ca: Path = SERVICE_ACCOUNT_DIR / "ca.crt"
 
 
-async def load_configuration(
+def load_configuration(
     *,
     environ: Mapping[str, str] | None = None,
     service_account: ServiceAccountFiles | None = None,
     kubeconfig: str | None = None,
-) -> client.Configuration:
+) -> KubeConfig:
     """The in-cluster ServiceAccount when this runs in a pod (host in the environment and a token file),
     else the kubeconfig: `kubeconfig`, `KUBECONFIG`, or ~/.kube/config."""
     env = dict(os.environ if environ is None else environ)
     files = service_account or ServiceAccountFiles()
-    configuration = client.Configuration()
-    if kubeconfig is None and env.get(SERVICE_HOST_ENV_NAME) and files.token.is_file():
-        InClusterConfigLoader(
-            token_filename=str(files.token), cert_filename=str(files.ca), environ=env
-        ).load_and_set(configuration)
-        logger.debug("Kubernetes API: in-cluster ServiceAccount at %s", configuration.host)
-    else:
-        path = kubeconfig or (env.get("KUBECONFIG") or "").split(os.pathsep)[0] or None
-        await config.load_kube_config(
-            config_file=path, client_configuration=configuration, persist_config=False
+    host = env.get(SERVICE_HOST_ENV_NAME, "")
+    if kubeconfig is None and host and files.token.is_file():
+        if ":" in host:
+            host = f"[{host}]"  # an IPv6 service address
+        server = f"https://{host}:{env.get(SERVICE_PORT_ENV_NAME) or '443'}"
+        logger.debug("Kubernetes API: in-cluster ServiceAccount at %s", server)
+        # A token file, not the token: the client re-reads it on every request, as the kubelet rotates it.
+        return KubeConfig.from_one(
+            cluster=Cluster(server=server, certificate_auth=str(files.ca)),
+            user=User(token_file=str(files.token)),
         )
-        logger.debug("Kubernetes API: kubeconfig %s at %s", path or "~/.kube/config", configuration.host)
-    configuration.connection_pool_maxsize = CONNECTION_POOL_SIZE
-    return configuration
+    path = kubeconfig or (env.get("KUBECONFIG") or "").split(os.pathsep)[0] or DEFAULT_KUBECONFIG
+    logger.debug("Kubernetes API: kubeconfig %s", path)
+    return KubeConfig.from_file(path)
 
 
-async def _unread(request: Awaitable[Any]) -> None:
-    """A write whose answer flowrelease does not use (a status patch, an Event): sent with
-    `_preload_content=False`, so the client does not decode the object it returns into its models, and
-    failed by status code as the client would."""
-    response = await request
-    try:
-        status = int(response.status)
-        if not 200 <= status <= 299:
-            raise ApiException(status=status, reason=str(response.reason))
-    finally:
-        response.release()
+def _status_code(error: httpx2.HTTPStatusError) -> int:
+    return int(error.response.status_code)
 
 
 class KubeApi:
     """FlowReleases, their status subresource, Secrets, ConfigMaps and core/v1 Events."""
 
-    def __init__(self, configuration: client.Configuration, *, reporting_instance: str = "") -> None:
-        self._client = client.ApiClient(configuration)
-        self._custom = client.CustomObjectsApi(self._client)
-        self._core = client.CoreV1Api(self._client)
+    def __init__(self, configuration: KubeConfig, *, reporting_instance: str = "") -> None:
+        # trust_env as kubectl: HTTPS_PROXY/NO_PROXY and SSL_CERT_FILE apply, read once here.
+        self._client = AsyncClient(configuration, timeout=httpx2.Timeout(REQUEST_TIMEOUT_S))
         self._instance = reporting_instance
         self._reads: dict[tuple[str, ...], asyncio.Future[Any]] = {}
 
@@ -145,8 +139,8 @@ class KubeApi:
         service_account: ServiceAccountFiles | None = None,
         kubeconfig: str | None = None,
     ) -> KubeApi:
-        configuration = await load_configuration(
-            environ=environ, service_account=service_account, kubeconfig=kubeconfig
+        configuration = await asyncio.to_thread(
+            load_configuration, environ=environ, service_account=service_account, kubeconfig=kubeconfig
         )
         return cls(configuration, reporting_instance=reporting_instance)
 
@@ -157,14 +151,19 @@ class KubeApi:
         for attempt, backoff in enumerate((*RETRY_BACKOFFS, None)):
             try:
                 return await call()
-            except ApiException as error:
-                status = int(error.status or 0)
+            except httpx2.HTTPStatusError as error:
+                # lightkube.ApiError when the apiserver answered with a Status, the plain error otherwise
+                # (a proxy's 502 page): both carry the response; its body is never in the message.
+                status = _status_code(error)
                 if status == 404:
                     raise ObjectGone(f"{what}: not found", status=404) from None
                 if backoff is None or not (status == 429 or status >= 500):
                     raise KubeApiError(f"{what}: HTTP {status}", status=status) from None
                 logger.debug("%s: HTTP %d, retry %d in %.1fs", what, status, attempt + 1, backoff)
-            except (OSError, TimeoutError, aiohttp.ClientError) as error:
+            except ValueError:
+                # A 2xx whose body is no JSON or not the object asked for (lightkube decodes strictly).
+                raise KubeApiError(f"{what}: the answer is not a Kubernetes object") from None
+            except (OSError, TimeoutError, httpx2.TransportError) as error:
                 if backoff is None:
                     raise KubeApiError(f"{what}: {type(error).__name__}") from None
                 logger.debug("%s: %s, retry %d in %.1fs", what, type(error).__name__, attempt + 1, backoff)
@@ -174,9 +173,7 @@ class KubeApi:
     async def get_release(self, namespace: str, name: str) -> Mapping[str, Any]:
         body: Mapping[str, Any] = await self._call(
             f"reading FlowRelease {namespace}/{name}",
-            lambda: self._custom.get_namespaced_custom_object(
-                GROUP, VERSION, namespace, PLURAL, name, _request_timeout=REQUEST_TIMEOUT_S
-            ),
+            lambda: self._client.get(FlowReleaseResource, name, namespace=namespace),
         )
         return body
 
@@ -185,17 +182,12 @@ class KubeApi:
         longer has are removed, which a merge patch would keep."""
         await self._call(
             f"writing the status of FlowRelease {namespace}/{name}",
-            lambda: _unread(
-                self._custom.patch_namespaced_custom_object_status(
-                    GROUP,
-                    VERSION,
-                    namespace,
-                    PLURAL,
-                    name,
-                    [{"op": "add", "path": "/status", "value": dict(status)}],
-                    _request_timeout=REQUEST_TIMEOUT_S,
-                    _preload_content=False,
-                )
+            lambda: self._client.patch(
+                FlowReleaseResource.Status,
+                name,
+                [{"op": "add", "path": "/status", "value": dict(status)}],
+                namespace=namespace,
+                patch_type=PatchType.JSON,
             ),
         )
 
@@ -224,7 +216,7 @@ class KubeApi:
     async def _read_secret(self, namespace: str, name: str) -> StringData:
         secret = await self._call(
             f"reading Secret {namespace}/{name}",
-            lambda: self._core.read_namespaced_secret(name, namespace, _request_timeout=REQUEST_TIMEOUT_S),
+            lambda: self._client.get(Secret, name, namespace=namespace),
         )
         data: dict[str, str] = {}
         for key, value in (secret.data or {}).items():
@@ -232,7 +224,8 @@ class KubeApi:
                 data[str(key)] = base64.b64decode(str(value), validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
                 continue  # binary values are no credentials flowrelease reads
-        return StringData(data=data, resource_version=str(secret.metadata.resource_version or ""))
+        version = secret.metadata.resourceVersion if secret.metadata else None
+        return StringData(data=data, resource_version=str(version or ""))
 
     async def read_config_map(self, namespace: str, name: str) -> StringData:
         """The ConfigMap as it is now; overlapping reads of one share one GET, as for Secrets."""
@@ -243,42 +236,34 @@ class KubeApi:
     async def _read_config_map(self, namespace: str, name: str) -> StringData:
         config_map = await self._call(
             f"reading ConfigMap {namespace}/{name}",
-            lambda: self._core.read_namespaced_config_map(
-                name, namespace, _request_timeout=REQUEST_TIMEOUT_S
-            ),
+            lambda: self._client.get(ConfigMap, name, namespace=namespace),
         )
         data = {str(key): str(value) for key, value in (config_map.data or {}).items()}
-        return StringData(data=data, resource_version=str(config_map.metadata.resource_version or ""))
+        version = config_map.metadata.resourceVersion if config_map.metadata else None
+        return StringData(data=data, resource_version=str(version or ""))
 
     async def post_event(self, ref: ObjectRef, *, type: str, reason: str, message: str) -> None:
-        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        # A plain dict body: the client serialises it as it is (its models would drop nothing we set).
-        event: Any = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"generateName": f"{ref.name}.", "namespace": ref.namespace},
-            "involvedObject": {
-                "apiVersion": ref.api_version,
-                "kind": ref.kind,
-                "name": ref.name,
-                "namespace": ref.namespace,
-                "uid": ref.uid,
-            },
-            "type": type,
-            "reason": reason,
-            "message": message[:1024],
-            "source": {"component": "flowrelease-operator"},
-            "reportingComponent": "flowrelease-operator",
-            "reportingInstance": self._instance,
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
-        }
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        event = Event(
+            metadata=ObjectMeta(generateName=f"{ref.name}.", namespace=ref.namespace),
+            involvedObject=ObjectReference(
+                apiVersion=ref.api_version,
+                kind=ref.kind,
+                name=ref.name,
+                namespace=ref.namespace,
+                uid=ref.uid,
+            ),
+            type=type,
+            reason=reason,
+            message=message[:1024],
+            source=EventSource(component="flowrelease-operator"),
+            reportingComponent="flowrelease-operator",
+            reportingInstance=self._instance,
+            firstTimestamp=now,
+            lastTimestamp=now,
+            count=1,
+        )
         await self._call(
             f"posting Event {reason} for {ref.namespace}/{ref.name}",
-            lambda: _unread(
-                self._core.create_namespaced_event(
-                    ref.namespace, event, _request_timeout=REQUEST_TIMEOUT_S, _preload_content=False
-                )
-            ),
+            lambda: self._client.create(event),  # into metadata.namespace
         )

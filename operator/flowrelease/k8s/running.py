@@ -16,6 +16,7 @@ def configure_logging(config: OperatorConfig) -> None:
     # kopf's per-request debug lines and aiohttp's access noise add nothing at INFO.
     if not config.verbose:
         logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("httpx2").setLevel(logging.WARNING)  # lightkube's (kube_api), one line a request
         if config.peering is None:
             # Without --peering kopf runs only the event handler, and says "Handler 'notice' succeeded"
             # at INFO for every watch event; its warnings and errors still show.
