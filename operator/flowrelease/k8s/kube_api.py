@@ -117,6 +117,16 @@ def load_configuration(
     return KubeConfig.from_file(path)
 
 
+def _answered(error: Exception) -> httpx2.HTTPStatusError | None:
+    """The error answer behind `error`. lightkube 1.0 reads an error answer's Content-Type header
+    unguarded, so one without it surfaces as a KeyError raised while handling the HTTPStatusError."""
+    if isinstance(error, httpx2.HTTPStatusError):
+        return error
+    if isinstance(error, KeyError) and isinstance(error.__context__, httpx2.HTTPStatusError):
+        return error.__context__
+    return None
+
+
 def _status_code(error: httpx2.HTTPStatusError) -> int:
     return int(error.response.status_code)
 
@@ -151,10 +161,13 @@ class KubeApi:
         for attempt, backoff in enumerate((*RETRY_BACKOFFS, None)):
             try:
                 return await call()
-            except httpx2.HTTPStatusError as error:
+            except (httpx2.HTTPStatusError, KeyError) as error:
                 # lightkube.ApiError when the apiserver answered with a Status, the plain error otherwise
                 # (a proxy's 502 page): both carry the response; its body is never in the message.
-                status = _status_code(error)
+                answered = _answered(error)
+                if answered is None:
+                    raise
+                status = _status_code(answered)
                 if status == 404:
                     raise ObjectGone(f"{what}: not found", status=404) from None
                 if backoff is None or not (status == 429 or status >= 500):

@@ -69,6 +69,16 @@ class ScriptedApiserver:
             assert request.transport is not None
             request.transport.close()
             return web.Response(status=500)
+        if not answer.content_type:
+            # aiohttp always sends a Content-Type; a proxy's bare error page has none, so it is written raw
+            assert request.transport is not None
+            body = answer.body.encode()
+            head = (
+                f"HTTP/1.1 {answer.status} Error\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            )
+            request.transport.write(head.encode() + body)
+            request.transport.close()
+            return web.Response(status=500)
         return web.Response(status=answer.status, text=answer.body, content_type=answer.content_type)
 
 
@@ -116,6 +126,7 @@ RETRIED_THEN_OK = [
     ("429 then OK", [Answer(429, status_body(429, "TooManyRequests")), Answer(200, RELEASE)]),
     ("a proxy's HTML 502 then OK", [Answer(502, HTML_502, "text/html"), Answer(200, RELEASE)]),
     ("a dropped connection then OK", [Answer(0, drop=True), Answer(200, RELEASE)]),
+    ("a 502 without Content-Type then OK", [Answer(502, "bad gateway", ""), Answer(200, RELEASE)]),
 ]
 
 
@@ -137,6 +148,7 @@ FAILS_AT_ONCE = [
     ("409 fails", Answer(409, status_body(409, "Conflict")), KubeApiError, 409),
     ("422 fails", Answer(422, status_body(422, "Invalid")), KubeApiError, 422),
     ("403 fails", Answer(403, status_body(403, "Forbidden")), KubeApiError, 403),
+    ("403 without Content-Type fails", Answer(403, SECRET_BODY, ""), KubeApiError, 403),
 ]
 
 
