@@ -7,9 +7,10 @@ user could act on, so inside a pass (`async with store.pass_of(key)`) a save onl
 and the store writes it:
 
 - when the pass ends (also when it fails), unless the pass says `keep_in_memory()`: it ends waiting for a
-  look a few seconds away (a poll), so the next pass writes what changed when it settles or before its next
-  side effect. A poll therefore costs no write, and neither does the publish's acknowledgement (a restart
-  that finds the intent without it looks for the operation on the flow, as the engine does after any crash);
+  look a few seconds away (a poll; with notifications live for its flow, the event's pass), so the next pass
+  writes what changed when it settles or before its next side effect. A poll therefore costs no write, and
+  neither does the publish's acknowledgement (a restart that finds the intent without it looks for the
+  operation on the flow, as the engine does after any crash);
 - right before a side effect: `StatusFirstFlowApi` and `StatusFirstArtifactStore` (status_first.py) call
   `flush_current()` before every call that changes a Genesys flow or pushes to git. That is the promise the
   engine's saves exist for — the intent is in the cluster before the side effect — kept at the one moment it
