@@ -315,6 +315,7 @@ class _Pass:
             message=f"{describe(step)}: Genesys accepted it; waiting for its notification (the next look "
             f"is in {after:g}s at the latest)",
             events=tuple(self.events),
+            poll=True,
         )
 
     async def _pushed(self, observation: S.Observation) -> Pushed | None:

@@ -84,7 +84,11 @@ class PromotionWakeups:
             self._requires.pop(key, None)
             changed = self._fingerprints.pop(key, None) is not None
         else:
-            self._requires[key] = required_keys(obj)
+            required = required_keys(obj)
+            if required:
+                self._requires[key] = required
+            else:  # most releases: kept out, so finding a release's downstream scans only gated ones
+                self._requires.pop(key, None)
             fingerprint = gate_fingerprint(obj)
             changed = self._fingerprints.get(key) not in (None, fingerprint)
             self._fingerprints[key] = fingerprint

@@ -47,7 +47,8 @@ REFERENCE_RETRY_S = 15.0
 INLINE_WAIT_MAX_S = 2.0
 """With --peering (kopf drives every pass): waits up to this long are slept inside the handler."""
 STATUS_DEFER_S = 5.0
-"""A pass that ends polling again within this long keeps its status in memory for the next pass to write."""
+"""A pass that ends polling again within this long (or notified: `keeps_status_in_memory`) keeps its status
+in memory for the next pass to write."""
 SESSION_MAX_S = 60.0
 """A waiting release reads its object's inputs (Secrets, ConfigMap) afresh at least this often."""
 
@@ -97,11 +98,18 @@ def _requests_first(priority: Priority) -> contextlib.AbstractContextManager[Non
     return in_flight_first() if priority is Priority.IN_FLIGHT else contextlib.nullcontext()
 
 
-def keeps_status_in_memory(outcome: Outcome) -> bool:
+def keeps_status_in_memory(outcome: Outcome, *, notified: bool) -> bool:
     """A pass that ends polling work in flight again within STATUS_DEFER_S leaves its status for the next
     pass to write: that one comes within seconds, and writes when the release settles, before its next side
-    effect, or when it waits longer (a bake stage, a lock, a retry, a slower poll)."""
-    return outcome.kind is OutcomeKind.WAITING and outcome.poll and (outcome.after or 0.0) <= STATUS_DEFER_S
+    effect, or when it waits longer (a bake stage, a lock, a retry, a slower poll). PURE.
+
+    `notified`: notifications are live for the release's flow, so its poll wait (16 s) is only the safety
+    net and the next pass comes with the event, usually within seconds too. Its status is kept as well: after
+    a publish POST it differs from the cluster's (the intent, written before the POST) only in the
+    operation's acknowledgement, which a restart finds again on the flow."""
+    if outcome.kind is not OutcomeKind.WAITING or not outcome.poll:
+        return False
+    return notified or (outcome.after or 0.0) <= STATUS_DEFER_S
 
 
 @dataclass(frozen=True)
@@ -176,7 +184,7 @@ async def run_release_pass(
                 ):
                     with runtime.metrics.tracking_in_flight(), _requests_first(slot):
                         outcome = await _run_engine(prepared, status)
-                    if keeps_status_in_memory(outcome):
+                    if keeps_status_in_memory(outcome, notified=prepared.engine.pushed(key)):
                         writes.keep_in_memory()
                 # Counted as soon as the status says so, not after the Events: a scrape that sees the
                 # phase sees the count.

@@ -8,12 +8,16 @@
 - Events: only the ones flowrelease posts on purpose (through KubeApi); kopf posts none.
 - Sharding: the `--selector` label selector filters the FlowRelease watch on the server.
 - kopf's per-object workers end after 1 s without an event (not 5 s), so their copies of the objects go.
+- Standalone (no --peering), no kopf change handler runs, so nothing reads kopf's diff base: `DiffBaseNotKept`
+  spares the deep copy of the whole object (status included) kopf would build of it per watch event.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterable
+from typing import Any
 
 import kopf
 
@@ -29,6 +33,23 @@ API_CONNECT_TIMEOUT_S = 15.0
 WORKER_IDLE_TIMEOUT_S = 1.0
 HANDLER_ERROR_BACKOFF_S = 15.0
 """Delay before kopf retries a pass that raised an unexpected error (not a WAITING outcome)."""
+
+
+class DiffBaseNotKept(kopf.DiffBaseStorage):
+    """kopf's diff base for an operator without change handlers (standalone): none is built or stored.
+
+    kopf builds an object's "essence" (a deep copy of it, less its status and system fields) on every watch
+    event to diff it with the last handled one, and uses the diff only for create/update/resume handlers and
+    daemons, which the standalone operator has none of (its scheduler decides from `triggers`)."""
+
+    def build(self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None) -> kopf.BodyEssence:
+        return kopf.BodyEssence()
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        return None
 
 
 def build_settings(config: OperatorConfig) -> kopf.OperatorSettings:
@@ -50,9 +71,12 @@ def build_settings(config: OperatorConfig) -> kopf.OperatorSettings:
     settings.posting.reporting_instance = os.environ.get("POD_NAME") or socket.gethostname()
 
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=ANNOTATION_PREFIX)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=ANNOTATION_PREFIX, key="last-handled-configuration"
-    )
+    if config.peering is None:
+        settings.persistence.diffbase_storage = DiffBaseNotKept()
+    else:
+        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+            prefix=ANNOTATION_PREFIX, key="last-handled-configuration"
+        )
 
     settings.execution.default_backoff = HANDLER_ERROR_BACKOFF_S
 

@@ -14,6 +14,7 @@ yes. New starts use it to leave requests of their org's rate limit to the work i
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import itertools
 from collections.abc import AsyncIterator, Callable
@@ -69,7 +70,7 @@ class PrioritySlots:
     @contextlib.asynccontextmanager
     async def slot(self, priority: Priority, *, admit: Callable[[], bool] = _always) -> AsyncIterator[None]:
         waiter = _Waiter(int(priority), next(self._seq), asyncio.get_running_loop().create_future(), admit)
-        self._waiting.append(waiter)
+        bisect.insort(self._waiting, waiter)  # kept in order: a grant looks at the first waiters only
         self._grant()
         try:
             await waiter.future
@@ -91,7 +92,6 @@ class PrioritySlots:
     def _grant(self) -> None:
         blocked = False
         while self._busy < self.size and self._waiting:
-            self._waiting.sort()
             chosen = next((w for w in self._waiting if w.admit()), None)
             if chosen is None:
                 blocked = True

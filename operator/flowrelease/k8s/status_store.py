@@ -7,9 +7,10 @@ user could act on, so inside a pass (`async with store.pass_of(key)`) a save onl
 and the store writes it:
 
 - when the pass ends (also when it fails), unless the pass says `keep_in_memory()`: it ends waiting for a
-  look a few seconds away (a poll), so the next pass writes what changed when it settles or before its next
-  side effect. A poll therefore costs no write, and neither does the publish's acknowledgement (a restart
-  that finds the intent without it looks for the operation on the flow, as the engine does after any crash);
+  look a few seconds away (a poll; with notifications live for its flow, the event's pass), so the next pass
+  writes what changed when it settles or before its next side effect. A poll therefore costs no write, and
+  neither does the publish's acknowledgement (a restart that finds the intent without it looks for the
+  operation on the flow, as the engine does after any crash);
 - right before a side effect: `StatusFirstFlowApi` and `StatusFirstArtifactStore` (status_first.py) call
   `flush_current()` before every call that changes a Genesys flow or pushes to git. That is the promise the
   engine's saves exist for — the intent is in the cluster before the side effect — kept at the one moment it
@@ -58,7 +59,9 @@ class KubeStatusStore:
         self._api = api
         self._redact = redact
         self._stored: dict[str, Mapping[str, object]] = {}
-        self._pending: dict[str, dict[str, object]] = {}
+        self._pending: dict[str, FlowReleaseStatus] = {}
+        """The newest status saved inside a pass, as the engine saved it: turned into its redacted wire form
+        only when it is written (a pass saves after every step, and most saves are superseded)."""
         self.writes = 0
 
     def start_from(self, key: str, cluster: Mapping[str, object] | None) -> Mapping[str, object] | None:
@@ -69,7 +72,8 @@ class KubeStatusStore:
         if cluster is not None and dict(cluster) != self._stored.get(key):
             self._pending.pop(key, None)
             self._stored[key] = dict(cluster)
-        return self._pending.get(key, self._stored.get(key))
+        pending = self._pending.get(key)
+        return self._wire(pending) if pending is not None else self._stored.get(key)
 
     def knows(self, key: str) -> bool:
         return key in self._stored or key in self._pending
@@ -111,19 +115,18 @@ class KubeStatusStore:
             _CURRENT_PASS.reset(token)
 
     async def save(self, key: str, status: FlowReleaseStatus) -> None:
-        wire = self._scrubbed(status.to_wire())
         if _CURRENT_PASS.get() == key:
-            self._pending[key] = wire
+            self._pending[key] = status
             return
-        await self._write(key, wire)
+        await self._write(key, self._wire(status))
 
     async def flush(self, key: str) -> None:
         """Write the newest status saved for `key`, unless the cluster already holds it."""
-        wire = self._pending.get(key)
-        if wire is None:
+        status = self._pending.get(key)
+        if status is None:
             return
-        await self._write(key, wire)
-        if self._pending.get(key) is wire:
+        await self._write(key, self._wire(status))
+        if self._pending.get(key) is status:
             del self._pending[key]
 
     async def flush_current(self) -> None:
@@ -140,8 +143,10 @@ class KubeStatusStore:
         self._stored[key] = wire
         self.writes += 1
 
-    def _scrubbed(self, wire: dict[str, object]) -> dict[str, object]:
-        """Defence in depth: a message quoting a credential is redacted before it reaches the cluster."""
+    def _wire(self, status: FlowReleaseStatus) -> dict[str, object]:
+        """The status as it is written. Defence in depth: a message quoting a credential is redacted before
+        it reaches the cluster."""
+        wire = status.to_wire()
         text = json.dumps(wire, sort_keys=True)
         redacted = self._redact(text)
         if redacted == text:

@@ -45,3 +45,14 @@ def test_a_new_export_of_the_upstream_wakes_its_importer() -> None:
     assert wakeups.observe("ADDED", obj("cc-test", "ivr", {}, ready)) == frozenset()
     exported = {"phase": "Ready", "artifact": {"version": "4.0", "commit": "b"}}
     assert wakeups.observe("MODIFIED", obj("cc-test", "ivr", {}, exported)) == frozenset({"cc-prod/ivr"})
+
+
+def test_a_release_that_no_longer_imports_from_the_upstream_is_not_woken_by_it() -> None:
+    wakeups = PromotionWakeups()
+    importer_spec = {"source": {"fromRelease": {"name": "ivr", "namespace": "cc-test"}}}
+    wakeups.observe("ADDED", obj("cc-prod", "ivr", importer_spec))
+    wakeups.observe("ADDED", obj("cc-test", "ivr", {}, {"phase": "Publishing"}))
+    assert wakeups.downstream_of("cc-test/ivr") == frozenset({"cc-prod/ivr"})
+    wakeups.observe("MODIFIED", obj("cc-prod", "ivr", {"version": "2.0"}))  # retargeted to a plain version
+    assert wakeups.downstream_of("cc-test/ivr") == frozenset()
+    assert wakeups.observe("MODIFIED", obj("cc-test", "ivr", {}, {"phase": "Ready"})) == frozenset()
