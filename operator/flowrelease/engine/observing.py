@@ -80,6 +80,17 @@ async def observe(
     )
 
 
+def with_current_owner(observation: Observation, release: str, flow_claims: FlowClaims | None) -> Observation:
+    """`observation` with the flow's owner as the claims say now. Claims are in memory (the operator's
+    index), so this costs no request; asked again right before work starts on the flow, since a rival the
+    pass start did not know of yet (created in the same second, seen by the operator a moment later) may
+    have appeared while the pass validated."""
+    if observation.flow is None or flow_claims is None:
+        return observation
+    owner = rival_owner(release, flow_claims.claims(release, observation.flow))
+    return observation if owner == observation.flow_owner else replace(observation, flow_owner=owner)
+
+
 def job_answers(status: FlowReleaseStatus, job: JobState | None) -> bool:
     """An import whose Architect job got its file and is still running, or failed: the job alone decides
     the next step (`in_flight._import`), so the flow is not read (one request per poll instead of two).

@@ -27,7 +27,7 @@ from flowrelease.engine.audit_trail import action_of, describe
 from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.effects import Effects
 from flowrelease.engine.error_fold import fold_error
-from flowrelease.engine.observing import Reread, observe, observe_jobs, reread_after
+from flowrelease.engine.observing import Reread, observe, observe_jobs, reread_after, with_current_owner
 from flowrelease.engine.outcome import Outcome, OutcomeKind, ReleaseEvent
 from flowrelease.engine.planner import plan
 from flowrelease.engine.poll_schedule import PUSHED_POLL, START_EVENT_SECONDS, PollSchedule
@@ -62,6 +62,8 @@ POSTING_STEPS = (
     S.StartReimport,
 )
 """Side effects that start asynchronous work in Genesys, whose end notifications report."""
+CLAIM_CHECKED_STEPS = (S.StartPublish, S.StartImport, S.StartReimport, S.StartCheckin)
+"""Steps that begin work on the flow: the flow's owner is asked again right before them."""
 JOB_STEPS = (S.StartImport, S.StartReimport)
 """Posting steps whose start Genesys does not announce on the flow's topic: an Architect job changes the flow
 only when it ends (it publishes), so silence after its POST says nothing."""
@@ -197,6 +199,18 @@ class _Pass:
         if resolved is not None:
             self.source, self.change = resolved.source, resolved.change
 
+    def _plan(self) -> S.Step:
+        return plan(
+            self.release.spec,
+            self.status,
+            self.observation,
+            now=self._now(),
+            generation=self.generation,
+            requested_at=self.requested_at,
+            poll=self.engine.poll,
+            pushed_poll=self.engine.pushed_poll,
+        )
+
     async def run(self) -> Outcome:
         reread = Reread.EVERYTHING
         flow_read_at = self._now()
@@ -227,16 +241,12 @@ class _Pass:
                             self.engine.releases, self.release.spec, self.release.metadata.namespace
                         ),
                     )
-                step = plan(
-                    self.release.spec,
-                    self.status,
-                    self.observation,
-                    now=self._now(),
-                    generation=self.generation,
-                    requested_at=self.requested_at,
-                    poll=self.engine.poll,
-                    pushed_poll=self.engine.pushed_poll,
-                )
+                step = self._plan()
+                if isinstance(step, CLAIM_CHECKED_STEPS):
+                    current = with_current_owner(self.observation, self.release.key, self.engine.flow_claims)
+                    if current is not self.observation:
+                        self.observation = current
+                        step = self._plan()
                 if isinstance(step, S.Validate):
                     self._watch_early()
                 if isinstance(step, S.SIDE_EFFECTS):
