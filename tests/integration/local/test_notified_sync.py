@@ -65,13 +65,13 @@ def test_a_publish_is_noticed_by_its_event_not_by_polling(
     tmp_path: Path, manifests: ManifestFolder, slow: EmulatorHandle
 ) -> None:
     manifests.release("support-ivr")
-    started = time.monotonic()
     releases = sync_json(manifests, tmp_path)
     assert releases["cc/support-ivr"]["phase"] == "Ready"
-    assert time.monotonic() - started < 15, "woken by the event, not by the 16 s safety-net poll"
     _, reads = flow_reads_after_publish(slow, slow.flow_id("Support IVR"))
     assert reads and min(reads) >= PUBLISH_SECONDS - 0.05, f"the flow was polled while publishing: {reads}"
-    assert reads[0] < PUBLISH_SECONDS + 1.0, f"first read {reads[0]:.2f} s after the POST"
+    # Woken by the event: the safety net's first look would be 16 s after the POST (the margin is for a
+    # loaded machine, not for the engine).
+    assert reads[0] < PUBLISH_SECONDS + 8.0, f"first read {reads[0]:.2f} s after the POST"
     # R1: the event runs ahead of the lagging read; the engine read again until the read agreed
     assert len(reads) <= 5, reads
     hub = slow.control.call(control_calls.state())
