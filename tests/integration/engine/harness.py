@@ -18,7 +18,7 @@ import httpx
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.outcome import Outcome, OutcomeKind
-from flowrelease.engine.ports import ArtifactStore, AuditEvent
+from flowrelease.engine.ports import ArtifactStore, AuditEvent, FlowClaims
 from flowrelease.engine.reconciler import ReleaseReconciler
 from flowrelease.genesys import GenesysClient
 from tests.support.emulator import EmulatorHandle
@@ -100,9 +100,13 @@ class Harness:
         self.sleeps.append(seconds)
         await asyncio.sleep(0)
 
-    def new_client(self) -> GenesysClient:
+    def new_client(self, also: Callable[[str, str, int], None] | None = None) -> GenesysClient:
+        """`also`: called with every response too (method, route, status), after the timeline records it."""
+
         def on_response(method: str, route: str, status: int) -> None:
             self.timeline.append(("http", method, route, str(status)))
+            if also is not None:
+                also(method, route, status)
 
         return GenesysClient(
             self.http,
@@ -113,14 +117,21 @@ class Harness:
             sleep=self._sleep,
         )
 
-    def new_reconciler(self, artifacts: ArtifactStore | None = None) -> ReleaseReconciler:
+    def new_reconciler(
+        self,
+        artifacts: ArtifactStore | None = None,
+        *,
+        flow_claims: FlowClaims | None = None,
+        on_response: Callable[[str, str, int], None] | None = None,
+    ) -> ReleaseReconciler:
         """A fresh engine and client, as after a process restart."""
         return ReleaseReconciler(
-            flow_api=self.new_client(),
+            flow_api=self.new_client(on_response),
             statuses=self.statuses,
             audit=self.audit,
             clock=self.clock,
             artifacts=artifacts if artifacts is not None else self.artifacts,
+            flow_claims=flow_claims,
         )
 
     def release(self, *, generation: int = 1, name: str = "support-ivr", **spec: Any) -> FlowRelease:

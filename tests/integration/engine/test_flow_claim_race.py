@@ -8,8 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from flowrelease.engine.ports import FlowClaim
-from flowrelease.engine.reconciler import ReleaseReconciler
-from flowrelease.genesys import GenesysClient
 from flowrelease.k8s.flow_claims import ClaimKey, IndexedFlowClaims, index_flow_claims, org_of
 from tests.integration.engine.harness import Harness
 
@@ -40,18 +38,9 @@ async def test_a_rival_seen_while_validating_is_yielded_to_before_the_publish(ha
         if validating and not any(c.namespace == "billing" for cs in index.values() for c in cs):
             sees(older_rival)
 
-    harness.reconciler = ReleaseReconciler(
-        flow_api=GenesysClient(
-            harness.http,
-            base_url=harness.emulator.base_url,
-            client_id=harness.emulator.client_id,
-            client_secret=harness.emulator.client_secret,
-            on_response=on_response,
-        ),
-        statuses=harness.statuses,
-        audit=harness.audit,
-        clock=harness.clock,
+    harness.reconciler = harness.new_reconciler(
         flow_claims=IndexedFlowClaims(lambda: index, org_of(harness.emulator.base_url)),
+        on_response=on_response,
     )
 
     outcome = await harness.drive(harness.release(version="3.0"))
