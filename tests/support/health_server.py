@@ -111,9 +111,17 @@ class HealthServer:
         with self._lock:
             self.answers[path] = answer
 
-    def answer_next(self, path: str, status: int, body: Any = None, *, drop: bool = False) -> None:
+    def answer_next(
+        self,
+        path: str,
+        status: int,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        drop: bool = False,
+    ) -> None:
         """Answer the next request to `path` this way, once (queued in call order)."""
-        answer = _answer(status, body, None, "application/json", 0.0, None, drop)
+        answer = _answer(status, body, None, "application/json", 0.0, headers, drop)
         with self._lock:
             self.next_answers.setdefault(path, []).append(answer)
 

@@ -699,6 +699,8 @@ class CheckRecord(_Wire):
     http_status: int | None = None
     value: float | None = None
     error: str = ""
+    retry_after_seconds: int | None = None
+    """The pause the check's server asked for (`Retry-After` on a 429 or 503), honoured before a retry."""
     threshold: str = ""
     passed: bool = False
     message: str = ""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import httpx
 
 from flowrelease.api.models import HttpCheck
 from flowrelease.checks.json_path import NoNumberThere, number_at
+from flowrelease.checks.retry_after import asked_pause
 from flowrelease.checks.targets import shown_url
 from flowrelease.engine.checks import CheckReading
 
@@ -49,6 +51,10 @@ async def read_http(client: httpx.AsyncClient, check: HttpCheck, secrets: CheckS
         )
     except httpx.HTTPError as error:
         return CheckReading(target, error=f"{failure_text(error)} after at most {check.timeout_seconds} s")
+    return replace(_reading_of(response, check, target), retry_after_seconds=asked_pause(response))
+
+
+def _reading_of(response: httpx.Response, check: HttpCheck, target: str) -> CheckReading:
     if not check.json_path:
         return CheckReading(target, status=response.status_code)
     if len(response.content) > MAX_JSON_BYTES:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import httpx
 
@@ -57,9 +57,4 @@ class ExternalCheckProbe:
             assert check.prometheus is not None
             reading = await read_prometheus(self._client, check.prometheus, self._secrets)
         secrets = self._secrets.values()
-        return CheckReading(
-            target=redact(reading.target, secrets),
-            status=reading.status,
-            value=reading.value,
-            error=redact(reading.error, secrets),
-        )
+        return replace(reading, target=redact(reading.target, secrets), error=redact(reading.error, secrets))

@@ -15,6 +15,7 @@ import httpx
 
 from flowrelease.api.models import PrometheusCheck
 from flowrelease.checks.http_probe import failure_text
+from flowrelease.checks.retry_after import asked_pause
 from flowrelease.checks.targets import shown_url
 from flowrelease.engine.checks import CheckReading
 
@@ -95,4 +96,10 @@ async def read_prometheus(
     if not response.is_success:  # Prometheus' own errors are 400/422/503; a proxy in front adds 401/403/5xx
         why_not = f"HTTP {response.status_code}: {why_not or 'not a success'}"
         value = None
-    return CheckReading(target, status=response.status_code, value=value, error=why_not)
+    return CheckReading(
+        target,
+        status=response.status_code,
+        value=value,
+        error=why_not,
+        retry_after_seconds=asked_pause(response),
+    )

@@ -35,6 +35,8 @@ class CheckReading:
     """The number at jsonPath (http) or the query's value (prometheus)."""
     error: str = ""
     """Why nothing (or not the expected thing) could be read; empty when the reading is complete."""
+    retry_after_seconds: int | None = None
+    """The pause a 429 or 503 answer asked for with `Retry-After` (whole seconds), if it asked for one."""
 
 
 class CheckProbe(Protocol):
@@ -140,6 +142,17 @@ def _judge_value(
 
 class _Verdict(Protocol):
     def __call__(self, passed: bool, detail: str) -> CheckVerdict: ...
+
+
+RETRY_AFTER_MAX_SECONDS = 600
+"""A longer `Retry-After` is honoured only up to this (the most `retryIntervalSeconds` can be)."""
+
+
+def retry_interval(check: VerifyCheck, retry_after_seconds: int | None) -> int:
+    """Seconds between a failed attempt and the next: the check's interval, or longer when the server asked
+    for a longer pause (a retry sooner than that would only spend an attempt on the same refusal)."""
+    asked = min(retry_after_seconds or 0, RETRY_AFTER_MAX_SECONDS)
+    return max(check.retry_interval_seconds, asked)
 
 
 def retry_due(check: VerifyCheck, attempts: int, last: CheckVerdict) -> bool:

@@ -395,6 +395,7 @@ class Effects:
             http_status=reading.status,
             value=verdict.value,
             error=reading.error,
+            retry_after_seconds=reading.retry_after_seconds,
             threshold=verdict.threshold,
             passed=verdict.passed,
             message=verdict.message,

@@ -25,7 +25,7 @@ from flowrelease.api.models import (
     VerifyCheck,
     VerifyStage,
 )
-from flowrelease.engine.checks import CheckReading, CheckVerdict, judge_check, retry_due
+from flowrelease.engine.checks import CheckReading, CheckVerdict, judge_check, retry_due, retry_interval
 from flowrelease.engine.rollback_routes import rollback_step
 from flowrelease.engine.situation import Situation
 from flowrelease.engine.status_folding import timestamp
@@ -154,14 +154,19 @@ def _next_check(situation: Situation, stage: VerifyStage, progress: Verification
         verdict = judge_check(check, reading_of(record))
         if not retry_due(check, record.attempts, verdict):
             continue
-        interval = check.retry_interval_seconds
+        interval = retry_interval(check, record.retry_after_seconds)
         waited = situation.since(record.last_attempt_at) if record.last_attempt_at else interval
         if waited < interval:
+            asked = (
+                f" (its server asked for {interval}s with Retry-After)"
+                if interval > check.retry_interval_seconds
+                else ""
+            )
             return Wait(
                 interval - waited,
                 C.BAKING,
                 f"{verdict.message} (attempt {record.attempts} of {check.retries + 1}); trying again in "
-                f"{interval}s",
+                f"{interval}s{asked}",
             )
         return RunCheck(
             stage, check, record.attempts + 1, f"check '{check.name}' failed; attempt {record.attempts + 1}"

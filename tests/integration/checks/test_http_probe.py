@@ -3,7 +3,9 @@ ever shows in what it reports — even when the server echoes the token back."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
+from email.utils import formatdate
 from typing import Any
 
 import httpx
@@ -189,3 +191,20 @@ async def test_a_secret_that_was_not_loaded_fails_the_check_naming_it(
     spec = check(health_server, bearerTokenSecretRef={"name": "monitor-token", "key": "other"})
     reading = await probe.read(spec)
     assert reading.error == "Secret monitor-token has no key other" and health_server.requests == []
+
+
+async def test_a_429_or_503_reads_the_pause_its_server_asked_for_in_either_form(
+    health_server: HealthServer, probe: ExternalCheckProbe
+) -> None:
+    spec = check(health_server)
+    health_server.answer("/ivr", 429, {}, headers={"Retry-After": "30"})
+    assert (await probe.read(spec)).retry_after_seconds == 30
+    ahead = formatdate(time.time() + 90, usegmt=True)
+    health_server.answer("/ivr", 503, {}, headers={"Retry-After": ahead})
+    reading = await probe.read(spec)
+    assert reading.retry_after_seconds is not None and 85 <= reading.retry_after_seconds <= 92, reading
+    assert not judge_check(spec, reading).passed
+    health_server.answer("/ivr", 200, {}, headers={"Retry-After": "30"})
+    assert (await probe.read(spec)).retry_after_seconds is None, "a success asks for no pause"
+    health_server.answer("/ivr", 429, {}, headers={"Retry-After": "later, maybe"})
+    assert (await probe.read(spec)).retry_after_seconds is None, "an unreadable header is ignored"

@@ -154,3 +154,14 @@ async def test_a_prometheus_that_does_not_answer_in_time_fails_the_check(
     assert not verdict.passed and verdict.message.endswith("timed out after at most 1 s"), verdict.message
     health_server.answer(QUERY, 200, body)
     assert judge_check(spec, await probe.read(spec)).passed, "the same answer in time passes"
+
+
+async def test_an_overloaded_prometheus_asking_for_a_pause_says_how_long(
+    health_server: HealthServer, probe: ExternalCheckProbe
+) -> None:
+    body = {"status": "error", "errorType": "unavailable", "error": "too many queries"}
+    health_server.answer(QUERY, 503, body, headers={"Retry-After": "20"})
+    spec = proxied(health_server)
+    reading = await probe.read(spec)
+    assert (reading.status, reading.retry_after_seconds) == (503, 20)
+    assert not judge_check(spec, reading).passed

@@ -89,6 +89,35 @@ async def test_an_http_check_against_a_real_server_fails_the_stage_and_rolls_bac
         assert at < 0, f"a secret is shown: …{written[max(at - 200, 0) : at + 60]}…"
 
 
+async def test_a_check_answering_429_with_retry_after_is_tried_again_only_after_the_pause_it_asked_for(
+    checked: Harness, health_server: HealthServer
+) -> None:
+    path = "/api/checks/support-ivr"
+    health_server.answer_next(path, 429, {"error": "slow down"}, headers={"Retry-After": "45"})
+    health_server.answer(path, 200, {"lastRun": {"passRate": 1.0}})
+    check = {
+        "name": "synthetic-call",
+        "retries": 1,
+        "retryIntervalSeconds": 10,
+        "http": {"url": f"{health_server.base_url}{path}", "jsonPath": "lastRun.passRate", "min": 0.99},
+    }
+
+    outcome = await checked.drive(checked.release(verify={"stages": [{**QUICK, "checks": [check]}]}))
+
+    assert outcome.kind is OutcomeKind.READY, outcome.message
+    (judged,) = outcome.status.verification.stages if outcome.status.verification else []
+    (record,) = judged.checks
+    assert (judged.verdict, record.attempts, record.passed) == ("passed", 2, True)
+    assert len(health_server.requests) == 2, "one refused attempt, one retry: no attempt spent early"
+    asked = [o for o in checked.outcomes if "its server asked for 45s with Retry-After" in o.message]
+    assert asked, [o.message for o in checked.outcomes]
+    waits_after_refusal = [o.after for o in asked]
+    assert all(after is not None and 10 < after <= 45 for after in waits_after_refusal), waits_after_refusal
+    assert asked[0].status.verification is not None
+    (refused,) = asked[0].status.verification.checks
+    assert (refused.http_status, refused.retry_after_seconds) == (429, 45)
+
+
 async def test_a_prometheus_check_against_a_real_prometheus_fails_the_stage_and_rolls_back(
     checked: Harness, metrics_exporter: MetricsExporter, prometheus_scraping: PrometheusHandle
 ) -> None:

@@ -52,7 +52,9 @@ def sampled(
     )
 
 
-def tried(attempts: int, http_status: int | None, *, age: float = 10, error: str = "") -> CheckRecord:
+def tried(
+    attempts: int, http_status: int | None, *, age: float = 10, error: str = "", retry_after: int | None = None
+) -> CheckRecord:
     return CheckRecord(
         name="synthetic",
         kind="http",
@@ -61,6 +63,7 @@ def tried(attempts: int, http_status: int | None, *, age: float = 10, error: str
         target=f"GET {URL}",
         http_status=http_status,
         error=error,
+        retry_after_seconds=retry_after,
     )
 
 
@@ -108,6 +111,17 @@ CASES = [
     Case("check-retry-waits", "a failed attempt with a retry left waits retryIntervalSeconds", stages(checks=[CHECK]),
          sampled(100, 100, 1, checks=[tried(1, 503)]), S.Wait, 20.0,
          "check 'synthetic' failed: GET https://m.example.com/ivr: status 503, expected 2xx (attempt 1 of 2); trying again in 30s"),
+    Case("check-retry-after-longer", "a 429 asking for 120 s: waits that, not the 30 s interval", stages(checks=[CHECK]),
+         sampled(100, 100, 1, checks=[tried(1, 429, retry_after=120)]), S.Wait, 110.0,
+         "status 429, expected 2xx (attempt 1 of 2); trying again in 120s (its server asked for 120s with Retry-After)"),
+    Case("check-retry-after-shorter", "a Retry-After below the interval: the interval still applies", stages(checks=[CHECK]),
+         sampled(100, 100, 1, checks=[tried(1, 503, retry_after=5)]), S.Wait, 20.0, "trying again in 30s"),
+    Case("check-retry-after-clamped", "an hour asked: honoured only up to 600 s", stages(checks=[CHECK]),
+         sampled(100, 100, 1, checks=[tried(1, 503, age=600, retry_after=3600)]), S.RunCheck, 2,
+         "check 'synthetic' failed; attempt 2"),
+    Case("check-retry-after-waits-out", "… and once the asked pause has passed, tries again", stages(checks=[CHECK]),
+         sampled(100, 100, 1, checks=[tried(1, 429, age=121, retry_after=120)]), S.RunCheck, 2,
+         "check 'synthetic' failed; attempt 2"),
     Case("check-retry-due", "… and then tries again", stages(checks=[CHECK]),
          sampled(100, 100, 1, checks=[tried(1, None, age=31, error="timed out after at most 10 s")]), S.RunCheck, 2,
          "check 'synthetic' failed; attempt 2"),
