@@ -53,7 +53,12 @@ def sampled(
 
 
 def tried(
-    attempts: int, http_status: int | None, *, age: float = 10, error: str = "", retry_after: int | None = None
+    attempts: int,
+    http_status: int | None,
+    *,
+    age: float = 10,
+    error: str = "",
+    retry_after: int | None = None,
 ) -> CheckRecord:
     return CheckRecord(
         name="synthetic",
