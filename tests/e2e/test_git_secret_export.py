@@ -111,7 +111,12 @@ def test_a_git_host_refusing_pushes_keeps_the_version_live_and_reports_exported_
 ) -> None:
     """The target answered the check before publishing; the push after it meets an outage (503)."""
     git_http_server.create_repo("flows.git")
-    git_http_server.unavailable.add("git-receive-pack")
+
+    def outage_after_the_check(user: str) -> None:
+        # The preflight's dry-run push is the first to ask for receive-pack; every later ask meets the outage.
+        git_http_server.unavailable.add("git-receive-pack")
+
+    git_http_server.before_push = outage_after_the_check
     cluster.apply_credentials(genesys_client)
     cluster.apply(_git_secret("flows-git", git_http_server, git_http_server.password))
     operator = start_operator(cluster.namespace)

@@ -16,8 +16,12 @@ Fixtures
     - ``ca_certificate`` (PEM text) / ``ca_file`` (its path): the certificate to trust.
     - ``create_repo(name)``: a new empty bare repository served at ``url(name)``; returns its path.
     - ``username`` / ``password``: a valid basic-auth pair; ``token``: a valid token for user
-      ``x-access-token``.
+      ``x-access-token``; ``reader_token``: a valid token for user ``reader`` that may fetch but not push
+      (its receive-pack requests are answered ``403``, as GitHub answers a read-only token).
     - ``requests``: every request as (method, path, status, user), in order; ``denied()`` counts 401s.
+    - ``advertised``: every ref advertisement asked for (``GET …/info/refs?service=…``) as (service,
+      status, user), in order: ``git-upload-pack`` for fetches and ``ls-remote``, ``git-receive-pack`` for
+      pushes and dry-run pushes.
     - ``before_push``: an optional callable, given the authenticated user, run before the server advertises
       refs to a pushing client (``GET .../info/refs?service=git-receive-pack``), e.g. to let another writer
       push first, so a test makes a real race happen at the one moment it matters.
@@ -49,6 +53,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 _GIT = shutil.which("git") or "git"
+READER = "reader"
 
 
 @dataclass
@@ -59,9 +64,11 @@ class GitHttpServer:
     username: str
     password: str
     token: str
+    reader_token: str = ""
     ca_certificate: str = ""
     ca_file: Path = Path()
     requests: list[tuple[str, str, int, str]] = field(default_factory=list)
+    advertised: list[tuple[str, int, str]] = field(default_factory=list)
     before_push: Callable[[str], None] | None = None
     unavailable: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -76,11 +83,13 @@ class GitHttpServer:
         return path
 
     def users(self) -> dict[str, str]:
-        return {self.username: self.password, "x-access-token": self.token}
+        return {self.username: self.password, "x-access-token": self.token, READER: self.reader_token}
 
-    def record(self, method: str, path: str, status: int, user: str) -> None:
+    def record(self, method: str, path: str, status: int, user: str, service: str = "") -> None:
         with self._lock:
             self.requests.append((method, path, status, user))
+            if method == "GET" and path.endswith("/info/refs") and service:
+                self.advertised.append((service, status, user))
 
     def denied(self) -> int:
         with self._lock:
@@ -192,7 +201,16 @@ def _handler_for(server: GitHttpServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
-                server.record(self.command, parts.path, 503, user)
+                server.record(self.command, parts.path, 503, user, service)
+                return
+            if service == "git-receive-pack" and user == READER:
+                body = f"Permission to {parts.path.strip('/').split('/')[0]} denied to {READER}.\n".encode()
+                self.send_response(403)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                server.record(self.command, parts.path, 403, user, service)
                 return
             if (
                 server.before_push is not None
@@ -231,7 +249,7 @@ def _handler_for(server: GitHttpServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-            server.record(self.command, parts.path, status, user)
+            server.record(self.command, parts.path, status, user, service)
 
         def do_GET(self) -> None:
             self._serve()
@@ -261,6 +279,7 @@ def git_http_server(tmp_path: Path) -> Iterator[GitHttpServer]:
         username="flowrelease-test",
         password=secrets.token_urlsafe(18),
         token=secrets.token_hex(20),
+        reader_token=secrets.token_hex(20),
         ca_certificate=certificate_file.read_text(),
         ca_file=certificate_file,
     )

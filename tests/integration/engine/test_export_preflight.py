@@ -112,3 +112,33 @@ async def test_a_target_that_does_not_answer_is_checked_again_then_the_release_g
     assert ready.kind is OutcomeKind.READY, ready.message
     assert len(harness.publishes("3.0")) == 1
     assert ready.status.artifact is not None and ready.status.artifact.version == "3.0"
+
+
+async def test_a_read_only_token_fails_validation_and_nothing_is_published(
+    harness: Harness, tmp_path: Path, git_http_server: GitHttpServer
+) -> None:
+    with_store(harness, tmp_path)
+    git_http_server.create_repo("flows.git")
+    credentials = {
+        "username": "reader",
+        "password": git_http_server.reader_token,
+        "ca.crt": git_http_server.ca_certificate,
+    }
+    release = harness.release(export={"git": {"url": git_http_server.url("flows.git"), "path": "flows/ivr"}})
+
+    outcome = await harness.drive(release, git_credentials=credentials)
+
+    assert outcome.kind is OutcomeKind.STALLED and outcome.status.phase is Phase.VALIDATION_FAILED, (
+        outcome.message
+    )
+    check = outcome.status.export_check
+    assert check is not None and check.permanent
+    assert check.message.startswith(
+        f"spec.export.git.secretRef: git push --dry-run {git_http_server.url('flows.git')}"
+    )
+    assert "write access" in check.message and git_http_server.reader_token not in check.message
+    assert harness.publishes() == [], "a token that cannot push is found before the publish, not after"
+    assert [service for service, _, _ in git_http_server.advertised] == [
+        "git-upload-pack",
+        "git-receive-pack",
+    ]

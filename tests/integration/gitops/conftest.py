@@ -77,6 +77,11 @@ class Repository:
             return []
         return git("--git-dir", str(self.path), "rev-list", branch).split()
 
+    def refs(self) -> dict[str, str]:
+        """Every ref of the repository, name to commit (a check that wrote nothing leaves this as it was)."""
+        listed = git("--git-dir", str(self.path), "for-each-ref", "--format=%(refname) %(objectname)")
+        return dict(line.split(" ", 1) for line in listed.splitlines())
+
     def message(self, commit: str) -> str:
         return git("--git-dir", str(self.path), "log", "-1", "--format=%B", commit)
 

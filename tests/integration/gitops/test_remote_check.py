@@ -1,6 +1,7 @@
-"""`check_remote`: `git ls-remote` against real file:// and HTTPS (git http-backend) remotes before anything
-is published, failing with the classified error — permanent for what retrying cannot fix — and never showing
-a credential. (The SSH cases are in test_ssh_real_server.py, next to the real sshd.)"""
+"""`check_remote`: `git ls-remote` and `git push --dry-run` against real file:// and HTTPS (git
+http-backend) remotes before anything is published, failing with the classified error — permanent for what
+retrying cannot fix — and never showing a credential. (The SSH cases are in test_ssh_real_server.py, next
+to the real sshd.)"""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from flowrelease.gitops import (
     GitArtifactStore,
     GitAuthenticationFailed,
+    GitAuthorizationFailed,
     GitCertificateRejected,
     GitRemoteUnreachable,
     GitRepositoryNotFound,
@@ -28,6 +30,7 @@ from tests.support.git_http import GitHttpServer
 async def test_a_new_repository_answers_with_no_branch_yet(bare_repo: Repository) -> None:
     checked = await check_remote(target(bare_repo.url), {})
     assert (checked.url, checked.branch, checked.tip) == (bare_repo.url, "main", None)
+    assert bare_repo.refs() == {}, "the write check wrote nothing"
 
 
 async def test_an_existing_branch_reports_its_tip(
@@ -37,6 +40,7 @@ async def test_an_existing_branch_reports_its_tip(
     checked = await store.check_remote(target(bare_repo.url), {})
     assert checked.tip == stored.commit
     assert bare_repo.commits() == [stored.commit], "checking wrote nothing"
+    assert bare_repo.refs() == {"refs/heads/main": stored.commit}, "not even another branch"
 
 
 async def test_a_missing_file_repository_is_permanent(tmp_path: Path) -> None:
@@ -54,9 +58,34 @@ async def test_https_with_the_right_credentials_passes(
     assert checked.tip is None
     assert git_http_server.requests, "the server was asked"
     assert git_http_server.requests[-1][2:] == (200, git_http_server.username), "authenticated in the end"
-    assert not any(path.endswith("git-receive-pack") for _, path, _, _ in git_http_server.requests), (
-        "read only"
-    )
+    assert not any(
+        method == "POST" and path.endswith("git-receive-pack")
+        for method, path, _, _ in git_http_server.requests
+    ), "the push was a dry run: nothing was sent"
+    assert http_repo.refs() == {}, "and nothing was written"
+
+
+async def test_a_read_only_token_is_refused_before_anything_is_published_and_not_shown(
+    http_repo: Repository, git_http_server: GitHttpServer
+) -> None:
+    credentials = {
+        "username": "reader",
+        "password": git_http_server.reader_token,
+        "ca.crt": git_http_server.ca_certificate,
+    }
+    with pytest.raises(GitAuthorizationFailed) as caught:
+        await check_remote(target(http_repo.url), credentials)
+    assert caught.value.permanent
+    message = str(caught.value)
+    assert message.startswith(f"git push --dry-run {http_repo.url} failed: ") and "write access" in message
+    assert git_http_server.reader_token not in message
+    assert [
+        (service, status) for service, status, user in git_http_server.advertised if user == "reader"
+    ] == [
+        ("git-upload-pack", 200),
+        ("git-receive-pack", 403),
+    ], "it could read, and was refused the push"
+    assert http_repo.refs() == {}
 
 
 @pytest.mark.parametrize(

@@ -224,7 +224,9 @@ def test_a_permanent_git_failure_after_publishing_stalls_keeps_the_version_live_
     workspace.release("support-ivr", http_repo.url, secret="flows-git")
 
     def revoke(user: str) -> None:
-        git_http_server.password = "rotated-" + good
+        # The preflight's dry-run push asks for receive-pack too; revoke only once something is published.
+        if emulator.control.request_count(method="POST", path="/api/v2/flows/actions/publish"):
+            git_http_server.password = "rotated-" + good
 
     git_http_server.before_push = revoke
     releases, done = workspace.sync(expect_exit=1, timeout="60")
@@ -252,6 +254,7 @@ def test_plan_asks_each_export_remote_once(
     workspace.sync()
     workspace.release("support-ivr", http_repo.url, secret="flows-git", version="1.0")
     git_http_server.requests.clear()
+    git_http_server.advertised.clear()
 
     done = subprocess.run(
         [*CLI, "plan", str(workspace.manifests), "--state", str(workspace.root / "state.json")],
@@ -263,9 +266,6 @@ def test_plan_asks_each_export_remote_once(
 
     assert done.returncode == 3, done.stderr + done.stdout
     assert done.stdout.startswith("cc/support-ivr (Support IVR): publish 1.0"), done.stdout
-    conversations = [
-        (method, path)
-        for method, path, status, _ in git_http_server.requests
-        if method == "GET" and path.endswith("/info/refs") and status == 200
-    ]
-    assert len(conversations) == 1, git_http_server.requests  # the preflight's ls-remote; not one more
+    conversations = [service for service, status, _ in git_http_server.advertised if status == 200]
+    assert conversations == ["git-upload-pack", "git-receive-pack"], git_http_server.advertised
+    # the preflight's ls-remote and its dry-run push, once each; not one more
