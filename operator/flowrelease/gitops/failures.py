@@ -46,6 +46,7 @@ _AUTHORIZATION_SIGNS = (
     "write access to repository not granted",
     "permission to ",  # GitHub: "Permission to org/repo.git denied to user."
     "insufficient permission",
+    "marked as read only",  # GitHub, a read-only deploy key over SSH
 )
 _NETWORK_SIGNS = (
     "could not resolve host",

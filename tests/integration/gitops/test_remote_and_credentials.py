@@ -244,6 +244,21 @@ FAILURES: list[tuple[str, type[Exception], bool, str]] = [
         "GitLab's missing write access",
     ),
     (
+        "ERROR: The key you are authenticating with has been marked as read only.\n"
+        "fatal: Could not read from remote repository.\n\n"
+        "Please make sure you have the correct access rights\nand the repository exists.",
+        GitAuthorizationFailed,
+        True,
+        "GitHub's read-only deploy key over SSH (not an unreachable remote: retrying cannot help)",
+    ),
+    (
+        "repository access denied. access via a deployment key is read-only.\n"
+        "fatal: Could not read from remote repository.",
+        GitAuthorizationFailed,
+        True,
+        "Bitbucket's read-only deployment key",
+    ),
+    (
         "Host key verification failed.\nfatal: Could not read from remote repository.",
         GitHostKeyRejected,
         True,

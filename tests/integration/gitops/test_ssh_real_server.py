@@ -18,7 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from flowrelease.gitops import GitArtifactStore, GitAuthenticationFailed, GitHostKeyRejected, check_remote
+from flowrelease.gitops import (
+    GitArtifactStore,
+    GitAuthenticationFailed,
+    GitAuthorizationFailed,
+    GitHostKeyRejected,
+    check_remote,
+)
 from tests.integration.gitops.conftest import Repository, exported, git, provenance, target
 
 SSHD = shutil.which("sshd") or next((p for p in ("/usr/sbin/sshd", "/sbin/sshd") if os.path.exists(p)), None)
@@ -40,11 +46,22 @@ class SshServer:
     host_public_key: str
     client_private_key: str
     other_private_key: str
+    read_only_private_key: str
+    """A key the server lets fetch but not push, as a read-only deploy key (GitHub's words on a push)."""
     repo: Repository
 
     @property
     def known_hosts(self) -> str:
         return f"[127.0.0.1]:{self.port} {' '.join(self.host_public_key.split()[:2])}\n"
+
+
+READ_ONLY_GATE = """#!/bin/sh
+case "$SSH_ORIGINAL_COMMAND" in
+  git-upload-pack\\ *) exec sh -c "$SSH_ORIGINAL_COMMAND" ;;
+esac
+echo "ERROR: The key you are authenticating with has been marked as read only." >&2
+exit 1
+"""
 
 
 def free_port() -> int:
@@ -62,7 +79,13 @@ def sshd(tmp_path: Path) -> Iterator[SshServer]:
     _, host_public = keygen(folder / "host_key")
     client_private, client_public = keygen(folder / "deploy")
     other_private, _ = keygen(folder / "intruder")
-    (folder / "authorized_keys").write_text(client_public + "\n")
+    read_only_private, read_only_public = keygen(folder / "read-only")
+    gate = folder / "read-only-gate.sh"
+    gate.write_text(READ_ONLY_GATE)
+    gate.chmod(0o755)
+    (folder / "authorized_keys").write_text(
+        f'{client_public}\ncommand="{gate}",no-pty,no-port-forwarding {read_only_public}\n'
+    )
     (folder / "authorized_keys").chmod(0o600)
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation directory
@@ -94,6 +117,7 @@ def sshd(tmp_path: Path) -> Iterator[SshServer]:
             host_public_key=host_public,
             client_private_key=client_private,
             other_private_key=other_private,
+            read_only_private_key=read_only_private,
             repo=Repository(path=repo_path, url=f"ssh://{user}@127.0.0.1:{port}{repo_path}"),
         )
     finally:
@@ -181,3 +205,15 @@ async def test_check_remote_over_real_ssh_refuses_a_wrong_host_key_permanently(
     with pytest.raises(GitHostKeyRejected) as caught:
         await check_remote(target(sshd.repo.url), credentials, scratch_dir=scratch)
     assert caught.value.permanent
+
+
+async def test_check_remote_over_real_ssh_refuses_a_read_only_deploy_key_before_anything_is_published(
+    sshd: SshServer, scratch: Path
+) -> None:
+    credentials = {"ssh-privatekey": sshd.read_only_private_key, "known_hosts": sshd.known_hosts}
+    with pytest.raises(GitAuthorizationFailed) as caught:
+        await check_remote(target(sshd.repo.url), credentials, scratch_dir=scratch)
+    assert caught.value.permanent, "retrying cannot give a key write access"
+    assert str(caught.value).startswith(f"git push --dry-run {sshd.repo.url} failed")
+    assert sshd.read_only_private_key.splitlines()[1] not in str(caught.value)
+    assert sshd.repo.refs() == {}
