@@ -5,7 +5,8 @@ serves requests first come, first served. If new releases were let in whenever a
 requests (token, flow, version, dependencies, validate, publish) would queue in front of the one poll that
 would notice a publish has gone live, and at 300 requests/min that poll waits for seconds. So a new start
 (or a drift check) gets its slot only while the limiter holds enough requests for it AND a small reserve for
-polls, counting the starts already admitted that have not finished. Work in flight is never held back.
+polls, counting the starts already admitted that have not finished. An attempt that is validating counts as
+a start: it has not changed the flow yet and its pass ends in a publish. Work in flight is never held back.
 
 Banking a few requests costs no throughput: the limiter's bucket holds a whole minute's worth, and a request
 not spent now can be spent a moment later.
@@ -21,8 +22,9 @@ from flowrelease.k8s.slots import Priority
 
 IN_FLIGHT_RESERVE = 4
 """Requests kept for polls of work in flight whenever something new is admitted."""
-COST = {Priority.NEW: 8, Priority.CHECK: 2}
-"""About how many requests a pass of this kind makes (a new start up to its publish; a drift check)."""
+COST = {Priority.STARTED: 4, Priority.NEW: 8, Priority.CHECK: 2}
+"""About how many requests a pass of this kind makes (a validating attempt, up to its publish; a new start;
+a drift check)."""
 
 
 def _always() -> bool:

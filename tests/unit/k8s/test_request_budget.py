@@ -32,6 +32,8 @@ async def _spend(limiter: RateLimiter, requests: int) -> None:
         (IN_FLIGHT_RESERVE + COST[Priority.NEW], 0, True, "exactly its cost plus the reserve"),
         (IN_FLIGHT_RESERVE + COST[Priority.NEW] - 1, 0, False, "one short: polls keep the reserve"),
         (IN_FLIGHT_RESERVE + COST[Priority.NEW], 1, False, "a start admitted earlier counts against it"),
+        (IN_FLIGHT_RESERVE + COST[Priority.STARTED], 0, True, "a validating attempt: its smaller cost"),
+        (IN_FLIGHT_RESERVE + COST[Priority.STARTED] - 1, 0, False, "a validating attempt is gated too"),
         (0, 5, True, "work in flight is never held back (checked with IN_FLIGHT below)"),
     ],
 )
@@ -44,7 +46,13 @@ async def test_new_starts_are_admitted_only_with_requests_to_spare(
     budget = RequestBudget()
     for _ in range(admitted):
         assert budget.gate(limiter, Priority.NEW)() or tokens == 0
-    priority = Priority.IN_FLIGHT if reason.startswith("work in flight") else Priority.NEW
+    priority = (
+        Priority.IN_FLIGHT
+        if reason.startswith("work in flight")
+        else Priority.STARTED
+        if reason.startswith("a validating")
+        else Priority.NEW
+    )
     assert budget.would_admit(limiter, priority) is expected, reason
 
 
