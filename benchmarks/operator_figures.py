@@ -11,7 +11,8 @@ apiserver's metrics and /proc recorded, the figures of issue 16's table.
   in two at the first successful GET of the flow at or after that moment (the read that saw it live, from
   the request log): **live → read** is the operator's queueing (slots, rate limiter, the wake-up), **read →
   Ready** the rest of that pass, its status write and the watch; **requests served between** them counts the
-  other requests the org answered while that release waited.
+  other requests the org answered while that release waited. `live_read_ready_by_release` in the JSON lists,
+  per release, [live s after the create, live → read, read → Ready, requests served between].
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ def summarise_rollout(
     first_status = [t.first_status - t.created for t in timelines.values() if t.first_status and t.created]
     publishes = accepted_publishes(calls)
     live_to_ready, live_to_read, read_to_ready, served_before_read = [], [], [], []
+    noticed: list[list[float]] = []
     moments = [call.at for call in calls]
     for name, done in ready.items():
         flow = flow_of.get(name, "")
@@ -103,9 +105,9 @@ def summarise_rollout(
             if read is not None:
                 live_to_read.append(read - live)
                 read_to_ready.append(max(0.0, done - read))
-                served_before_read.append(
-                    float(bisect.bisect_left(moments, read) - bisect.bisect_right(moments, live))
-                )
+                served = bisect.bisect_left(moments, read) - bisect.bisect_right(moments, live)
+                noticed.append([live - started_at, read - live, max(0.0, done - read), float(served)])
+                served_before_read.append(float(served))
     writes_total = sum(count for key, count in writes.items() if key != ("flowreleases", "POST"))
     return {
         "releases": releases,
@@ -120,6 +122,7 @@ def summarise_rollout(
         "live_to_read_seconds": _seconds(live_to_read),
         "read_to_ready_seconds": _seconds(read_to_ready),
         "requests_served_between_live_and_read": _seconds(served_before_read),
+        "live_read_ready_by_release": sorted(noticed),
         "poll_interval_at_live_seconds": poll_interval(publish_seconds),
         "operator_cpu_seconds": operator_cpu_seconds,
         "operator_cpu_seconds_per_release": operator_cpu_seconds / releases,
