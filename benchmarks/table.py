@@ -227,7 +227,7 @@ def _split(rollout: Mapping[str, Any]) -> str:
     if not read or not ready:
         return "-"
     return (
-        f"{fmt(read.get('p95'))} / {fmt(read.get('max'))} | {fmt(ready.get('p95'))} / {fmt(ready.get('max'))}"
+        f"{fmt(read.get('p95'))} / {fmt(read.get('max'))} ; {fmt(ready.get('p95'))} / {fmt(ready.get('max'))}"
     )
 
 
@@ -256,7 +256,7 @@ def operator_rows(size: Mapping[str, Any]) -> list[tuple[str, str]]:
             f"publish live → Ready p50 / p95 / max s (poll interval {interval})",
             f"{_pair(live)} / {fmt(live.get('max'))}",
         ),
-        ("  of it: live → the read that saw it / that read → Ready, p95 / max s", _split(rollout)),
+        ("  of it: live → the read that saw it ; that read → Ready, p95 / max s", _split(rollout)),
         ("operator CPU s per release / peak RSS MiB", f"{cpu} / {rss}"),
         (
             "apiserver writes per release",
