@@ -7,11 +7,17 @@ apiserver's metrics and /proc recorded, the figures of issue 16's table.
 - **to Ready**, **first status**: per release, from the watch event that showed it created.
 - **publish live → Ready**: the publish went live `publish_seconds` after the emulator accepted its POST
   (transition mode `seconds`); Ready as the watch saw it. The poll interval then is
-  max(0.5, 0.2 x publish_seconds) (the engine's schedule, docs/engine.md), the bound the issue sets.
+  max(0.5, 0.2 x publish_seconds) (the engine's schedule, docs/engine.md), the bound the issue sets. Split
+  in two at the first successful GET of the flow at or after that moment (the read that saw it live, from
+  the request log): **live → read** is the operator's queueing (slots, rate limiter, the wake-up), **read →
+  Ready** the rest of that pass, its status write and the watch; **requests served between** them counts the
+  other requests the org answered while that release waited. `live_read_ready_by_release` in the JSON lists,
+  per release, [live s after the create, live → read, read → Ready, requests served between].
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -39,6 +45,15 @@ def accepted_publishes(calls: Sequence[LoggedCall]) -> dict[str, list[float]]:
             flow = call.query.split("flow=")[1].split("&")[0] if "flow=" in call.query else ""
             found.setdefault(flow, []).append(call.at)
     return found
+
+
+def first_read_after(calls: Sequence[LoggedCall], flow: str, moment: float) -> float | None:
+    """When the flow was first read successfully at or after `moment` (the read that could see it live)."""
+    path = f"/api/v2/flows/{flow}"
+    return next(
+        (c.at for c in calls if c.method == "GET" and c.path == path and c.status == 200 and c.at >= moment),
+        None,
+    )
 
 
 def writes_per_release(writes: Mapping[tuple[str, str], int], releases: int) -> dict[str, float]:
@@ -77,11 +92,22 @@ def summarise_rollout(
     to_ready = [t.ready - t.created for t in timelines.values() if t.ready and t.created]
     first_status = [t.first_status - t.created for t in timelines.values() if t.first_status and t.created]
     publishes = accepted_publishes(calls)
-    live_to_ready = []
+    live_to_ready, live_to_read, read_to_ready, served_before_read = [], [], [], []
+    noticed: list[list[float]] = []
+    moments = [call.at for call in calls]
     for name, done in ready.items():
-        posted = publishes.get(flow_of.get(name, ""), [])
+        flow = flow_of.get(name, "")
+        posted = publishes.get(flow, [])
         if posted:
-            live_to_ready.append(max(0.0, done - (posted[0] + publish_seconds)))
+            live = posted[0] + publish_seconds
+            live_to_ready.append(max(0.0, done - live))
+            read = first_read_after(calls, flow, live)
+            if read is not None:
+                live_to_read.append(read - live)
+                read_to_ready.append(max(0.0, done - read))
+                served = bisect.bisect_left(moments, read) - bisect.bisect_right(moments, live)
+                noticed.append([live - started_at, read - live, max(0.0, done - read), float(served)])
+                served_before_read.append(float(served))
     writes_total = sum(count for key, count in writes.items() if key != ("flowreleases", "POST"))
     return {
         "releases": releases,
@@ -93,6 +119,10 @@ def summarise_rollout(
         "to_ready_seconds": _seconds(to_ready),
         "first_status_seconds": _seconds(first_status),
         "live_to_ready_seconds": _seconds(live_to_ready),
+        "live_to_read_seconds": _seconds(live_to_read),
+        "read_to_ready_seconds": _seconds(read_to_ready),
+        "requests_served_between_live_and_read": _seconds(served_before_read),
+        "live_read_ready_by_release": sorted(noticed),
         "poll_interval_at_live_seconds": poll_interval(publish_seconds),
         "operator_cpu_seconds": operator_cpu_seconds,
         "operator_cpu_seconds_per_release": operator_cpu_seconds / releases,

@@ -221,6 +221,16 @@ def _percent(value: object) -> str:
     return "-" if not isinstance(value, int | float) else f"{value * 100:.0f} %"
 
 
+def _split(rollout: Mapping[str, Any]) -> str:
+    """The publish-live wait in two (older results lack it)."""
+    read, ready = rollout.get("live_to_read_seconds"), rollout.get("read_to_ready_seconds")
+    if not read or not ready:
+        return "-"
+    return (
+        f"{fmt(read.get('p95'))} / {fmt(read.get('max'))} ; {fmt(ready.get('p95'))} / {fmt(ready.get('max'))}"
+    )
+
+
 def operator_rows(size: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(figure, value) rows of one operator size, shared by the terminal and Markdown tables."""
     if "error" in size:
@@ -246,6 +256,7 @@ def operator_rows(size: Mapping[str, Any]) -> list[tuple[str, str]]:
             f"publish live → Ready p50 / p95 / max s (poll interval {interval})",
             f"{_pair(live)} / {fmt(live.get('max'))}",
         ),
+        ("  of it: live → the read that saw it ; that read → Ready, p95 / max s", _split(rollout)),
         ("operator CPU s per release / peak RSS MiB", f"{cpu} / {rss}"),
         (
             "apiserver writes per release",

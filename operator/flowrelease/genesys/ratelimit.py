@@ -84,6 +84,11 @@ class RateLimiter:
         return self._rate
 
     @property
+    def capacity(self) -> float:
+        """The most requests the bucket holds (a minute's worth, or the server's hint)."""
+        return self._capacity
+
+    @property
     def paused_until(self) -> float:
         return self._paused_until
 

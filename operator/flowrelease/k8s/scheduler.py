@@ -53,7 +53,7 @@ from flowrelease.k8s.promotion_wakeups import PromotionWakeups
 from flowrelease.k8s.release_pass import Session, release_key, run_release_pass
 from flowrelease.k8s.runtime import Runtime
 from flowrelease.k8s.slots import Priority
-from flowrelease.k8s.triggers import Fingerprint, fingerprint, on_sighting
+from flowrelease.k8s.triggers import Fingerprint, fingerprint, on_sighting, priority_of
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +158,7 @@ class ReleaseScheduler:
             self._claims_changed(key, release, ())
         self._runtime.locks.forget(key)
         self._runtime.statuses.forget(key)
+        self._runtime.budget.note(key, None)
         self._wake_downstream(key, self._promotion.observe("DELETED", body))
 
     def wake(self, key: str) -> bool:
@@ -280,6 +281,9 @@ class ReleaseScheduler:
         # A spec change (or new requestedAt) seen during the pass: the next one reads the object afresh.
         release.session = result.session if release.seen == started_from else None
         outcome = result.outcome
+        in_flight = outcome.kind is OutcomeKind.WAITING and priority_of(outcome.status) is Priority.IN_FLIGHT
+        limiter = result.session.prepared.limiter if result.session is not None else None
+        self._runtime.budget.note(key, limiter if in_flight else None)
         booking = after_pass(
             outcome.kind,
             outcome.after,

@@ -18,13 +18,11 @@ from typing import Any
 
 from flowrelease.api import conditions as C
 from flowrelease.api.models import REQUESTED_AT_ANNOTATION, FlowReleaseStatus, Phase
+from flowrelease.api.work_in_flight import has_work_in_flight, is_starting
 from flowrelease.k8s import shell_status
 from flowrelease.k8s.slots import Priority
 
 SETTLED_PHASES = frozenset({Phase.READY, Phase.ROLLED_BACK, Phase.VALIDATION_FAILED, Phase.FAILED})
-IN_FLIGHT_PHASES = frozenset(
-    {Phase.VALIDATING, Phase.PUBLISHING, Phase.VERIFYING, Phase.EXPORTING, Phase.ROLLING_BACK}
-)
 
 
 @dataclass(frozen=True)
@@ -55,9 +53,11 @@ class Sighting:
 
 
 def priority_of(status: FlowReleaseStatus) -> Priority:
-    """Work already started goes before new starts in the --max-concurrent limit."""
-    if status.operation is not None or status.phase in IN_FLIGHT_PHASES:
+    """Work in flight in Genesys first, then attempts that are validating, then new starts."""
+    if has_work_in_flight(status):
         return Priority.IN_FLIGHT
+    if is_starting(status):
+        return Priority.STARTED
     return Priority.NEW
 
 

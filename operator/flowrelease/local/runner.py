@@ -3,12 +3,16 @@
 The engine never sleeps; it returns WAITING with `after` seconds. The runner waits that long (without
 blocking the loop) — or less, when `wait_for_release` is given and a notification about the release's flow
 wakes it — and calls again until the release is READY, STALLED or SUSPENDED, or the overall deadline
-passes. Releases run concurrently under a semaphore.
+passes. Releases run concurrently under a semaphore, each holding its place until it settles, so work in
+flight never waits for one; in the org's shared rate limiter the requests of a release with work in flight
+(`api.work_in_flight`: the read that notices its publish went live) go before those of releases still
+starting, as in the operator.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -16,9 +20,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
+from flowrelease.api.work_in_flight import has_work_in_flight
 from flowrelease.audit.metrics import ReleaseMetrics
 from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.outcome import Outcome, OutcomeKind
+from flowrelease.genesys import in_flight_first
 from flowrelease.local.folder_releases import StatusChanges
 from flowrelease.local.outcomes import ReleaseResult, ResultKind, result_from, status_message
 from flowrelease.local.progress import ProgressReporter
@@ -125,16 +131,18 @@ class ReleaseRunner:
         status = job.status
         while True:
             seen = self.changes.seen(job.upstreams) if self.changes is not None else ()
+            first = in_flight_first() if has_work_in_flight(status) else contextlib.nullcontext()
             try:
-                outcome = await job.reconciler.reconcile(
-                    job.release,
-                    status,
-                    generation=job.generation,
-                    git_credentials=job.git_credentials,
-                    requested_at=job.requested_at,
-                    source_yaml=job.source_yaml,
-                    checks=job.checks,
-                )
+                with first:
+                    outcome = await job.reconciler.reconcile(
+                        job.release,
+                        status,
+                        generation=job.generation,
+                        git_credentials=job.git_credentials,
+                        requested_at=job.requested_at,
+                        source_yaml=job.source_yaml,
+                        checks=job.checks,
+                    )
             except Exception as error:
                 logger.exception("reconciling %s failed unexpectedly", job.key)
                 message = f"unexpected error: {type(error).__name__}: {error}; rerun sync to resume"

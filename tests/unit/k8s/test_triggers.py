@@ -12,7 +12,7 @@ import pytest
 
 from flowrelease.api.models import FlowReleaseStatus
 from flowrelease.k8s.slots import Priority
-from flowrelease.k8s.triggers import Fingerprint, Sighting, on_sighting, spread
+from flowrelease.k8s.triggers import Fingerprint, Sighting, on_sighting, priority_of, spread
 
 KEY = "team-a/ivr"
 DRIFT = 300.0
@@ -48,6 +48,7 @@ READY = status(
 )
 HELD = status("Pending", conditions=[{"type": "Stalled", "status": "True", "reason": "FlowConflict"}])
 PUBLISHING = status("Publishing", operation={"kind": "publish", "version": "3.0"})
+VALIDATING = status("Validating", job={"kind": "validate", "id": "job-1"})
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ CASES = [
          Sighting(False, Priority.CHECK, None, "settled (RolledBack): waits for a change")),
     Case("restart-in-flight", "a restart finds a publish in flight: resume it first", body(), PUBLISHING, None,
          Sighting(True, Priority.IN_FLIGHT, None, "not settled")),
+    Case("restart-validating", "a restart finds an attempt validating: it goes on before new starts, after work in flight", body(), VALIDATING, None,
+         Sighting(True, Priority.STARTED, None, "not settled")),
     Case("new-object", "a new object (no status) starts", body(generation=1), FlowReleaseStatus(), None,
          Sighting(True, Priority.NEW, None, "not settled")),
     Case("restart-spec-changed", "changed while the operator was down: a new attempt", body(generation=3), READY, None,
@@ -102,3 +105,27 @@ def test_first_drift_checks_of_a_fleet_are_spread_over_the_second_half_of_the_in
     assert min(afters) >= DRIFT / 2 and max(afters) <= DRIFT
     assert max(afters) - min(afters) > DRIFT / 3
     assert spread("ns/a", DRIFT) == spread("ns/a", DRIFT)
+
+
+PRIORITY_CASES = [
+    ("no-status", FlowReleaseStatus(), Priority.NEW, "nothing begun: a new start"),
+    ("pending", status("Pending"), Priority.NEW, "Pending: a new start"),
+    ("validating", VALIDATING, Priority.STARTED, "validating: begun, nothing done to the flow yet"),
+    ("validating-import", status("Validating", operation={"kind": "import", "version": ""}), Priority.IN_FLIGHT,
+     "an import job in flight is work in flight, whatever the phase"),
+    ("publishing", PUBLISHING, Priority.IN_FLIGHT, "a publish to see finish"),
+    ("publishing-no-operation", status("Publishing"), Priority.IN_FLIGHT, "waiting for someone's operation to end before it publishes"),
+    ("verifying", status("Verifying"), Priority.IN_FLIGHT, "a bake stage to judge"),
+    ("exporting", status("Exporting"), Priority.IN_FLIGHT, "an export to push"),
+    ("rolling-back", status("RollingBack"), Priority.IN_FLIGHT, "a rollback to finish"),
+    ("ready", READY, Priority.NEW, "settled: what runs next is new work"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case_id", "state", "expected", "reason"), PRIORITY_CASES, ids=[c[0] for c in PRIORITY_CASES]
+)
+def test_a_pass_queues_by_what_its_release_has_in_flight(
+    case_id: str, state: FlowReleaseStatus, expected: Priority, reason: str
+) -> None:
+    assert priority_of(state) is expected, reason
