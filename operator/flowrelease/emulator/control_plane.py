@@ -325,7 +325,10 @@ async def put_transitions(request: Request) -> Response:
     org = runtime_of(request).org
     body = json_object(await read_json(request), "transitions")
     settings = TransitionSettings(default=_mode(body.get("default", {}), "default"))
-    for index, spec in enumerate(body.get("rules", []) or []):
+    rules = body.get("rules", []) or []
+    if not isinstance(rules, list):
+        raise bad_request("rules must be a list of {kind, flowId, mode, polls, seconds} objects.", field="rules")
+    for index, spec in enumerate(rules):
         where = f"rules[{index}]"
         kind = _string(spec, "kind") if isinstance(spec, dict) else ""
         if kind and kind not in WORK_KINDS:

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 with warnings.catch_warnings():
@@ -203,6 +203,7 @@ control_bodies = st.one_of(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(method="PUT", template="/_emulator/transitions", path_id="x", query=[], body=b'{"rules": true}')
 @given(
     method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
     template=st.sampled_from(CONTROL_PATHS),
