@@ -5,11 +5,17 @@ its own flow and OAuth client, so the request log attributes every call), repeat
 and ratios (the notified engine ÷ every other runner).
 
 With `drop_fraction`, the emulator drops that fraction of events (seeded): the notified engine then learns
-of some completions only from its safety-net poll."""
+of some completions only from its safety-net poll. A real shell keeps one channel per OAuth client for as
+long as it runs, and what that channel showed (a lost event) decides the net of the publishes after it;
+so with `keep_channel` (the default when events are dropped) the notified engine, its client and its
+channel live across every duration and repetition of the scenario, and each sample says whether it was the
+first publish on the fresh channel (`fresh_channel`), the one that cannot benefit from what the channel
+showed. Without it (the clean runs) every run builds its engine anew, as one `flowrelease sync` does."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +30,7 @@ from benchmarks.emulator_access import (
     set_notification_knobs,
     set_publish_seconds,
 )
-from benchmarks.engine_harness import build_engine, drive_release
+from benchmarks.engine_harness import EngineHarness, build_engine, drive_release
 from benchmarks.figures import median, ratio
 from benchmarks.manifests import promotion_release
 from benchmarks.request_log import LoggedCall, calls_by_route, publish_trace
@@ -62,37 +68,69 @@ async def run_single(
     publish_seconds: Sequence[float],
     repetitions: int,
     drop_fraction: float = 0.0,
+    keep_channel: bool | None = None,
     log: Callable[..., None] = print,
 ) -> dict[str, Any]:
     seed = bench_seed(flows=len(RUNNERS), clients=[runner.client for runner in RUNNERS])
+    keep = drop_fraction > 0 if keep_channel is None else keep_channel
     cases = []
+    runs_on_channel = 0
     with EmulatorServer(seed=seed) as server:
-        for seconds in publish_seconds:
-            samples: dict[str, list[dict[str, Any]]] = {runner.name: [] for runner in RUNNERS}
-            for repetition in range(repetitions):
-                dropped = f", {drop_fraction:.0%} of events dropped" if drop_fraction else ""
-                log(f"single: publish {seconds:g} s{dropped}, repetition {repetition + 1}/{repetitions}")
-                await reset_org(server.base_url, seed)
-                await set_publish_seconds(server.base_url, seconds)
-                await set_notification_knobs(
-                    server.base_url, drop_fraction=drop_fraction, seed=repetition + 1
+        async with contextlib.AsyncExitStack() as stack:
+            kept: EngineHarness | None = None
+            if keep:
+                http = await stack.enter_async_context(httpx.AsyncClient(timeout=30.0))
+                engine_runner = next(runner for runner in RUNNERS if runner.name == ENGINE)
+                kept = build_engine(
+                    http,
+                    base_url=server.base_url,
+                    client_id=engine_runner.client.id,
+                    client_secret=engine_runner.client.secret,
+                    notifications=True,
                 )
-                walls = await asyncio.gather(*(_run(runner, server.base_url) for runner in RUNNERS))
-                calls = await fetch_request_log(server.base_url)
-                for runner, (wall, error) in zip(RUNNERS, walls, strict=True):
-                    samples[runner.name].append(_sample(runner, calls, seconds, wall, error))
-            cases.append(summarise_case(seconds, samples))
+                stack.push_async_callback(kept.aclose)
+            for seconds in publish_seconds:
+                samples: dict[str, list[dict[str, Any]]] = {runner.name: [] for runner in RUNNERS}
+                for repetition in range(repetitions):
+                    dropped = f", {drop_fraction:.0%} of events dropped" if drop_fraction else ""
+                    log(f"single: publish {seconds:g} s{dropped}, repetition {repetition + 1}/{repetitions}")
+                    await reset_org(server.base_url, seed)
+                    await set_publish_seconds(server.base_url, seconds)
+                    await set_notification_knobs(
+                        server.base_url, drop_fraction=drop_fraction, seed=repetition + 1
+                    )
+                    walls = await asyncio.gather(
+                        *(
+                            _run(runner, server.base_url, kept if runner.name == ENGINE else None)
+                            for runner in RUNNERS
+                        )
+                    )
+                    calls = await fetch_request_log(server.base_url)
+                    runs_on_channel += 1
+                    for runner, (wall, error) in zip(RUNNERS, walls, strict=True):
+                        sample = _sample(runner, calls, seconds, wall, error)
+                        if runner.notifications:
+                            sample["fresh_channel"] = not keep or runs_on_channel == 1
+                            sample["channel_losses"] = (
+                                kept.notifications.losses if kept and kept.notifications else None
+                            )
+                        samples[runner.name].append(sample)
+                cases.append(summarise_case(seconds, samples))
     return {
         "repetitions": repetitions,
         "drop_fraction": drop_fraction,
+        "keep_channel": keep,
         "runners": [runner.name for runner in RUNNERS],
         "cases": cases,
     }
 
 
-async def _run(runner: Runner, base_url: str) -> tuple[float | None, str]:
-    """Drive one publish; returns (wall seconds until the runner knew it was done, error text)."""
+async def _run(runner: Runner, base_url: str, kept: EngineHarness | None) -> tuple[float | None, str]:
+    """Drive one publish; returns (wall seconds until the runner knew it was done, error text). `kept`: the
+    notified engine that lives across the scenario's runs (None: build one for this run)."""
     try:
+        if kept is not None:
+            return await _drive(runner, base_url, kept)
         return await _publish(runner, base_url)
     except Exception as error:  # one broken runner must not hide the others' figures
         return None, f"{type(error).__name__}: {error}"
@@ -117,19 +155,25 @@ async def _publish(runner: Runner, base_url: str) -> tuple[float | None, str]:
             client_secret=runner.client.secret,
             notifications=runner.notifications,
         )
-        release = promotion_release(
-            name="bench-single",
-            environment=base_url,
-            flow_name=flow_name(runner.flow_index),
-            version=TO_VERSION,
-        )
         try:
-            result = await drive_release(engine.reconciler, release, wait_for_release=engine.wait_for_release)
+            return await _drive(runner, base_url, engine)
         finally:
             await engine.aclose()
-        if not result.ready:
-            return None, f"{result.kind} in {result.phase}: {result.message or result.error}"
-        return result.seconds, ""
+
+
+async def _drive(runner: Runner, base_url: str, engine: EngineHarness) -> tuple[float | None, str]:
+    release = promotion_release(
+        name="bench-single",
+        environment=base_url,
+        flow_name=flow_name(runner.flow_index),
+        version=TO_VERSION,
+    )
+    if engine.wakeups is not None:
+        engine.wakeups.forget(release.key)  # a wake-up left by the previous run is not this one's
+    result = await drive_release(engine.reconciler, release, wait_for_release=engine.wait_for_release)
+    if not result.ready:
+        return None, f"{result.kind} in {result.phase}: {result.message or result.error}"
+    return result.seconds, ""
 
 
 def _sample(

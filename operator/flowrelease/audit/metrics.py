@@ -200,9 +200,18 @@ class ReleaseMetrics:
             "Times flow notifications became unavailable and releases fell back to polling.",
             registry=self.registry,
         )
+        self.notification_lossy_fallbacks = Counter(
+            "flowrelease_notification_lossy_fallbacks",
+            "Times a live notification channel was seen losing events and its in-flight work fell back to "
+            "the regular polling schedule as its safety net.",
+            registry=self.registry,
+        )
 
-    def observe_notifications(self, live: bool, *, unavailable: bool) -> None:
+    def observe_notifications(self, live: bool, *, unavailable: bool, lossy: bool = False) -> None:
         """A `FlowNotifications` state change (its `on_state`)."""
+        if lossy:
+            self.notification_lossy_fallbacks.inc()
+            return
         self.notifications_live.set(1 if live else 0)
         if unavailable:
             self.notification_fallbacks.inc()

@@ -79,6 +79,10 @@ class Behaviour:
     older_version_publish: OlderVersionPublish = "accept"  # R4
     missing_version_publish: MissingVersionPublish = "reject"  # R5
     job_registered_polls: int = 0  # R6
+    job_registered_seconds: float | None = None  # R6
+    """A held job moves on after `job_registered_polls` GETs OR this many seconds after its upload, whichever
+    comes first (a Genesys job runs on its own clock); None: only GETs move it on (the adversarial reading,
+    under which a job no one reads never finishes)."""
     messageless_failures: bool = False  # R6
     validate_jobs: ValidateJobs = "available"  # R7
     rate_limit_headers: bool = False  # R8
@@ -106,6 +110,7 @@ PROFILES: dict[ProfileName, Behaviour] = {
         older_version_publish="ignore",
         missing_version_publish="ignore",
         job_registered_polls=3,
+        job_registered_seconds=1.0,
         messageless_failures=True,
         validate_jobs=404,
         rate_limit_headers=False,

@@ -152,6 +152,10 @@ KNOBS: dict[str, tuple[str, Callable[[object, Behaviour], Any]]] = {
         lambda v, _: _one_of(MISSING_VERSION_PUBLISH)(v, "missingVersionPublish"),
     ),
     "jobRegisteredPolls": ("job_registered_polls", lambda v, _: _count(v, "jobRegisteredPolls")),
+    "jobRegisteredSeconds": (
+        "job_registered_seconds",
+        lambda v, _: None if v is None else _seconds(v, "jobRegisteredSeconds"),
+    ),
     "messagelessFailures": ("messageless_failures", lambda v, _: _flag(v, "messagelessFailures")),
     "validateJobs": ("validate_jobs", lambda v, _: _one_of(VALIDATE_JOBS)(v, "validateJobs")),
     "rateLimitHeaders": ("rate_limit_headers", lambda v, _: _flag(v, "rateLimitHeaders")),
@@ -209,6 +213,7 @@ def behaviour_json(choice: BehaviourChoice) -> JsonObject:
         "olderVersionPublish": behaviour.older_version_publish,
         "missingVersionPublish": behaviour.missing_version_publish,
         "jobRegisteredPolls": behaviour.job_registered_polls,
+        "jobRegisteredSeconds": behaviour.job_registered_seconds,
         "messagelessFailures": behaviour.messageless_failures,
         "validateJobs": behaviour.validate_jobs,
         "rateLimitHeaders": behaviour.rate_limit_headers,

@@ -120,10 +120,13 @@ def job_cadence(status: str) -> str:
     """How a running Architect job is looked at while its flow's topic is live. PURE.
 
     "regular" while it is `Registered` (R6: it has not begun; `v2.flows` carries the flow, not the job, so
-    no event says it moved on — and on the realistic profile it moves on only after some reads of it);
-    "pushed" once `Started`: the job ends by publishing a new version of the flow, which the flow's topic
-    announces, so the safety net suffices (a job that fails changes no flow: it is read on the net, up to
-    16 s late). Not a job (`""`): "pushed", the publish rules apply."""
+    no event says it moved on — and under the adversarial reading of R6 it moves on only after some reads
+    of it); "pushed" once `Started`: the job ends by publishing a new version of the flow, which the flow's
+    topic announces, so the safety net suffices (a job that fails changes no flow: it is read on the net,
+    up to 16 s late). Not a job (`""`): "pushed", the publish rules apply. Right after the upload the
+    first look is the net's (`reconciler._await_event`): a Genesys job runs on its own clock, so its end
+    wakes the release; a job that moves only when read is started by that look, 16 s late, and then read
+    on the regular schedule while Registered."""
     return "regular" if status == "Registered" else "pushed"
 
 

@@ -17,6 +17,14 @@ dropped event, a subscription that silently does not deliver) is polled on the r
 since that publish's events evidently are not coming. After an event the read may still lag (R1): then the
 regular schedule runs again from the event, so the read that agrees comes within max(0.5 s, 20 % of the
 time since the event).
+
+Losses are a property of the channel, which every release of an (org, OAuth client) shares: a start event
+not heard in its window, or a read that finds a publish finished that no event announced, shows that this
+channel drops events. While it showed one within `LOSSY_CHANNEL_SECONDS` (`lossy_channel`), in-flight work
+on it keeps the regular schedule as its net (events still wake it at once): a lost completion is then read
+within max(0.5 s, 20 % of the elapsed time), as when polling, instead of up to 16 s late. A clean channel
+keeps the sparse net, so a clean publish never pays for losses it cannot have; the first loss on a fresh
+channel is the one that cannot benefit.
 """
 
 from __future__ import annotations
@@ -67,6 +75,23 @@ def net_delay(since_post: float, net: PollSchedule = PUSHED_POLL) -> float:
     elapsed = max(since_post, 0.0)
     delay = (math.floor(elapsed / interval) + 1) * interval - elapsed
     return delay + interval if delay < interval / 2 else delay
+
+
+LOSSY_CHANNEL_SECONDS = 600.0
+"""How long a lost event keeps a channel's in-flight work on the regular schedule as its net."""
+
+
+def lossy_channel(lost_seconds_ago: float | None, window: float = LOSSY_CHANNEL_SECONDS) -> bool:
+    """The channel showed a lost event within `window` seconds (None: never). PURE."""
+    return lost_seconds_ago is not None and 0 <= lost_seconds_ago < window
+
+
+def unannounced(pushed_noticed_seconds_ago: float | None, posted_seconds_ago: float | None) -> bool:
+    """Work posted `posted_seconds_ago` is read finished, yet no event worth a look arrived about its flow
+    since the POST (None: none ever / not acknowledged): its completion event was lost. PURE."""
+    if posted_seconds_ago is None:
+        return False
+    return pushed_noticed_seconds_ago is None or pushed_noticed_seconds_ago > posted_seconds_ago
 
 
 def events_missing(heard_seconds_ago: float | None, posted_seconds_ago: float | None) -> bool:

@@ -447,6 +447,9 @@ class Pushed:
     heard_seconds_ago: float | None = None
     """Seconds since the last event of any kind about the flow arrived (a publish starting counts); None
     when none did since it was watched."""
+    channel_lost_seconds_ago: float | None = None
+    """Seconds since the channel the flow's events come on (shared by every release of the OAuth client)
+    last showed a lost event; None when it never did."""
 
 
 class CompletionHints(Protocol):
@@ -471,6 +474,10 @@ class CompletionHints(Protocol):
     def expect(self, release: str, flow_id: str, seconds: float) -> None:
         """Wake `release` if no event at all about `flow_id` arrives within `seconds`: the engine just
         POSTed work whose start Genesys announces, and silence means this publish's events are not coming."""
+
+    def missed(self, release: str, flow_id: str) -> None:
+        """A read found the work posted on `flow_id` finished with no event announcing it since the POST:
+        the channel loses events (its other releases' completions may be lost too)."""
 
 
 # ------------------------------------------------------------------------------------------ promotion

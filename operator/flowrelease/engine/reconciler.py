@@ -27,10 +27,17 @@ from flowrelease.engine.audit_trail import action_of, describe
 from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.effects import Effects
 from flowrelease.engine.error_fold import fold_error
+from flowrelease.engine.evidence import parse_time
 from flowrelease.engine.observing import Reread, observe, observe_jobs, reread_after, with_current_owner
 from flowrelease.engine.outcome import Outcome, OutcomeKind, ReleaseEvent
 from flowrelease.engine.planner import plan
-from flowrelease.engine.poll_schedule import PUSHED_POLL, START_EVENT_SECONDS, PollSchedule
+from flowrelease.engine.poll_schedule import (
+    PUSHED_POLL,
+    START_EVENT_SECONDS,
+    PollSchedule,
+    lossy_channel,
+    unannounced,
+)
 from flowrelease.engine.ports import (
     ArtifactStore,
     AuditEvent,
@@ -64,6 +71,10 @@ POSTING_STEPS = (
 """Side effects that start asynchronous work in Genesys, whose end notifications report."""
 CLAIM_CHECKED_STEPS = (S.StartPublish, S.StartImport, S.StartReimport, S.StartCheckin)
 """Steps that begin work on the flow: the flow's owner is asked again right before them."""
+ANNOUNCED_ENDS = (S.PublishSucceeded, S.RollbackSucceeded, S.CheckinSucceeded)
+"""Ends of posted work that change the flow's operation and versions, which `v2.flows` announces: read with
+no event since the POST, they show a lost event. (An Architect job's end is left out: the SDK documents the
+topic's payload, not that a job's publish triggers it.)"""
 JOB_STEPS = (S.StartImport, S.StartReimport)
 """Posting steps whose start Genesys does not announce on the flow's topic: an Architect job changes the flow
 only when it ends (it publishes), so silence after its POST says nothing."""
@@ -242,6 +253,8 @@ class _Pass:
                         ),
                     )
                 step = self._plan()
+                if isinstance(step, ANNOUNCED_ENDS):
+                    self._report_unannounced()
                 if isinstance(step, CLAIM_CHECKED_STEPS):
                     current = with_current_owner(self.observation, self.release.key, self.engine.flow_claims)
                     if current is not self.observation:
@@ -306,6 +319,18 @@ class _Pass:
         if flow_id is not None and self.engine.hints is not None:
             self.engine.hints.unwatch(self.release.key, flow_id)
 
+    def _report_unannounced(self) -> None:
+        """The work in flight reads finished: tell the hints when no event announced it (a lost event)."""
+        hints, op, pushed = self.engine.hints, self.status.operation, self.observation.pushed
+        flow_id = self.engine.watched.get(self.release.key)
+        if hints is None or op is None or not op.posted_at or not flow_id:
+            return
+        if pushed is None or not pushed.live:
+            return
+        posted = (self._now() - parse_time(op.posted_at)).total_seconds()
+        if unannounced(pushed.noticed_seconds_ago, posted):
+            hints.missed(self.release.key, flow_id)
+
     def _reported_by_events(self) -> bool:
         """The work just posted was acknowledged and notifications are live for its flow: the event (or
         the safety net) brings the next look; a read right now would only show it still running."""
@@ -313,9 +338,17 @@ class _Pass:
         return op is not None and bool(op.posted_at) and self.engine.pushed(self.release.key)
 
     def _await_event(self, step: S.Step) -> Outcome:
-        """Wait for the event; the hints wake the release sooner if the POST's start is never announced."""
+        """Wait for the event; the hints wake the release sooner if the POST's start is never announced.
+        On a channel that lost events lately the regular schedule's first look comes instead of the net's."""
         after = self.engine.pushed_poll.delay(0.0)
         flow_id = self.engine.watched.get(self.release.key)
+        hints = self.engine.hints
+        if (
+            hints is not None
+            and flow_id is not None
+            and lossy_channel(hints.pushed(flow_id).channel_lost_seconds_ago)
+        ):
+            after = self.engine.poll.delay(0.0)
         if self.engine.hints is not None and flow_id is not None and not isinstance(step, JOB_STEPS):
             self.engine.hints.expect(self.release.key, flow_id, START_EVENT_SECONDS)
         return Outcome(

@@ -13,6 +13,7 @@ from flowrelease.engine.poll_schedule import (
     PUSHED_POLL,
     PollSchedule,
     events_missing,
+    lossy_channel,
     net_delay,
 )
 from flowrelease.engine.status_folding import timestamp
@@ -58,7 +59,8 @@ class Situation:
         an event worth a look, when the regular schedule runs from the event (see `poll_schedule`), and
         when `regular`: a read that does not show the work yet may be stale (R1 lags by reads, not only by
         time), so the grace is spent on the regular schedule, never on one or two safety-net looks — and
-        when the POST's start was never announced (`events_missing`): this publish's events are not coming.
+        when the POST's start was never announced (`events_missing`): this publish's events are not coming —
+        and while the channel showed a lost event lately (`lossy_channel`): the regular schedule is the net.
         `announced`: whether Genesys announces the work's start on the flow's topic at all (a publish does;
         an Architect job does not: its flow changes only when the job ends), so silence after the POST
         means something only when it is."""
@@ -76,8 +78,9 @@ class Situation:
             noticed = pushed.noticed_seconds_ago
             if noticed is not None and noticed < NEWS_WINDOW_SECONDS:
                 delay = self.poll.delay(noticed)
-            else:
+            elif not lossy_channel(pushed.channel_lost_seconds_ago):
                 delay = net_delay(elapsed if posted is None else posted, self.pushed_poll)
+            # else the channel loses events: the regular schedule is the net (events still wake)
         after = min(delay, max(self.timeout - elapsed, MIN_WAIT_SECONDS))
         if until:
             after = min(after, max((parse_time(until) - self.now).total_seconds(), MIN_WAIT_SECONDS))

@@ -11,6 +11,9 @@ Genesys). They surface as `Transient`, and the engine observes the flow before i
 Architect jobs (validate, export, import) are one request per method: register, read, download. The engine
 polls them through its planner; nothing here sleeps for a job.
 
+Flows found by name: concurrent lookups of one type may share a paged listing of that type instead of one
+name query each (`flow_lookup`); the flow found is read whole by id either way.
+
 The dependency tracking build status is the org's, not a flow's: one read serves every release of the client
 for `build_status_seconds` (concurrent readers share the read in flight), so a fleet pays one request per
 minute for it instead of one per release.
@@ -48,6 +51,7 @@ from flowrelease.genesys.errors import (
     GenesysErrorInfo,
     GenesysUnavailable,
 )
+from flowrelease.genesys.flow_lookup import LIST_PAGE_SIZE, FlowLookups
 from flowrelease.genesys.ratelimit import RateLimiter
 from flowrelease.genesys.transport import Call, GenesysTransport, OnResponse
 
@@ -80,6 +84,7 @@ class GenesysClient:
         self._build_status: tuple[float, bool] | None = None
         """(when it was read, on `clock`; whether the build was OPERATIONAL)."""
         self._build_lock = asyncio.Lock()
+        self._lookups = FlowLookups(self._list_flows, clock)
         self._transport = GenesysTransport(
             http,
             base_url=base_url,
@@ -117,6 +122,17 @@ class GenesysClient:
                 "finding a flow needs spec.flow.id, or both spec.flow.name and spec.flow.type "
                 "(e.g. inboundcall)"
             )
+        listed = await self._lookups.resolve(name, _type_key(flow_type))
+        if listed is not None:
+            if len(listed) > 1:
+                raise _duplicates(name, flow_type, listed)
+            flow = await self.find_flow(flow_id=listed[0])
+            if flow is not None and flow.name == name and flow.type in ("", _type_key(flow_type).upper()):
+                return flow
+            # renamed or deleted since the listing: ask by name
+        return await self._find_by_name(name, flow_type)
+
+    async def _find_by_name(self, name: str, flow_type: str) -> FlowState | None:
         wanted_type = flow_type.strip().upper()
         matches: list[FlowState] = []
         page = 1
@@ -127,7 +143,7 @@ class GenesysClient:
                     purpose=f"looking up {flow_type.lower()} flow {name!r}",
                     params={
                         "name": name,
-                        "type": flow_type.strip().lower(),
+                        "type": _type_key(flow_type),
                         "pageNumber": page,
                         "pageSize": PAGE_SIZE,
                     },
@@ -141,15 +157,24 @@ class GenesysClient:
                 break
             page += 1
         if len(matches) > 1:
-            ids = ", ".join(flow.id for flow in matches)
-            raise GenesysConflict(
-                f"looking up {flow_type.lower()} flow {name!r} failed: {len(matches)} flows have that "
-                f"exact name and type ({ids}); set spec.flow.id to the one to release"
-            )
+            raise _duplicates(name, flow_type, [flow.id for flow in matches])
         if not matches:
             return None
         # A listing entity may leave out fields a single GET has (lock, currentOperation): read it whole.
         return await self.find_flow(flow_id=matches[0].id)
+
+    async def _list_flows(self, flow_type: str, page: int) -> tuple[list[FlowState], int]:
+        """One page of every flow of `flow_type` (`FlowLookups`' listing)."""
+        body = await self._json(
+            Call(
+                routes.LIST_FLOWS,
+                purpose=f"listing {flow_type} flows (page {page}) to find several by name",
+                params={"type": flow_type, "pageNumber": page, "pageSize": LIST_PAGE_SIZE},
+            )
+        )
+        wanted = flow_type.upper()
+        flows = [wire.flow_state(entity, self._client_id) for entity in wire.entities(body)]
+        return [flow for flow in flows if not flow.type or flow.type == wanted], wire.page_count(body)
 
     async def get_flow(self, flow_id: str) -> FlowState:
         body = await self._json(
@@ -393,6 +418,17 @@ class GenesysClient:
             Call(routes.DOWNLOAD_EXPORT, purpose="downloading an exported flow's YAML", url=url)
         )
         return response.text
+
+
+def _type_key(flow_type: str) -> str:
+    return flow_type.strip().lower()
+
+
+def _duplicates(name: str, flow_type: str, ids: list[str]) -> GenesysConflict:
+    return GenesysConflict(
+        f"looking up {flow_type.lower()} flow {name!r} failed: {len(ids)} flows have that exact name and "
+        f"type ({', '.join(ids)}); set spec.flow.id to the one to release"
+    )
 
 
 def _unavailable(refused: FlowApiError, service: str) -> GenesysUnavailable:

@@ -42,10 +42,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from flowrelease.engine.poll_schedule import LOSSY_CHANNEL_SECONDS, lossy_channel
 from flowrelease.engine.ports import FlowApiError, InvalidRequest, NotFound, Transient
 from flowrelease.genesys import routes
 from flowrelease.genesys.flow_events import FlowNotice, flow_topic, read_message, worth_waking
@@ -99,6 +100,9 @@ class NotificationState:
     live: bool
     reason: str = ""
     unavailable: bool = False
+    lossy: bool = False
+    """Reported once when a live channel starts losing events (`record_loss`); its in-flight work then
+    polls on the regular schedule as its safety net for a while (`poll_schedule.lossy_channel`)."""
 
 
 @dataclass
@@ -180,6 +184,9 @@ class FlowNotifications:
         self._state = NotificationState(False, "not started")
         self._closed = False
         self._overflow_said = False
+        self._lost_at: float | None = None
+        self.losses = 0
+        """Lost events detected on this client's channel (`record_loss`)."""
         self.events_received = 0
         self.reconnects = 0
 
@@ -207,6 +214,29 @@ class FlowNotifications:
     def heard_at(self, flow_id: str) -> float | None:
         """When (on `clock`) the last event of any kind about `flow_id` arrived (a publish starting too)."""
         return self._heard_at.get(flow_id)
+
+    def lost_at(self) -> float | None:
+        """When (on `clock`) this client's channel last showed a lost event; None when it never did."""
+        return self._lost_at
+
+    def record_loss(self, flow_id: str, how: str) -> None:
+        """An event about `flow_id` was evidently lost. Said once in the log and through `on_state` when
+        the channel turns lossy (no loss within `LOSSY_CHANNEL_SECONDS` before)."""
+        now = self._clock()
+        previous, self._lost_at = self._lost_at, now
+        self.losses += 1
+        if previous is not None and lossy_channel(now - previous):
+            return
+        logger.warning(
+            "flow notifications for OAuth client %s lose events (%s, flow %s); in-flight work on this "
+            "channel polls on the regular schedule as its safety net for the next %.0f s (events still wake)",
+            self._transport.client_id,
+            how,
+            flow_id,
+            LOSSY_CHANNEL_SECONDS,
+        )
+        if self._on_state is not None:
+            self._on_state(replace(self._state, lossy=True, reason=how))
 
     async def watch(self, flow_id: str, *, ahead: bool = False) -> bool:
         """Subscribe `flow_id`'s topic on a connected socket; True when its events will arrive. Never

@@ -89,11 +89,16 @@ class NotifiedHints:
     def pushed(self, flow_id: str) -> Pushed:
         now = self.notifications.now()
         noticed, heard = self.notifications.noticed_at(flow_id), self.notifications.heard_at(flow_id)
+        lost = self.notifications.lost_at()
         return Pushed(
             live=self.notifications.live(flow_id),
             noticed_seconds_ago=None if noticed is None else max(now - noticed, 0.0),
             heard_seconds_ago=None if heard is None else max(now - heard, 0.0),
+            channel_lost_seconds_ago=None if lost is None else max(now - lost, 0.0),
         )
+
+    def missed(self, release: str, flow_id: str) -> None:
+        self.notifications.record_loss(flow_id, "a read found a publish finished that no event announced")
 
     def expect(self, release: str, flow_id: str, seconds: float) -> None:
         """Wake `release` unless an event about the flow arrives within `seconds` — or arrived already,
@@ -103,6 +108,9 @@ class NotifiedHints:
         def check() -> None:
             heard = self.notifications.heard_at(flow_id)
             if (release, flow_id) in self._stops and (heard is None or heard < since):
+                if self.notifications.live(flow_id):
+                    how = f"no event about the flow {seconds:g} s after a POST"
+                    self.notifications.record_loss(flow_id, how)
                 self.wakeups.wake(release)
 
         asyncio.get_running_loop().call_later(seconds, check)

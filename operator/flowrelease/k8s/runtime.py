@@ -139,7 +139,7 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
         return runtime.claims_index if runtime is not None else None
 
     def on_state(state: NotificationState) -> None:
-        metrics.observe_notifications(state.live, unavailable=state.unavailable)
+        metrics.observe_notifications(state.live, unavailable=state.unavailable, lossy=state.lossy)
 
     def build_engine(client: GenesysClient, org: str) -> ReleaseReconciler:
         hints = None

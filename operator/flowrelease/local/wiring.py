@@ -105,7 +105,7 @@ class GenesysClients:
 
     def _on_state(self, state: NotificationState) -> None:
         if self.metrics is not None:
-            self.metrics.observe_notifications(state.live, unavailable=state.unavailable)
+            self.metrics.observe_notifications(state.live, unavailable=state.unavailable, lossy=state.lossy)
 
     async def aclose(self) -> None:
         for notifications in self._notifications.values():

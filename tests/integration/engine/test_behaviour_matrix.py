@@ -57,6 +57,7 @@ ALONE = [
     Behaviour("R4-older-publish-refused", {"older_version_publish": "refuse"}, republish="refuse"),
     Behaviour("R5-missing-version-ignored", {"missing_version_publish": "ignore"}),
     Behaviour("R6-registered-jobs-messageless", {"job_registered_polls": 3, "messageless_failures": True}),
+    Behaviour("R6-registered-polls-or-seconds", {"job_registered_polls": 3, "job_registered_seconds": 1.0}),
     Behaviour("R7-validate-404", {"validate_jobs": 404}, validate_job=False),
     Behaviour("R7-validate-403", {"validate_jobs": 403}, validate_job=False),
     Behaviour("R7-validate-501", {"validate_jobs": 501}, validate_job=False),

@@ -20,6 +20,7 @@ import pytest
 from flowrelease.emulator.notifications import control_calls
 from tests.integration.local.conftest import PUBLISH_PATH, ManifestFolder, cli, cli_process
 from tests.support.emulator import EmulatorHandle
+from tests.support.orgs import support_ivr_yaml
 
 PUBLISH_SECONDS = 3.0
 SLOW = {
@@ -186,3 +187,70 @@ def test_many_releases_share_one_channel_and_the_topic_limit_leaves_the_rest_pol
     hub = slow.control.call(control_calls.state())
     assert hub["counters"]["channels_created"] == 1, "one channel for every release of the client"
     assert slow.control.request_count(method="POST", path=PUBLISH_PATH) == 6
+
+
+IMPORT_RELEASE = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: support-ivr-flow, namespace: cc}}
+data:
+  flow.yaml: |
+{indented}---
+apiVersion: flowrelease.io/v1alpha1
+kind: FlowRelease
+metadata: {{name: support-ivr, namespace: cc}}
+spec:
+  genesys:
+    environment: {environment}
+    credentialsSecretRef: {{name: genesys}}
+  flow: {{type: inboundcall, name: Support IVR}}
+  source:
+    configMapRef: {{name: support-ivr-flow, key: flow.yaml}}
+    substitutions: {{support_queue: GeneralSupport}}
+"""
+UPLOAD_PREFIX = "/_uploads/"
+
+
+def job_reads_after_upload(emulator: EmulatorHandle) -> list[float]:
+    """Seconds after the one upload of every GET of an Architect job (the emulator's request log)."""
+    log = emulator.control.request_log()
+    uploads = [epoch(e) for e in log if e["method"] == "PUT" and str(e["path"]).startswith(UPLOAD_PREFIX)]
+    assert len(uploads) == 1, uploads
+    return [
+        epoch(e) - uploads[0]
+        for e in log
+        if e["method"] == "GET" and str(e["path"]).startswith("/api/v2/flows/jobs/") and epoch(e) > uploads[0]
+    ]
+
+
+def write_import(manifests: ManifestFolder) -> None:
+    indented = "".join(f"    {line}\n" for line in support_ivr_yaml("Welcome, imported.").splitlines())
+    text = IMPORT_RELEASE.format(indented=indented, environment=manifests.environment)
+    (manifests.path / "support-ivr.yaml").write_text(text)
+
+
+def test_an_import_into_a_known_flow_is_noticed_by_its_event_not_by_the_net(
+    tmp_path: Path, manifests: ManifestFolder, slow: EmulatorHandle
+) -> None:
+    # Realistic R6: the job is Registered for 3 GETs or 1 s, whichever comes first — a Genesys job runs on
+    # its own clock, so no one has to read it for it to finish and publish the flow, whose topic is live.
+    write_import(manifests)
+    releases = sync_json(manifests, tmp_path)
+    assert releases["cc/support-ivr"]["phase"] == "Ready"
+    reads = job_reads_after_upload(slow)
+    # The net's first look would be 16 s after the upload; the event comes when the 3 s job ends.
+    assert reads and reads[0] < PUBLISH_SECONDS + 8.0, f"first job read {reads[0]:.2f} s after the upload"
+    assert min(reads) >= PUBLISH_SECONDS - 0.05, f"the job was polled while it ran: {reads}"
+
+
+def test_an_import_whose_job_moves_only_when_read_still_ends_ready_on_the_net(
+    tmp_path: Path, manifests: ManifestFolder, slow: EmulatorHandle
+) -> None:
+    # The adversarial reading of R6 (only GETs release a Registered job): no event can come until the job
+    # is read, so the safety net's look 16 s after the upload starts it; it still converges.
+    slow.control.set_behaviour(job_registered_seconds=None)
+    write_import(manifests)
+    releases = sync_json(manifests, tmp_path)
+    assert releases["cc/support-ivr"]["phase"] == "Ready"
+    reads = job_reads_after_upload(slow)
+    assert reads[0] >= 15.0, f"a job announces no start: its first look is the net's, not {reads[0]:.2f} s"

@@ -300,3 +300,15 @@ def test_notification_state_changes_set_the_live_gauge_and_count_fallbacks() -> 
     )
     metrics.observe_notifications(False, unavailable=True)
     assert value("flowrelease_notification_fallbacks_total") == 1
+
+
+def test_a_lossy_channel_is_counted_once_and_leaves_the_live_gauge_alone() -> None:
+    metrics = ReleaseMetrics()
+    value = metrics.registry.get_sample_value
+    metrics.observe_notifications(True, unavailable=False)
+    metrics.observe_notifications(True, unavailable=False, lossy=True)
+    assert (
+        value("flowrelease_notifications_live"),
+        value("flowrelease_notification_fallbacks_total"),
+        value("flowrelease_notification_lossy_fallbacks_total"),
+    ) == (1, 0, 1), "still live: events keep waking releases; only the net changed"

@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from flowrelease.emulator.jobs.lifecycle import Job
+from flowrelease.emulator.transitions import Progress, TransitionMode
 from tests.unit.emulator.conftest import SUPPORT_IVR, Loopback
 
 GOOD = "inqueueCall:\n  name: Job Queue Flow\n  startUpTaskActions: []\n"
@@ -57,6 +59,57 @@ def test_r6_a_held_job_is_started_while_its_time_has_not_come(loopback: Loopback
     assert [job_state(loopback, job_id)["status"] for _ in range(2)] == ["Registered", "Started"]
     loopback.advance(10)
     assert job_state(loopback, job_id)["status"] == "Success"
+
+
+def test_r6_a_held_job_no_one_reads_moves_on_by_its_clock_with_registered_seconds(loopback: Loopback) -> None:
+    # A Genesys job runs on its own clock: N polls OR T seconds, whichever comes first.
+    loopback.control.set_behaviour(job_registered_polls=3, job_registered_seconds=1.0)
+    loopback.control.set_transition_mode("seconds", seconds=10)
+    job_id = upload(loopback, GOOD)
+    loopback.advance(10)
+    assert job_state(loopback, job_id)["status"] == "Success", "finished unread, on time"
+
+
+def test_r6_registered_seconds_end_the_hold_before_the_polls_are_served(loopback: Loopback) -> None:
+    loopback.control.set_behaviour(job_registered_polls=3, job_registered_seconds=2.0)
+    loopback.control.set_transition_mode("seconds", seconds=10)
+    job_id = upload(loopback, GOOD)
+    assert job_state(loopback, job_id)["status"] == "Registered"
+    loopback.advance(2)
+    assert job_state(loopback, job_id)["status"] == "Started", "held by time, not by the two GETs owed"
+
+
+def test_r6_polls_only_a_held_job_no_one_reads_never_finishes(loopback: Loopback) -> None:
+    # The adversarial reading, kept as a knob (jobRegisteredSeconds: null): only GETs release the job.
+    loopback.control.set_behaviour(job_registered_polls=2, job_registered_seconds=None)
+    loopback.control.set_transition_mode("seconds", seconds=10)
+    job_id = upload(loopback, GOOD)
+    loopback.advance(600)
+    statuses = [job_state(loopback, job_id)["status"] for _ in range(3)]
+    assert statuses == ["Registered", "Registered", "Success"]
+
+
+def _timed_job(polls: int, until: float | None, seconds: float = 10.0) -> Job:
+    job = Job("job-1", registered_polls=polls, registered_until=until)
+    job.progress = Progress(TransitionMode("seconds", seconds=seconds), started_at=100.0)
+    return job
+
+
+@pytest.mark.parametrize(
+    ("case_id", "polls", "until", "now", "held", "due", "reason"),
+    [
+        ("not-held", 0, None, 100.0, False, 110.0, "no polls owed: finishes by its time"),
+        ("polls-only", 2, None, 1e6, True, None, "polls only: held however long, nothing timed"),
+        ("time-pending", 2, 101.0, 100.5, True, 110.0, "both owed; the time ends the hold before the work"),
+        ("time-over", 2, 101.0, 101.0, False, 110.0, "the time came first: not held any more"),
+        ("hold-outlasts", 1, 130.0, 120.0, True, 130.0, "held past its time: done at the hold's end"),
+    ],
+)
+def test_job_held_and_due_at(
+    case_id: str, polls: int, until: float | None, now: float, held: bool, due: float | None, reason: str
+) -> None:
+    job = _timed_job(polls, until)
+    assert (job.held(now), job.due_at()) == (held, due), (case_id, reason)
 
 
 def test_r6_a_second_upload_to_a_held_job_is_a_conflict(loopback: Loopback) -> None:

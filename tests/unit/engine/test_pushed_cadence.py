@@ -12,7 +12,14 @@ from flowrelease.engine import steps as S
 from flowrelease.engine.in_flight import job_cadence
 from flowrelease.engine.observing import job_answers
 from flowrelease.engine.planner import plan
-from flowrelease.engine.poll_schedule import PUSHED_POLL, PollSchedule, events_missing, net_delay
+from flowrelease.engine.poll_schedule import (
+    PUSHED_POLL,
+    PollSchedule,
+    events_missing,
+    lossy_channel,
+    net_delay,
+    unannounced,
+)
 from flowrelease.engine.ports import JobState, Pushed
 from tests.unit.engine.builders import NOW, current, flow, op, spec, status
 from tests.unit.engine.test_planner import PREPARED, SOURCE, importing
@@ -68,7 +75,52 @@ CADENCE_CASES = [
     CadenceCase(
         "timeout-cuts", "the wait never passes the publish timeout", LIVE, 890, 10.0,
     ),
+    CadenceCase(
+        "lossy-channel", "the channel lost an event 30 s ago: the regular schedule is the net (20 % of 25 s)",
+        Pushed(True, heard_seconds_ago=20.0, channel_lost_seconds_ago=30.0), 25, 5.0,
+    ),
+    CadenceCase(
+        "lossy-early", "lossy channel, 2 s in: the regular schedule's 0.5 s, not the net's 16 s",
+        Pushed(True, heard_seconds_ago=0.5, channel_lost_seconds_ago=5.0), 2, 0.5,
+    ),
+    CadenceCase(
+        "loss-long-ago", "the last loss 700 s ago: the channel is clean again, the net (24 s in: 32 s)",
+        Pushed(True, heard_seconds_ago=20.0, channel_lost_seconds_ago=700.0), 25, 8.0,
+    ),
+    CadenceCase(
+        "lossy-news", "lossy, but an event 1 s ago: the news window's schedule, as on a clean channel",
+        Pushed(True, noticed_seconds_ago=1.0, heard_seconds_ago=1.0, channel_lost_seconds_ago=5.0), 60, 0.5,
+    ),
 ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case_id", "lost_ago", "want", "reason"),
+    [
+        ("never", None, False, "no loss ever seen: the sparse net"),
+        ("just", 0.0, True, "a loss this moment"),
+        ("recent", 599.0, True, "within the window"),
+        ("expired", 600.0, False, "the window is over: clean again"),
+        ("clock-oddity", -1.0, False, "a loss in the future (clock moved back) is not trusted"),
+    ],
+)
+def test_lossy_channel(case_id: str, lost_ago: float | None, want: bool, reason: str) -> None:
+    assert lossy_channel(lost_ago) is want, (case_id, reason)
+
+
+@pytest.mark.parametrize(
+    ("case_id", "noticed_ago", "posted_ago", "want", "reason"),
+    [
+        ("announced", 2.0, 10.0, False, "an event came 8 s after the POST"),
+        ("none-ever", None, 10.0, True, "finished, and no event worth a look ever came"),
+        ("only-before", 30.0, 10.0, True, "the last event was before this POST: this completion's was lost"),
+        ("not-posted", None, None, False, "never acknowledged: nothing was to be announced"),
+    ],
+)
+def test_unannounced(
+    case_id: str, noticed_ago: float | None, posted_ago: float | None, want: bool, reason: str
+) -> None:
+    assert unannounced(noticed_ago, posted_ago) is want, (case_id, reason)
 
 
 @pytest.mark.parametrize("case", CADENCE_CASES, ids=lambda case: case.id)

@@ -4,8 +4,9 @@ The document is checked (`archy`) when it arrives; the result lands when the job
 Success creates or updates the flow by name and type, adds a checked-in version, publishes it and records
 the flow id on the job; a Failure carries Error messages saying what to fix (none at all under
 `messagelessFailures`). Under `jobRegisteredPolls` the job still says `Registered` for that many GETs after
-the upload. A Success is a POST-like change of the flow: reads of it lag behind (R1, see `readlag`); a flow
-the job created is not visible at all until the lag is over.
+the upload, or (`jobRegisteredSeconds`) until that many seconds passed, whichever comes first. A Success
+is a POST-like change of the flow: reads of it lag behind (R1, see `readlag`); a flow the job created is
+not visible at all until the lag is over.
 """
 
 from __future__ import annotations
@@ -64,8 +65,11 @@ class ArchitectJobs(Jobs[ArchitectJob]):
             raise ApiError(409, "conflict", f"Job '{job_id}' already received its file.")
         job.uploaded = True
         job.upload = body
-        job.registered_polls = self.org.behaviour.job_registered_polls
-        job.status = "Registered" if job.registered_polls else "Started"
+        behaviour = self.org.behaviour
+        job.registered_polls = behaviour.job_registered_polls
+        if behaviour.job_registered_seconds is not None:
+            job.registered_until = self.org.clock.now() + behaviour.job_registered_seconds
+        job.status = "Registered" if job.held(self.org.clock.now()) else "Started"
         try:
             job.parsed = parse_archy(body.decode("utf-8", errors="replace"), self.org)
             job.messages = [self.message(m.type, m.text) for m in job.parsed.warnings]

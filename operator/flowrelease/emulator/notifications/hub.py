@@ -257,14 +257,9 @@ class NotificationHub:
             if pending is not None and pending.progress.mode.mode == "seconds":
                 dues.append(pending.progress.started_at + pending.progress.mode.seconds)
         for job in self.runtime.jobs.architect.jobs.values():
-            progress = job.progress
-            if (
-                progress is not None
-                and progress.mode.mode == "seconds"
-                and job.status not in _FINAL_JOB_STATES
-                and not job.registered_polls
-            ):
-                dues.append(progress.started_at + progress.mode.seconds)
+            due = job.due_at()
+            if due is not None and job.status not in _FINAL_JOB_STATES:
+                dues.append(due)
         expiry = self.book.next_expiry()
         if expiry is not None:
             dues.append(expiry)
