@@ -327,7 +327,9 @@ async def put_transitions(request: Request) -> Response:
     settings = TransitionSettings(default=_mode(body.get("default", {}), "default"))
     rules = body.get("rules", []) or []
     if not isinstance(rules, list):
-        raise bad_request("rules must be a list of {kind, flowId, mode, polls, seconds} objects.", field="rules")
+        raise bad_request(
+            "rules must be a list of {kind, flowId, mode, polls, seconds} objects.", field="rules"
+        )
     for index, spec in enumerate(rules):
         where = f"rules[{index}]"
         kind = _string(spec, "kind") if isinstance(spec, dict) else ""
