@@ -13,6 +13,12 @@ no sign of it (the previous currentOperation, another id, none at all, the old v
 yet" (genesys-realism.md R1, R2). Past it, an acknowledged POST changed nothing (R4 "ignore", R5) and an
 unacknowledged one never reached Genesys. Never more than `spec.publish.timeoutSeconds`."""
 
+MIN_UNSEEN_READS = 3
+"""…and how many reads of the flow since the operation started must show no sign of it, besides the time:
+R1 lags by reads as well as by time (the realistic emulator plays 2 stale reads), and a tight rate limit can
+leave a release only one or two reads in the whole grace. Counted in memory (a restarted engine counts
+afresh, which only waits longer), so a read that learns nothing still writes an identical status."""
+
 UPLOAD_GRACE_SECONDS = 60.0
 """A restarted engine finds an import job `Registered` whose upload it never saw acknowledged: how long it
 waits for the job to start before concluding the file never arrived and importing again (R6)."""

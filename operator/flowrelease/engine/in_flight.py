@@ -18,7 +18,7 @@ from flowrelease.api import conditions as C
 from flowrelease.api.models import FlowIdentity, OperationRecord, RollbackRecord, RouteResult
 from flowrelease.engine import steps as S
 from flowrelease.engine.archy_source import PreparedSource, SourcePending, SourceProblem
-from flowrelease.engine.bounds import CONFLICT_RETRY_SECONDS, UPLOAD_GRACE_SECONDS
+from flowrelease.engine.bounds import CONFLICT_RETRY_SECONDS, MIN_UNSEEN_READS, UPLOAD_GRACE_SECONDS
 from flowrelease.engine.evidence import CHECKIN, PUBLISH, busy, failed, failure_detail, ours, succeeded
 from flowrelease.engine.locks import lock_step
 from flowrelease.engine.ports import FlowState, JobState
@@ -70,6 +70,7 @@ def _unseen(situation: Situation, op: OperationRecord, what: str, reason: str, i
     rollback step that was never acknowledged) or sent again (a forward publish never acknowledged: the
     request did not reach Genesys)."""
     grace = situation.grace
+    reads = situation.observation.operation_reads
     if op.posted_at:
         if situation.since(op.posted_at) < grace:
             return situation.poll_wait(
@@ -80,6 +81,8 @@ def _unseen(situation: Situation, op: OperationRecord, what: str, reason: str, i
                 until=situation.later(op.posted_at, grace),
                 regular=True,
             )
+        if reads < MIN_UNSEEN_READS:
+            return _reading_again(situation, op, reason, what, reads)
         return ignored
     if situation.since(op.started_at) < grace:
         again = "sending it again" if op.kind == "publish" else "taking the next route"
@@ -90,6 +93,8 @@ def _unseen(situation: Situation, op: OperationRecord, what: str, reason: str, i
             until=situation.later(op.started_at, grace),
             regular=True,
         )
+    if reads < MIN_UNSEEN_READS:
+        return _reading_again(situation, op, reason, what, reads)
     if op.kind in ROLLBACK_KINDS and isinstance(ignored, S.LeaveRoute):
         return S.LeaveRoute(
             ignored.route,
@@ -100,6 +105,18 @@ def _unseen(situation: Situation, op: OperationRecord, what: str, reason: str, i
         )
     return S.ResendOperation(
         f"no sign of {what} {grace:g}s after its intent was recorded: the request never reached Genesys"
+    )
+
+
+def _reading_again(situation: Situation, op: OperationRecord, reason: str, what: str, reads: int) -> S.Wait:
+    """The grace's time is over but too few reads have shown the flow since (a tight rate limit): a read
+    that lags by count (R1) must not be taken for "nothing happened"."""
+    return situation.poll_wait(
+        op.started_at,
+        reason,
+        f"{what}: no sign of it on the flow after the {situation.grace:g}s grace, but only {reads} of "
+        f"{MIN_UNSEEN_READS} reads so far (a read may lag by count); reading again before concluding",
+        regular=True,
     )
 
 

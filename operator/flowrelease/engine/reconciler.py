@@ -156,11 +156,26 @@ class ReleaseReconciler:
         flow_id = self.watched.get(key)
         return flow_id is not None and self.hints is not None and self.hints.pushed(flow_id).live
 
+    def reads_of_operation(self, key: str, status: FlowReleaseStatus) -> int:
+        """Reads of the flow since `status.operation` started, the one just made included: the polls of it
+        counted so far (each came after a read) plus this read."""
+        op = status.operation
+        if op is None:
+            return 1
+        previous, count = self.poll_counts.get(key, ("", 0))
+        return count + 1 if previous == polled_key(status) else 1
+
     def count_poll(self, key: str, polled: str) -> int:
         previous, count = self.poll_counts.get(key, ("", 0))
         count = count + 1 if previous == polled else 1
         self.poll_counts[key] = (polled, count)
         return count
+
+
+def polled_key(status: FlowReleaseStatus) -> str:
+    """What a poll of `status` is a poll of: the in-flight operation, else the recorded job."""
+    op = status.operation
+    return f"{op.kind}:{op.started_at}" if op else f"job:{status.job.id}" if status.job else "wait"
 
 
 class _Pass:
@@ -247,6 +262,7 @@ class _Pass:
                     self.observation = replace(
                         observed,
                         pushed=await self._pushed(observed),
+                        operation_reads=self.engine.reads_of_operation(self.release.key, self.status),
                         change=self.change,
                         upstreams=await read_upstreams(
                             self.engine.releases, self.release.spec, self.release.metadata.namespace
@@ -429,8 +445,7 @@ class _Pass:
         op = status.operation
         attempt = 1
         if isinstance(step, S.Wait) and step.poll:
-            polled = f"{op.kind}:{op.started_at}" if op else f"job:{status.job.id}" if status.job else "wait"
-            attempt = self.engine.count_poll(self.release.key, polled)
+            attempt = self.engine.count_poll(self.release.key, polled_key(status))
         elif folded.audit == "error":
             attempt = self.engine.retry_streaks.get(self.release.key, 1)
         details = dict(folded.details)

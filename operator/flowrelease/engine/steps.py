@@ -59,6 +59,9 @@ class Observation:
     """The change this release carries (promotion); None in mode B without source, or mode A without label."""
     upstreams: tuple[UpstreamRelease, ...] = ()
     """spec.promotion.requires, as read now."""
+    operation_reads: int = 1
+    """Reads of the flow this engine has made since the in-flight operation started, this one included
+    (kept in memory: 1 after a restart)."""
 
 
 # --------------------------------------------------------------------------------- pass-ending steps

@@ -164,10 +164,13 @@ class Harness:
         sync_emulator_clock: bool = True,
         on_outcome: Callable[[Outcome], None] | None = None,
         until: Callable[[Outcome], bool] | None = None,
+        min_wait: float = 0.0,
     ) -> Outcome:
         """Call reconcile like a shell would, moving the clock by each WAITING `after`, until it settles
         (or until `until` says to stop, returning that outcome). The emulator's clock moves with the
-        engine's, so publishes and jobs that take seconds (R10) finish without the test sleeping."""
+        engine's, so publishes and jobs that take seconds (R10) finish without the test sleeping.
+        `min_wait`: every wait lasts at least this long, as for a release whose share of a tight rate
+        limit lets it read only that often."""
         current = status or FlowReleaseStatus()
         for _ in range(max_passes):
             outcome = await self.reconciler.reconcile(
@@ -185,7 +188,7 @@ class Harness:
                 on_outcome(outcome)
             if outcome.kind is not OutcomeKind.WAITING or (until is not None and until(outcome)):
                 return outcome
-            after = outcome.after or 0.0
+            after = max(outcome.after or 0.0, min_wait)
             self.clock.advance(after)
             if sync_emulator_clock:
                 self.emulator.control.advance_clock(after)

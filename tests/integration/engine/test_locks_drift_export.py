@@ -161,7 +161,12 @@ async def test_export_failure_keeps_the_release_published_and_retries(
     harness.artifacts = GitArtifactStore(tmp_path / "work")
     harness.reconciler = harness.new_reconciler()
     git_http_server.create_repo("flows.git")
-    git_http_server.unavailable.add("git-receive-pack")
+
+    def outage_after_the_check(user: str) -> None:
+        # The check's dry-run push is the first to ask for receive-pack; every later ask meets the outage.
+        git_http_server.unavailable.add("git-receive-pack")
+
+    git_http_server.before_push = outage_after_the_check
     url = git_http_server.url("flows.git")
     release = harness.release(export={"git": {"url": url, "branch": "main", "path": "flows/ivr"}})
 

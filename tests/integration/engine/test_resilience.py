@@ -250,3 +250,18 @@ async def test_a_poll_that_learns_nothing_saves_an_identical_status(harness: Har
     ]
     assert len(polling) >= 10
     assert polling[-1] == polling[-2] == polling[-5], "nothing new was learned, nothing changed"
+
+
+async def test_a_release_that_reads_only_every_31_seconds_is_not_fooled_by_reads_that_lag_by_count(
+    harness: Harness,
+) -> None:
+    """A tight rate limit leaves a release one read per 31 s. The realistic org serves two stale reads after
+    the POST (R1 lags by reads as well as by time), so both reads inside the 30 s grace show nothing of the
+    publish. That is not "Genesys ignored it": the engine reads again and finds it live."""
+    outcome = await harness.drive(harness.release(), min_wait=31)
+
+    assert outcome.kind is OutcomeKind.READY, outcome.message
+    assert len(successful_publishes(harness)) == 1, "published once, never resent"
+    assert harness.flow_state()["publishedVersion"] == "3.0"
+    assert not any(reason == C.PUBLISH_IGNORED for _, reason in harness.release_events())
+    assert any("reads so far (a read may lag by count)" in o.message for o in harness.outcomes)

@@ -539,8 +539,14 @@ CASES: list[Case] = [
          status(Phase.PUBLISHING, operation=op(started=200, posted=29)), obs(flow()),
          S.Wait(1.0, C.PUBLISHING, NOT_VISIBLE, poll=True)),
     Case("r4-r5-ignored", "r4/r5: acknowledged but nothing visible 30 s later → the POST changed nothing", spec(),
-         status(Phase.PUBLISHING, operation=op(started=31, posted=30)), obs(flow(current_operation=done("op-0"))),
-         S.ReleaseFailed(C.PUBLISH_IGNORED, IGNORED)),
+         status(Phase.PUBLISHING, operation=op(started=31, posted=30)),
+         obs(flow(current_operation=done("op-0")), operation_reads=3), S.ReleaseFailed(C.PUBLISH_IGNORED, IGNORED)),
+    Case("r4-r5-too-few-reads", "… but a tight rate limit left only 2 reads in those 30 s: a read may lag by count "
+         "(R1), so read again before concluding", spec(),
+         status(Phase.PUBLISHING, operation=op(started=31, posted=30)),
+         obs(flow(current_operation=done("op-0")), operation_reads=2),
+         S.Wait(6.2, C.PUBLISHING, "Publishing version 3.0: no sign of it on the flow after the 30s grace, but only "
+                "2 of 3 reads so far (a read may lag by count); reading again before concluding", poll=True)),
     Case("publish-timeout", "no completion within publish.timeoutSeconds → rollback", spec(),
          status(Phase.PUBLISHING, operation=op(started=901)), obs(flow(current_operation=current("op-1"))),
          S.StartRollback("2.0", C.PUBLISH_TIMED_OUT, "publishing version 3.0 did not finish within "
@@ -583,9 +589,14 @@ CASES: list[Case] = [
          S.Wait(2.0, C.PUBLISHING, UNACKED, poll=True)),
     Case("resume-unacked-sends", "intent without acknowledgement and no sign of it for 30 s → it never reached "
          "Genesys: send it", spec(), status(Phase.PUBLISHING, operation=op(id="", started=31, posted=None)),
-         obs(flow(current_operation=done("op-0"))),
+         obs(flow(current_operation=done("op-0")), operation_reads=3),
          S.ResendOperation("no sign of Publishing version 3.0 30s after its intent was recorded: the request never "
                            "reached Genesys")),
+    Case("resume-unacked-too-few-reads", "… a restarted engine has read the flow once since: never resend on one "
+         "read, which may be stale", spec(), status(Phase.PUBLISHING, operation=op(id="", started=31, posted=None)),
+         obs(flow(current_operation=done("op-0"))),
+         S.Wait(6.2, C.PUBLISHING, "Publishing version 3.0: no sign of it on the flow after the 30s grace, but only "
+                "1 of 3 reads so far (a read may lag by count); reading again before concluding", poll=True)),
     Case("resume-adopt", "intent without acknowledgement + our PUBLISH running → adopt, never POST again", spec(),
          status(Phase.PUBLISHING, operation=op(id="", posted=None)), obs(flow(current_operation=current("op-7"))),
          S.AdoptOperation("op-7", ADOPT)),
@@ -628,7 +639,7 @@ CASES: list[Case] = [
          obs(LIVE_3), S.LeaveRoute("republish", "refused", "publishing version 2.0 was refused: older", "restore")),
     Case("r4-rb-ignored", "r4 ignore: 200 but nothing of ours visible 30 s later → next route: restore", spec(),
          rb(operation=op("rollback", id="p-2", version="2.0", started=40, posted=31, prior_version="3.0")),
-         obs(LIVE_3),
+         obs(LIVE_3, operation_reads=3),
          S.LeaveRoute("republish", "ignored", "Genesys acknowledged publishing version 2.0 but 30s later nothing of "
                       "ours is on the flow and publishedVersion is still 3.0", "restore")),
     Case("rb-unacked-looks-first", "a restart finds the rollback POST recorded, not acknowledged: look first", spec(),
@@ -638,7 +649,7 @@ CASES: list[Case] = [
     Case("rb-unacked-never-twice", "… and with no sign of it past the grace the route is left, never POSTed twice "
          "(it may have been sent and ignored, r4)", spec(),
          rb(operation=op("rollback", id="", version="2.0", started=31, posted=None, prior_version="3.0")),
-         obs(LIVE_3),
+         obs(LIVE_3, operation_reads=3),
          S.LeaveRoute("republish", "ignored", "Rolling back: publishing version 2.0 (route republish) was recorded "
                       "but never acknowledged, and 30s later the flow shows no sign of it (never sent, or sent and "
                       "ignored); not sending it twice", "restore")),
