@@ -23,25 +23,22 @@ def retry_after_seconds(status: int, header: str | None, now: datetime) -> int |
     text = header.strip()
     if text.isdigit():
         return int(text) or None
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    when = http_date(text)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     delay = (when - now).total_seconds()
     return math.ceil(delay) if delay > 0 else None
 
 
-def _server_now(date_header: str | None) -> datetime:
-    """The answer's own `Date` (so an HTTP-date Retry-After is read on the server's clock), else ours."""
-    if date_header:
-        try:
-            when = parsedate_to_datetime(date_header)
-        except (TypeError, ValueError, IndexError):
-            return datetime.now(UTC)
-        return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-    return datetime.now(UTC)
+def http_date(text: str | None) -> datetime | None:
+    """An HTTP-date (a date without a zone read as UTC), or None when there is none to read."""
+    if not text:
+        return None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def asked_pause(response: httpx.Response) -> int | None:
@@ -49,6 +46,6 @@ def asked_pause(response: httpx.Response) -> int | None:
     if response.status_code not in PAUSE_STATUSES:
         return None
     headers = response.headers
-    return retry_after_seconds(
-        response.status_code, headers.get("retry-after"), _server_now(headers.get("date"))
-    )
+    # The answer's own Date, so an HTTP-date Retry-After is read on the server's clock; else ours.
+    now = http_date(headers.get("date")) or datetime.now(UTC)
+    return retry_after_seconds(response.status_code, headers.get("retry-after"), now)

@@ -159,9 +159,6 @@ class ReleaseReconciler:
     def reads_of_operation(self, key: str, status: FlowReleaseStatus) -> int:
         """Reads of the flow since `status.operation` started, the one just made included: the polls of it
         counted so far (each came after a read) plus this read."""
-        op = status.operation
-        if op is None:
-            return 1
         previous, count = self.poll_counts.get(key, ("", 0))
         return count + 1 if previous == polled_key(status) else 1
 
