@@ -58,6 +58,9 @@ PUSHED_POLL = PollSchedule(initial=16.0, cap=16.0, elapsed_share=1.0)
 START_EVENT_SECONDS = 5.0
 """How long after a POST's acknowledgement the engine waits to hear any event about the flow (its operation
 starting) before it concludes that this publish's events are not coming."""
+LATE_EVENT_SECONDS = 5.0
+"""How long after a read found work finished its completion event may still arrive (delivery runs behind
+reads) before the event counts as lost."""
 NEWS_WINDOW_SECONDS = 10.0
 """How long after an event worth a look the regular schedule runs again while reads do not show it yet
 (reads lag by seconds: 1.5 s and two reads on the realistic profile)."""
@@ -86,12 +89,14 @@ def lossy_channel(lost_seconds_ago: float | None, window: float = LOSSY_CHANNEL_
     return lost_seconds_ago is not None and 0 <= lost_seconds_ago < window
 
 
-def unannounced(pushed_noticed_seconds_ago: float | None, posted_seconds_ago: float | None) -> bool:
-    """Work posted `posted_seconds_ago` is read finished, yet no event worth a look arrived about its flow
-    since the POST (None: none ever / not acknowledged): its completion event was lost. PURE."""
-    if posted_seconds_ago is None:
+def unannounced(noticed_seconds_ago: float | None, watched_seconds_ago: float | None) -> bool:
+    """Work whose flow's topic was watched `watched_seconds_ago`, right before its POST, is read finished,
+    yet no event worth a look arrived about the flow since (None: none ever): its completion event was lost.
+    Both ages are on the notifications' own clock. A topic watched only after the POST (`None`: a restart, or
+    the flow an import created) proves nothing: its events may have gone out before it was watched. PURE."""
+    if watched_seconds_ago is None:
         return False
-    return pushed_noticed_seconds_ago is None or pushed_noticed_seconds_ago > posted_seconds_ago
+    return noticed_seconds_ago is None or noticed_seconds_ago > watched_seconds_ago
 
 
 def events_missing(heard_seconds_ago: float | None, posted_seconds_ago: float | None) -> bool:

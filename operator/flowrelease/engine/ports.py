@@ -463,9 +463,11 @@ class CompletionHints(Protocol):
     the release when an event arrives is the shell's job (it waits on the release instead of sleeping
     `after`)."""
 
-    async def watch(self, release: str, flow_id: str, *, ahead: bool = False) -> bool:
+    async def watch(self, release: str, flow_id: str, *, ahead: bool = False, late: bool = False) -> bool:
         """`ahead`: the release only validates, nothing waits for the subscription yet (it may be paced to
-        share a request with other releases'); otherwise a POST waits for it in its reconcile slot."""
+        share a request with other releases'); otherwise a POST waits for it in its reconcile slot. `late`:
+        the work is already posted (a restart, or the flow an import created): its events may have gone
+        out before the topic was watched, so their absence is no sign of loss."""
 
     def unwatch(self, release: str, flow_id: str) -> None: ...
 
@@ -475,9 +477,10 @@ class CompletionHints(Protocol):
         """Wake `release` if no event at all about `flow_id` arrives within `seconds`: the engine just
         POSTed work whose start Genesys announces, and silence means this publish's events are not coming."""
 
-    def missed(self, release: str, flow_id: str) -> None:
-        """A read found the work posted on `flow_id` finished with no event announcing it since the POST:
-        the channel loses events (its other releases' completions may be lost too)."""
+    def finished(self, release: str, flow_id: str) -> None:
+        """A read found the work in flight on `flow_id` finished. When no event announced it since the topic
+        was watched before its POST, the channel loses events (its other releases' completions may be lost
+        too)."""
 
 
 # ------------------------------------------------------------------------------------------ promotion

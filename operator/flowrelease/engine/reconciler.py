@@ -27,7 +27,6 @@ from flowrelease.engine.audit_trail import action_of, describe
 from flowrelease.engine.checks import CheckProbe
 from flowrelease.engine.effects import Effects
 from flowrelease.engine.error_fold import fold_error
-from flowrelease.engine.evidence import parse_time
 from flowrelease.engine.observing import Reread, observe, observe_jobs, reread_after, with_current_owner
 from flowrelease.engine.outcome import Outcome, OutcomeKind, ReleaseEvent
 from flowrelease.engine.planner import plan
@@ -36,7 +35,6 @@ from flowrelease.engine.poll_schedule import (
     START_EVENT_SECONDS,
     PollSchedule,
     lossy_channel,
-    unannounced,
 )
 from flowrelease.engine.ports import (
     ArtifactStore,
@@ -267,7 +265,7 @@ class _Pass:
                     )
                 step = self._plan()
                 if isinstance(step, ANNOUNCED_ENDS):
-                    self._report_unannounced()
+                    self._report_finished()
                 if isinstance(step, CLAIM_CHECKED_STEPS):
                     current = with_current_owner(self.observation, self.release.key, self.engine.flow_claims)
                     if current is not self.observation:
@@ -307,7 +305,7 @@ class _Pass:
 
     # -- notifications (CompletionHints) -----------------------------------------------------------------
 
-    async def _watch(self, flow_id: str, *, ahead: bool = False) -> None:
+    async def _watch(self, flow_id: str, *, ahead: bool = False, late: bool = False) -> None:
         hints, key = self.engine.hints, self.release.key
         if hints is None:
             return
@@ -315,7 +313,7 @@ class _Pass:
         if previous is not None and previous != flow_id:
             hints.unwatch(key, previous)
         self.engine.watched[key] = flow_id
-        await hints.watch(key, flow_id, ahead=ahead)
+        await hints.watch(key, flow_id, ahead=ahead, late=late)
 
     def _watch_early(self) -> None:
         """Subscribe the flow's topic while the release validates (in the background): the subscription
@@ -332,17 +330,14 @@ class _Pass:
         if flow_id is not None and self.engine.hints is not None:
             self.engine.hints.unwatch(self.release.key, flow_id)
 
-    def _report_unannounced(self) -> None:
-        """The work in flight reads finished: tell the hints when no event announced it (a lost event)."""
+    def _report_finished(self) -> None:
+        """The work in flight reads finished: the hints judge whether an event announced it."""
         hints, op, pushed = self.engine.hints, self.status.operation, self.observation.pushed
         flow_id = self.engine.watched.get(self.release.key)
         if hints is None or op is None or not op.posted_at or not flow_id:
             return
-        if pushed is None or not pushed.live:
-            return
-        posted = (self._now() - parse_time(op.posted_at)).total_seconds()
-        if unannounced(pushed.noticed_seconds_ago, posted):
-            hints.missed(self.release.key, flow_id)
+        if pushed is not None and pushed.live:
+            hints.finished(self.release.key, flow_id)
 
     def _reported_by_events(self) -> bool:
         """The work just posted was acknowledged and notifications are live for its flow: the event (or
@@ -385,7 +380,7 @@ class _Pass:
         if not flow_id:
             return None
         if self.engine.watched.get(self.release.key) != flow_id:
-            await self._watch(flow_id)
+            await self._watch(flow_id, late=True)
         return hints.pushed(flow_id)
 
     def _folder(self) -> Folder:

@@ -20,7 +20,9 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
+from flowrelease.engine.poll_schedule import LATE_EVENT_SECONDS, unannounced
 from flowrelease.engine.ports import Pushed
+from flowrelease.genesys.flow_events import FlowNotice
 from flowrelease.genesys.notifications import FlowNotifications
 
 
@@ -70,10 +72,15 @@ class NotifiedHints:
         self._stops: dict[tuple[str, str], Callable[[], None]] = {}
         self._watched_at: dict[tuple[str, str], float] = {}
         """When each (release, flow) was last watched: the engine watches right before its POST."""
+        self._confirming: set[tuple[str, str]] = set()
+        """Finishes read before any event announced them, waiting `LATE_EVENT_SECONDS` for a late one."""
 
-    async def watch(self, release: str, flow_id: str, *, ahead: bool = False) -> bool:
+    async def watch(self, release: str, flow_id: str, *, ahead: bool = False, late: bool = False) -> bool:
         key = (release, flow_id)
-        self._watched_at[key] = self.notifications.now()
+        if late:
+            self._watched_at.pop(key, None)
+        else:
+            self._watched_at[key] = self.notifications.now()
         if key not in self._stops:
             self._stops[key] = self.notifications.listen(flow_id, lambda _: self.wakeups.wake(release))
         return await self.notifications.watch(flow_id, ahead=ahead)
@@ -97,8 +104,31 @@ class NotifiedHints:
             channel_lost_seconds_ago=None if lost is None else max(now - lost, 0.0),
         )
 
-    def missed(self, release: str, flow_id: str) -> None:
-        self.notifications.record_loss(flow_id, "a read found a publish finished that no event announced")
+    def finished(self, release: str, flow_id: str) -> None:
+        """A read can run ahead of the completion event: a loss is recorded only when no event announced the
+        work by `LATE_EVENT_SECONDS` after the read that found it finished. The release may unwatch
+        meanwhile; an unwatched topic stays on the channel until a replacing PUT, so a late event still
+        arrives, and this listener hears it."""
+        key = (release, flow_id)
+        watched = self._watched_at.get(key)
+        if watched is None or key in self._confirming or self._announced_since(flow_id, watched):
+            return
+        self._confirming.add(key)
+        announced: list[FlowNotice] = []
+        stop = self.notifications.listen(flow_id, announced.append)
+
+        def confirm() -> None:
+            stop()
+            self._confirming.discard(key)
+            if not announced:
+                how = f"a read found work finished that no event announced {LATE_EVENT_SECONDS:g} s later"
+                self.notifications.record_loss(flow_id, how)
+
+        asyncio.get_running_loop().call_later(LATE_EVENT_SECONDS, confirm)
+
+    def _announced_since(self, flow_id: str, watched: float) -> bool:
+        now, noticed = self.notifications.now(), self.notifications.noticed_at(flow_id)
+        return not unannounced(None if noticed is None else max(now - noticed, 0.0), max(now - watched, 0.0))
 
     def expect(self, release: str, flow_id: str, seconds: float) -> None:
         """Wake `release` unless an event about the flow arrives within `seconds` — or arrived already,

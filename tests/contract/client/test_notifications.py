@@ -18,6 +18,7 @@ import pytest
 
 from flowrelease.emulator.control import AsyncEmulatorControl, ControlCall
 from flowrelease.emulator.notifications import control_calls
+from flowrelease.engine.poll_schedule import LATE_EVENT_SECONDS
 from flowrelease.engine.ports import Pushed
 from flowrelease.genesys import GenesysClient, routes
 from flowrelease.genesys.flow_events import FlowNotice
@@ -409,6 +410,67 @@ async def test_a_post_whose_start_is_never_heard_wakes_its_release_to_poll(rig: 
     assert await wakeups.wait("cc/unheard", WAIT) is True, "silence after the POST woke it"
     assert hints.pushed(support).heard_seconds_ago is None
     assert await wakeups.wait("cc/heard", 0.5) is False, "its start was heard: no wake-up"
+
+
+async def published(client: GenesysClient, flow_id: str, version: str) -> None:
+    """Read the flow until a read shows `version` published (what the engine's read does)."""
+    async with asyncio.timeout(WAIT):
+        while (await client.get_flow(flow_id)).published_version != version:
+            await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize(
+    ("delay", "lost"),
+    [
+        (2.0, False),
+        (LATE_EVENT_SECONDS + 3.0, True),
+    ],
+    ids=["event-2s-behind-the-read", "event-later-than-the-grace"],
+)
+async def test_a_finish_read_ahead_of_its_event_is_a_loss_only_when_the_event_stays_away(
+    rig: Rig, delay: float, lost: bool
+) -> None:
+    """Delivery runs behind reads: the read that finds the publish finished may beat its event. The loss is
+    judged `LATE_EVENT_SECONDS` after that read, and the topic stays on the channel meanwhile, even when the
+    release has settled and another release's watch changes the subscriptions."""
+    client = rig.client()
+    notifications = rig.notifications(client)
+    hints = ReleaseWakeups().hints_for(notifications)
+    support, billing = rig.emulator.flow_id("Support IVR"), rig.emulator.flow_id("Billing IVR")
+    await rig.knobs(delay_seconds=delay)
+    assert await hints.watch("cc/support", support)
+    await client.publish_version(support, "3.0")
+    await published(client, support, "3.0")
+    assert hints.pushed(support).noticed_seconds_ago is None, "the read ran ahead of the completion event"
+    hints.finished("cc/support", support)
+    hints.unwatch("cc/support", support)
+    assert await hints.watch("cc/billing", billing), "a subscription change while the finish is judged"
+    await asyncio.sleep(LATE_EVENT_SECONDS + 0.5)
+    assert notifications.losses == (1 if lost else 0)
+    if not lost:
+        assert notifications.events_received >= 2, "start and completion came late: the topic had stayed"
+
+
+async def test_a_topic_watched_after_its_post_proves_no_loss(rig: Rig) -> None:
+    """A restarted engine, or the flow an import created, watches only after the work was posted: its events
+    may have gone out before, so a finish read with none heard is no loss — even with every event dropped."""
+    client = rig.client()
+    notifications = rig.notifications(client)
+    hints = ReleaseWakeups().hints_for(notifications)
+    support = rig.emulator.flow_id("Support IVR")
+    await rig.knobs(drop_fraction=1.0)
+    await client.publish_version(support, "3.0")
+    assert await hints.watch("cc/support", support, late=True)
+    await published(client, support, "3.0")
+    hints.finished("cc/support", support)
+    await asyncio.sleep(LATE_EVENT_SECONDS + 0.5)
+    assert notifications.losses == 0
+    assert await hints.watch("cc/support", support), "the next POST's watch counts again"
+    await client.publish_version(support, "2.0")
+    await published(client, support, "2.0")
+    hints.finished("cc/support", support)
+    await asyncio.sleep(LATE_EVENT_SECONDS + 0.5)
+    assert notifications.losses == 1, "watched before this POST, finished, and nothing ever came: lost"
 
 
 async def test_with_a_forward_a_flow_event_goes_to_the_shell_and_nothing_is_kept_to_wait_on(rig: Rig) -> None:

@@ -109,18 +109,19 @@ def test_lossy_channel(case_id: str, lost_ago: float | None, want: bool, reason:
 
 
 @pytest.mark.parametrize(
-    ("case_id", "noticed_ago", "posted_ago", "want", "reason"),
+    ("case_id", "noticed_ago", "watched_ago", "want", "reason"),
     [
-        ("announced", 2.0, 10.0, False, "an event came 8 s after the POST"),
+        ("announced", 2.0, 10.0, False, "an event came 8 s after the watch before the POST"),
         ("none-ever", None, 10.0, True, "finished, and no event worth a look ever came"),
-        ("only-before", 30.0, 10.0, True, "the last event was before this POST: this completion's was lost"),
-        ("not-posted", None, None, False, "never acknowledged: nothing was to be announced"),
+        ("only-before", 30.0, 10.0, True, "the last event came before this POST's watch: lost"),
+        ("same-moment", 10.0, 10.0, False, "an event at the moment of the watch still counts"),
+        ("watched-late", None, None, False, "watched only after the POST: its events may have gone before"),
     ],
 )
 def test_unannounced(
-    case_id: str, noticed_ago: float | None, posted_ago: float | None, want: bool, reason: str
+    case_id: str, noticed_ago: float | None, watched_ago: float | None, want: bool, reason: str
 ) -> None:
-    assert unannounced(noticed_ago, posted_ago) is want, (case_id, reason)
+    assert unannounced(noticed_ago, watched_ago) is want, (case_id, reason)
 
 
 @pytest.mark.parametrize("case", CADENCE_CASES, ids=lambda case: case.id)
