@@ -21,8 +21,9 @@ time since the event).
 Losses are a property of the channel, which every release of an (org, OAuth client) shares: a start event
 not heard in its window, or a read that finds a publish finished that no event announced, shows that this
 channel drops events. While it showed one within `LOSSY_CHANNEL_SECONDS` (`lossy_channel`), in-flight work
-on it keeps the regular schedule as its net (events still wake it at once): a lost completion is then read
-within max(0.5 s, 20 % of the elapsed time), as when polling, instead of up to 16 s late. A clean channel
+on it keeps the regular schedule, capped at `LOSSY_NET_CAP_SECONDS` (5 s), as its net (events still wake it at
+once): a lost completion is then read within min(5 s, max(0.5 s, 20 % of the elapsed time)), no later than
+when polling, instead of up to 16 s late. A clean channel
 keeps the sparse net, so a clean publish never pays for losses it cannot have; the first loss on a fresh
 channel is the one that cannot benefit.
 """
@@ -58,6 +59,11 @@ PUSHED_POLL = PollSchedule(initial=16.0, cap=16.0, elapsed_share=1.0)
 START_EVENT_SECONDS = 5.0
 """How long after a POST's acknowledgement the engine waits to hear any event about the flow (its operation
 starting) before it concludes that this publish's events are not coming."""
+LOSSY_NET_CAP_SECONDS = 5.0
+"""On a channel that lost events lately the net is the regular schedule capped at this: of its completions
+some arrive by event at once and the rest only by a look, so the looks run as often as a fixed 5 s loop's
+once the regular schedule would space them wider (from 25 s into a publish). A dropped completion is read
+within 5 s instead of 10 s, for a few more looks on lossy channels only."""
 LATE_EVENT_SECONDS = 5.0
 """How long after a read found work finished its completion event may still arrive (delivery runs behind
 reads) before the event counts as lost."""

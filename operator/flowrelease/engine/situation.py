@@ -9,6 +9,7 @@ from flowrelease.api.models import FlowReleaseSpec, FlowReleaseStatus
 from flowrelease.engine.bounds import visibility_grace
 from flowrelease.engine.evidence import parse_time, seconds_since
 from flowrelease.engine.poll_schedule import (
+    LOSSY_NET_CAP_SECONDS,
     NEWS_WINDOW_SECONDS,
     PUSHED_POLL,
     PollSchedule,
@@ -60,7 +61,8 @@ class Situation:
         when `regular`: a read that does not show the work yet may be stale (R1 lags by reads, not only by
         time), so the grace is spent on the regular schedule, never on one or two safety-net looks — and
         when the POST's start was never announced (`events_missing`): this publish's events are not coming —
-        and while the channel showed a lost event lately (`lossy_channel`): the regular schedule is the net.
+        and while the channel showed a lost event lately (`lossy_channel`): the regular schedule, capped at
+        `LOSSY_NET_CAP_SECONDS`, is the net.
         `announced`: whether Genesys announces the work's start on the flow's topic at all (a publish does;
         an Architect job does not: its flow changes only when the job ends), so silence after the POST
         means something only when it is."""
@@ -80,7 +82,8 @@ class Situation:
                 delay = self.poll.delay(noticed)
             elif not lossy_channel(pushed.channel_lost_seconds_ago):
                 delay = net_delay(elapsed if posted is None else posted, self.pushed_poll)
-            # else the channel loses events: the regular schedule is the net (events still wake)
+            else:  # the channel loses events: the regular schedule, capped, is the net (events still wake)
+                delay = min(delay, LOSSY_NET_CAP_SECONDS)
         after = min(delay, max(self.timeout - elapsed, MIN_WAIT_SECONDS))
         if until:
             after = min(after, max((parse_time(until) - self.now).total_seconds(), MIN_WAIT_SECONDS))

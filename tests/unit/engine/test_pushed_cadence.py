@@ -84,6 +84,10 @@ CADENCE_CASES = [
         Pushed(True, heard_seconds_ago=0.5, channel_lost_seconds_ago=5.0), 2, 0.5,
     ),
     CadenceCase(
+        "lossy-long", "lossy, 100 s in: the regular schedule's 10 s, capped at the lossy net's 5 s",
+        Pushed(True, heard_seconds_ago=20.0, channel_lost_seconds_ago=30.0), 100, 5.0,
+    ),
+    CadenceCase(
         "loss-long-ago", "the last loss 700 s ago: the channel is clean again, the net (24 s in: 32 s)",
         Pushed(True, heard_seconds_ago=20.0, channel_lost_seconds_ago=700.0), 25, 8.0,
     ),
