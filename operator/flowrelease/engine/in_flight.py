@@ -407,7 +407,8 @@ def _landed(flow: FlowState | None, op: OperationRecord) -> str | None:
 def _await_read_back(
     situation: Situation, op: OperationRecord, what: str, reason: str, never: S.Step
 ) -> S.Step:
-    """The job succeeded but reads do not show its version yet (R1): note when, wait the grace, give up.
+    """The job succeeded but reads do not show its version yet (R1): note when, wait the grace and
+    `MIN_UNSEEN_READS` reads since (R1 lags by reads as well as time), then give up.
 
     The read-back runs on the regular schedule even while notifications are live: the job's publish may
     already have sent its event (read stale, R1 lags by reads as well as time), so no further event need
@@ -421,6 +422,16 @@ def _await_read_back(
             f"{what}: the Architect job succeeded; waiting for publishedVersion to show the new version "
             f"(up to {situation.grace:g}s)",
             until=situation.later(op.completed_at, situation.grace),
+            regular=True,
+        )
+    reads = situation.observation.operation_reads
+    if reads < MIN_UNSEEN_READS:
+        return situation.poll_wait(
+            op.completed_at,
+            reason,
+            f"{what}: the Architect job succeeded and the {situation.grace:g}s grace is over, but only "
+            f"{reads} of {MIN_UNSEEN_READS} reads since (a read may lag by count); reading again before "
+            "concluding",
             regular=True,
         )
     return never

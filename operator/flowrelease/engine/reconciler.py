@@ -168,9 +168,12 @@ class ReleaseReconciler:
 
 
 def polled_key(status: FlowReleaseStatus) -> str:
-    """What a poll of `status` is a poll of: the in-flight operation, else the recorded job."""
+    """What a poll of `status` is a poll of: the in-flight operation (counted afresh once its Architect job's
+    success is recorded: the read-back counts reads since), else the recorded job."""
     op = status.operation
-    return f"{op.kind}:{op.started_at}" if op else f"job:{status.job.id}" if status.job else "wait"
+    if op is None:
+        return f"job:{status.job.id}" if status.job else "wait"
+    return f"{op.kind}:{op.started_at}:{op.completed_at}"
 
 
 class _Pass:

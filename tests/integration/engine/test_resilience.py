@@ -10,7 +10,7 @@ import pytest
 from flowrelease.api import conditions as C
 from flowrelease.api.models import Phase
 from flowrelease.engine.outcome import OutcomeKind
-from tests.integration.engine.harness import PUBLISH_PATH, Harness, SimulatedCrash
+from tests.integration.engine.harness import PUBLISH_PATH, Harness, SimulatedCrash, fixture_text
 
 
 def successful_publishes(harness: Harness) -> list[object]:
@@ -265,3 +265,27 @@ async def test_a_release_that_reads_only_every_31_seconds_is_not_fooled_by_reads
     assert harness.flow_state()["publishedVersion"] == "3.0"
     assert not any(reason == C.PUBLISH_IGNORED for _, reason in harness.release_events())
     assert any("reads so far (a read may lag by count)" in o.message for o in harness.outcomes)
+
+
+async def test_an_import_read_back_every_31_seconds_is_not_failed_by_reads_that_lag_by_count(
+    harness: Harness,
+) -> None:
+    """The same for source mode: after the Architect job's success the realistic org still serves two stale
+    reads of the flow. A release allowed one read per 31 s sees both, the second beyond the 30 s read-back
+    grace; that is not ImportNotPublished: the engine reads again and takes the new version."""
+    release = harness.release(
+        flow={"type": "inboundcall", "name": "Claims IVR"},
+        source={"configMapRef": {"name": "claims-ivr", "key": "flow.yaml"}},
+    )
+    text = fixture_text("claims-ivr.yaml")
+    first = await harness.drive(release, source_yaml=text)
+    assert first.kind is OutcomeKind.READY, first.message
+    before = harness.flow_state("Claims IVR")["publishedVersion"]
+    changed = text.replace("Thank you for calling the claims line.", "Thanks for calling the claims line.")
+    outcome = await harness.drive(release, first.status, source_yaml=changed, min_wait=31)
+
+    assert outcome.kind is OutcomeKind.READY, outcome.message
+    after = harness.flow_state("Claims IVR")["publishedVersion"]
+    assert after != before and outcome.status.published_version == after
+    assert len(harness.emulator.control.request_log(method="POST", path="/api/v2/flows/jobs")) == 2
+    assert any("reads since (a read may lag by count)" in o.message for o in harness.outcomes)

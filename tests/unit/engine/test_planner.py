@@ -960,9 +960,18 @@ CASES: list[Case] = [
          obs(flow(published="2.0"), source=PREPARED, job=JobState("job-1", "Success", flow_id="f-1")),
          S.Wait(1.0, C.IMPORTING, "Importing the Archy source: the Architect job succeeded; waiting for "
                 "publishedVersion to show the new version (up to 30s)", poll=True)),
-    Case("import-never-read-back", "Success but the new version never reads back → Failed, not guessed",
-         spec(source=SOURCE), importing(completed_at=ago(31)),
-         obs(flow(published="2.0"), source=PREPARED, job=JobState("job-1", "Success", flow_id="f-1")),
+    Case("import-read-back-too-few-reads", "r1: the grace is over but only 2 reads since the job's success (a "
+         "tight rate limit) → read again, a read may lag by count", spec(source=SOURCE),
+         importing(completed_at=ago(31)),
+         obs(flow(published="2.0"), source=PREPARED, job=JobState("job-1", "Success", flow_id="f-1"),
+             operation_reads=2),
+         S.Wait(6.2, C.IMPORTING, "Importing the Archy source: the Architect job succeeded and the 30s grace is "
+                "over, but only 2 of 3 reads since (a read may lag by count); reading again before concluding",
+                poll=True)),
+    Case("import-never-read-back", "Success, the grace over and 3 reads since, the new version never reads back "
+         "→ Failed, not guessed", spec(source=SOURCE), importing(completed_at=ago(31)),
+         obs(flow(published="2.0"), source=PREPARED, job=JobState("job-1", "Success", flow_id="f-1"),
+             operation_reads=3),
          S.ReleaseFailed(C.IMPORT_NOT_PUBLISHED, "Architect job job-1 succeeded but publishedVersion is still 2.0; "
                          "check the flow in Genesys Cloud before retrying")),
     Case("import-timeout", "Architect job beyond the timeout → Failed", spec(source=SOURCE), importing(started=901),
