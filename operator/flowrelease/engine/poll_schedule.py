@@ -90,9 +90,18 @@ LOSSY_CHANNEL_SECONDS = 600.0
 """How long a lost event keeps a channel's in-flight work on the regular schedule as its net."""
 
 
-def lossy_channel(lost_seconds_ago: float | None, window: float = LOSSY_CHANNEL_SECONDS) -> bool:
-    """The channel showed a lost event within `window` seconds (None: never). PURE."""
-    return lost_seconds_ago is not None and 0 <= lost_seconds_ago < window
+def lossy_channel(
+    lost_seconds_ago: float | None,
+    posted_seconds_ago: float | None = None,
+    window: float = LOSSY_CHANNEL_SECONDS,
+) -> bool:
+    """The channel showed a lost event within `window` seconds (None: never) — of now, or of the POST of the
+    work waited on (`posted_seconds_ago`): work posted on a lossy channel keeps its net to the end, however
+    long it runs, even when no later loss is seen while it runs (a 300 s publish's dropped completion was
+    otherwise read on the sparse net, 21 s late). PURE."""
+    if lost_seconds_ago is None or lost_seconds_ago < 0:
+        return False
+    return lost_seconds_ago < window + max(posted_seconds_ago or 0.0, 0.0)
 
 
 def unannounced(noticed_seconds_ago: float | None, watched_seconds_ago: float | None) -> bool:

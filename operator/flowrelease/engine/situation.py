@@ -80,7 +80,7 @@ class Situation:
             noticed = pushed.noticed_seconds_ago
             if noticed is not None and noticed < NEWS_WINDOW_SECONDS:
                 delay = self.poll.delay(noticed)
-            elif not lossy_channel(pushed.channel_lost_seconds_ago):
+            elif not lossy_channel(pushed.channel_lost_seconds_ago, posted):
                 delay = net_delay(elapsed if posted is None else posted, self.pushed_poll)
             else:  # the channel loses events: the regular schedule, capped, is the net (events still wake)
                 delay = min(delay, LOSSY_NET_CAP_SECONDS)

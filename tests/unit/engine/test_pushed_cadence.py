@@ -88,6 +88,11 @@ CADENCE_CASES = [
         Pushed(True, heard_seconds_ago=20.0, channel_lost_seconds_ago=30.0), 100, 5.0,
     ),
     CadenceCase(
+        "lossy-at-post", "a long publish posted 50 s after the channel's last loss: the lossy net to the end "
+        "(the window of 600 s counts to its POST), not the sparse one",
+        Pushed(True, heard_seconds_ago=20.0, channel_lost_seconds_ago=650.0), 600, 5.0,
+    ),
+    CadenceCase(
         "loss-long-ago", "the last loss 700 s ago: the channel is clean again, the net (24 s in: 32 s)",
         Pushed(True, heard_seconds_ago=20.0, channel_lost_seconds_ago=700.0), 25, 8.0,
     ),
@@ -110,6 +115,27 @@ CADENCE_CASES = [
 )
 def test_lossy_channel(case_id: str, lost_ago: float | None, want: bool, reason: str) -> None:
     assert lossy_channel(lost_ago) is want, (case_id, reason)
+
+
+@pytest.mark.parametrize(
+    ("case_id", "lost_ago", "posted_ago", "want", "reason"),
+    [
+        ("lost-before-post", 700.0, 200.0, True, "lost 500 s before this POST: the work keeps the lossy net"),
+        ("lost-since-post", 100.0, 200.0, True, "lost while the work ran"),
+        (
+            "long-before-post",
+            900.0,
+            200.0,
+            False,
+            "lost 700 s before the POST: clean by then",
+        ),
+        ("not-posted", 700.0, None, False, "no POST to hold on to: the window counts from now"),
+    ],
+)
+def test_lossy_channel_holds_for_work_posted_while_lossy(
+    case_id: str, lost_ago: float, posted_ago: float | None, want: bool, reason: str
+) -> None:
+    assert lossy_channel(lost_ago, posted_ago) is want, (case_id, reason)
 
 
 @pytest.mark.parametrize(
