@@ -22,7 +22,7 @@ from flowrelease.engine.clock import SystemClock
 from flowrelease.engine.outcome import OutcomeKind
 from flowrelease.engine.ports import AuditEvent, FlowApiError
 from flowrelease.engine.reconciler import ReleaseReconciler
-from flowrelease.genesys import GenesysClient, RateLimiterRegistry
+from flowrelease.genesys import GenesysClient, HttpSender, RateLimiterRegistry
 from flowrelease.genesys.notifications import FlowNotifications
 from flowrelease.genesys.ratelimit import DEFAULT_RATE_PER_MINUTE
 from flowrelease.genesys.wakeups import ReleaseWakeups
@@ -76,7 +76,7 @@ class ResponseCounter:
 class EngineHarness:
     """One GenesysClient (one org + client, one shared rate limiter) and one reconciler for many releases."""
 
-    http: httpx.AsyncClient
+    http: httpx.AsyncClient | HttpSender
     client: GenesysClient
     reconciler: ReleaseReconciler
     statuses: MemoryStatusStore
@@ -97,7 +97,7 @@ class EngineHarness:
 
 
 def build_engine(
-    http: httpx.AsyncClient,
+    http: httpx.AsyncClient | HttpSender,
     *,
     base_url: str,
     client_id: str,

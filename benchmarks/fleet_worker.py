@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +24,33 @@ import httpx
 from benchmarks.bench_org import TO_VERSION, flow_name
 from benchmarks.engine_harness import DriveResult, build_engine, drive_release
 from benchmarks.manifests import promotion_release
+from flowrelease.genesys import AiohttpSender, HttpSender, HttpxSender, open_aiohttp_session
+from flowrelease.genesys.http_senders import CONNECT_SECONDS, MAX_CONNECTIONS, READ_SECONDS
 from flowrelease.k8s.config import DEFAULT_MAX_CONCURRENT
 
 SECRET_ENV = "FLOWRELEASE_BENCH_CLIENT_SECRET"
-# The operator's HTTP settings (flowrelease.k8s.runtime), so the engine process is wired as in production.
-OPERATOR_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-OPERATOR_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+# The shells' HTTP bounds (flowrelease.genesys.http_senders): the engine process is wired as in production;
+# `--sender httpx` sends through an httpx client of the same bounds instead (the sender's cost, same run).
+OPERATOR_TIMEOUT = httpx.Timeout(READ_SECONDS, connect=CONNECT_SECONDS)
+OPERATOR_LIMITS = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=32)
+SENDERS = ("aiohttp", "httpx")
+
+
+@contextlib.asynccontextmanager
+async def open_sender(kind: str, *, bounded: bool) -> AsyncIterator[HttpSender]:
+    """The operator's sender (aiohttp), or an httpx client; `bounded` False: no pool or connect bound."""
+    if kind == "httpx":
+        timeout = OPERATOR_TIMEOUT if bounded else httpx.Timeout(30.0, pool=None)
+        async with httpx.AsyncClient(timeout=timeout, limits=OPERATOR_LIMITS) as http:
+            yield HttpxSender(http)
+        return
+    session = open_aiohttp_session(
+        read_seconds=READ_SECONDS,
+        connect_seconds=CONNECT_SECONDS if bounded else 1800.0,
+        max_connections=MAX_CONNECTIONS,
+    )
+    async with session:
+        yield AiohttpSender(session)
 
 
 async def drive_fleet(
@@ -40,6 +63,7 @@ async def drive_fleet(
     timeout_seconds: float,
     max_concurrent: int = DEFAULT_MAX_CONCURRENT,
     notifications: bool = False,
+    sender: str = "aiohttp",
 ) -> dict[str, Any]:
     """Drive every release at once; at most `max_concurrent` reconcile passes run at a time (0: no bound,
     with the HTTP pool's queue unbounded too). With `notifications`, all releases share one channel."""
@@ -50,8 +74,7 @@ async def drive_fleet(
         for index in range(releases)
     ]
     gate = asyncio.Semaphore(max_concurrent) if max_concurrent > 0 else None
-    timeout = OPERATOR_TIMEOUT if gate else httpx.Timeout(30.0, pool=None)
-    async with httpx.AsyncClient(timeout=timeout, limits=OPERATOR_LIMITS) as http:
+    async with open_sender(sender, bounded=gate is not None) as http:
         engine = build_engine(
             http,
             base_url=base_url,
@@ -82,6 +105,7 @@ async def drive_fleet(
         "releases": releases,
         "max_concurrent": max_concurrent,
         "notifications": notifications,
+        "sender": sender,
         "started_at": started,
         "finished_at": finished,
         "engine_cpu_seconds": cpu,
@@ -125,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="share one v2.flows notification channel, as the shells do",
     )
+    parser.add_argument(
+        "--sender", choices=SENDERS, default="aiohttp", help="what Genesys requests go through"
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     secret = os.environ.get(SECRET_ENV)
@@ -140,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             timeout_seconds=args.timeout,
             max_concurrent=args.max_concurrent,
             notifications=args.notifications,
+            sender=args.sender,
         )
     )
     args.out.write_text(json.dumps(report, indent=1))

@@ -36,16 +36,19 @@ from benchmarks.settings import Settings
 FLEET_CLIENT = BenchClient(id="bench-fleet", secret="bench-fleet-secret")
 POLLED = "polled"
 NOTIFIED = "notified"
+NOTIFIED_HTTPX = "notified, httpx"
+"""The shipped engine sending through an httpx client instead of aiohttp: the sender's own cost, same run."""
+MODES = ((POLLED, False, "aiohttp"), (NOTIFIED, True, "aiohttp"), (NOTIFIED_HTTPX, True, "httpx"))
 
 
 def run_fleet(settings: Settings, *, log: Callable[..., None] = print) -> dict[str, Any]:
-    """Each size twice under the same rate limit: polling only (today's engine, the baseline) and with
-    notifications (the shells' default), so calls per release and releases per minute compare in one run."""
+    """Each size three times under the same rate limit: polling only (the engine before notifications, the
+    baseline), with notifications (the shells' default), and with notifications sending through httpx instead
+    of aiohttp, so calls per release, releases per minute and CPU per release compare in one run."""
     sizes = []
     for size in settings.fleet_sizes:
         limit = max(300, math.ceil(size * settings.fleet_calls_per_minute_per_release))
-        for notifications in (False, True):
-            mode = NOTIFIED if notifications else POLLED
+        for mode, notifications, sender in MODES:
             seconds = settings.fleet_publish_seconds
             log(f"fleet of {size} ({mode}): rate limit {limit}/min, publish {seconds:g} s")
             row = run_fleet_size(
@@ -55,6 +58,7 @@ def run_fleet(settings: Settings, *, log: Callable[..., None] = print) -> dict[s
                 publish_seconds=settings.fleet_publish_seconds,
                 max_concurrent=settings.fleet_max_concurrent,
                 notifications=notifications,
+                sender=sender,
             )
             sizes.append({"mode": mode, **row})
     return {
@@ -72,6 +76,7 @@ def run_fleet_size(
     publish_seconds: float,
     max_concurrent: int,
     notifications: bool = False,
+    sender: str = "aiohttp",
 ) -> dict[str, Any]:
     client = BenchClient(FLEET_CLIENT.id, FLEET_CLIENT.secret, rate_limit_per_minute)
     with (
@@ -96,6 +101,8 @@ def run_fleet_size(
             str(max_concurrent),
             "--out",
             str(report_file),
+            "--sender",
+            sender,
             *(["--notifications"] if notifications else []),
         ]
         env = {**os.environ, SECRET_ENV: client.secret}

@@ -101,7 +101,7 @@ def test_source_imports_are_measured_for_both_engines_and_both_import_loops(tmp_
 def test_fleet_drives_every_release_to_ready_and_reports_cost(tmp_path: Path) -> None:
     fleet = run_benchmark("fleet", tmp_path)
 
-    assert [size["mode"] for size in fleet["sizes"]] == ["polled", "notified"]
+    assert [size["mode"] for size in fleet["sizes"]] == ["polled", "notified", "notified, httpx"]
     for size in fleet["sizes"]:
         assert "error" not in size, size.get("error")
         assert size["releases"] == 5

@@ -2,7 +2,7 @@
 
     from flowrelease.genesys import GenesysClient, RateLimiterRegistry, resolve_base_url
 
-Nothing here raises an httpx exception; errors are the typed tree in `flowrelease.genesys.errors`.
+Nothing here raises an HTTP library's exception; errors are the typed tree in `flowrelease.genesys.errors`.
 """
 
 from flowrelease.genesys.backoff import RetryPolicy
@@ -22,10 +22,12 @@ from flowrelease.genesys.errors import (
     GenesysTransportError,
     GenesysUnavailable,
 )
+from flowrelease.genesys.http_senders import AiohttpSender, HttpSender, HttpxSender, open_aiohttp_session
 from flowrelease.genesys.ratelimit import RateLimiter, RateLimiterRegistry, in_flight_first
 from flowrelease.genesys.regions import UnknownEnvironment, login_url, resolve_base_url
 
 __all__ = [
+    "AiohttpSender",
     "GenesysAuthenticationFailed",
     "GenesysBadRequest",
     "GenesysBadResponse",
@@ -40,11 +42,14 @@ __all__ = [
     "GenesysTimeout",
     "GenesysTransportError",
     "GenesysUnavailable",
+    "HttpSender",
+    "HttpxSender",
     "RateLimiter",
     "RateLimiterRegistry",
     "RetryPolicy",
     "UnknownEnvironment",
     "in_flight_first",
     "login_url",
+    "open_aiohttp_session",
     "resolve_base_url",
 ]

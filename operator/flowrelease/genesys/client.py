@@ -52,6 +52,7 @@ from flowrelease.genesys.errors import (
     GenesysUnavailable,
 )
 from flowrelease.genesys.flow_lookup import LIST_PAGE_SIZE, FlowLookups
+from flowrelease.genesys.http_senders import HttpSender
 from flowrelease.genesys.ratelimit import RateLimiter
 from flowrelease.genesys.transport import Call, GenesysTransport, OnResponse
 
@@ -65,7 +66,7 @@ class GenesysClient:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: httpx.AsyncClient | HttpSender,
         *,
         base_url: str,
         client_id: str,

@@ -1,4 +1,4 @@
-"""Turn an HTTP error response or an httpx exception into the typed error an operator can act on.
+"""Turn an HTTP error response or a request that got no answer into the typed error an operator can act on.
 
 Pure functions: the choke point (`transport.py`) decides *when* something is final; this module decides
 *what* it is called and what the message tells the operator to do.
@@ -10,8 +10,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
-
-import httpx
 
 from flowrelease.engine.ports import FlowApiError
 from flowrelease.genesys.errors import (
@@ -28,6 +26,7 @@ from flowrelease.genesys.errors import (
     GenesysTransportError,
     GenesysUnavailable,
 )
+from flowrelease.genesys.http_senders import Reply, SendError, SendFailure
 from flowrelease.genesys.routes import TOKEN, Route, permission_phrase
 
 Scrub = Callable[[str], str]
@@ -44,7 +43,7 @@ class ErrorReply:
     correlation_id: str
 
     @classmethod
-    def read(cls, response: httpx.Response) -> ErrorReply:
+    def read(cls, response: Reply) -> ErrorReply:
         body: object = None
         try:
             body = json.loads(response.content or b"null")
@@ -161,20 +160,20 @@ def error_for_reply(
     return _attach(error, route, reply.correlation_id)
 
 
-def error_for_exception(route: Route, exc: Exception, *, purpose: str, scrub: Scrub) -> FlowApiError:
-    """The typed error for an httpx exception (the caller chains it with `raise ... from exc`)."""
-    kind = type(exc).__name__
+def error_for_exception(route: Route, exc: SendError, *, purpose: str, scrub: Scrub) -> FlowApiError:
+    """The typed error for a request that got no answer (the caller chains it with `raise ... from exc`)."""
+    kind = type(exc.__cause__).__name__ if exc.__cause__ is not None else exc.failure.name
     detail = scrub(str(exc)) or kind
-    if isinstance(exc, httpx.TimeoutException):
+    if exc.failure in (SendFailure.TIMEOUT, SendFailure.CONNECT_TIMEOUT):
         text = f"{purpose} failed: no answer from Genesys within the timeout ({kind}); flowrelease will retry"
         return _attach(GenesysTimeout(text), route, "")
-    if isinstance(exc, httpx.ConnectError):
+    if exc.failure is SendFailure.NOT_CONNECTED:
         text = (
             f"{purpose} failed: could not connect to Genesys ({detail}); check spec.genesys.environment and "
             "the network path to it. flowrelease will retry"
         )
         return _attach(GenesysTransportError(text), route, "")
-    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+    if exc.failure is SendFailure.BAD_URL:
         text = f"{purpose} failed: the URL is not usable ({detail}); check spec.genesys.environment"
         return _attach(GenesysBadRequest(text), route, "")
     text = f"{purpose} failed: the connection to Genesys broke ({kind}: {detail}); flowrelease will retry"

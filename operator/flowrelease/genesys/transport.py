@@ -19,11 +19,14 @@ sends, reports the response to `on_response`, and then decides:
 
 Every path is bounded: at most `RetryPolicy.max_attempts` tries and `max_wait_seconds` of retry waits
 (backoff and Retry-After; the shared limiter's pacing is fair queueing, not a retry, and is not counted). No
-httpx exception escapes this module, and error texts are scrubbed of the client secret and every issued token.
+HTTP library's exception escapes this module, and error texts are scrubbed of the client secret and every
+issued token. The request goes out through an `HttpSender` (aiohttp in the operator and `sync`; an
+`httpx.AsyncClient` passed in is wrapped as one).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import random
@@ -40,6 +43,7 @@ from flowrelease.genesys.auth import TokenCache
 from flowrelease.genesys.backoff import RetryPolicy
 from flowrelease.genesys.error_mapping import ErrorReply, error_for_exception, error_for_reply
 from flowrelease.genesys.errors import GenesysAuthenticationFailed, GenesysBadResponse
+from flowrelease.genesys.http_senders import HttpSender, HttpxSender, Reply, SendError
 from flowrelease.genesys.ratelimit import RateLimiter
 from flowrelease.genesys.regions import login_url
 from flowrelease.genesys.routes import TOKEN, Route
@@ -47,7 +51,6 @@ from flowrelease.genesys.routes import TOKEN, Route
 logger = logging.getLogger("flowrelease.genesys")
 
 OnResponse = Callable[[str, str, int], None]
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _REDACTED = "[redacted]"
 NOT_IMPLEMENTED = 501
 """Not a passing server error: the API does not exist here, so it is never retried."""
@@ -68,10 +71,15 @@ class Call:
     not_found_hint: str = ""
 
 
+def basic_authorization(username: str, password: str) -> str:
+    """RFC 7617 Basic credentials (UTF-8), as the token request sends them."""
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
 class GenesysTransport:
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: httpx.AsyncClient | HttpSender,
         *,
         base_url: str,
         client_id: str,
@@ -83,7 +91,7 @@ class GenesysTransport:
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self._http = http
+        self._http: HttpSender = HttpxSender(http) if isinstance(http, httpx.AsyncClient) else http
         self.base_url = base_url.rstrip("/")
         self.client_id = client_id
         self._secret = client_secret
@@ -119,7 +127,7 @@ class GenesysTransport:
             error.route = str(call.route)
             raise error from exc
 
-    async def send(self, call: Call) -> httpx.Response:
+    async def send(self, call: Call) -> Reply:
         policy = self._policy
         auth: Literal["bearer", "basic", "none"] = (
             "basic" if call.route == TOKEN else "none" if call.url else "bearer"
@@ -132,25 +140,26 @@ class GenesysTransport:
             if auth == "bearer":
                 token = await self._tokens.get()
                 headers["Authorization"] = f"Bearer {token}"
+            elif auth == "basic":
+                headers["Authorization"] = basic_authorization(self.client_id, self._secret)
             if self._limiter is not None and auth == "bearer":
                 await self._limiter.acquire()
             try:
-                response = await self._http.request(
+                response = await self._http.send(
                     call.route.method,
                     self._url(call),
                     params=call.params,
                     json=call.json,
                     content=call.content,
-                    data={"grant_type": "client_credentials"} if auth == "basic" else None,
+                    form={"grant_type": "client_credentials"} if auth == "basic" else None,
                     headers=headers,
-                    auth=httpx.BasicAuth(self.client_id, self._secret) if auth == "basic" else None,
                 )
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            except SendError as exc:
                 error = error_for_exception(call.route, exc, purpose=call.purpose, scrub=self.scrub)
-                safe = call.route.replay_safe or isinstance(exc, _NOT_SENT)
+                safe = call.route.replay_safe or not exc.sent
                 delay = policy.backoff(attempt, self._rng)
                 if isinstance(error, Transient) and safe and self._may_wait(attempt, waited, delay):
-                    self._log_retry(call, attempt, type(exc).__name__, delay)
+                    self._log_retry(call, attempt, exc.failure.value, delay)
                     await self._sleep(delay)
                     waited += delay
                     continue

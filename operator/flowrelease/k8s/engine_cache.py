@@ -17,7 +17,7 @@ import httpx
 
 from flowrelease.api.client_keys import ClientKey, ClientKeys
 from flowrelease.engine.reconciler import ReleaseReconciler
-from flowrelease.genesys import GenesysClient, RateLimiter, RateLimiterRegistry, resolve_base_url
+from flowrelease.genesys import GenesysClient, HttpSender, RateLimiter, RateLimiterRegistry, resolve_base_url
 from flowrelease.k8s.secrets import GenesysCredentials
 
 OnResponse = Callable[[str, str, int], None]
@@ -30,7 +30,7 @@ SECRETS_PER_CLIENT = 4
 class EngineCache:
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: httpx.AsyncClient | HttpSender,
         limiters: RateLimiterRegistry,
         build_engine: BuildEngine,
         *,

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from wsgiref.simple_server import WSGIServer
 
+import aiohttp
 import httpx
 import kopf
 from prometheus_client import start_http_server
@@ -30,7 +31,7 @@ from flowrelease.audit.redaction import RedactingLogFilter
 from flowrelease.engine.clock import SystemClock
 from flowrelease.engine.ports import AuditSink, Clock
 from flowrelease.engine.reconciler import DEFAULT_DRIFT_INTERVAL, ReleaseReconciler
-from flowrelease.genesys import GenesysClient, RateLimiterRegistry
+from flowrelease.genesys import AiohttpSender, GenesysClient, RateLimiterRegistry, open_aiohttp_session
 from flowrelease.genesys.notifications import FlowNotifications, NotificationState
 from flowrelease.genesys.wakeups import ReleaseWakeups
 from flowrelease.gitops import GitArtifactStore
@@ -47,8 +48,7 @@ from flowrelease.k8s.status_store import KubeStatusStore
 
 logger = logging.getLogger(__name__)
 
-GENESYS_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-GENESYS_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+CHECKS_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 class KeyedLocks:
@@ -71,6 +71,9 @@ class Runtime:
     config: OperatorConfig
     api: KubeApi
     http: httpx.AsyncClient
+    """The external checks' client (bake-stage probes)."""
+    genesys_http: aiohttp.ClientSession
+    """Every Genesys request's (through `AiohttpSender`)."""
     engines: EngineCache
     statuses: KubeStatusStore
     audit: AuditSink
@@ -99,6 +102,7 @@ class Runtime:
         for notifications in self.notifications:
             await notifications.aclose()
         await self.http.aclose()
+        await self.genesys_http.close()
         await self.api.close()
         for handler, log_filter in self._log_filters:
             handler.removeFilter(log_filter)
@@ -119,7 +123,8 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
     redactor = SecretRedactor()
     metrics = ReleaseMetrics()
     audit = FanoutAuditSink(JsonLinesAuditSink(sys.stdout, redactor=redactor), MetricsAuditSink(metrics))
-    http = httpx.AsyncClient(timeout=GENESYS_TIMEOUT, limits=GENESYS_LIMITS, follow_redirects=False)
+    http = httpx.AsyncClient(timeout=CHECKS_TIMEOUT, follow_redirects=False)
+    genesys_http = open_aiohttp_session()
     config.git_workdir.mkdir(parents=True, exist_ok=True)
     api = await KubeApi.connect(reporting_instance=settings.posting.reporting_instance)
     statuses = KubeStatusStore(api, redact=redactor.redact)
@@ -164,8 +169,9 @@ async def open_runtime(config: OperatorConfig, settings: kopf.OperatorSettings) 
         config=config,
         api=api,
         http=http,
+        genesys_http=genesys_http,
         engines=EngineCache(
-            http,
+            AiohttpSender(genesys_http),
             RateLimiterRegistry(config.genesys_rate_limit, sleep=rate_limit_sleep(metrics)),
             build_engine,
             on_response=metrics.observe_genesys_response,

@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
 from flowrelease.api.manifests import ResolvedRelease
 from flowrelease.api.models import FlowRelease, FlowReleaseStatus
 from flowrelease.engine import steps as S
 from flowrelease.engine.planner import desired_version
 from flowrelease.engine.ports import ArtifactStore, FlowApi, FlowApiError, ReleaseDirectory, UpstreamExports
 from flowrelease.engine.read_only_pass import read_only_pass
+from flowrelease.genesys import AiohttpSender, open_aiohttp_session
 from flowrelease.gitops import GitArtifactStore
 from flowrelease.local.checked_targets import TargetsCheckedOnce
 from flowrelease.local.emulated import EmulatedOrgs
@@ -32,7 +31,7 @@ from flowrelease.local.inputs import Inputs
 from flowrelease.local.preflight import PreflightRelease, preflight
 from flowrelease.local.state_store import JsonFileStatusStore, spec_digest
 from flowrelease.local.stateless import rebuilt_statuses
-from flowrelease.local.wiring import HTTP_TIMEOUT, GenesysClients
+from flowrelease.local.wiring import GenesysClients
 
 
 @dataclass(frozen=True)
@@ -173,8 +172,8 @@ async def plan_all(
     """The plan for every release, observed concurrently; an error observing one is its plan. Raises
     PreflightFailed for what would block sync before it starts (the same read-only checks)."""
     now = datetime.now(UTC)
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-        clients = GenesysClients(http)
+    async with open_aiohttp_session() as session:
+        clients = GenesysClients(AiohttpSender(session))
         with tempfile.TemporaryDirectory(prefix="flowrelease-plan-") as scratch:
             git = GitArtifactStore(Path(scratch))
             checked = TargetsCheckedOnce(git)

@@ -1,8 +1,9 @@
 """The composition root of `flowrelease sync`/`plan`: every adapter built once, here, and nowhere else.
 
-One httpx.AsyncClient, one RateLimiterRegistry, one GenesysClient and one notification channel per (org,
-client id, client secret) and one rate limiter per (org, client id), the releases' wake-ups, one
-GitArtifactStore, the audit sinks, the state file and the SecretRedactor that every output goes through.
+One aiohttp session for Genesys (and an httpx client for the external checks), one RateLimiterRegistry,
+one GenesysClient and one notification channel per (org, client id, client secret) and one rate limiter per
+(org, client id), the releases' wake-ups, one GitArtifactStore, the audit sinks, the state file and the
+SecretRedactor that every output goes through.
 """
 
 from __future__ import annotations
@@ -28,12 +29,23 @@ from flowrelease.audit.redaction import SecretRedactor
 from flowrelease.engine.clock import SystemClock
 from flowrelease.engine.ports import Clock, ReleaseDirectory, StatusStore, UpstreamExports
 from flowrelease.engine.reconciler import ReleaseReconciler
-from flowrelease.genesys import GenesysClient, RateLimiterRegistry, UnknownEnvironment, resolve_base_url
+from flowrelease.genesys import (
+    AiohttpSender,
+    GenesysClient,
+    HttpSender,
+    RateLimiterRegistry,
+    UnknownEnvironment,
+    open_aiohttp_session,
+    resolve_base_url,
+)
 from flowrelease.genesys.notifications import FlowNotifications, NotificationState
 from flowrelease.genesys.wakeups import NotifiedHints, ReleaseWakeups
 from flowrelease.gitops import GitArtifactStore
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+"""The external checks' client."""
+
+
 NOT_SECRET_KEYS = frozenset({CLIENT_ID_KEY, "username", "known_hosts"})
 """Secret keys whose values are identifiers, not secrets: shown as they are."""
 
@@ -81,7 +93,7 @@ class GenesysClients:
     id), since Genesys limits the OAuth client whatever secret it uses. A wrong secret therefore fails its
     own release with AuthenticationFailed and never borrows another release's token."""
 
-    def __init__(self, http: httpx.AsyncClient, metrics: ReleaseMetrics | None = None) -> None:
+    def __init__(self, http: httpx.AsyncClient | HttpSender, metrics: ReleaseMetrics | None = None) -> None:
         self.http = http
         self.metrics = metrics
         self.limiters = (
@@ -146,7 +158,8 @@ class SyncWiring:
         self.redactor = redactor
         self.metrics = metrics or ReleaseMetrics()
         self.http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
-        self.clients = GenesysClients(self.http, self.metrics)
+        self.genesys_http = open_aiohttp_session()
+        self.clients = GenesysClients(AiohttpSender(self.genesys_http), self.metrics)
         self.artifacts = GitArtifactStore(git_workdir)
         self.clock: Clock = clock or SystemClock()
         self._audit_log = audit_log
@@ -192,5 +205,6 @@ class SyncWiring:
     ) -> None:
         await self.clients.aclose()
         await self.http.aclose()
+        await self.genesys_http.close()
         if self._audit_file is not None:
             self._audit_file.close()

@@ -3,20 +3,34 @@
 `harness.time` is a virtual clock shared by the client's sleep, token cache and rate limiter; every virtual
 sleep also moves the emulator's clock by the same amount, so Retry-After, token expiry, rate-limit refill and
 "after T seconds" transitions stay coherent without real waiting. `harness.sent` records every request the
-client put on the wire (an httpx event hook), so tests can check what left the process.
+client put on the wire, so tests can check what left the process.
+
+Every test runs on both senders: aiohttp (what the operator and `sync` ship) and an httpx client (what a
+caller holding one gets), each recording its requests with the library's own hook.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 
 from flowrelease.emulator.control import AsyncEmulatorControl, ControlCalls
-from flowrelease.genesys import GenesysClient, RateLimiter, RetryPolicy
+from flowrelease.genesys import (
+    AiohttpSender,
+    GenesysClient,
+    HttpSender,
+    HttpxSender,
+    RateLimiter,
+    RetryPolicy,
+    open_aiohttp_session,
+)
 from tests.support.emulator import EmulatorHandle
 from tests.unit.genesys.virtual_time import VirtualTime
 
@@ -36,13 +50,55 @@ class EmulatorTime(VirtualTime):
             await self.on_sleep.pop(0)()
 
 
+@dataclass(frozen=True)
+class SentRequest:
+    method: str
+    path: str
+    params: Mapping[str, str]
+    headers: Mapping[str, str]
+    """Case-insensitive (the library's own mapping)."""
+
+
+@contextlib.asynccontextmanager
+async def recording_sender(kind: str, sent: list[SentRequest], timeout_s: float) -> AsyncIterator[HttpSender]:
+    """A sender of `kind` ("aiohttp" or "httpx") whose every request is appended to `sent`."""
+    if kind == "httpx":
+
+        async def record(request: httpx.Request) -> None:
+            url = request.url
+            sent.append(SentRequest(request.method, url.path, dict(url.params), request.headers))
+
+        hooks = {"request": [record]}
+        async with httpx.AsyncClient(timeout=httpx.Timeout(timeout_s), event_hooks=hooks) as http:
+            yield HttpxSender(http)
+        return
+
+    async def started(_: object, __: SimpleNamespace, params: aiohttp.TraceRequestStartParams) -> None:
+        url = params.url
+        sent.append(SentRequest(params.method, url.path, dict(url.query), params.headers))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(started)
+    session = open_aiohttp_session(
+        read_seconds=timeout_s, connect_seconds=timeout_s, max_connections=64, trace_configs=[trace]
+    )
+    async with session:
+        yield AiohttpSender(session)
+
+
 @dataclass
 class Harness:
     emulator: EmulatorHandle
-    http: httpx.AsyncClient
+    sender: HttpSender
+    kind: str
+    """"aiohttp" or "httpx"."""
     time: EmulatorTime
-    sent: list[httpx.Request] = field(default_factory=list)
+    sent: list[SentRequest] = field(default_factory=list)
     responses: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def impatient(self, timeout_s: float) -> contextlib.AbstractAsyncContextManager[HttpSender]:
+        """Another sender of this harness's kind, recording into `sent`, that gives up after `timeout_s`."""
+        return recording_sender(self.kind, self.sent, timeout_s)
 
     def client(
         self,
@@ -52,10 +108,10 @@ class Harness:
         base_url: str | None = None,
         limiter: RateLimiter | None = None,
         retry: RetryPolicy | None = None,
-        http: httpx.AsyncClient | None = None,
+        http: HttpSender | None = None,
     ) -> GenesysClient:
         return GenesysClient(
-            http or self.http,
+            http or self.sender,
             base_url=base_url or self.emulator.base_url,
             client_id=client_id or self.emulator.client_id,
             client_secret=client_secret or self.emulator.client_secret,
@@ -81,15 +137,12 @@ class Harness:
         }
 
 
-@pytest.fixture
-async def harness(emulator: EmulatorHandle) -> AsyncIterator[Harness]:
-    sent: list[httpx.Request] = []
-
-    async def record(request: httpx.Request) -> None:
-        sent.append(request)
-
+@pytest.fixture(params=["aiohttp", "httpx"])
+async def harness(emulator: EmulatorHandle, request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
+    sent: list[SentRequest] = []
+    kind = str(request.param)
     async with (
         AsyncEmulatorControl(emulator.base_url) as control,
-        httpx.AsyncClient(timeout=httpx.Timeout(2.0), event_hooks={"request": [record]}) as http,
+        recording_sender(kind, sent, timeout_s=2.0) as sender,
     ):
-        yield Harness(emulator=emulator, http=http, time=EmulatorTime(control), sent=sent)
+        yield Harness(emulator=emulator, sender=sender, kind=kind, time=EmulatorTime(control), sent=sent)

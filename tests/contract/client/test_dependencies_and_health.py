@@ -21,8 +21,8 @@ async def test_consumed_resources_lists_every_queue_and_data_action(harness: Har
         ("QUEUE", "Support"),
     ]
     assert report.build_operational
-    (first, *_) = [r for r in harness.sent if r.url.path.endswith("/consumedresources")]
-    assert first.url.params["objectType"] == "INBOUNDCALLFLOW" and first.url.params["pageSize"] == "100"
+    (first, *_) = [r for r in harness.sent if r.path.endswith("/consumedresources")]
+    assert first.params["objectType"] == "INBOUNDCALLFLOW" and first.params["pageSize"] == "100"
 
 
 async def test_the_org_build_status_is_read_once_a_minute_for_every_flow(harness: Harness) -> None:
@@ -31,7 +31,7 @@ async def test_the_org_build_status_is_read_once_a_minute_for_every_flow(harness
     ivr = harness.emulator.flow_id("Support IVR")
 
     def builds() -> int:
-        return sum(1 for r in harness.sent if r.url.path.endswith("/dependencytracking/build"))
+        return sum(1 for r in harness.sent if r.path.endswith("/dependencytracking/build"))
 
     await asyncio.gather(*(client.consumed_resources(ivr, "3.0", "INBOUNDCALL") for _ in range(5)))
     assert builds() == 1
@@ -54,7 +54,7 @@ async def test_consumed_resources_walks_every_page(harness: Harness) -> None:
     flow_id = harness.emulator.flow_id("Big IVR")
     report = await harness.client().consumed_resources(flow_id, "1.0", "inboundcall")
     assert sorted(d.name for d in report.consumed) == queues
-    pages = [r.url.params["pageNumber"] for r in harness.sent if r.url.path.endswith("/consumedresources")]
+    pages = [r.params["pageNumber"] for r in harness.sent if r.path.endswith("/consumedresources")]
     assert pages == ["1", "2", "3"]
 
 

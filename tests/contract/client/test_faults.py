@@ -6,7 +6,6 @@ import asyncio
 import logging
 import socket
 
-import httpx
 import pytest
 
 from flowrelease.engine.ports import AuthenticationFailed, PermissionDenied, Timeout, Transient
@@ -18,6 +17,7 @@ from flowrelease.genesys import (
     RateLimiterRegistry,
     RetryPolicy,
 )
+from flowrelease.genesys.http_senders import SendError, SendFailure
 from tests.contract.client.conftest import Harness
 
 FLOWS = "/api/v2/flows/*"
@@ -159,27 +159,23 @@ async def test_persistent_5xx_gives_up_after_the_bounded_attempts(harness: Harne
 
 async def test_latency_beyond_the_timeout_is_a_timeout(harness: Harness) -> None:
     harness.emulator.control.add_fault(path=FLOWS, method="GET", latency_ms=1500)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(0.25)) as impatient:
+    async with harness.impatient(0.25) as impatient:
         client = harness.client(http=impatient, retry=RetryPolicy(max_attempts=2))
         with pytest.raises(GenesysTimeout) as caught:
             await client.get_flow(harness.emulator.flow_id("Support IVR"))
     assert isinstance(caught.value, Timeout)
-    assert isinstance(caught.value.__cause__, httpx.TimeoutException)
+    cause = caught.value.__cause__
+    assert isinstance(cause, SendError) and cause.failure is SendFailure.TIMEOUT and cause.sent
     assert len(harness.time.sleeps) == 1, "retried once, then surfaced"
 
 
 async def test_a_slow_publish_is_not_sent_twice(harness: Harness) -> None:
     harness.emulator.control.add_fault(path="/api/v2/flows/actions/publish", latency_ms=1500, count=1)
-    sent: list[httpx.Request] = []
-
-    async def record(request: httpx.Request) -> None:
-        sent.append(request)
-
-    async with httpx.AsyncClient(timeout=httpx.Timeout(0.25), event_hooks={"request": [record]}) as impatient:
+    async with harness.impatient(0.25) as impatient:
         client = harness.client(http=impatient)
         with pytest.raises(Timeout):
             await client.publish_version(harness.emulator.flow_id("Support IVR"), "3.0")
-    assert [r.url.path for r in sent if r.method == "POST" and "publish" in r.url.path] == [
+    assert [r.path for r in harness.sent if r.method == "POST" and "publish" in r.path] == [
         "/api/v2/flows/actions/publish"
     ]
 
@@ -192,7 +188,8 @@ async def test_connection_refused_is_a_transport_error_after_bounded_retries(har
     with pytest.raises(GenesysTransportError) as caught:
         await client.get_flow("f")
     assert isinstance(caught.value, Transient)
-    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    cause = caught.value.__cause__
+    assert isinstance(cause, SendError) and cause.failure is SendFailure.NOT_CONNECTED and not cause.sent
     assert "check spec.genesys.environment" in str(caught.value)
     assert len(harness.time.sleeps) == 2
 

@@ -43,7 +43,7 @@ def client_with_hook(harness: Harness, after_first_page: Any) -> GenesysClient:
             after_first_page()
 
     return GenesysClient(
-        harness.http,
+        harness.sender,
         base_url=harness.emulator.base_url,
         client_id=harness.emulator.client_id,
         client_secret=harness.emulator.client_secret,

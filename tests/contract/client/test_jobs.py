@@ -114,7 +114,7 @@ async def test_export_downloads_yaml_without_the_token(harness: Harness) -> None
     assert job.status == "Success" and job.download_url and not job.throttled
     text = await client.download_export(job.download_url)
     assert yaml.safe_load(text)["inboundCall"]["name"] == "Support IVR"
-    (download,) = [r for r in harness.sent if r.url.path.startswith("/_downloads/")]
+    (download,) = [r for r in harness.sent if r.path.startswith("/_downloads/")]
     assert "authorization" not in download.headers
     assert harness.time.sleeps == []
 

@@ -34,6 +34,7 @@ from flowrelease.genesys import (
     RateLimiter,
     RetryPolicy,
 )
+from flowrelease.genesys.http_senders import SendError
 from tests.unit.genesys.virtual_time import VirtualTime
 
 SECRET = "s3cr3t-client-secret-value"
@@ -195,7 +196,9 @@ async def test_publish_is_not_replayed_after_a_read_timeout() -> None:
     with pytest.raises(Timeout) as caught:
         await make_client(script, VirtualTime()).publish_version("f", "3.0")
     assert len(script.api_requests) == 1
-    assert isinstance(caught.value.__cause__, httpx.ReadTimeout), "the cause is chained"
+    cause = caught.value.__cause__
+    assert isinstance(cause, SendError) and cause.sent, "the cause is chained"
+    assert isinstance(cause.__cause__, httpx.ReadTimeout), "down to the library's own exception"
 
 
 async def test_publish_is_retried_when_the_connection_was_never_made() -> None:
