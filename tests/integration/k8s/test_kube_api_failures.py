@@ -193,7 +193,10 @@ async def test_a_failure_that_lasts_is_given_up_after_the_retries(
     assert not isinstance(raised.value, ObjectGone), case
     assert said in str(raised.value), case
     assert SECRET_BODY not in str(raised.value), case
-    assert len(scripted.seen) == len(kube_api.RETRY_BACKOFFS) + 1, case
+    # aiohttp (the transport) sends an idempotent request a second time, once, when its connection breaks
+    # before any answer (RFC 9112 §9.3.1.1): a GET dropped every time reaches the server twice per attempt.
+    wire_tries = 2 if answer.drop else 1
+    assert len(scripted.seen) == (len(kube_api.RETRY_BACKOFFS) + 1) * wire_tries, case
 
 
 async def test_an_event_is_posted_as_a_core_v1_event_with_its_object(
