@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The operator's e2e core (start, a release to Ready with a status write and Events, the write count, peering)
 # and the notification socket tests against the LOWEST kopf, lightkube (and its httpx2), websockets and aiohttp
-# (the Genesys sender's failure paths and presigned uploads) pyproject.toml
+# (the Genesys sender's and the Kubernetes transport's failure paths, presigned uploads) pyproject.toml
 # allows (scripts/lowest-deps.txt), so both ends of each range are tested. The venv holds only dependencies
 # (the source tree is on PYTHONPATH) and is cached by a hash of the requirements:
 # ${XDG_CACHE_HOME:-$HOME/.cache}/flowrelease/venv-lowest/<hash>/.
@@ -33,5 +33,6 @@ PYTHONPATH="$ROOT/operator${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" -m pyt
   tests/e2e/test_release_lifecycle.py::test_apply_publishes_exports_and_reports_ready \
   tests/e2e/test_apiserver_writes.py tests/e2e/test_peering.py tests/e2e/test_service_account.py \
   tests/unit/emulator/test_notifications_over_websocket.py tests/contract/client/test_notifications.py \
-  tests/contract/client/test_faults.py tests/contract/client/test_jobs.py tests/contract/client/test_senders.py "$@"
+  tests/contract/client/test_faults.py tests/contract/client/test_jobs.py tests/contract/client/test_senders.py \
+  tests/integration/k8s/test_kube_api_failures.py "$@"
 log "took $((SECONDS - start))s"
