@@ -28,6 +28,11 @@ class AiohttpKubeTransport(httpx2.AsyncBaseTransport):
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
 
+    def __deepcopy__(self, memo: dict[int, object]) -> AiohttpKubeTransport:
+        # lightkube 1.0.0 deep-copies its connection parameters (dataclasses.asdict), this transport among
+        # them; a connection pool is shared, not copied (and an SSLContext cannot be).
+        return self
+
     def _opened(self) -> aiohttp.ClientSession:
         # Opened on the first request, inside the running loop (aiohttp binds a session to its loop).
         if self._session is None or self._session.closed:
