@@ -18,7 +18,8 @@ import ssl
 import aiohttp
 import httpx2
 
-MAX_CONNECTIONS = 32
+MAX_CONNECTIONS = 100
+"""httpx2's own pool bound, so a burst of status writes queues no earlier than it did on httpx2."""
 KEEPALIVE_SECONDS = 30.0
 
 
