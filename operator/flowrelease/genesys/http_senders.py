@@ -5,7 +5,9 @@ hands back a `Reply`, or raises `SendError` saying whether the request may have 
 operator and `sync` send through aiohttp (`AiohttpSender`): under the operator's 16 concurrent passes it
 costs about a tenth of httpx's CPU per request (docs/benchmarks.md). `HttpxSender` keeps every caller that
 holds an `httpx.AsyncClient` (tests on `httpx.MockTransport`, the benchmarks' baselines) working unchanged.
-Neither follows redirects or reads `~/.netrc` or proxy variables. aiohttp sends an idempotent request (GET,
+Neither follows redirects or reads `~/.netrc`. Both honour HTTP_PROXY / HTTPS_PROXY / NO_PROXY as httpx does
+(`EnvironmentProxies`, read once when the session opens: aiohttp's own `trust_env` would also read
+`~/.netrc` in a thread on every request). aiohttp sends an idempotent request (GET,
 PUT) once more by itself when its connection breaks before any answer (RFC 9112 §9.3.1.1), never a POST: a
 publish still reaches Genesys at most once per attempt, and a presigned upload may arrive twice with the same
 bytes, which its PUT makes one object.
@@ -14,6 +16,8 @@ bytes, which its PUT makes one object.
 from __future__ import annotations
 
 import enum
+import os
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -32,6 +36,49 @@ class Reply:
     @property
     def text(self) -> str:
         return self.content.decode("utf-8", errors="replace")
+
+
+class EnvironmentProxies:
+    """The proxy for a URL from HTTP_PROXY / HTTPS_PROXY / ALL_PROXY and NO_PROXY (either case);
+    `environ` (default: the process's) is read once, here."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        source = os.environ if environ is None else environ
+        found: dict[str, str] = {}
+        for name, value in source.items():
+            key = name.lower()
+            if value and key.endswith("_proxy") and key != "no_proxy":
+                found.setdefault(key.removesuffix("_proxy"), value)
+        self._proxies = found
+        self._no_proxy = source.get("no_proxy") or source.get("NO_PROXY") or ""
+        self._chosen: dict[tuple[str, str], str | None] = {}
+
+    def for_url(self, url: str) -> str | None:
+        """The proxy URL to send `url` through, or None: direct."""
+        if not self._proxies:
+            return None
+        parts = urllib.parse.urlsplit(url)
+        key = (parts.scheme, parts.netloc.rpartition("@")[2])
+        if key not in self._chosen:
+            proxy = self._proxies.get(key[0]) or self._proxies.get("all")
+            self._chosen[key] = None if not proxy or bypassed(key[1], self._no_proxy) else proxy
+        return self._chosen[key]
+
+
+def bypassed(netloc: str, no_proxy: str) -> bool:
+    """NO_PROXY's rule, as curl and httpx read it: `*`, or an entry equal to the host (or host:port) or a
+    domain suffix of it (`example.com` and `.example.com` both cover `api.example.com`). PURE."""
+    host = netloc.rsplit(":", 1)[0] if not netloc.endswith("]") else netloc
+    host = host.strip("[]").lower()
+    for entry in (part.strip().lower() for part in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*" or entry in (netloc.lower(), host):
+            return True
+        domain = entry.lstrip(".")
+        if host.endswith("." + domain):
+            return True
+    return False
 
 
 class SendFailure(enum.Enum):
@@ -157,8 +204,9 @@ def open_aiohttp_session(
 class AiohttpSender:
     """An `aiohttp.ClientSession` as a sender. The session is the caller's to open and close."""
 
-    def __init__(self, session: aiohttp.ClientSession) -> None:
+    def __init__(self, session: aiohttp.ClientSession, proxies: EnvironmentProxies | None = None) -> None:
         self.session = session
+        self.proxies = EnvironmentProxies() if proxies is None else proxies
 
     async def send(
         self,
@@ -181,6 +229,7 @@ class AiohttpSender:
                 json=json,
                 data=body,
                 allow_redirects=False,
+                proxy=self.proxies.for_url(url),
                 # A presigned URL gets exactly the headers Genesys listed (no application/octet-stream).
                 skip_auto_headers=("Content-Type",) if content is not None else (),
             ) as response:

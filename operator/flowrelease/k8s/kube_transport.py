@@ -7,8 +7,9 @@ lightkube's own: the context comes from `lightkube.config.client_adapter.verify_
 cluster and user (its CA, client certificate, insecure-skip-tls-verify), exactly what lightkube would
 verify with. Answers are passed on undecoded (httpx2 undoes their Content-Encoding), and a request that
 gets no answer raises the httpx2 error httpx2's own transport would (`ConnectError`, `ConnectTimeout`,
-`ReadTimeout`, `ReadError`), so callers cannot tell the two transports apart. A request httpx2 routes to a
-proxy (HTTPS_PROXY, honoured as kubectl does) goes through httpx2's proxy transport, not this one.
+`ReadTimeout`, `ReadError`), so callers cannot tell the two transports apart. httpx2 ignores the proxy
+environment once a transport is given, so this one honours HTTPS_PROXY / NO_PROXY itself, as kubectl and
+httpx2's own transport do (`EnvironmentProxies`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import ssl
 
 import aiohttp
 import httpx2
+
+from flowrelease.genesys.http_senders import EnvironmentProxies
 
 MAX_CONNECTIONS = 64
 """Measured at 1,000 releases: 32 queued the first status writes of a burst (p95 2.2 and 2.8 s), 100 held
@@ -29,6 +32,7 @@ class AiohttpKubeTransport(httpx2.AsyncBaseTransport):
         self._ssl = ssl_context
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self._proxies = EnvironmentProxies()
 
     def __deepcopy__(self, memo: dict[int, object]) -> AiohttpKubeTransport:
         # lightkube 1.0.0 deep-copies its connection parameters (dataclasses.asdict), this transport among
@@ -65,6 +69,7 @@ class AiohttpKubeTransport(httpx2.AsyncBaseTransport):
                 data=body or None,
                 allow_redirects=False,
                 timeout=timeout,
+                proxy=self._proxies.for_url(str(request.url)),
             ) as answer:
                 content = await answer.read()
                 raw_headers = [(name, value) for name, value in answer.raw_headers]

@@ -9,8 +9,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from flowrelease.engine.ports import Transient
-from flowrelease.genesys import GenesysClient, GenesysTransportError, RetryPolicy
-from flowrelease.genesys.http_senders import SendError, SendFailure
+from flowrelease.genesys import (
+    AiohttpSender,
+    GenesysClient,
+    GenesysTransportError,
+    RetryPolicy,
+    open_aiohttp_session,
+)
+from flowrelease.genesys.http_senders import EnvironmentProxies, SendError, SendFailure
 from tests.contract.client.conftest import SentRequest, recording_sender
 from tests.unit.genesys.virtual_time import VirtualTime
 
@@ -172,3 +178,41 @@ async def test_an_idempotent_request_whose_connection_breaks_is_resent_once_by_a
             await sender.send("PUT", server.url + "/upload?sig=abc", headers={}, content=b"a: 1\n")
     assert len(server.requests) == wire_tries
     assert all(request.endswith(b"\r\n\r\na: 1\n") for request in server.requests)
+
+
+@pytest.mark.parametrize(
+    ("environ", "url", "proxy"),
+    [
+        ({}, "https://api.mypurecloud.ie/x", None),
+        ({"HTTPS_PROXY": "http://proxy:3128"}, "https://api.mypurecloud.ie/x", "http://proxy:3128"),
+        ({"https_proxy": "http://proxy:3128"}, "http://127.0.0.1:8080/x", None),
+        ({"HTTP_PROXY": "http://p:1", "ALL_PROXY": "http://all:2"}, "http://h/x", "http://p:1"),
+        ({"ALL_PROXY": "http://all:2"}, "https://h/x", "http://all:2"),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "mypurecloud.ie"}, "https://api.mypurecloud.ie/x", None),
+        (
+            {"HTTPS_PROXY": "http://p:1", "no_proxy": ".svc,10.0.0.1"},
+            "https://kubernetes.default.svc/x",
+            None,
+        ),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "10.0.0.1"}, "https://10.0.0.1:443/api", None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "*"}, "https://anything/x", None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "cloud.ie"}, "https://api.mypurecloud.ie/x", "http://p:1"),
+    ],
+)
+def test_the_proxy_for_a_url_follows_the_environment_as_httpx_does(
+    environ: dict[str, str], url: str, proxy: str | None
+) -> None:
+    assert EnvironmentProxies(environ).for_url(url) == proxy
+
+
+async def test_the_aiohttp_sender_goes_through_the_environments_proxy(
+    raw_server: Callable[[Serve], Awaitable[RawServer]],
+) -> None:
+    """A forward proxy on loopback gets the request in absolute form, as a real one would."""
+    proxy = await raw_server(empty_ok)
+    async with open_aiohttp_session() as session:
+        sender = AiohttpSender(session, EnvironmentProxies({"HTTP_PROXY": proxy.url}))
+        reply = await sender.send("GET", "http://genesys.invalid/api/v2/flows/f", headers={})
+    assert reply.status_code == 200
+    (request,) = proxy.requests
+    assert request.split(b"\r\n")[0] == b"GET http://genesys.invalid/api/v2/flows/f HTTP/1.1"
