@@ -24,6 +24,7 @@ import httpx
 from benchmarks.bench_org import TO_VERSION, flow_name
 from benchmarks.engine_harness import DriveResult, build_engine, drive_release
 from benchmarks.manifests import promotion_release
+from flowrelease import event_loop
 from flowrelease.genesys import AiohttpSender, HttpSender, HttpxSender, open_aiohttp_session
 from flowrelease.genesys.http_senders import CONNECT_SECONDS, MAX_CONNECTIONS, READ_SECONDS
 from flowrelease.k8s.config import DEFAULT_MAX_CONCURRENT
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     secret = os.environ.get(SECRET_ENV)
     if not secret:
         parser.error(f"set {SECRET_ENV} to the client secret")
-    report = asyncio.run(
+    report = event_loop.run(
         drive_fleet(
             base_url=args.base_url,
             client_id=args.client_id,

@@ -6,12 +6,12 @@ Credentials for the cluster come from kopf's usual sources: the in-cluster Servi
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
 import click
 
+from flowrelease import event_loop
 from flowrelease.k8s.config import (
     DEFAULT_DRIFT_INTERVAL,
     DEFAULT_GENESYS_RATE,
@@ -166,4 +166,4 @@ def operator_command(
 
     from flowrelease.k8s.running import run_operator
 
-    asyncio.run(run_operator(config))
+    event_loop.run(run_operator(config))

@@ -8,7 +8,6 @@ released twice): nothing was written or published. Of plan: 0 nothing to do, 3 c
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from flowrelease import event_loop
 from flowrelease.audit.redaction import SecretRedactor
 from flowrelease.local.emulated import EmulatedOrgs, emulated_orgs
 from flowrelease.local.inputs import (
@@ -185,7 +185,7 @@ def sync_command(
                 # Waits move the emulators' clocks, every org's together (SimulatedTime).
                 clock = emulators.clock()
                 simulated = SimulatedTime(clock) if clock is not None else None
-                results = asyncio.run(
+                results = event_loop.run(
                     run_sync(inputs, store, settings, emulators=emulators, simulated=simulated)
                 )
         except KeyboardInterrupt:
@@ -271,7 +271,7 @@ def plan_command(
             sys.exit(EXIT_BAD_INPUT)
         try:
             with emulated_orgs(emulator, _environments(inputs)) as emulators:
-                planned = asyncio.run(plan_all(inputs, store, emulators=emulators))
+                planned = event_loop.run(plan_all(inputs, store, emulators=emulators))
         except PreflightFailed as error:
             _report_bad_input(_preflight_input(error), output)
             sys.exit(EXIT_BAD_INPUT)
