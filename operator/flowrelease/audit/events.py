@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -35,9 +35,16 @@ def utc_iso(timestamp: str, *, default: datetime | None = None) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+_EVENT_FIELDS = tuple(f.name for f in fields(AuditEvent))
+
+
 def audit_record(event: AuditEvent, redactor: SecretRedactor | None = None) -> dict[str, object]:
-    """The JSON object written for one event: the event's fields, timestamp in UTC, secrets masked."""
-    record: dict[str, object] = asdict(event)
+    """The JSON object written for one event: the event's fields, timestamp in UTC, secrets masked.
+
+    A shallow copy: the record is only read, and `dataclasses.asdict`'s deep copy of `details` was a
+    third of the audit trail's CPU in the operator benchmark.
+    """
+    record: dict[str, object] = {name: getattr(event, name) for name in _EVENT_FIELDS}
     record["details"] = dict(event.details)
     record["timestamp"] = utc_iso(event.timestamp)
     if redactor is not None:

@@ -17,8 +17,18 @@ MIN_SECRET_LENGTH = 4
 
 def redact(text: str, secrets: Iterable[str], mask: str = MASK) -> str:
     """`text` with every occurrence of each secret replaced by `mask` (longest secrets first)."""
-    for secret in sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True):
-        text = text.replace(secret, mask)
+    return _replace_all(text, longest_first(secrets), mask)
+
+
+def longest_first(secrets: Iterable[str]) -> tuple[str, ...]:
+    """The secrets worth masking, longest first, so a secret containing another is masked whole."""
+    return tuple(sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True))
+
+
+def _replace_all(text: str, ordered: tuple[str, ...], mask: str) -> str:
+    for secret in ordered:
+        if secret in text:
+            text = text.replace(secret, mask)
     return text
 
 
@@ -27,6 +37,7 @@ class SecretRedactor:
 
     def __init__(self, secrets: Iterable[str] = (), *, mask: str = MASK) -> None:
         self._secrets: frozenset[str] = frozenset()
+        self._ordered: tuple[str, ...] = ()
         self._lock = threading.Lock()
         self.mask = mask
         self.register(*secrets)
@@ -37,13 +48,14 @@ class SecretRedactor:
         if fresh:
             with self._lock:
                 self._secrets = self._secrets | fresh
+                self._ordered = longest_first(self._secrets)
 
     @property
     def secrets(self) -> frozenset[str]:
         return self._secrets
 
     def redact(self, text: str) -> str:
-        return redact(text, self._secrets, self.mask) if self._secrets else text
+        return _replace_all(text, self._ordered, self.mask) if self._ordered else text
 
     def redact_value(self, value: object) -> object:
         """Redact every string inside nested mappings, lists and tuples (keys included)."""

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import fields
 from pathlib import Path
 
-from flowrelease.audit.events import FanoutAuditSink, JsonLinesAuditSink, ListAuditSink, utc_iso
+from flowrelease.audit.events import (
+    FanoutAuditSink,
+    JsonLinesAuditSink,
+    ListAuditSink,
+    audit_record,
+    utc_iso,
+)
 from flowrelease.audit.redaction import SecretRedactor
 from flowrelease.engine.ports import AuditEvent, Milestone
 
@@ -87,6 +94,15 @@ def test_secrets_are_masked_in_every_field_and_detail() -> None:
         "message": "login with *** failed",
         "nested": ["x ***"],
     }
+
+
+def test_a_record_has_every_field_and_leaves_the_event_as_it_was() -> None:
+    original = event(milestone=Milestone.READY, details={"nested": {"k": "s3cr3t-value"}})
+    record = audit_record(original, SecretRedactor(["s3cr3t-value"]))
+    assert set(record) == {f.name for f in fields(AuditEvent)}
+    assert record["details"] == {"nested": {"k": "***"}}
+    assert record["milestone"] is Milestone.READY
+    assert original.details == {"nested": {"k": "s3cr3t-value"}}
 
 
 def test_timestamps_are_normalised_to_utc() -> None:

@@ -28,6 +28,12 @@ def test_values_can_be_registered_later() -> None:
     assert redactor.redact("pw=hunter22") == "pw=***"
 
 
+def test_a_secret_registered_later_that_contains_an_earlier_one_is_masked_whole() -> None:
+    redactor = SecretRedactor(["abcd"])
+    redactor.register("xxabcdyy")
+    assert redactor.redact("t=xxabcdyy u=abcd") == "t=*** u=***"
+
+
 def test_nested_values_are_redacted_keys_included() -> None:
     redactor = SecretRedactor(["topsecret"])
     value = {"a": ["x topsecret", ("topsecret",)], "topsecret": 3, "n": 1.5}
