@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 import uvloop
@@ -19,6 +20,20 @@ def test_runs_the_work_on_a_uvloop_loop_and_returns_its_result() -> None:
 
     assert issubclass(loop_type, uvloop.Loop)
     assert result == 42
+
+
+@pytest.mark.parametrize(
+    ("platform", "factory"),
+    [
+        ("linux", uvloop.new_event_loop),
+        ("darwin", uvloop.new_event_loop),
+        ("win32", asyncio.new_event_loop),
+    ],
+)
+def test_the_loop_is_uvloops_except_on_windows_where_it_has_no_build(
+    platform: str, factory: Callable[[], asyncio.AbstractEventLoop]
+) -> None:
+    assert event_loop.loop_factory(platform) is factory
 
 
 def test_tasks_left_running_are_cancelled_when_the_work_ends() -> None:
