@@ -12,7 +12,9 @@ apiserver's metrics and /proc recorded, the figures of issue 16's table.
   the request log): **live → read** is the operator's queueing (slots, rate limiter, the wake-up), **read →
   Ready** the rest of that pass, its status write and the watch; **requests served between** them counts the
   other requests the org answered while that release waited. `live_read_ready_by_release` in the JSON lists,
-  per release, [live s after the create, live → read, read → Ready, requests served between].
+  per release, [live s after the create, live → read, read → Ready, requests served between], and
+  `first_status_by_release` [created s after the create, created → first status], so a slow tail can be
+  placed in the rollout.
 """
 
 from __future__ import annotations
@@ -90,7 +92,12 @@ def summarise_rollout(
     allowed = sum(1 for call in calls if call.status != 429)
     bound = rate_bound_seconds(allowed, limit_per_minute)
     to_ready = [t.ready - t.created for t in timelines.values() if t.ready and t.created]
-    first_status = [t.first_status - t.created for t in timelines.values() if t.first_status and t.created]
+    first_status_by_release = sorted(
+        [t.created - started_at, t.first_status - t.created]
+        for t in timelines.values()
+        if t.first_status and t.created
+    )
+    first_status = [wait for _, wait in first_status_by_release]
     publishes = accepted_publishes(calls)
     live_to_ready, live_to_read, read_to_ready, served_before_read = [], [], [], []
     noticed: list[list[float]] = []
@@ -105,7 +112,7 @@ def summarise_rollout(
             if read is not None:
                 live_to_read.append(read - live)
                 read_to_ready.append(max(0.0, done - read))
-                served = bisect.bisect_left(moments, read) - bisect.bisect_right(moments, live)
+                served = max(0, bisect.bisect_left(moments, read) - bisect.bisect_right(moments, live))
                 noticed.append([live - started_at, read - live, max(0.0, done - read), float(served)])
                 served_before_read.append(float(served))
     writes_total = sum(count for key, count in writes.items() if key != ("flowreleases", "POST"))
@@ -118,6 +125,7 @@ def summarise_rollout(
         "of_rate_bound": bound / duration if duration and bound else None,
         "to_ready_seconds": _seconds(to_ready),
         "first_status_seconds": _seconds(first_status),
+        "first_status_by_release": first_status_by_release,
         "live_to_ready_seconds": _seconds(live_to_ready),
         "live_to_read_seconds": _seconds(live_to_read),
         "read_to_ready_seconds": _seconds(read_to_ready),
