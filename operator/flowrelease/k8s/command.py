@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from flowrelease import event_loop
+from flowrelease import collector, event_loop
 from flowrelease.k8s.config import (
     DEFAULT_DRIFT_INTERVAL,
     DEFAULT_GENESYS_RATE,
@@ -166,4 +166,5 @@ def operator_command(
 
     from flowrelease.k8s.running import run_operator
 
+    collector.settle_after_startup()
     event_loop.run(run_operator(config))
