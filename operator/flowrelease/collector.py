@@ -4,8 +4,9 @@ Measured in the operator benchmark at 1,000 releases (gc.callbacks timing): with
 collector took 3.5 s of the operator's 32 s of CPU — a young-generation pass every 700 allocations, and
 older passes walking everything imported at start-up (kopf, pydantic, aiohttp), which lives as long as the
 process. `settle_after_startup` collects once, freezes what survives (no pass walks it again) and makes
-young passes rarer: 1.3 s, with the same peak RSS (a threshold of 20,000 took 7 MiB more for no less
-time). Short commands (`sync`, `plan`) keep the defaults.
+young passes rarer: 1.3 s, with the same peak RSS (a threshold of 20,000 took about the same time, 1.2 s,
+and 7 MiB more, in a run that shared the machine with a type check). Short commands (`sync`, `plan`) keep
+the defaults.
 """
 
 from __future__ import annotations
